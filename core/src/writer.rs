@@ -1,0 +1,266 @@
+//! asyncio's `StreamWriter` flow control over a transport's write buffer.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::{Error, WriteLimits};
+
+/// Where the writer is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriterState {
+    /// Accepting writes.
+    Open,
+    /// `write_eof` was called: the buffer is flushed, then the write half
+    /// shuts down; further writes are refused.
+    EofRequested,
+    /// The write half is shut down (EOF sent); the connection may still read.
+    EofSent,
+    /// `close` was called: the buffer is flushed, then the connection closes.
+    Closing,
+    /// The connection is closed, with the error it was lost with, if any.
+    Closed(Option<Error>),
+}
+
+/// What `drain` should do now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DrainStatus {
+    /// Return at once.
+    Ready,
+    /// Wait: writing is paused until the buffer falls to the low watermark.
+    Wait,
+    /// Fail with this error (the connection is closing or lost).
+    Failed(Error),
+}
+
+/// The writer's buffer and flow-control state. `write` appends; a backend
+/// pump moves chunks to the transport with [`take_chunk`](Self::take_chunk)
+/// and [`complete_send`](Self::complete_send).
+#[derive(Debug)]
+pub struct WriteBuffer {
+    queue: VecDeque<Bytes>,
+    /// Bytes queued plus bytes handed to the pump and not yet confirmed.
+    size: u64,
+    in_flight: u64,
+    limits: WriteLimits,
+    /// asyncio's `_protocol_paused`.
+    paused: bool,
+    state: WriterState,
+}
+
+impl Default for WriteBuffer {
+    fn default() -> Self {
+        Self::new(WriteLimits::default())
+    }
+}
+
+impl WriteBuffer {
+    /// An open writer with the given limits.
+    pub fn new(limits: WriteLimits) -> Self {
+        Self {
+            queue: VecDeque::new(),
+            size: 0,
+            in_flight: 0,
+            limits,
+            paused: false,
+            state: WriterState::Open,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &WriterState {
+        &self.state
+    }
+
+    /// `get_write_buffer_size()`: bytes written and not yet sent.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The current watermarks.
+    pub fn limits(&self) -> WriteLimits {
+        self.limits
+    }
+
+    /// Whether writing is paused (the buffer rose above the high watermark
+    /// and has not fallen to the low one).
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// `is_closing()`: `close` was called or the connection is closed.
+    pub fn is_closing(&self) -> bool {
+        matches!(self.state, WriterState::Closing | WriterState::Closed(_))
+    }
+
+    /// `set_write_buffer_limits(high, low)`: validates, then pauses if the
+    /// buffer is already above the new high watermark (as asyncio does).
+    pub fn set_limits(&mut self, high: Option<u64>, low: Option<u64>) -> Result<(), Error> {
+        self.limits = WriteLimits::new(high, low)?;
+        self.maybe_pause();
+        Ok(())
+    }
+
+    /// `write(data)`: queue `data`. Never waits. After `write_eof` it fails;
+    /// once closing or closed the data is discarded, and `drain` reports it.
+    pub fn write(&mut self, data: impl Into<Bytes>) -> Result<(), Error> {
+        match self.state {
+            WriterState::EofRequested | WriterState::EofSent => {
+                return Err(Error::Closed(
+                    "Cannot call write() after write_eof()".into(),
+                ));
+            }
+            WriterState::Closing | WriterState::Closed(_) => return Ok(()),
+            WriterState::Open => {}
+        }
+        let data = data.into();
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.size += data.len() as u64;
+        self.queue.push_back(data);
+        self.maybe_pause();
+        Ok(())
+    }
+
+    /// Whether the pump has anything to send.
+    pub fn has_pending(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// Takes the next chunk to send, at most `max` bytes (small writes are
+    /// coalesced). It stays counted in [`size`](Self::size) until
+    /// [`complete_send`](Self::complete_send).
+    pub fn take_chunk(&mut self, max: usize) -> Option<Bytes> {
+        let max = max.max(1);
+        let first = self.queue.pop_front()?;
+        let chunk = if first.len() >= max {
+            let mut first = first;
+            let chunk = first.split_to(max);
+            if !first.is_empty() {
+                self.queue.push_front(first);
+            }
+            chunk
+        } else if self
+            .queue
+            .front()
+            .is_none_or(|next| first.len() + next.len() > max)
+        {
+            first
+        } else {
+            let mut merged = BytesMut::with_capacity(max);
+            merged.extend_from_slice(&first);
+            while let Some(next) = self.queue.front() {
+                if merged.len() + next.len() > max {
+                    break;
+                }
+                merged.extend_from_slice(next);
+                self.queue.pop_front();
+            }
+            merged.freeze()
+        };
+        self.in_flight += chunk.len() as u64;
+        Some(chunk)
+    }
+
+    /// Confirms that `n` bytes taken with `take_chunk` reached the
+    /// transport. Returns true when this resumed writing, i.e. when waiting
+    /// `drain` calls should be woken.
+    pub fn complete_send(&mut self, n: usize) -> bool {
+        let n = (n as u64).min(self.in_flight);
+        self.in_flight -= n;
+        self.size -= n;
+        if self.paused && self.size <= self.limits.low {
+            self.paused = false;
+            return true;
+        }
+        false
+    }
+
+    /// Whether everything written has been sent.
+    pub fn is_flushed(&self) -> bool {
+        self.size == 0
+    }
+
+    /// What `drain` should do now: fail once closing or closed (the
+    /// connection's error, else "Connection lost"), wait while paused,
+    /// else return.
+    pub fn drain_status(&self) -> DrainStatus {
+        match &self.state {
+            WriterState::Closed(Some(err)) => DrainStatus::Failed(err.clone()),
+            WriterState::Closed(None) | WriterState::Closing => {
+                DrainStatus::Failed(Error::connection_lost())
+            }
+            _ if self.paused => DrainStatus::Wait,
+            _ => DrainStatus::Ready,
+        }
+    }
+
+    /// `can_write_eof()` bookkeeping: `write_eof` flushes, then shuts the
+    /// write half. A no-op once closing or after an earlier `write_eof`.
+    pub fn write_eof(&mut self) {
+        if self.state == WriterState::Open {
+            self.state = WriterState::EofRequested;
+        }
+    }
+
+    /// Whether the pump should shut the write half down now: EOF was
+    /// requested and the buffer is flushed.
+    pub fn should_shutdown_write(&self) -> bool {
+        self.state == WriterState::EofRequested && self.is_flushed()
+    }
+
+    /// Records that the write half was shut down.
+    pub fn eof_sent(&mut self) {
+        if self.state == WriterState::EofRequested {
+            self.state = WriterState::EofSent;
+        }
+    }
+
+    /// `close()`: flush what is buffered, then close.
+    pub fn close(&mut self) {
+        if !self.is_closing() {
+            self.state = WriterState::Closing;
+        }
+    }
+
+    /// Whether the pump should close the transport now: closing and flushed.
+    pub fn should_close(&self) -> bool {
+        self.state == WriterState::Closing && self.is_flushed()
+    }
+
+    /// `abort()` or loss of the connection: discard the buffer and mark the
+    /// writer closed with `error` (None for a clean close). Returns true if
+    /// this changed the state, i.e. waiters should be woken. The first
+    /// error recorded is kept.
+    pub fn connection_lost(&mut self, error: Option<Error>) -> bool {
+        if matches!(self.state, WriterState::Closed(_)) {
+            return false;
+        }
+        self.queue.clear();
+        self.size = 0;
+        self.in_flight = 0;
+        self.paused = false;
+        self.state = WriterState::Closed(error);
+        true
+    }
+
+    /// Whether the connection is fully closed (what `wait_closed` awaits).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, WriterState::Closed(_))
+    }
+
+    /// The error the connection was lost with, if it is closed with one.
+    pub fn close_error(&self) -> Option<&Error> {
+        match &self.state {
+            WriterState::Closed(err) => err.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn maybe_pause(&mut self) {
+        if !self.paused && self.size > self.limits.high {
+            self.paused = true;
+        }
+    }
+}
