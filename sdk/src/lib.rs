@@ -1,0 +1,2 @@
+//! placeholder
+wit_bindgen::generate!({ world: "client", path: "../wit" });
