@@ -1,0 +1,50 @@
+//! Builds the guest component (portable-streams-guest for wasm32-wasip2,
+//! release) into its own target dir and embeds it, so `run --backend guest`
+//! and `compose` need no extra file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.parent().expect("host/ sits in the workspace root");
+    for dir in ["guest/src", "guest/Cargo.toml", "core/src", "core/Cargo.toml", "wit"] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+    let target_dir = root.join("target").join("wasm");
+    let wasm = build_guest(root, &target_dir);
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("guest.wasm");
+    std::fs::copy(&wasm, &out).expect("copy the guest component into OUT_DIR");
+}
+
+/// Runs a nested cargo with a clean environment: the outer build's flags,
+/// target and jobserver must not leak into the wasm build.
+fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let leaks = (key.starts_with("CARGO_") && key != "CARGO_HOME")
+            || matches!(&*key, "RUSTFLAGS" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER" | "MAKEFLAGS" | "MFLAGS" | "TARGET" | "HOST" | "OUT_DIR" | "PROFILE" | "OPT_LEVEL" | "DEBUG" | "NUM_JOBS");
+        if leaks {
+            cmd.env_remove(&*key);
+        }
+    }
+    cmd.current_dir(root).args([
+        "build",
+        "--release",
+        "-p",
+        "portable-streams-guest",
+        "--target",
+        "wasm32-wasip2",
+        "--target-dir",
+    ]);
+    cmd.arg(target_dir);
+    let status = cmd.status().expect("run cargo to build the guest component");
+    if !status.success() {
+        panic!(
+            "building the guest component failed; if the wasm32-wasip2 target is missing, run `rustup target add wasm32-wasip2`"
+        );
+    }
+    target_dir.join("wasm32-wasip2/release/portable_streams_guest.wasm")
+}

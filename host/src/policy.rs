@@ -1,0 +1,389 @@
+//! The sandbox policy: what a component may connect to, listen on, and
+//! reach over Unix sockets. Everything is denied unless allowed.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Component, Path, PathBuf};
+use std::str::FromStr;
+
+use portable_streams_core::Error;
+
+/// A malformed allow-list entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// The entry is not `HOST:PORT`.
+    #[error("malformed address rule {rule:?}: {reason} (expected HOST:PORT, e.g. 127.0.0.1:8080, 10.0.0.0/8:*, [::1]:1000-2000, localhost:*)")]
+    BadRule {
+        /// The entry as given.
+        rule: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A Unix root that does not exist or cannot be resolved.
+    #[error("Unix socket root {path:?} cannot be used: {reason}")]
+    BadUnixRoot {
+        /// The root as given.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+}
+
+/// An address range: one IP network (CIDR) or any address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Network {
+    Any,
+    Cidr { base: IpAddr, prefix: u8 },
+}
+
+/// A port range, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PortRange {
+    first: u16,
+    last: u16,
+}
+
+/// One allow-list entry: networks and a port range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressRule {
+    networks: Vec<Network>,
+    ports: PortRange,
+    text: String,
+}
+
+/// Allow-lists and caps for one component.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    connect: Vec<AddressRule>,
+    listen: Vec<AddressRule>,
+    unix_roots: Vec<PathBuf>,
+    max_connections: Option<usize>,
+    max_read_buffer: Option<usize>,
+}
+
+impl Policy {
+    /// The default: nothing allowed, no caps.
+    pub fn deny_all() -> Self {
+        Self::default()
+    }
+
+    /// Any connect target, any listen address, Unix sockets anywhere.
+    /// For trusted components and tests only.
+    pub fn allow_all() -> Self {
+        let any = AddressRule::from_str("*:*").expect("valid rule");
+        Self {
+            connect: vec![any.clone()],
+            listen: vec![any],
+            unix_roots: vec![PathBuf::from("/")],
+            max_connections: None,
+            max_read_buffer: None,
+        }
+    }
+
+    /// Allows connecting to targets matching `rule` (see [`AddressRule`]).
+    pub fn allow_connect(mut self, rule: &str) -> Result<Self, PolicyError> {
+        self.connect.push(rule.parse()?);
+        Ok(self)
+    }
+
+    /// Allows listening on addresses matching `rule`.
+    pub fn allow_listen(mut self, rule: &str) -> Result<Self, PolicyError> {
+        self.listen.push(rule.parse()?);
+        Ok(self)
+    }
+
+    /// Allows Unix sockets at paths inside `dir` (resolved now, so later
+    /// symlink tricks cannot move it).
+    pub fn allow_unix(mut self, dir: impl AsRef<Path>) -> Result<Self, PolicyError> {
+        let dir = dir.as_ref();
+        let root = dir.canonicalize().map_err(|e| PolicyError::BadUnixRoot {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        self.unix_roots.push(root);
+        Ok(self)
+    }
+
+    /// Caps the number of connections open at once (connected plus accepted).
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.max_connections = Some(max);
+        self
+    }
+
+    /// Caps a reader's limit in bytes (and so its buffer, about 2 x limit).
+    pub fn with_max_read_buffer(mut self, max: usize) -> Self {
+        self.max_read_buffer = Some(max);
+        self
+    }
+
+    /// The connection cap, if any.
+    pub fn max_connections(&self) -> Option<usize> {
+        self.max_connections
+    }
+
+    /// The reader-limit cap, if any.
+    pub fn max_read_buffer(&self) -> Option<usize> {
+        self.max_read_buffer
+    }
+
+    /// The connect allow-list.
+    pub fn connect_rules(&self) -> &[AddressRule] {
+        &self.connect
+    }
+
+    /// The listen allow-list.
+    pub fn listen_rules(&self) -> &[AddressRule] {
+        &self.listen
+    }
+
+    /// Checks a resolved connect target. IPv4-mapped IPv6 addresses are
+    /// checked as the IPv4 address they carry.
+    pub fn check_connect(&self, addr: SocketAddr) -> Result<(), Error> {
+        if self.connect.iter().any(|r| r.matches(addr)) {
+            Ok(())
+        } else {
+            Err(Error::AccessDenied(format!(
+                "connecting to {} is not allowed by the policy",
+                canonical(addr)
+            )))
+        }
+    }
+
+    /// Checks an address to bind a listener on.
+    pub fn check_listen(&self, addr: SocketAddr) -> Result<(), Error> {
+        if self.listen.iter().any(|r| r.matches(addr)) {
+            Ok(())
+        } else {
+            Err(Error::AccessDenied(format!(
+                "listening on {} is not allowed by the policy",
+                canonical(addr)
+            )))
+        }
+    }
+
+    /// Checks a Unix socket path and returns the normalised path to use:
+    /// `..` is resolved lexically and the parent directory's symlinks are
+    /// resolved, so neither can escape an allowed root.
+    pub fn check_unix_path(&self, path: &Path) -> Result<PathBuf, Error> {
+        let resolved = resolve_unix_path(path).map_err(|reason| {
+            Error::AccessDenied(format!(
+                "Unix socket path {} is not allowed: {reason}",
+                path.display()
+            ))
+        })?;
+        if self.unix_roots.iter().any(|root| resolved.starts_with(root)) {
+            Ok(resolved)
+        } else {
+            Err(Error::AccessDenied(format!(
+                "Unix socket path {} (resolved to {}) is outside the allowed directories",
+                path.display(),
+                resolved.display()
+            )))
+        }
+    }
+}
+
+/// Resolves `path`'s parent through the file system (symlinks, `..`) and
+/// keeps its file name, which must be a plain name.
+fn resolve_unix_path(path: &Path) -> Result<PathBuf, String> {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| e.to_string())?
+            .join(path)
+    };
+    let name = match absolute.components().next_back() {
+        Some(Component::Normal(name)) => name.to_owned(),
+        _ => return Err("the path must end in a file name".into()),
+    };
+    let parent = absolute.parent().ok_or("the path has no parent directory")?;
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| format!("its directory cannot be resolved: {e}"))?;
+    Ok(parent.join(name))
+}
+
+/// The address as rules see it: IPv4-mapped IPv6 becomes IPv4.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+impl AddressRule {
+    /// Whether `addr` (IPv4-mapped IPv6 taken as IPv4) matches this rule.
+    pub fn matches(&self, addr: SocketAddr) -> bool {
+        let addr = canonical(addr);
+        let port_ok = (self.ports.first..=self.ports.last).contains(&addr.port());
+        port_ok && self.networks.iter().any(|n| n.contains(addr.ip()))
+    }
+
+    /// The rule as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Network {
+    fn contains(&self, ip: IpAddr) -> bool {
+        match (self, ip) {
+            (Network::Any, _) => true,
+            (Network::Cidr { base: IpAddr::V4(b), prefix }, IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
+                u32::from(*b) & mask == u32::from(ip) & mask
+            }
+            (Network::Cidr { base: IpAddr::V6(b), prefix }, IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
+                u128::from(*b) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for AddressRule {
+    type Err = PolicyError;
+
+    /// Parses `HOST:PORT`. HOST: an IP, a CIDR (`10.0.0.0/8`), `[v6]` or
+    /// `[v6/64]`, `localhost` (127.0.0.0/8 and ::1) or `*`. PORT: a number,
+    /// `first-last`, or `*`.
+    fn from_str(rule: &str) -> Result<Self, Self::Err> {
+        let bad = |reason: &str| PolicyError::BadRule {
+            rule: rule.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (host, port) = rule.rsplit_once(':').ok_or_else(|| bad("no port"))?;
+        let ports = parse_ports(port).ok_or_else(|| bad("bad port or port range"))?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let networks = match host {
+            "*" => vec![Network::Any],
+            "localhost" => vec![
+                Network::Cidr {
+                    base: IpAddr::from([127, 0, 0, 0]),
+                    prefix: 8,
+                },
+                Network::Cidr {
+                    base: IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+                    prefix: 128,
+                },
+            ],
+            _ => vec![parse_cidr(host).ok_or_else(|| bad("bad IP address or CIDR"))?],
+        };
+        Ok(Self {
+            networks,
+            ports,
+            text: rule.to_owned(),
+        })
+    }
+}
+
+fn parse_ports(text: &str) -> Option<PortRange> {
+    if text == "*" {
+        return Some(PortRange {
+            first: 0,
+            last: u16::MAX,
+        });
+    }
+    let (first, last) = match text.split_once('-') {
+        Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+        None => {
+            let p = text.parse().ok()?;
+            (p, p)
+        }
+    };
+    (first <= last).then_some(PortRange { first, last })
+}
+
+fn parse_cidr(text: &str) -> Option<Network> {
+    let (ip, prefix) = match text.split_once('/') {
+        Some((ip, prefix)) => (ip.parse::<IpAddr>().ok()?, Some(prefix.parse::<u8>().ok()?)),
+        None => (text.parse::<IpAddr>().ok()?, None),
+    };
+    let ip = ip.to_canonical();
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = prefix.unwrap_or(max);
+    (prefix <= max).then_some(Network::Cidr { base: ip, prefix })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn default_denies_everything() {
+        let p = Policy::deny_all();
+        assert!(matches!(p.check_connect(sa("127.0.0.1:80")), Err(Error::AccessDenied(_))));
+        assert!(matches!(p.check_listen(sa("127.0.0.1:80")), Err(Error::AccessDenied(_))));
+        assert!(matches!(p.check_unix_path(Path::new("/tmp/x")), Err(Error::AccessDenied(_))));
+    }
+
+    #[test]
+    fn exact_cidr_and_port_ranges() {
+        let p = Policy::deny_all()
+            .allow_connect("127.0.0.1:8080")
+            .unwrap()
+            .allow_connect("10.0.0.0/8:1000-2000")
+            .unwrap()
+            .allow_connect("[::1]:*")
+            .unwrap();
+        assert!(p.check_connect(sa("127.0.0.1:8080")).is_ok());
+        assert!(p.check_connect(sa("127.0.0.1:8081")).is_err());
+        assert!(p.check_connect(sa("10.1.2.3:1500")).is_ok());
+        assert!(p.check_connect(sa("10.1.2.3:2001")).is_err());
+        assert!(p.check_connect(sa("11.0.0.1:1500")).is_err());
+        assert!(p.check_connect(sa("[::1]:9")).is_ok());
+        assert!(p.check_connect(sa("[::2]:9")).is_err());
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_cannot_bypass_ipv4_rules() {
+        let p = Policy::deny_all().allow_connect("127.0.0.1:80").unwrap();
+        // The mapped form of an allowed address is allowed...
+        assert!(p.check_connect(sa("[::ffff:127.0.0.1]:80")).is_ok());
+        // ...and the mapped form of a denied one is denied.
+        let err = p.check_connect(sa("[::ffff:10.0.0.1]:80")).unwrap_err();
+        assert_eq!(
+            err,
+            Error::AccessDenied("connecting to 10.0.0.1:80 is not allowed by the policy".into())
+        );
+    }
+
+    #[test]
+    fn localhost_rule_covers_both_loopbacks_only() {
+        let p = Policy::deny_all().allow_listen("localhost:*").unwrap();
+        assert!(p.check_listen(sa("127.0.0.1:0")).is_ok());
+        assert!(p.check_listen(sa("127.9.9.9:0")).is_ok());
+        assert!(p.check_listen(sa("[::1]:0")).is_ok());
+        assert!(p.check_listen(sa("0.0.0.0:0")).is_err());
+    }
+
+    #[test]
+    fn malformed_rules_are_typed_errors() {
+        for rule in ["", "127.0.0.1", "127.0.0.1:x", "1.2.3.4/33:1", "host:1", "1.1.1.1:9-1"] {
+            assert!(
+                matches!(rule.parse::<AddressRule>(), Err(PolicyError::BadRule { .. })),
+                "{rule}"
+            );
+        }
+    }
+
+    #[test]
+    fn unix_paths_cannot_escape_their_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
+        let p = Policy::deny_all().allow_unix(&root).unwrap();
+        assert!(p.check_unix_path(&root.join("ok.sock")).is_ok());
+        assert!(p.check_unix_path(&root.join("../outside/x.sock")).is_err());
+        assert!(p.check_unix_path(&root.join("link/x.sock")).is_err());
+        assert!(p.check_unix_path(&root.join("..")).is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! Running a command component (one that exports `wasi:cli/run`, WASI 0.3
+//! or 0.2) with portable:streams provided by either backend.
+
+use std::sync::Arc;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::I32Exit;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+use crate::compose::{ComposeError, compose_with_guest};
+use crate::policy::Policy;
+use crate::state::HostState;
+
+/// Which implementation of portable:streams a component gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// The host's native implementation (tokio sockets).
+    #[default]
+    Native,
+    /// The guest component, composed in before running (wasi:sockets).
+    Guest,
+}
+
+/// Where the component's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// This process's stdout and stderr.
+    #[default]
+    Inherit,
+    /// Captured into [`RunOutcome`].
+    Capture,
+}
+
+/// How to run a component.
+#[derive(Debug, Clone, Default)]
+pub struct RunConfig {
+    /// The backend.
+    pub backend: Backend,
+    /// The sandbox policy.
+    pub policy: Arc<Policy>,
+    /// The program's arguments, including its name.
+    pub args: Vec<String>,
+    /// Where output goes.
+    pub output: Output,
+}
+
+/// What a finished run produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The exit code: 0 for `Ok` from `run`, 1 for `Err`, or the code
+    /// passed to `exit`.
+    pub exit_code: i32,
+    /// Captured stdout (empty with [`Output::Inherit`]).
+    pub stdout: Vec<u8>,
+    /// Captured stderr (empty with [`Output::Inherit`]).
+    pub stderr: Vec<u8>,
+}
+
+/// Why a component could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The bytes are not a component (or failed to compile).
+    #[error("not a valid WebAssembly component: {0}")]
+    InvalidComponent(String),
+    /// Composing with the guest failed.
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    /// The component exports no `wasi:cli/run`.
+    #[error("the component is not a command: it exports no wasi:cli/run (exports: {0})")]
+    NotACommand(String),
+    /// The component imports something neither WASI nor this host provides.
+    #[error("the component cannot be linked: {0}")]
+    Link(String),
+    /// The component trapped.
+    #[error("the component trapped: {0}")]
+    Trap(String),
+}
+
+/// Compiles `bytes` for `backend`: composed with the guest first for
+/// [`Backend::Guest`].
+pub fn prepare(engine: &Engine, bytes: &[u8], backend: Backend) -> Result<Component, RunError> {
+    if !wasmparser::Parser::is_component(bytes) {
+        return Err(RunError::InvalidComponent(
+            "the file is not a binary WebAssembly component".into(),
+        ));
+    }
+    let composed;
+    let bytes = match backend {
+        Backend::Native => bytes,
+        Backend::Guest => {
+            composed = compose_with_guest(bytes)?;
+            &composed[..]
+        }
+    };
+    Component::new(engine, bytes).map_err(|e| RunError::InvalidComponent(format!("{e:#}")))
+}
+
+/// A linker with WASI 0.2 and 0.3, plus the native backing for
+/// [`Backend::Native`].
+pub fn linker(engine: &Engine, backend: Backend) -> wasmtime::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    if backend == Backend::Native {
+        // crate::native::add_to_linker(&mut linker)?;
+    }
+    Ok(linker)
+}
+
+/// Runs a compiled command component to completion.
+pub async fn run_component(
+    engine: &Engine,
+    component: &Component,
+    config: &RunConfig,
+) -> Result<RunOutcome, RunError> {
+    let linker = linker(engine, config.backend).map_err(|e| RunError::Link(format!("{e:#}")))?;
+    let mut builder = crate::wasi::builder(config.policy.clone(), &config.args);
+    let pipes = match config.output {
+        Output::Inherit => {
+            builder.inherit_stdio();
+            None
+        }
+        Output::Capture => {
+            let out = MemoryOutputPipe::new(usize::MAX);
+            let err = MemoryOutputPipe::new(usize::MAX);
+            builder.stdout(out.clone()).stderr(err.clone());
+            Some((out, err))
+        }
+    };
+    let state = HostState::new(builder.build(), config.policy.clone());
+    let mut store = Store::new(engine, state);
+    let result = match command_version(engine, component)? {
+        CliVersion::P3 => {
+            let command = wasmtime_wasi::p3::bindings::Command::instantiate_async(
+                &mut store, component, &linker,
+            )
+            .await
+            .map_err(link_error)?;
+            store
+                .run_concurrent(async move |acc| command.wasi_cli_run().call_run(acc).await)
+                .await
+                .and_then(|r| r)
+        }
+        CliVersion::P2 => {
+            let command = wasmtime_wasi::p2::bindings::Command::instantiate_async(
+                &mut store, component, &linker,
+            )
+            .await
+            .map_err(link_error)?;
+            command.wasi_cli_run().call_run(&mut store).await
+        }
+    };
+    let exit_code = match result {
+        Ok(Ok(())) => 0,
+        Ok(Err(())) => 1,
+        Err(err) => match err.downcast_ref::<I32Exit>() {
+            Some(exit) => exit.0,
+            None => return Err(RunError::Trap(format!("{err:?}"))),
+        },
+    };
+    let (stdout, stderr) = pipes
+        .map(|(o, e)| (o.contents().to_vec(), e.contents().to_vec()))
+        .unwrap_or_default();
+    Ok(RunOutcome {
+        exit_code,
+        stdout,
+        stderr,
+    })
+}
+
+/// Compiles and runs `bytes` in one call.
+pub async fn run(engine: &Engine, bytes: &[u8], config: &RunConfig) -> Result<RunOutcome, RunError> {
+    let component = prepare(engine, bytes, config.backend)?;
+    run_component(engine, &component, config).await
+}
+
+enum CliVersion {
+    P2,
+    P3,
+}
+
+fn command_version(engine: &Engine, component: &Component) -> Result<CliVersion, RunError> {
+    let ty = component.component_type();
+    let names: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_owned()).collect();
+    if names.iter().any(|n| n.starts_with("wasi:cli/run@0.3")) {
+        Ok(CliVersion::P3)
+    } else if names.iter().any(|n| n.starts_with("wasi:cli/run@0.2")) {
+        Ok(CliVersion::P2)
+    } else {
+        Err(RunError::NotACommand(names.join(", ")))
+    }
+}
+
+fn link_error(err: wasmtime::Error) -> RunError {
+    RunError::Link(format!("{err:#}"))
+}
