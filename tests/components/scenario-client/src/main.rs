@@ -1,0 +1,472 @@
+//! A test component: `scenario-client SCENARIO HOST PORT` runs one scenario
+//! against portable:streams and exits 0 on success, 1 (with the reason on
+//! stderr) on failure. The integration tests start the native peer each
+//! scenario talks to.
+
+use std::future::Future;
+use std::pin::pin;
+
+use futures::future::{Either, join, join_all, select};
+use portable_streams::bindings::portable::streams::streams::{
+    AddressFamily, ConnectOptions, Error, IncompleteRead, Reader, Server, ServerOptions,
+    SocketAddress, Writer, open_connection, start_server,
+};
+
+type Outcome = Result<(), String>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 4 {
+        eprintln!("usage: scenario-client SCENARIO HOST PORT");
+        std::process::exit(2);
+    }
+    let (scenario, host, port) = (args[1].clone(), args[2].clone(), args[3].clone());
+    let port: u16 = port.parse().expect("port");
+    let result = wit_bindgen::block_on(run(&scenario, &host, port));
+    match result {
+        Ok(()) => println!("ok {scenario}"),
+        Err(reason) => {
+            eprintln!("scenario {scenario} failed: {reason}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
+    match scenario {
+        "echo" => echo(host, port).await,
+        "bulk" => bulk(host, port).await,
+        "split" => split(host, port).await,
+        "limit" => limit(host, port).await,
+        "eof-mid-line" => eof_mid_line(host, port).await,
+        "reset" => reset(host, port).await,
+        "drain-blocked" => drain_blocked(host, port).await,
+        "drain-closed" => drain_closed(host, port).await,
+        "write-eof" => write_eof(host, port).await,
+        "refused" => refused(host, port).await,
+        "unresolvable" => unresolvable().await,
+        "cancel-readline" => cancel_readline(host, port).await,
+        "busy" => busy(host, port).await,
+        "server" => server(host).await,
+        "close-clients" => close_clients(host).await,
+        "start-serving" => start_serving(host).await,
+        other => Err(format!("unknown scenario {other}")),
+    }
+}
+
+fn options(limit: Option<u32>) -> ConnectOptions {
+    ConnectOptions {
+        limit,
+        family: AddressFamily::Unspecified,
+        local_address: None,
+        happy_eyeballs_delay: None,
+        interleave: None,
+        tls: None,
+        connect_timeout: None,
+    }
+}
+
+fn server_options(start_serving: Option<bool>) -> ServerOptions {
+    ServerOptions {
+        limit: None,
+        family: AddressFamily::Unspecified,
+        backlog: None,
+        reuse_address: None,
+        reuse_port: false,
+        keep_alive: false,
+        start_serving,
+        tls: None,
+    }
+}
+
+async fn connect(host: &str, port: u16) -> Result<(Reader, Writer), String> {
+    open_connection(host.to_owned(), port, options(None))
+        .await
+        .map_err(|e| format!("connect: {e:?}"))
+}
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> Outcome {
+    if cond { Ok(()) } else { Err(what()) }
+}
+
+fn expect_bytes(what: &str, got: Result<Vec<u8>, Error>, want: &[u8]) -> Outcome {
+    match got {
+        Ok(v) if v == want => Ok(()),
+        other => Err(format!(
+            "{what}: expected {:?}, got {:?}",
+            String::from_utf8_lossy(want),
+            other.map(|v| String::from_utf8_lossy(&v).into_owned())
+        )),
+    }
+}
+
+/// Sleeps `ms` milliseconds on the WASI 0.3 monotonic clock.
+async fn sleep_ms(ms: u64) {
+    wasip3::clocks::monotonic_clock::wait_for(ms * 1_000_000).await;
+}
+
+/// Runs `fut` unless `ms` pass first; `None` on timeout (the future is
+/// dropped, i.e. cancelled).
+async fn within<T>(ms: u64, fut: impl Future<Output = T>) -> Option<T> {
+    match select(pin!(fut), pin!(sleep_ms(ms))).await {
+        Either::Left((v, _)) => Some(v),
+        Either::Right(_) => None,
+    }
+}
+
+async fn echo(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    writer
+        .write(b"hello world\n")
+        .map_err(|e| format!("{e:?}"))?;
+    writer.drain().await.map_err(|e| format!("drain: {e:?}"))?;
+    expect_bytes("echo", reader.readline().await, b"hello world\n")?;
+    writer.close();
+    check(writer.is_closing(), || "is_closing after close".into())?;
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+fn pattern(offset: usize, len: usize) -> Vec<u8> {
+    (offset..offset + len).map(|i| (i % 251) as u8).collect()
+}
+
+async fn bulk(host: &str, port: u16) -> Outcome {
+    const TOTAL: usize = 16 << 20;
+    const CHUNK: usize = 64 << 10;
+    let (reader, writer) = connect(host, port).await?;
+    let send = async {
+        for off in (0..TOTAL).step_by(CHUNK) {
+            writer
+                .write(&pattern(off, CHUNK))
+                .map_err(|e| format!("{e:?}"))?;
+            writer.drain().await.map_err(|e| format!("drain: {e:?}"))?;
+        }
+        writer.write_eof().map_err(|e| format!("write_eof: {e:?}"))
+    };
+    let receive = async {
+        for off in (0..TOTAL).step_by(CHUNK) {
+            let got = reader
+                .readexactly(CHUNK as i64)
+                .await
+                .map_err(|e| format!("at {off}: {e:?}"))?;
+            if got != pattern(off, CHUNK) {
+                return Err(format!("corrupt data at offset {off}"));
+            }
+        }
+        expect_bytes("EOF after bulk", reader.read(-1).await, b"")
+    };
+    let (s, r) = join(send, receive).await;
+    s.and(r)?;
+    check(reader.at_eof(), || "at_eof after bulk".into())
+}
+
+/// The peer sends `SPLIT_SCRIPT` cut at awkward points; every request must
+/// see the same result whatever the cut.
+async fn split(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    expect_bytes("readline", reader.readline().await, b"line one\n")?;
+    expect_bytes(
+        "readuntil crlfcrlf",
+        reader.readuntil(vec![b"\r\n\r\n".to_vec()]).await,
+        b"a: 1\r\nb: 2\r\n\r\n",
+    )?;
+    expect_bytes(
+        "readuntil several",
+        reader
+            .readuntil(vec![b"END".to_vec(), b"||".to_vec()])
+            .await,
+        b"first||",
+    )?;
+    expect_bytes(
+        "readuntil END",
+        reader
+            .readuntil(vec![b"END".to_vec(), b"||".to_vec()])
+            .await,
+        b"secondEND",
+    )?;
+    expect_bytes("readexactly", reader.readexactly(5).await, b"12345")?;
+    expect_bytes("readline at EOF", reader.readline().await, b"tail")?;
+    check(reader.at_eof(), || "at_eof at the end".into())?;
+    expect_bytes("read at EOF", reader.read(10).await, b"")
+}
+
+async fn limit(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = open_connection(host.to_owned(), port, options(Some(16)))
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    check(reader.limit() == 16, || "limit() is 16".into())?;
+    // The peer sends: a line of exactly the limit, one a byte over, a short one.
+    expect_bytes(
+        "line at the limit",
+        reader.readline().await,
+        b"0123456789abcdef\n",
+    )?;
+    match reader.readline().await {
+        Err(Error::LimitOverrun(o)) => {
+            check(o.consumed == 17, || format!("consumed {}", o.consumed))?
+        }
+        other => return Err(format!("expected limit-overrun, got {other:?}")),
+    }
+    expect_bytes(
+        "line after the overrun",
+        reader.readline().await,
+        b"short\n",
+    )
+}
+
+async fn eof_mid_line(host: &str, port: u16) -> Outcome {
+    // Three connections; the peer sends "partial" on each and closes.
+    let (r1, _w1) = connect(host, port).await?;
+    expect_bytes("readline partial", r1.readline().await, b"partial")?;
+    let (r2, _w2) = connect(host, port).await?;
+    match r2.readuntil(vec![b"\n".to_vec()]).await {
+        Err(Error::IncompleteRead(IncompleteRead {
+            partial,
+            expected: None,
+        })) if partial == b"partial" => {}
+        other => return Err(format!("readuntil at EOF: {other:?}")),
+    }
+    let (r3, _w3) = connect(host, port).await?;
+    match r3.readexactly(100).await {
+        Err(Error::IncompleteRead(IncompleteRead {
+            partial,
+            expected: Some(100),
+        })) if partial == b"partial" => {}
+        other => return Err(format!("readexactly at EOF: {other:?}")),
+    }
+    check(r3.at_eof(), || "at_eof after incomplete read".into())
+}
+
+async fn reset(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    match reader.readexactly(1 << 20).await {
+        Err(Error::ConnectionReset(_) | Error::ConnectionAborted(_)) => Ok(()),
+        other => Err(format!(
+            "expected a reset, got {:?}",
+            other.map(|v| v.len())
+        )),
+    }
+}
+
+async fn drain_blocked(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    // The peer never reads: once the kernel buffers fill, ours grows.
+    for i in 0..32 {
+        writer
+            .write(&pattern(i << 20, 1 << 20))
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    let (_low, high) = writer.get_write_buffer_limits();
+    check(high == 64 << 10, || {
+        format!("default high watermark {high}")
+    })?;
+    if within(300, writer.drain()).await.is_some() {
+        return Err(format!(
+            "drain returned while the peer reads nothing (buffered {})",
+            writer.write_buffer_size()
+        ));
+    }
+    check(writer.write_buffer_size() > high, || {
+        "buffer above the high watermark".into()
+    })?;
+    writer.abort();
+    Ok(())
+}
+
+async fn drain_closed(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    sleep_ms(100).await;
+    for _ in 0..1000 {
+        if writer.write(&[7; 64 << 10]).is_err() {
+            return Ok(());
+        }
+        match within(5_000, writer.drain()).await {
+            None => return Err("drain hung against a closed peer".into()),
+            Some(Err(_)) => return Ok(()),
+            Some(Ok(())) => {}
+        }
+    }
+    Err("drain never reported the closed peer".into())
+}
+
+async fn write_eof(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    check(writer.can_write_eof(), || "can_write_eof".into())?;
+    writer
+        .write(b"request body")
+        .map_err(|e| format!("{e:?}"))?;
+    writer
+        .write_eof()
+        .map_err(|e| format!("write_eof: {e:?}"))?;
+    match writer.write(b"more") {
+        Err(Error::Closed(_)) => {}
+        other => return Err(format!("write after write_eof: {other:?}")),
+    }
+    // The peer answers only after it saw EOF.
+    expect_bytes("reply", reader.readline().await, b"got 12 bytes\n")?;
+    expect_bytes("EOF", reader.read(-1).await, b"")
+}
+
+async fn refused(host: &str, port: u16) -> Outcome {
+    match open_connection(host.to_owned(), port, options(None)).await {
+        Err(Error::ConnectionRefused(_)) => Ok(()),
+        other => Err(format!(
+            "expected connection-refused, got {:?}",
+            other.map(|_| ())
+        )),
+    }
+}
+
+async fn unresolvable() -> Outcome {
+    match open_connection("no-such-host.invalid".into(), 80, options(None)).await {
+        Err(Error::NameUnresolvable(_)) => Ok(()),
+        other => Err(format!(
+            "expected name-unresolvable, got {:?}",
+            other.map(|_| ())
+        )),
+    }
+}
+
+async fn cancel_readline(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    // The peer sends "hel", waits, then "lo\n".
+    if let Some(r) = within(100, reader.readline()).await {
+        return Err(format!("readline should still wait, got {r:?}"));
+    }
+    expect_bytes(
+        "readline after a cancelled one",
+        reader.readline().await,
+        b"hello\n",
+    )
+}
+
+async fn busy(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    let (first, second) = join(reader.readline(), async {
+        sleep_ms(20).await;
+        reader.readline().await
+    })
+    .await;
+    match second {
+        Err(Error::Busy(_)) => {}
+        other => return Err(format!("second waiter: expected busy, got {other:?}")),
+    }
+    expect_bytes("first waiter", first, b"hello\n")
+}
+
+fn port_of(server: &Server) -> Result<u16, String> {
+    match server.sockets().first() {
+        Some(SocketAddress::Ipv4(e)) => Ok(e.port),
+        Some(SocketAddress::Ipv6(e)) => Ok(e.port),
+        other => Err(format!("sockets(): {other:?}")),
+    }
+}
+
+async fn listen(host: &str, start_serving: Option<bool>) -> Result<(Server, u16), String> {
+    let server = start_server(vec![host.to_owned()], 0, server_options(start_serving))
+        .await
+        .map_err(|e| format!("start_server: {e:?}"))?;
+    let port = port_of(&server)?;
+    check(port != 0, || "port 0 was resolved".into())?;
+    Ok((server, port))
+}
+
+async fn serve_echo(reader: Reader, writer: Writer) {
+    while let Ok(line) = reader.readline().await {
+        if line.is_empty() {
+            break;
+        }
+        if writer.write(&line).is_err() || writer.drain().await.is_err() {
+            break;
+        }
+    }
+    writer.close();
+}
+
+async fn server(host: &str) -> Outcome {
+    const CLIENTS: usize = 100;
+    let (server, port) = listen(host, None).await?;
+    check(server.is_serving(), || "is_serving".into())?;
+    let accept_all = async {
+        let mut handlers = Vec::new();
+        for _ in 0..CLIENTS {
+            let (r, w) = server
+                .accept()
+                .await
+                .map_err(|e| format!("accept: {e:?}"))?;
+            handlers.push(serve_echo(r, w));
+        }
+        join_all(handlers).await;
+        Ok::<(), String>(())
+    };
+    let clients = join_all((0..CLIENTS).map(|i| async move {
+        let (r, w) = connect(host, port).await?;
+        let msg = format!("client {i} says {}\n", "x".repeat(i * 37));
+        w.write(msg.as_bytes()).map_err(|e| format!("{e:?}"))?;
+        w.drain().await.map_err(|e| format!("{e:?}"))?;
+        expect_bytes(&format!("client {i}"), r.readline().await, msg.as_bytes())?;
+        w.close();
+        w.wait_closed()
+            .await
+            .map_err(|e| format!("wait_closed: {e:?}"))
+    }));
+    let (served, results) = join(accept_all, clients).await;
+    served?;
+    for r in results {
+        r?;
+    }
+    server.close();
+    check(!server.is_serving(), || "is_serving after close".into())?;
+    within(5_000, server.wait_closed())
+        .await
+        .ok_or("wait_closed did not return")?;
+    match server.accept().await {
+        Err(Error::Closed(_)) => Ok(()),
+        other => Err(format!("accept after close: {:?}", other.map(|_| ()))),
+    }
+}
+
+async fn close_clients(host: &str) -> Outcome {
+    let (server, port) = listen(host, None).await?;
+    let (client, accepted) = join(connect(host, port), server.accept()).await;
+    let (reader, _writer) = client?;
+    let (_sr, _sw) = accepted.map_err(|e| format!("accept: {e:?}"))?;
+    server.close_clients();
+    match within(5_000, reader.read(-1)).await {
+        Some(Ok(rest)) if rest.is_empty() => {}
+        Some(Err(Error::ConnectionReset(_))) => {}
+        other => return Err(format!("client after close_clients: {other:?}")),
+    }
+    server.close();
+    within(5_000, server.wait_closed())
+        .await
+        .ok_or_else(|| "wait_closed after close_clients".to_owned())
+}
+
+async fn start_serving(host: &str) -> Outcome {
+    let (server, port) = listen(host, Some(false)).await?;
+    check(!server.is_serving(), || {
+        "not serving before start_serving".into()
+    })?;
+    let (reader, writer) = connect(host, port).await?;
+    if within(300, server.accept()).await.is_some() {
+        return Err("accept handed out a connection before start_serving".into());
+    }
+    server
+        .start_serving()
+        .map_err(|e| format!("start_serving: {e:?}"))?;
+    check(server.is_serving(), || "serving after start_serving".into())?;
+    let (sr, sw) = within(5_000, server.accept())
+        .await
+        .ok_or("accept after start_serving hung")?
+        .map_err(|e| format!("accept: {e:?}"))?;
+    writer.write(b"ping\n").map_err(|e| format!("{e:?}"))?;
+    expect_bytes("server side", sr.readline().await, b"ping\n")?;
+    sw.write(b"pong\n").map_err(|e| format!("{e:?}"))?;
+    expect_bytes("client side", reader.readline().await, b"pong\n")?;
+    server.close();
+    Ok(())
+}

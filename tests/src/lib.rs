@@ -1,0 +1,68 @@
+//! Support for the integration tests: building test components for
+//! wasm32-wasip2 (into their own target dir), compiling them once per
+//! process, and running them on either backend.
+
+pub mod build;
+pub mod peers;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use portable_streams_host::engine::{Allocation, new_engine};
+use portable_streams_host::policy::Policy;
+use portable_streams_host::run::{Backend, Output, RunConfig, RunOutcome, prepare, run_component};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// How long one component run may take before the test fails.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The engine shared by every test in this process.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| new_engine(Allocation::OnDemand).expect("engine"))
+}
+
+/// `package` built for wasm32-wasip2 and compiled for `backend`, once per
+/// process.
+pub fn component(package: &str, backend: Backend) -> Component {
+    type Cache = Mutex<Vec<(String, Backend, Component)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, c)) = cache.iter().find(|(p, b, _)| p == package && *b == backend) {
+        return c.clone();
+    }
+    let bytes = std::fs::read(build::component(package)).expect("read component");
+    let compiled = prepare(engine(), &bytes, backend).expect("prepare component");
+    cache.push((package.to_owned(), backend, compiled.clone()));
+    compiled
+}
+
+/// Runs `package` with `args` (program name first) on `backend` with
+/// captured output, failing the test on a timeout or a host error.
+pub async fn run(package: &str, backend: Backend, policy: Policy, args: &[String]) -> RunOutcome {
+    let component = tokio::task::block_in_place(|| component(package, backend));
+    let config = RunConfig {
+        backend,
+        policy: Arc::new(policy),
+        args: args.to_vec(),
+        output: Output::Capture,
+    };
+    match tokio::time::timeout(RUN_TIMEOUT, run_component(engine(), &component, &config)).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(err)) => panic!("running {package} on {backend:?} failed: {err}"),
+        Err(_) => panic!("{package} on {backend:?} did not finish within {RUN_TIMEOUT:?}"),
+    }
+}
+
+/// Panics with the component's output unless it exited 0.
+pub fn assert_success(what: &str, outcome: &RunOutcome) {
+    assert_eq!(
+        outcome.exit_code,
+        0,
+        "{what} failed\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&outcome.stdout),
+        String::from_utf8_lossy(&outcome.stderr)
+    );
+}

@@ -1,0 +1,223 @@
+//! Native tokio peers the scenario components talk to. Each peer listens on
+//! 127.0.0.1 port 0, serves a bounded number of connections, and stops by
+//! itself.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::task::JoinHandle;
+
+/// How long any peer waits for anything before giving up.
+const PEER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The script the `split` peers send, cut at different points.
+pub const SPLIT_SCRIPT: &[u8] = b"line one\na: 1\r\nb: 2\r\n\r\nfirst||secondEND12345tail";
+
+/// How a `split` peer cuts [`SPLIT_SCRIPT`] into writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Cut {
+    /// One byte per write.
+    EveryByte,
+    /// Inside every multi-byte separator.
+    InsideSeparators,
+    /// Right after every separator's last byte.
+    AfterSeparators,
+}
+
+/// A running peer: its address and its task (which ends by itself).
+pub struct Peer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Peer {
+    /// Waits for the peer to finish (bounded), surfacing its panics.
+    pub async fn finish(self) {
+        match tokio::time::timeout(PEER_TIMEOUT, self.task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Ok(Err(e)) => panic!("peer task failed: {e}"),
+            Err(_) => panic!("peer did not finish"),
+        }
+    }
+}
+
+async fn listener(recv_buffer: Option<u32>) -> TcpListener {
+    let socket = TcpSocket::new_v4().expect("socket");
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).expect("SO_RCVBUF");
+    }
+    socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    socket.listen(16).expect("listen")
+}
+
+/// Starts a peer that serves `connections` connections one after another
+/// with `serve`.
+async fn spawn<F, Fut>(connections: usize, recv_buffer: Option<u32>, serve: F) -> Peer
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let listener = listener(recv_buffer).await;
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        for _ in 0..connections {
+            let (stream, _) = tokio::time::timeout(PEER_TIMEOUT, listener.accept())
+                .await
+                .expect("peer accept timed out")
+                .expect("accept");
+            stream.set_nodelay(true).unwrap();
+            tokio::time::timeout(PEER_TIMEOUT, serve(stream))
+                .await
+                .expect("peer timed out");
+        }
+    });
+    Peer { addr, task }
+}
+
+/// Echoes everything back until EOF, then closes.
+pub async fn echo() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        let (mut r, mut w) = stream.split();
+        tokio::io::copy(&mut r, &mut w).await.expect("echo");
+        w.shutdown().await.ok();
+    })
+    .await
+}
+
+/// Sends [`SPLIT_SCRIPT`] cut as `cut` says, pausing between writes.
+pub async fn split(cut: Cut) -> Peer {
+    spawn(1, None, move |mut stream| async move {
+        for piece in cut_script(cut) {
+            stream.write_all(piece).await.expect("write");
+            stream.flush().await.expect("flush");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        stream.shutdown().await.ok();
+    })
+    .await
+}
+
+fn cut_script(cut: Cut) -> Vec<&'static [u8]> {
+    let s = SPLIT_SCRIPT;
+    let seps: [&[u8]; 4] = [b"\n", b"\r\n\r\n", b"||", b"END"];
+    let mut points = Vec::new();
+    match cut {
+        Cut::EveryByte => points.extend(1..s.len()),
+        Cut::InsideSeparators | Cut::AfterSeparators => {
+            for sep in seps {
+                for (i, w) in s.windows(sep.len()).enumerate() {
+                    if w == sep {
+                        match cut {
+                            Cut::InsideSeparators if sep.len() > 1 => points.push(i + 1),
+                            Cut::InsideSeparators => points.push(i),
+                            _ => points.push(i + sep.len()),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    points.sort_unstable();
+    points.dedup();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for p in points.into_iter().filter(|&p| p > 0 && p < s.len()) {
+        pieces.push(&s[start..p]);
+        start = p;
+    }
+    pieces.push(&s[start..]);
+    pieces
+}
+
+/// Sends a line of exactly 16 bytes, one of 17, and a short one.
+pub async fn limit_lines() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        stream
+            .write_all(b"0123456789abcdef\n0123456789abcdefX\nshort\n")
+            .await
+            .expect("write");
+        let mut sink = Vec::new();
+        stream.read_to_end(&mut sink).await.ok();
+    })
+    .await
+}
+
+/// Sends "partial" and closes, on each of three connections.
+pub async fn partial_then_eof() -> Peer {
+    spawn(3, None, |mut stream| async move {
+        stream.write_all(b"partial").await.expect("write");
+        stream.shutdown().await.ok();
+        let mut sink = Vec::new();
+        stream.read_to_end(&mut sink).await.ok();
+    })
+    .await
+}
+
+/// Sends a few bytes, then resets the connection (RST).
+pub async fn reset_mid_read() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        stream.write_all(b"0123456789").await.expect("write");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stream.set_zero_linger().expect("SO_LINGER");
+        drop(stream);
+    })
+    .await
+}
+
+/// Accepts and never reads, until the client goes away (or a bound passes).
+pub async fn never_reads() -> Peer {
+    spawn(1, Some(4096), |mut stream| async move {
+        // Read nothing for a while (the client checks drain meanwhile),
+        // then drain until the client goes away.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let mut sink = [0u8; 1];
+        while tokio::time::timeout(Duration::from_secs(5), stream.read(&mut sink))
+            .await
+            .is_ok_and(|r| r.is_ok_and(|n| n > 0))
+        {}
+    })
+    .await
+}
+
+/// Accepts and resets at once.
+pub async fn reset_at_once() -> Peer {
+    spawn(1, None, |stream| async move {
+        stream.set_zero_linger().expect("SO_LINGER");
+        drop(stream);
+    })
+    .await
+}
+
+/// Reads to EOF, then answers "got N bytes\n" and closes.
+pub async fn answer_after_eof() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        let mut request = Vec::new();
+        stream.read_to_end(&mut request).await.expect("read to EOF");
+        let reply = format!("got {} bytes\n", request.len());
+        stream.write_all(reply.as_bytes()).await.expect("write");
+        stream.shutdown().await.ok();
+    })
+    .await
+}
+
+/// Sends "hel", waits, then "lo\n".
+pub async fn slow_line(pause: Duration) -> Peer {
+    spawn(1, None, move |mut stream| async move {
+        stream.write_all(b"hel").await.expect("write");
+        tokio::time::sleep(pause).await;
+        stream.write_all(b"lo\n").await.expect("write");
+        let mut sink = Vec::new();
+        stream.read_to_end(&mut sink).await.ok();
+    })
+    .await
+}
+
+/// A loopback port with nothing listening on it.
+pub async fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    l.local_addr().unwrap().port()
+}

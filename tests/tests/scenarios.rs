@@ -1,0 +1,149 @@
+//! The scenario list, run against a real tokio peer on loopback for each
+//! backend: the guest component (composed in, over wasi:sockets) and the
+//! host's native backing.
+
+use std::time::Duration;
+
+use portable_streams_host::policy::Policy;
+use portable_streams_host::run::Backend;
+use portable_streams_tests::peers::{self, Cut, Peer};
+use portable_streams_tests::{assert_success, run};
+
+const CLIENT: &str = "scenario-client";
+
+fn args(scenario: &str, port: u16) -> Vec<String> {
+    [CLIENT, scenario, "127.0.0.1", &port.to_string()]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Runs `scenario` against `peer` (if any) on `backend`.
+async fn scenario(backend: Backend, name: &str, peer: Option<Peer>) {
+    let port = peer.as_ref().map_or(0, |p| p.addr.port());
+    scenario_on_port(backend, name, port).await;
+    if let Some(peer) = peer {
+        peer.finish().await;
+    }
+}
+
+async fn scenario_on_port(backend: Backend, name: &str, port: u16) {
+    let outcome = run(CLIENT, backend, Policy::allow_all(), &args(name, port)).await;
+    assert_success(&format!("scenario {name} on {backend:?}"), &outcome);
+}
+
+macro_rules! scenarios {
+    ($backend_mod:ident, $backend:expr) => {
+        mod $backend_mod {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn echo() {
+                scenario($backend, "echo", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn bulk_16_mib_both_ways() {
+                scenario($backend, "bulk", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn split_every_byte() {
+                scenario($backend, "split", Some(peers::split(Cut::EveryByte).await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn split_inside_separators() {
+                scenario(
+                    $backend,
+                    "split",
+                    Some(peers::split(Cut::InsideSeparators).await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn split_after_separators() {
+                scenario(
+                    $backend,
+                    "split",
+                    Some(peers::split(Cut::AfterSeparators).await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn limit_overrun_then_next_line() {
+                scenario($backend, "limit", Some(peers::limit_lines().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn eof_mid_line() {
+                scenario(
+                    $backend,
+                    "eof-mid-line",
+                    Some(peers::partial_then_eof().await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn peer_reset_mid_read() {
+                scenario($backend, "reset", Some(peers::reset_mid_read().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn drain_waits_for_a_peer_that_does_not_read() {
+                scenario($backend, "drain-blocked", Some(peers::never_reads().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn drain_fails_against_a_closed_peer() {
+                scenario($backend, "drain-closed", Some(peers::reset_at_once().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn write_eof_half_closes() {
+                scenario($backend, "write-eof", Some(peers::answer_after_eof().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn connection_refused() {
+                scenario_on_port($backend, "refused", peers::closed_port().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn name_unresolvable() {
+                scenario($backend, "unresolvable", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn cancelled_readline_loses_nothing() {
+                let peer = peers::slow_line(Duration::from_millis(500)).await;
+                scenario($backend, "cancel-readline", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn second_waiter_is_busy() {
+                let peer = peers::slow_line(Duration::from_millis(300)).await;
+                scenario($backend, "busy", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn server_with_100_concurrent_clients() {
+                scenario($backend, "server", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn server_close_clients() {
+                scenario($backend, "close-clients", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn server_start_serving_false() {
+                scenario($backend, "start-serving", None).await;
+            }
+        }
+    };
+}
+
+scenarios!(guest, Backend::Guest);
