@@ -7,8 +7,16 @@ use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest_dir.parent().expect("host/ sits in the workspace root");
-    for dir in ["guest/src", "guest/Cargo.toml", "core/src", "core/Cargo.toml", "wit"] {
+    let root = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace root");
+    for dir in [
+        "guest/src",
+        "guest/Cargo.toml",
+        "core/src",
+        "core/Cargo.toml",
+        "wit",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     let target_dir = root.join("target").join("wasm");
@@ -25,7 +33,21 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         let leaks = (key.starts_with("CARGO_") && key != "CARGO_HOME")
-            || matches!(&*key, "RUSTFLAGS" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER" | "MAKEFLAGS" | "MFLAGS" | "TARGET" | "HOST" | "OUT_DIR" | "PROFILE" | "OPT_LEVEL" | "DEBUG" | "NUM_JOBS");
+            || matches!(
+                &*key,
+                "RUSTFLAGS"
+                    | "RUSTC_WRAPPER"
+                    | "RUSTC_WORKSPACE_WRAPPER"
+                    | "MAKEFLAGS"
+                    | "MFLAGS"
+                    | "TARGET"
+                    | "HOST"
+                    | "OUT_DIR"
+                    | "PROFILE"
+                    | "OPT_LEVEL"
+                    | "DEBUG"
+                    | "NUM_JOBS"
+            );
         if leaks {
             cmd.env_remove(&*key);
         }
@@ -40,7 +62,9 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
         "--target-dir",
     ]);
     cmd.arg(target_dir);
-    let status = cmd.status().expect("run cargo to build the guest component");
+    let status = cmd
+        .status()
+        .expect("run cargo to build the guest component");
     if !status.success() {
         panic!(
             "building the guest component failed; if the wasm32-wasip2 target is missing, run `rustup target add wasm32-wasip2`"

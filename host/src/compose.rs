@@ -18,7 +18,9 @@ pub enum ComposeError {
         reason: String,
     },
     /// The client does not import portable:streams.
-    #[error("the client does not import portable:streams/streams; nothing to compose")]
+    #[error(
+        "nothing to compose: the client imports nothing the plug exports (is it built for the portable:streams client world?)"
+    )]
     NothingToPlug,
     /// The graph could not be built or encoded.
     #[error("composition failed: {0}")]
@@ -39,12 +41,13 @@ pub fn compose(client: &[u8], plug: &[u8]) -> Result<Vec<u8>, ComposeError> {
             what: "the client",
             reason: format!("{e:#}"),
         })?;
-    let plug_pkg = Package::from_bytes("plug", None, plug.to_vec(), graph.types_mut()).map_err(
-        |e| ComposeError::NotAComponent {
-            what: "the plug",
-            reason: format!("{e:#}"),
-        },
-    )?;
+    let plug_pkg =
+        Package::from_bytes("plug", None, plug.to_vec(), graph.types_mut()).map_err(|e| {
+            ComposeError::NotAComponent {
+                what: "the plug",
+                reason: format!("{e:#}"),
+            }
+        })?;
     let client_id = graph
         .register_package(client_pkg)
         .map_err(|e| ComposeError::Graph(e.to_string()))?;

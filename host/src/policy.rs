@@ -11,7 +11,9 @@ use portable_streams_core::Error;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     /// The entry is not `HOST:PORT`.
-    #[error("malformed address rule {rule:?}: {reason} (expected HOST:PORT, e.g. 127.0.0.1:8080, 10.0.0.0/8:*, [::1]:1000-2000, localhost:*)")]
+    #[error(
+        "malformed address rule {rule:?}: {reason} (expected HOST:PORT, e.g. 127.0.0.1:8080, 10.0.0.0/8:*, [::1]:1000-2000, localhost:*)"
+    )]
     BadRule {
         /// The entry as given.
         rule: String,
@@ -170,7 +172,11 @@ impl Policy {
                 path.display()
             ))
         })?;
-        if self.unix_roots.iter().any(|root| resolved.starts_with(root)) {
+        if self
+            .unix_roots
+            .iter()
+            .any(|root| resolved.starts_with(root))
+        {
             Ok(resolved)
         } else {
             Err(Error::AccessDenied(format!(
@@ -196,7 +202,9 @@ fn resolve_unix_path(path: &Path) -> Result<PathBuf, String> {
         Some(Component::Normal(name)) => name.to_owned(),
         _ => return Err("the path must end in a file name".into()),
     };
-    let parent = absolute.parent().ok_or("the path has no parent directory")?;
+    let parent = absolute
+        .parent()
+        .ok_or("the path has no parent directory")?;
     let parent = parent
         .canonicalize()
         .map_err(|e| format!("its directory cannot be resolved: {e}"))?;
@@ -226,11 +234,23 @@ impl Network {
     fn contains(&self, ip: IpAddr) -> bool {
         match (self, ip) {
             (Network::Any, _) => true,
-            (Network::Cidr { base: IpAddr::V4(b), prefix }, IpAddr::V4(ip)) => {
+            (
+                Network::Cidr {
+                    base: IpAddr::V4(b),
+                    prefix,
+                },
+                IpAddr::V4(ip),
+            ) => {
                 let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
                 u32::from(*b) & mask == u32::from(ip) & mask
             }
-            (Network::Cidr { base: IpAddr::V6(b), prefix }, IpAddr::V6(ip)) => {
+            (
+                Network::Cidr {
+                    base: IpAddr::V6(b),
+                    prefix,
+                },
+                IpAddr::V6(ip),
+            ) => {
                 let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
                 u128::from(*b) & mask == u128::from(ip) & mask
             }
@@ -317,9 +337,18 @@ mod tests {
     #[test]
     fn default_denies_everything() {
         let p = Policy::deny_all();
-        assert!(matches!(p.check_connect(sa("127.0.0.1:80")), Err(Error::AccessDenied(_))));
-        assert!(matches!(p.check_listen(sa("127.0.0.1:80")), Err(Error::AccessDenied(_))));
-        assert!(matches!(p.check_unix_path(Path::new("/tmp/x")), Err(Error::AccessDenied(_))));
+        assert!(matches!(
+            p.check_connect(sa("127.0.0.1:80")),
+            Err(Error::AccessDenied(_))
+        ));
+        assert!(matches!(
+            p.check_listen(sa("127.0.0.1:80")),
+            Err(Error::AccessDenied(_))
+        ));
+        assert!(matches!(
+            p.check_unix_path(Path::new("/tmp/x")),
+            Err(Error::AccessDenied(_))
+        ));
     }
 
     #[test]
@@ -364,9 +393,19 @@ mod tests {
 
     #[test]
     fn malformed_rules_are_typed_errors() {
-        for rule in ["", "127.0.0.1", "127.0.0.1:x", "1.2.3.4/33:1", "host:1", "1.1.1.1:9-1"] {
+        for rule in [
+            "",
+            "127.0.0.1",
+            "127.0.0.1:x",
+            "1.2.3.4/33:1",
+            "host:1",
+            "1.1.1.1:9-1",
+        ] {
             assert!(
-                matches!(rule.parse::<AddressRule>(), Err(PolicyError::BadRule { .. })),
+                matches!(
+                    rule.parse::<AddressRule>(),
+                    Err(PolicyError::BadRule { .. })
+                ),
                 "{rule}"
             );
         }

@@ -170,7 +170,11 @@ pub async fn run_component(
 }
 
 /// Compiles and runs `bytes` in one call.
-pub async fn run(engine: &Engine, bytes: &[u8], config: &RunConfig) -> Result<RunOutcome, RunError> {
+pub async fn run(
+    engine: &Engine,
+    bytes: &[u8],
+    config: &RunConfig,
+) -> Result<RunOutcome, RunError> {
     let component = prepare(engine, bytes, config.backend)?;
     run_component(engine, &component, config).await
 }
@@ -182,7 +186,10 @@ enum CliVersion {
 
 fn command_version(engine: &Engine, component: &Component) -> Result<CliVersion, RunError> {
     let ty = component.component_type();
-    let names: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_owned()).collect();
+    let names: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
     if names.iter().any(|n| n.starts_with("wasi:cli/run@0.3")) {
         Ok(CliVersion::P3)
     } else if names.iter().any(|n| n.starts_with("wasi:cli/run@0.2")) {

@@ -27,7 +27,9 @@ pub fn builder(policy: Arc<Policy>, args: &[String]) -> WasiCtxBuilder {
                 SocketAddrUse::TcpBind => addr.port() == 0 || policy.check_listen(addr).is_ok(),
                 // Clients of an allowed listener may connect.
                 SocketAddrUse::TcpAccept => true,
-                SocketAddrUse::UdpBind | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => false,
+                SocketAddrUse::UdpBind | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+                    false
+                }
             };
             if !allowed {
                 tracing::info!(%addr, ?usage, "socket use denied by policy");

@@ -1,0 +1,94 @@
+//! Argument definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run, serve and compose WebAssembly components that use asyncio-style
+/// network streams (portable:streams).
+#[derive(Debug, Parser)]
+#[command(name = "portable-streams", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// More logs: -v info, -vv debug, -vvv trace.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  Run a client on the native backend, allowed to reach one local port:
+    portable-streams run client.wasm --allow-connect 127.0.0.1:8888
+  The same client over wasi:sockets (the guest component composed in):
+    portable-streams run client.wasm --backend guest --allow-connect 127.0.0.1:8888
+  Serve a handler component, one instance per connection:
+    portable-streams serve echo-handler.wasm --listen 127.0.0.1:8888
+  Make a client runnable on any WASI 0.3 runtime:
+    portable-streams compose client.wasm -o client-composed.wasm";
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command component (exports wasi:cli/run, WASI 0.3 or 0.2).
+    Run(RunArgs),
+    /// Compose the bundled guest component into a client component.
+    Compose(ComposeArgs),
+}
+
+/// Which backend provides portable:streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// The host's native implementation (tokio TCP and Unix sockets).
+    Native,
+    /// The bundled guest component over wasi:sockets.
+    Guest,
+}
+
+/// The sandbox: everything is denied unless allowed here.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Allow connecting to HOST:PORT (HOST: IP, CIDR, [IPv6], localhost or *;
+    /// PORT: number, FIRST-LAST or *). Repeatable.
+    #[arg(long = "allow-connect", value_name = "HOST:PORT")]
+    pub allow_connect: Vec<String>,
+    /// Allow listening on HOST:PORT (same syntax). Repeatable.
+    #[arg(long = "allow-listen", value_name = "HOST:PORT")]
+    pub allow_listen: Vec<String>,
+    /// Allow Unix sockets inside DIR. Repeatable.
+    #[arg(long = "allow-unix", value_name = "DIR")]
+    pub allow_unix: Vec<PathBuf>,
+    /// Cap on connections open at once.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Cap on a reader's limit, in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub max_read_buffer: Option<usize>,
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The component file.
+    pub component: PathBuf,
+    /// Arguments passed to the component.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Which backend provides portable:streams.
+    #[arg(long, value_enum, default_value = "native")]
+    pub backend: BackendArg,
+    /// The sandbox.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// `compose`.
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// The client component (imports portable:streams).
+    pub client: PathBuf,
+    /// Where to write the composed component.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+}

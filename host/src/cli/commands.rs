@@ -1,0 +1,78 @@
+//! The commands behind the arguments.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use portable_streams_host::compose::compose_with_guest;
+use portable_streams_host::engine::{Allocation, new_engine};
+use portable_streams_host::policy::Policy;
+use portable_streams_host::run::{Backend, Output, RunConfig, run};
+
+use super::args::{BackendArg, Command, ComposeArgs, PolicyArgs, RunArgs};
+
+/// Runs one command; the exit code is the component's for `run`.
+pub async fn execute(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Run(args) => run_command(args).await,
+        Command::Compose(args) => compose_command(args),
+    }
+}
+
+fn read_component(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Builds the policy from the command line.
+pub fn policy(args: &PolicyArgs) -> Result<Policy> {
+    let mut policy = Policy::deny_all();
+    for rule in &args.allow_connect {
+        policy = policy.allow_connect(rule)?;
+    }
+    for rule in &args.allow_listen {
+        policy = policy.allow_listen(rule)?;
+    }
+    for dir in &args.allow_unix {
+        policy = policy.allow_unix(dir)?;
+    }
+    if let Some(max) = args.max_connections {
+        policy = policy.with_max_connections(max);
+    }
+    if let Some(max) = args.max_read_buffer {
+        policy = policy.with_max_read_buffer(max);
+    }
+    Ok(policy)
+}
+
+async fn run_command(args: RunArgs) -> Result<ExitCode> {
+    let bytes = read_component(&args.component)?;
+    let engine = new_engine(Allocation::OnDemand)
+        .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?;
+    let name = args.component.display().to_string();
+    let config = RunConfig {
+        backend: match args.backend {
+            BackendArg::Native => Backend::Native,
+            BackendArg::Guest => Backend::Guest,
+        },
+        policy: Arc::new(policy(&args.policy)?),
+        args: std::iter::once(name).chain(args.args).collect(),
+        output: Output::Inherit,
+    };
+    let outcome = run(&engine, &bytes, &config).await?;
+    Ok(ExitCode::from(u8::try_from(outcome.exit_code).unwrap_or(1)))
+}
+
+fn compose_command(args: ComposeArgs) -> Result<ExitCode> {
+    let bytes = read_component(&args.client)?;
+    let composed = compose_with_guest(&bytes)?;
+    std::fs::write(&args.output, &composed)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    println!(
+        "wrote {} ({} bytes): run it with `wasmtime run -S p3 -S inherit-network -W component-model-async {}`",
+        args.output.display(),
+        composed.len(),
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
