@@ -1,0 +1,152 @@
+//! `Writer`: asyncio's `StreamWriter`.
+
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+use std::rc::Rc;
+
+use crate::{Error, wit};
+
+/// An end of a connection: `peername` / `sockname`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketAddress {
+    /// A TCP endpoint.
+    Ip(SocketAddr),
+    /// A Unix socket path.
+    Unix(String),
+}
+
+impl SocketAddress {
+    pub(crate) fn from_wit(a: wit::SocketAddress) -> Option<Self> {
+        match a {
+            wit::SocketAddress::Ipv4(e) => {
+                let ip: IpAddr = e.host.parse().ok()?;
+                Some(Self::Ip(SocketAddr::new(ip, e.port)))
+            }
+            wit::SocketAddress::Ipv6(e) => {
+                let ip = e.host.parse().ok()?;
+                Some(Self::Ip(SocketAddr::V6(SocketAddrV6::new(
+                    ip,
+                    e.port,
+                    e.flow_info,
+                    e.scope_id,
+                ))))
+            }
+            wit::SocketAddress::Unix(p) => Some(Self::Unix(p)),
+        }
+    }
+}
+
+/// asyncio's `StreamWriter`: buffered, flow-controlled writes. Cloning gives
+/// another handle to the same writer.
+///
+/// ```no_run
+/// # async fn demo(writer: portable_streams::Writer) -> Result<(), portable_streams::Error> {
+/// writer.write(b"GET / HTTP/1.0\r\n\r\n")?;
+/// writer.drain().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Writer {
+    inner: Rc<wit::Writer>,
+}
+
+impl Writer {
+    /// Wraps a raw binding handle.
+    pub fn from_raw(inner: wit::Writer) -> Self {
+        Self {
+            inner: Rc::new(inner),
+        }
+    }
+
+    /// `write(data)`: buffers `data`; never waits. Call [`drain`](Self::drain)
+    /// to respect flow control.
+    pub fn write(&self, data: &[u8]) -> Result<(), Error> {
+        Ok(self.inner.write(data)?)
+    }
+
+    /// `writelines(lines)`.
+    ///
+    /// ```no_run
+    /// # fn demo(writer: portable_streams::Writer) -> Result<(), portable_streams::Error> {
+    /// writer.writelines([&b"a\n"[..], b"b\n"])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn writelines<'a>(&self, lines: impl IntoIterator<Item = &'a [u8]>) -> Result<(), Error> {
+        let lines: Vec<Vec<u8>> = lines.into_iter().map(<[u8]>::to_vec).collect();
+        Ok(self.inner.writelines(&lines)?)
+    }
+
+    /// `drain()`: waits while the buffer is above the high watermark; fails
+    /// once the connection is closed or lost. Cancellation safe.
+    pub async fn drain(&self) -> Result<(), Error> {
+        Ok(self.inner.drain().await?)
+    }
+
+    /// `can_write_eof()`.
+    pub fn can_write_eof(&self) -> bool {
+        self.inner.can_write_eof()
+    }
+
+    /// `write_eof()`: half-close after the buffer is flushed.
+    pub fn write_eof(&self) -> Result<(), Error> {
+        Ok(self.inner.write_eof()?)
+    }
+
+    /// `close()`: flush, then close.
+    pub fn close(&self) {
+        self.inner.close()
+    }
+
+    /// `transport.abort()`: close now, discarding buffered data.
+    pub fn abort(&self) {
+        self.inner.abort()
+    }
+
+    /// `is_closing()`.
+    pub fn is_closing(&self) -> bool {
+        self.inner.is_closing()
+    }
+
+    /// `wait_closed()`: waits until the connection is closed.
+    pub async fn wait_closed(&self) -> Result<(), Error> {
+        Ok(self.inner.wait_closed().await?)
+    }
+
+    /// `get_extra_info('peername')`.
+    pub fn peername(&self) -> Option<SocketAddress> {
+        self.inner
+            .get_extra_info()
+            .peername
+            .and_then(SocketAddress::from_wit)
+    }
+
+    /// `get_extra_info('sockname')`.
+    pub fn sockname(&self) -> Option<SocketAddress> {
+        self.inner
+            .get_extra_info()
+            .sockname
+            .and_then(SocketAddress::from_wit)
+    }
+
+    /// `transport.set_write_buffer_limits(high, low)`.
+    pub fn set_write_buffer_limits(
+        &self,
+        high: Option<u64>,
+        low: Option<u64>,
+    ) -> Result<(), Error> {
+        Ok(self.inner.set_write_buffer_limits(high, low)?)
+    }
+
+    /// `transport.get_write_buffer_limits()`: `(low, high)`.
+    pub fn write_buffer_limits(&self) -> (u64, u64) {
+        self.inner.get_write_buffer_limits()
+    }
+
+    /// `transport.get_write_buffer_size()`.
+    pub fn write_buffer_size(&self) -> u64 {
+        self.inner.write_buffer_size()
+    }
+
+    pub(crate) fn raw(&self) -> &Rc<wit::Writer> {
+        &self.inner
+    }
+}
