@@ -1,5 +1,5 @@
 //! Builds the guest component (portable-streams-guest for wasm32-wasip2,
-//! release) into its own target dir and embeds it, so `run --backend guest`
+//! profile `component`) into its own target dir and embeds it, so `run --backend guest`
 //! and `compose` need no extra file.
 
 use std::path::{Path, PathBuf};
@@ -54,7 +54,8 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
     }
     cmd.current_dir(root).args([
         "build",
-        "--release",
+        "--profile",
+        "component",
         "-p",
         "portable-streams-guest",
         "--target",
@@ -70,5 +71,5 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
             "building the guest component failed; if the wasm32-wasip2 target is missing, run `rustup target add wasm32-wasip2`"
         );
     }
-    target_dir.join("wasm32-wasip2/release/portable_streams_guest.wasm")
+    target_dir.join("wasm32-wasip2/component/portable_streams_guest.wasm")
 }

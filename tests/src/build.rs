@@ -12,14 +12,14 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the binary component `package` (release, wasm32-wasip2, in
+/// Builds the binary component `package` (profile `component`, wasm32-wasip2, in
 /// `target/wasm`) once per process and returns its path.
 pub fn component(package: &str) -> PathBuf {
     static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let root = workspace_root();
     let target_dir = root.join("target").join("wasm");
     let path = target_dir
-        .join("wasm32-wasip2/release")
+        .join("wasm32-wasip2/component")
         .join(format!("{package}.wasm"));
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if built.iter().any(|p| p == package) {
