@@ -10,6 +10,7 @@
 pub mod compose;
 pub mod engine;
 pub mod guest_component;
+pub mod output;
 // pub mod native; (wired once the native backing lands)
 pub mod policy;
 pub mod run;

@@ -9,6 +9,7 @@ use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::compose::{ComposeError, compose_with_guest};
+use crate::output::LineOutput;
 use crate::policy::Policy;
 use crate::state::HostState;
 
@@ -23,13 +24,25 @@ pub enum Backend {
 }
 
 /// Where the component's stdout and stderr go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Clone, Default)]
 pub enum Output {
     /// This process's stdout and stderr.
     #[default]
     Inherit,
     /// Captured into [`RunOutcome`].
     Capture,
+    /// Each line to a callback: `(is_stderr, line)`.
+    Lines(Arc<dyn Fn(bool, &str) + Send + Sync>),
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Output::Inherit => "Inherit",
+            Output::Capture => "Capture",
+            Output::Lines(_) => "Lines",
+        })
+    }
 }
 
 /// How to run a component.
@@ -51,9 +64,9 @@ pub struct RunOutcome {
     /// The exit code: 0 for `Ok` from `run`, 1 for `Err`, or the code
     /// passed to `exit`.
     pub exit_code: i32,
-    /// Captured stdout (empty with [`Output::Inherit`]).
+    /// Captured stdout (empty unless [`Output::Capture`]).
     pub stdout: Vec<u8>,
-    /// Captured stderr (empty with [`Output::Inherit`]).
+    /// Captured stderr (empty unless [`Output::Capture`]).
     pub stderr: Vec<u8>,
 }
 
@@ -116,7 +129,7 @@ pub async fn run_component(
 ) -> Result<RunOutcome, RunError> {
     let linker = linker(engine, config.backend).map_err(|e| RunError::Link(format!("{e:#}")))?;
     let mut builder = crate::wasi::builder(config.policy.clone(), &config.args);
-    let pipes = match config.output {
+    let pipes = match &config.output {
         Output::Inherit => {
             builder.inherit_stdio();
             None
@@ -126,6 +139,13 @@ pub async fn run_component(
             let err = MemoryOutputPipe::new(usize::MAX);
             builder.stdout(out.clone()).stderr(err.clone());
             Some((out, err))
+        }
+        Output::Lines(callback) => {
+            let (out, err) = (callback.clone(), callback.clone());
+            builder
+                .stdout(LineOutput::new(Arc::new(move |l| out(false, l))))
+                .stderr(LineOutput::new(Arc::new(move |l| err(true, l))));
+            None
         }
     };
     let state = HostState::new(builder.build(), config.policy.clone());
