@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod peers;
+pub mod server;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -65,4 +66,21 @@ pub fn assert_success(what: &str, outcome: &RunOutcome) {
         String::from_utf8_lossy(&outcome.stdout),
         String::from_utf8_lossy(&outcome.stderr)
     );
+}
+
+/// The lines of a captured output.
+pub fn lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `python3` if it is on this machine, for the CPython interop tests.
+pub fn python3() -> Option<std::path::PathBuf> {
+    let ok = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then(|| "python3".into())
 }

@@ -1,0 +1,327 @@
+//! Every example runs end to end, on each backend where it applies, and the
+//! echo examples interoperate with CPython's asyncio.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use portable_streams_host::policy::Policy;
+use portable_streams_host::run::Backend;
+use portable_streams_tests::{assert_success, lines, python3, run, server};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+fn loopback() -> Policy {
+    Policy::deny_all()
+        .allow_connect("127.0.0.1:*")
+        .unwrap()
+        .allow_listen("127.0.0.1:*")
+        .unwrap()
+}
+
+fn args(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+async fn echo_pair(server_backend: Backend, client_backend: Backend) {
+    let server = server::start(
+        "tcp-echo-server",
+        server_backend,
+        loopback(),
+        &["tcp-echo-server", "127.0.0.1", "0", "--max-clients", "1"],
+    )
+    .await;
+    let port = server.port.to_string();
+    let client = run(
+        "tcp-echo-client",
+        client_backend,
+        loopback(),
+        &args(&["tcp-echo-client", "127.0.0.1", &port, "Hello World!"]),
+    )
+    .await;
+    assert_success("tcp-echo-client", &client);
+    assert_eq!(
+        lines(&client.stdout),
+        [
+            "Send: \"Hello World!\"",
+            "Received: \"Hello World!\"",
+            "Close the connection"
+        ]
+    );
+    let outcome = server.finish().await;
+    assert_eq!(outcome.exit_code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn echo_server_native_client_guest() {
+    echo_pair(Backend::Native, Backend::Guest).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn echo_server_guest_client_native() {
+    echo_pair(Backend::Guest, Backend::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn echo_server_logs_what_it_echoes() {
+    let server = server::start(
+        "tcp-echo-server",
+        Backend::Native,
+        loopback(),
+        &["tcp-echo-server", "127.0.0.1", "0", "--max-clients", "1"],
+    )
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
+    stream.write_all(b"ping").await.unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await.unwrap();
+    assert_eq!(reply, b"ping");
+    let port = server.port;
+    let lines_seen = server.output();
+    server.finish().await;
+    assert_eq!(lines_seen[0], format!("Serving on ('127.0.0.1', {port})"));
+    assert!(
+        lines_seen[1].starts_with("Received \"ping\" from ('127.0.0.1', "),
+        "{lines_seen:?}"
+    );
+}
+
+const PY_CLIENT: &str = r#"
+import asyncio, sys
+async def main(port):
+    reader, writer = await asyncio.open_connection('127.0.0.1', port)
+    writer.write(b'Hello from CPython')
+    await writer.drain()
+    data = await reader.read(100)
+    print(f'Received: {data.decode()!r}')
+    writer.close()
+    await writer.wait_closed()
+asyncio.run(main(int(sys.argv[1])))
+"#;
+
+const PY_SERVER: &str = r#"
+import asyncio
+async def handle(reader, writer):
+    data = await reader.read(100)
+    writer.write(data)
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    server.close()
+async def main():
+    global server
+    server = await asyncio.start_server(handle, '127.0.0.1', 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        try:
+            await server.serve_forever()
+        except asyncio.CancelledError:
+            pass
+asyncio.run(main())
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn echo_server_serves_a_cpython_asyncio_client() {
+    let Some(python) = python3() else {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    };
+    for backend in [Backend::Native, Backend::Guest] {
+        let server = server::start(
+            "tcp-echo-server",
+            backend,
+            loopback(),
+            &["tcp-echo-server", "127.0.0.1", "0", "--max-clients", "1"],
+        )
+        .await;
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            tokio::process::Command::new(&python)
+                .args(["-c", PY_CLIENT, &server.port.to_string()])
+                .output(),
+        )
+        .await
+        .expect("python client timed out")
+        .expect("run python3");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "Received: 'Hello from CPython'"
+        );
+        assert_eq!(server.finish().await.exit_code, 0, "{backend:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn echo_client_talks_to_a_cpython_asyncio_server() {
+    let Some(python) = python3() else {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    };
+    for backend in [Backend::Native, Backend::Guest] {
+        let mut child = tokio::process::Command::new(&python)
+            .args(["-c", PY_SERVER])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run python3");
+        let mut first = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        tokio::time::timeout(Duration::from_secs(30), stdout.read_line(&mut first))
+            .await
+            .expect("python server did not start")
+            .unwrap();
+        let port = first.trim().to_owned();
+        let client = run(
+            "tcp-echo-client",
+            backend,
+            loopback(),
+            &args(&["tcp-echo-client", "127.0.0.1", &port, "Hello World!"]),
+        )
+        .await;
+        assert_success("tcp-echo-client", &client);
+        assert!(lines(&client.stdout).contains(&"Received: \"Hello World!\"".to_owned()));
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .expect("python server did not stop")
+            .unwrap();
+        assert!(status.success(), "{backend:?}");
+    }
+}
+
+/// A one-shot HTTP server answering HEAD with a few headers.
+async fn http_server() -> (u16, tokio::task::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut stream = BufReader::new(stream);
+        let mut request = String::new();
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).await.unwrap();
+            request.push_str(&line);
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        stream
+            .get_mut()
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Test: yes\r\n\r\n")
+            .await
+            .unwrap();
+        request
+    });
+    (port, task)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_headers_reads_a_local_server() {
+    for backend in [Backend::Native, Backend::Guest] {
+        let (port, server) = http_server().await;
+        let url = format!("http://127.0.0.1:{port}/index.html");
+        let out = run(
+            "http-headers",
+            backend,
+            loopback(),
+            &args(&["http-headers", &url]),
+        )
+        .await;
+        assert_success("http-headers", &out);
+        assert_eq!(
+            lines(&out.stdout),
+            [
+                "HTTP header> HTTP/1.0 200 OK",
+                "HTTP header> Content-Type: text/plain",
+                "HTTP header> X-Test: yes"
+            ]
+        );
+        let request = server.await.unwrap();
+        assert_eq!(
+            request,
+            "HEAD /index.html HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_headers_says_tls_is_not_available_yet() {
+    let out = run(
+        "http-headers",
+        Backend::Native,
+        loopback(),
+        &args(&["http-headers", "https://127.0.0.1/"]),
+    )
+    .await;
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(
+        lines(&out.stderr),
+        ["error: https:// needs TLS, which is not available yet; use an http:// URL"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_for_data_receives_later_data() {
+    for backend in [Backend::Native, Backend::Guest] {
+        let out = run(
+            "wait-for-data",
+            backend,
+            Policy::deny_all(),
+            &args(&["wait-for-data"]),
+        )
+        .await;
+        assert_success("wait-for-data", &out);
+        assert_eq!(lines(&out.stdout), ["Received: abc"], "{backend:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unix_echo_on_the_host_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("echo.sock");
+    let path = path.to_str().unwrap();
+    let policy = Policy::deny_all().allow_unix(dir.path()).unwrap();
+    let out = run(
+        "unix-echo",
+        Backend::Native,
+        policy,
+        &args(&["unix-echo", path, "hi"]),
+    )
+    .await;
+    assert_success("unix-echo", &out);
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            format!("[server] Serving on {path}"),
+            "[client] Send: \"hi\"".to_owned(),
+            "[server] Received \"hi\\n\"".to_owned(),
+            "[client] Received: \"hi\\n\"".to_owned(),
+        ]
+    );
+    assert!(
+        !std::path::Path::new(path).exists(),
+        "socket file removed on close"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unix_echo_on_the_guest_backend_is_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("echo.sock");
+    let out = run(
+        "unix-echo",
+        Backend::Guest,
+        Policy::allow_all(),
+        &args(&["unix-echo", path.to_str().unwrap()]),
+    )
+    .await;
+    assert_eq!(out.exit_code, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: unsupported: "), "{stderr}");
+    assert!(stderr.contains("host backend"), "{stderr}");
+}
