@@ -23,6 +23,9 @@ pub enum Backend {
     Guest,
 }
 
+/// Called with `(is_stderr, line)` for each line a component prints.
+pub type OutputLines = Arc<dyn Fn(bool, &str) + Send + Sync>;
+
 /// Where the component's stdout and stderr go.
 #[derive(Clone, Default)]
 pub enum Output {
@@ -31,8 +34,8 @@ pub enum Output {
     Inherit,
     /// Captured into [`RunOutcome`].
     Capture,
-    /// Each line to a callback: `(is_stderr, line)`.
-    Lines(Arc<dyn Fn(bool, &str) + Send + Sync>),
+    /// Each line to a callback.
+    Lines(OutputLines),
 }
 
 impl std::fmt::Debug for Output {
