@@ -1,0 +1,95 @@
+"""The CPython asyncio contender: the same client workloads with asyncio
+streams. Usage: asyncio_client.py WORKLOAD HOST PORT COUNT"""
+
+import asyncio
+import resource
+import sys
+import time
+
+CHUNK = 64 * 1024
+
+
+async def bulk(host, port, total):
+    reader, writer = await asyncio.open_connection(host, port)
+    payload = b"\x5a" * CHUNK
+
+    async def send():
+        sent = 0
+        while sent < total:
+            writer.write(payload)
+            await writer.drain()
+            sent += CHUNK
+        writer.write_eof()
+
+    async def receive():
+        got = 0
+        while got < total:
+            chunk = await reader.read(CHUNK)
+            if not chunk:
+                raise RuntimeError(f"EOF after {got} bytes")
+            got += len(chunk)
+
+    await asyncio.gather(send(), receive())
+    writer.close()
+
+
+async def readline(host, port, count):
+    reader, writer = await asyncio.open_connection(host, port)
+    for _ in range(count):
+        line = await reader.readline()
+        if len(line) != 100:
+            raise RuntimeError("short line")
+    writer.close()
+
+
+async def ping_pong(host, port, rounds):
+    reader, writer = await asyncio.open_connection(host, port)
+    request = b"\x07" * 64
+    latencies = []
+    for _ in range(rounds):
+        t = time.perf_counter_ns()
+        writer.write(request)
+        await writer.drain()
+        await reader.readexactly(64)
+        latencies.append(time.perf_counter_ns() - t)
+    writer.close()
+    return latencies
+
+
+async def accept(host, port, count):
+    for _ in range(count):
+        _, writer = await asyncio.open_connection(host, port)
+        writer.close()
+        await writer.wait_closed()
+
+
+async def concurrency(host, port, count):
+    conns = [await asyncio.open_connection(host, port) for _ in range(count)]
+
+    async def one(i, reader, writer):
+        msg = f"connection {i}\n".encode()
+        writer.write(msg)
+        await writer.drain()
+        if await reader.readline() != msg:
+            raise RuntimeError("wrong echo")
+
+    await asyncio.gather(*(one(i, r, w) for i, (r, w) in enumerate(conns)))
+    for _, w in conns:
+        w.close()
+
+
+async def main():
+    workload, host, port, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    fn = {"bulk": bulk, "readline": readline, "ping-pong": ping_pong,
+          "accept": accept, "concurrency": concurrency}[workload]
+    start = time.perf_counter_ns()
+    latencies = await fn(host, port, count)
+    print(f"elapsed_ns={time.perf_counter_ns() - start}")
+    if latencies:
+        latencies.sort()
+        print(f"p50_ns={latencies[int((len(latencies) - 1) * 0.50)]}")
+        print(f"p99_ns={latencies[int((len(latencies) - 1) * 0.99)]}")
+    print(f"peak_rss_bytes={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}")
+
+
+asyncio.run(main())

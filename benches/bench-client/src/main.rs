@@ -1,0 +1,134 @@
+//! `bench-client WORKLOAD HOST PORT COUNT`: runs one benchmark workload
+//! against a native peer and prints `elapsed_ns=N` (plus per-op latencies
+//! for ping-pong as `latencies_ns=a,b,...` summary lines).
+
+use std::time::Instant;
+
+use futures::future::join;
+use portable_streams::{Error, open_connection};
+
+const CHUNK: usize = 64 * 1024;
+
+async fn bulk(host: &str, port: u16, total: usize) -> Result<(), Error> {
+    let (reader, writer) = open_connection(host, port).await?;
+    let payload = vec![0x5a; CHUNK];
+    let send = async {
+        let mut sent = 0;
+        while sent < total {
+            writer.write(&payload)?;
+            writer.drain().await?;
+            sent += CHUNK;
+        }
+        writer.write_eof()
+    };
+    let receive = async {
+        let mut got = 0;
+        while got < total {
+            let chunk = reader.read(CHUNK).await?;
+            if chunk.is_empty() {
+                return Err(Error::Other(format!("EOF after {got} bytes")));
+            }
+            got += chunk.len();
+        }
+        Ok(())
+    };
+    let (s, r) = join(send, receive).await;
+    s.and(r)
+}
+
+async fn readline(host: &str, port: u16, lines: usize) -> Result<(), Error> {
+    let (reader, _writer) = open_connection(host, port).await?;
+    for i in 0..lines {
+        let line = reader.readline().await?;
+        if line.len() != 100 {
+            return Err(Error::Other(format!("line {i} has {} bytes", line.len())));
+        }
+    }
+    Ok(())
+}
+
+async fn ping_pong(host: &str, port: u16, rounds: usize) -> Result<Vec<u64>, Error> {
+    let (reader, writer) = open_connection(host, port).await?;
+    let request = [7u8; 64];
+    let mut latencies = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        writer.write(&request)?;
+        writer.drain().await?;
+        reader.readexactly(64).await?;
+        latencies.push(start.elapsed().as_nanos() as u64);
+    }
+    Ok(latencies)
+}
+
+async fn accept_rate(host: &str, port: u16, connections: usize) -> Result<(), Error> {
+    for _ in 0..connections {
+        let (reader, writer) = open_connection(host, port).await?;
+        writer.close();
+        writer.wait_closed().await?;
+        drop(reader);
+    }
+    Ok(())
+}
+
+async fn concurrency(host: &str, port: u16, connections: usize) -> Result<(), Error> {
+    let mut open = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        open.push(open_connection(host, port).await?);
+    }
+    let rounds = open
+        .iter()
+        .enumerate()
+        .map(|(i, (reader, writer))| async move {
+            let msg = format!("connection {i}\n");
+            writer.write(msg.as_bytes())?;
+            writer.drain().await?;
+            let echo = reader.readline().await?;
+            if echo != msg.as_bytes() {
+                return Err(Error::Other(format!("connection {i} got a wrong echo")));
+            }
+            Ok(())
+        });
+    for r in futures::future::join_all(rounds).await {
+        r?;
+    }
+    Ok(())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 5 {
+        eprintln!("usage: bench-client WORKLOAD HOST PORT COUNT");
+        std::process::exit(2);
+    }
+    let (workload, host) = (args[1].as_str(), args[2].as_str());
+    let port: u16 = args[3].parse().expect("port");
+    let count: usize = args[4].parse().expect("count");
+    let start = Instant::now();
+    let result = portable_streams::block_on(async {
+        match workload {
+            "bulk" => bulk(host, port, count).await.map(|()| Vec::new()),
+            "readline" => readline(host, port, count).await.map(|()| Vec::new()),
+            "ping-pong" => ping_pong(host, port, count).await,
+            "accept" => accept_rate(host, port, count).await.map(|()| Vec::new()),
+            "concurrency" => concurrency(host, port, count).await.map(|()| Vec::new()),
+            other => Err(Error::InvalidArgument(format!("unknown workload {other}"))),
+        }
+    });
+    let elapsed = start.elapsed();
+    match result {
+        Ok(mut latencies) => {
+            println!("elapsed_ns={}", elapsed.as_nanos());
+            if !latencies.is_empty() {
+                latencies.sort_unstable();
+                let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+                println!("p50_ns={}", p(0.50));
+                println!("p99_ns={}", p(0.99));
+            }
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::exit(1);
+        }
+    }
+}

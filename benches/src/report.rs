@@ -1,0 +1,146 @@
+//! Samples, the figures derived from them, and the printed / markdown table.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::workload::Workload;
+
+/// What one contender's run of one workload measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Wall time of the workload itself (not compilation or start-up).
+    pub elapsed: Duration,
+    /// p50 and p99 latency, for ping-pong.
+    pub latency: Option<(Duration, Duration)>,
+    /// Peak resident memory added while the workload ran, in bytes.
+    pub peak_rss: Option<u64>,
+}
+
+impl Sample {
+    /// A sample without memory figures.
+    pub fn new(elapsed: Duration, latency: Option<(Duration, Duration)>) -> Self {
+        Self {
+            elapsed,
+            latency,
+            peak_rss: None,
+        }
+    }
+
+    /// The headline figure: bigger is better except for latency (p50 µs).
+    pub fn figure(&self, workload: Workload, count: usize) -> f64 {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        match workload {
+            Workload::Bulk => count as f64 / secs / 1e6,
+            Workload::Readline | Workload::Accept | Workload::Concurrency => count as f64 / secs,
+            Workload::PingPong => self
+                .latency
+                .map_or(f64::NAN, |(p50, _)| p50.as_secs_f64() * 1e6),
+        }
+    }
+}
+
+/// The unit of [`Sample::figure`].
+pub fn unit(workload: Workload) -> &'static str {
+    match workload {
+        Workload::Bulk => "MB/s (each way)",
+        Workload::Readline => "lines/s",
+        Workload::PingPong => "p50 µs",
+        Workload::Accept => "connections/s",
+        Workload::Concurrency => "connections/s",
+    }
+}
+
+/// One contender's outcome for one workload.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// It ran.
+    Measured(Sample),
+    /// It did not run, with the reason.
+    Skipped(String),
+    /// It failed, with the error.
+    Failed(String),
+}
+
+/// All results: rows are workloads, columns contenders.
+pub struct Report {
+    /// Contender names, in column order.
+    pub contenders: Vec<&'static str>,
+    /// `(workload, count, outcomes per contender)`.
+    pub rows: Vec<(Workload, usize, Vec<Outcome>)>,
+}
+
+fn cell(workload: Workload, count: usize, outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Measured(s) => {
+            let mut text = format!("{:.1}", s.figure(workload, count));
+            if let (Workload::PingPong, Some((_, p99))) = (workload, s.latency) {
+                let _ = write!(text, " (p99 {:.1})", p99.as_secs_f64() * 1e6);
+            }
+            if let Some(rss) = s.peak_rss {
+                let _ = write!(
+                    text,
+                    " (+{:.1} MiB, {:.1} KiB/conn)",
+                    rss as f64 / (1 << 20) as f64,
+                    rss as f64 / 1024.0 / count as f64
+                );
+            }
+            text
+        }
+        Outcome::Skipped(why) => format!("skipped: {why}"),
+        Outcome::Failed(err) => format!("FAILED: {err}"),
+    }
+}
+
+/// `a / b` of the headline figures, oriented so that > 1 means `a` is better.
+fn ratio(workload: Workload, count: usize, a: &Outcome, b: &Outcome) -> String {
+    match (a, b) {
+        (Outcome::Measured(a), Outcome::Measured(b)) => {
+            let (fa, fb) = (a.figure(workload, count), b.figure(workload, count));
+            let r = if workload == Workload::PingPong {
+                fb / fa
+            } else {
+                fa / fb
+            };
+            format!("{r:.2}x")
+        }
+        _ => "-".into(),
+    }
+}
+
+impl Report {
+    fn column(&self, name: &str) -> Option<usize> {
+        self.contenders.iter().position(|c| *c == name)
+    }
+
+    /// The table as markdown.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let mut header = vec!["workload".to_owned(), "unit".to_owned()];
+        header.extend(self.contenders.iter().map(|c| c.to_string()));
+        let ratios = [
+            ("guest", "tokio"),
+            ("native", "tokio"),
+            ("guest", "asyncio"),
+            ("native", "asyncio"),
+        ];
+        header.extend(ratios.iter().map(|(a, b)| format!("{a}/{b}")));
+        let _ = writeln!(out, "| {} |", header.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+        for (workload, count, outcomes) in &self.rows {
+            let mut row = vec![
+                format!("{} ({count})", workload.name()),
+                unit(*workload).to_owned(),
+            ];
+            row.extend(outcomes.iter().map(|o| cell(*workload, *count, o)));
+            for (a, b) in ratios {
+                let r = match (self.column(a), self.column(b)) {
+                    (Some(a), Some(b)) => ratio(*workload, *count, &outcomes[a], &outcomes[b]),
+                    _ => "-".into(),
+                };
+                row.push(r);
+            }
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+}

@@ -1,0 +1,50 @@
+//! The workloads and their sizes.
+
+/// One benchmark workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// 64 KiB writes echoed back; `count` bytes each way.
+    Bulk,
+    /// `count` lines of 100 bytes read with readline.
+    Readline,
+    /// `count` round trips of 64 bytes.
+    PingPong,
+    /// `count` sequential connect/close.
+    Accept,
+    /// `count` simultaneous connections, each echoing one line.
+    Concurrency,
+}
+
+impl Workload {
+    /// Every workload, in report order.
+    pub const ALL: [Workload; 5] = [
+        Workload::Bulk,
+        Workload::Readline,
+        Workload::PingPong,
+        Workload::Accept,
+        Workload::Concurrency,
+    ];
+
+    /// The name the clients take on their command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Bulk => "bulk",
+            Workload::Readline => "readline",
+            Workload::PingPong => "ping-pong",
+            Workload::Accept => "accept",
+            Workload::Concurrency => "concurrency",
+        }
+    }
+
+    /// The full size (the figures), divided by `scale`.
+    pub fn count(self, scale: usize) -> usize {
+        let full = match self {
+            Workload::Bulk => 256 << 20,
+            Workload::Readline => 1_000_000,
+            Workload::PingPong => 100_000,
+            Workload::Accept => 10_000,
+            Workload::Concurrency => 1_000,
+        };
+        (full / scale).max(1)
+    }
+}
