@@ -2,7 +2,8 @@
 //! wasm32-wasip2 (into their own target dir), compiling them once per
 //! process, and running them on either backend.
 
-pub mod build;
+/// Building components (re-exported for the tests, demo and benchmarks).
+pub use component_build as build;
 pub mod peers;
 pub mod server;
 

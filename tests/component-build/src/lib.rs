@@ -8,23 +8,21 @@ use std::sync::Mutex;
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("tests/ sits in the workspace root")
+        .and_then(Path::parent)
+        .expect("tests/component-build sits two levels below the workspace root")
         .to_path_buf()
 }
 
 /// Builds the binary component `package` (profile `component`, wasm32-wasip2, in
 /// `target/wasm`) once per process and returns its path.
 pub fn component(package: &str) -> PathBuf {
-    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(p, _)| p == package) {
+        return path.clone();
+    }
     let root = workspace_root();
     let target_dir = root.join("target").join("wasm");
-    let path = target_dir
-        .join("wasm32-wasip2/component")
-        .join(format!("{package}.wasm"));
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if built.iter().any(|p| p == package) {
-        return path;
-    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(&root)
@@ -33,7 +31,8 @@ pub fn component(package: &str) -> PathBuf {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .args([
             "build",
-            "--release",
+            "--profile",
+            "component",
             "--target",
             "wasm32-wasip2",
             "-p",
@@ -48,6 +47,14 @@ pub fn component(package: &str) -> PathBuf {
         "building {package} for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    built.push(package.to_owned());
+    // Binaries keep the package name; libraries (cdylib) use underscores.
+    let dir = target_dir.join("wasm32-wasip2/component");
+    let bin = dir.join(format!("{package}.wasm"));
+    let path = if bin.exists() {
+        bin
+    } else {
+        dir.join(format!("{}.wasm", package.replace('-', "_")))
+    };
+    built.push((package.to_owned(), path.clone()));
     path
 }

@@ -1,0 +1,186 @@
+//! The `portable-streams` command line, checked as a user sees it: exit
+//! codes and the exact one-line errors.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+}
+
+fn example(name: &str) -> PathBuf {
+    component_build::component(name)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a failure with exactly one line on stderr, starting `error: `.
+fn assert_one_line_error(out: &Output, expected: &str) {
+    assert!(!out.status.success(), "expected failure");
+    let text = stderr(out);
+    assert_eq!(text.lines().count(), 1, "one line, got: {text}");
+    assert!(text.starts_with("error: "), "{text}");
+    assert!(
+        text.contains(expected),
+        "{text:?} should contain {expected:?}"
+    );
+}
+
+/// A one-connection echo peer on loopback.
+fn echo_peer() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .unwrap();
+            let mut buf = [0u8; 100];
+            if let Ok(n) = s.read(&mut buf) {
+                let _ = s.write_all(&buf[..n]);
+            }
+        }
+    });
+    (port, handle)
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = cli().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["run", "compose", "Examples:", "--allow-connect"] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    let run_help = cli().args(["run", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&run_help.stdout);
+    for needle in [
+        "--backend",
+        "--allow-listen",
+        "--allow-unix",
+        "--max-connections",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+}
+
+#[test]
+fn missing_file() {
+    let out = cli()
+        .args(["run", "/nonexistent/app.wasm"])
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &out,
+        "cannot read /nonexistent/app.wasm: No such file or directory",
+    );
+}
+
+#[test]
+fn not_a_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("text.wasm");
+    std::fs::write(&path, "hello").unwrap();
+    let out = cli().arg("run").arg(&path).output().unwrap();
+    assert_one_line_error(&out, "not a valid WebAssembly component");
+}
+
+#[test]
+fn wrong_world() {
+    let out = cli()
+        .arg("run")
+        .arg(example("echo-handler"))
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &out,
+        "the component is not a command: it exports no wasi:cli/run",
+    );
+}
+
+#[test]
+fn malformed_policy_rule() {
+    let out = cli()
+        .arg("run")
+        .arg(example("tcp-echo-client"))
+        .args(["--allow-connect", "nonsense"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "malformed address rule \"nonsense\"");
+}
+
+#[test]
+fn denied_address_on_both_backends() {
+    let (port, peer) = echo_peer();
+    for backend in ["native", "guest"] {
+        let out = cli()
+            .arg("run")
+            .arg(example("tcp-echo-client"))
+            .args(["--backend", backend, "--allow-connect", "127.0.0.2:1"])
+            .args(["127.0.0.1", &port.to_string()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{backend}: {}", stderr(&out));
+        let text = stderr(&out);
+        assert!(
+            text.starts_with("error: access denied"),
+            "{backend}: {text}"
+        );
+    }
+    // An allowed target still works.
+    let out = cli()
+        .arg("run")
+        .arg(example("tcp-echo-client"))
+        .args(["--allow-connect", &format!("127.0.0.1:{port}")])
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Received: \"Hello World!\""));
+    peer.join().unwrap();
+}
+
+#[test]
+fn compose_then_run_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("client.wasm");
+    let out = cli()
+        .arg("compose")
+        .arg(example("tcp-echo-client"))
+        .arg("-o")
+        .arg(&composed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&composed).unwrap();
+    assert_eq!(&bytes[..8], b"\0asm\x0d\0\x01\0", "a component");
+
+    let (port, peer) = echo_peer();
+    let out = cli()
+        .arg("run")
+        .arg(&composed)
+        .args([
+            "--allow-connect",
+            "127.0.0.1:*",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Received: \"Hello World!\""));
+    peer.join().unwrap();
+
+    // The result imports portable:streams no more: nothing to compose.
+    let out = cli()
+        .arg("compose")
+        .arg(&composed)
+        .arg("-o")
+        .arg(dir.path().join("again.wasm"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "nothing to compose");
+}
