@@ -1,0 +1,178 @@
+//! `portable-streams serve`: the push form of client_connected_cb, checked
+//! from outside with real clients on loopback.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const CLIENTS: usize = 100;
+
+struct Served {
+    child: Child,
+    port: u16,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(extra: &[&str]) -> Served {
+    let component = component_build::component("poison-handler");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start portable-streams serve");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .expect("read the Serving on line");
+    let port = line
+        .trim()
+        .strip_prefix("Serving on 127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    Served {
+        child,
+        port,
+        _stdout: stdout,
+    }
+}
+
+/// Sends `line` and returns the reply line ("" if the connection closed).
+async fn exchange(port: u16, line: &str) -> std::io::Result<String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.set_nodelay(true)?;
+    let mut stream = tokio::io::BufReader::new(stream);
+    stream.get_mut().write_all(line.as_bytes()).await?;
+    let mut reply = String::new();
+    stream.read_line(&mut reply).await?;
+    Ok(reply)
+}
+
+async fn many_clients(port: u16, poison_at: Option<usize>) -> Vec<(usize, String)> {
+    let tasks = (0..CLIENTS).map(|i| async move {
+        let line = if Some(i) == poison_at {
+            "POISON\n".to_owned()
+        } else {
+            format!("hello from {i}\n")
+        };
+        let reply = tokio::time::timeout(Duration::from_secs(60), exchange(port, &line))
+            .await
+            .expect("client timed out")
+            .unwrap_or_default();
+        (i, reply)
+    });
+    futures::future::join_all(tasks).await
+}
+
+/// The instance counter and the echoed text of a reply.
+fn parse(reply: &str) -> (u32, String) {
+    let (n, text) = reply
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("reply {reply:?} has no counter"));
+    (n.parse().unwrap(), text.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_instance_per_connection_and_a_trap_touches_no_other() {
+    let served = serve(&[]);
+    let replies = many_clients(served.port, Some(37)).await;
+    for (i, reply) in replies {
+        if i == 37 {
+            assert_eq!(reply, "", "the poisoned connection is closed");
+            continue;
+        }
+        let (n, text) = parse(&reply);
+        assert_eq!(n, 1, "each connection gets a fresh instance");
+        assert_eq!(text, format!("hello from {i}\n"));
+    }
+    // Still serving after the trap.
+    let (n, text) = parse(&exchange(served.port, "again\n").await.unwrap());
+    assert_eq!((n, text.as_str()), (1, "again\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_instance_is_replaced_after_a_trap() {
+    let served = serve(&["--shared-instance"]);
+    let (n, _) = parse(&exchange(served.port, "first\n").await.unwrap());
+    assert_eq!(n, 1);
+    let poisoned = exchange(served.port, "POISON\n").await.unwrap_or_default();
+    assert_eq!(poisoned, "");
+    let replies = many_clients(served.port, None).await;
+    let mut counters: Vec<u32> = replies
+        .iter()
+        .map(|(i, reply)| {
+            let (n, text) = parse(reply);
+            assert_eq!(text, format!("hello from {i}\n"));
+            n
+        })
+        .collect();
+    counters.sort_unstable();
+    // One new instance served all of them, counting from 1 again.
+    assert_eq!(counters, (1..=CLIENTS as u32).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_accepting_and_exits() {
+    let mut served = serve(&[]);
+    let (n, _) = parse(&exchange(served.port, "hi\n").await.unwrap());
+    assert_eq!(n, 1);
+    let pid = served.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = wait_with_timeout(&mut served.child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        TcpStream::connect(("127.0.0.1", served.port))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn port_in_use_is_one_clear_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component_build::component("poison-handler"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")),
+        "{err}"
+    );
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "serve did not exit after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
