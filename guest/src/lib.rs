@@ -1,1 +1,130 @@
-//! placeholder
+//! portable-streams-guest: the component that exports `portable:streams`
+//! (asyncio-style streams) over `wasi:sockets` 0.3 (WASI 0.3, native
+//! async). Compose it into a client component and the result runs on any
+//! WASI 0.3 runtime.
+//!
+//! Every reader and writer rule lives in `portable-streams-core`; this crate
+//! only moves bytes between `wasi:sockets` streams and core's buffers:
+//!
+//! * `reader.rs`: reads on demand, inside the waiting call, into core's
+//!   `ReadBuffer` (cancel-safe: no received byte is lost).
+//! * `pump.rs` + `writer.rs`: `write` appends to core's `WriteBuffer`; one
+//!   pump task per connection feeds the socket's single send stream.
+//! * `connect.rs` (+ `resolve.rs`, `order.rs`): name resolution, address
+//!   order, happy eyeballs, timeouts.
+//! * `server.rs`: listening sockets, `accept`, server bookkeeping.
+//! * `wrap.rs`: streams over caller-provided byte streams.
+//! * `conv.rs`: WIT / core / `wasi:sockets` conversions and error mapping.
+//!
+//! What this backend cannot do, it reports as `unsupported`: TLS, Unix
+//! sockets, `reuse_port` (`wasi:sockets` has none of them).
+#![warn(missing_docs)]
+
+mod conn;
+mod connect;
+mod conv;
+mod order;
+mod pump;
+mod reader;
+mod resolve;
+mod server;
+mod signal;
+mod tcp;
+mod wrap;
+mod writer;
+
+/// Bindings for the `guest` world: the `portable:streams` export side only;
+/// the `wasi:sockets` and `wasi:clocks` imports are wasip3's.
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "guest",
+        path: "../wit",
+        with: {
+            "wasi:sockets/types@0.3.0": wasip3::sockets::types,
+            "wasi:sockets/ip-name-lookup@0.3.0": wasip3::sockets::ip_name_lookup,
+            "wasi:clocks/monotonic-clock@0.3.0": wasip3::clocks::monotonic_clock,
+            "wasi:clocks/types@0.3.0": wasip3::clocks::types,
+        },
+    });
+}
+
+use std::rc::Rc;
+
+use bindings::exports::portable::streams::streams as wit;
+use portable_streams_core::Error;
+use wit_bindgen::StreamReader;
+
+use crate::conn::Conn;
+use crate::conv::to_wit;
+
+/// The exported `portable:streams/streams` interface.
+pub struct Component;
+
+/// Unix sockets exist only on the host backend.
+fn unix_unsupported() -> wit::Error {
+    to_wit(Error::Unsupported(
+        "Unix sockets need the host backend: wasi:sockets has no Unix domain sockets".into(),
+    ))
+}
+
+/// The reader and writer resources of `conn`.
+pub(crate) fn resources(conn: Rc<Conn>) -> (wit::Reader, wit::Writer) {
+    (
+        wit::Reader::new(reader::Reader::new(conn.clone())),
+        wit::Writer::new(writer::Writer::new(conn)),
+    )
+}
+
+impl wit::Guest for Component {
+    type Reader = reader::Reader;
+    type Writer = writer::Writer;
+    type Server = server::Server;
+
+    async fn open_connection(
+        host: String,
+        port: u16,
+        options: wit::ConnectOptions,
+    ) -> Result<(wit::Reader, wit::Writer), wit::Error> {
+        connect::open_connection(host, port, options)
+            .await
+            .map_err(to_wit)
+    }
+
+    async fn start_server(
+        hosts: Vec<String>,
+        port: u16,
+        options: wit::ServerOptions,
+    ) -> Result<wit::Server, wit::Error> {
+        server::start_server(hosts, port, options)
+            .await
+            .map_err(to_wit)
+    }
+
+    async fn open_unix_connection(
+        _path: String,
+        _options: wit::UnixConnectOptions,
+    ) -> Result<(wit::Reader, wit::Writer), wit::Error> {
+        Err(unix_unsupported())
+    }
+
+    async fn start_unix_server(
+        _path: String,
+        _options: wit::UnixServerOptions,
+    ) -> Result<wit::Server, wit::Error> {
+        Err(unix_unsupported())
+    }
+
+    fn wrap(
+        input: StreamReader<u8>,
+        options: wit::WrapOptions,
+    ) -> (wit::Reader, wit::Writer, StreamReader<u8>) {
+        wrap::wrap(input, options)
+    }
+}
+
+// The export symbols (names like `[async-lift]portable:streams/...`) only
+// make sense in a component; a native cdylib cannot even link them, so
+// native builds (clippy, unit tests) type-check the impl without exporting.
+#[cfg(target_arch = "wasm32")]
+bindings::export!(Component with_types_in bindings);

@@ -1,0 +1,334 @@
+//! Conversions between the WIT types, core's [`Error`] and `wasi:sockets`
+//! types, and the mapping of `wasi:sockets` error codes onto core's errors.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use portable_streams_core::Error;
+use wasip3::sockets::ip_name_lookup::ErrorCode as LookupError;
+use wasip3::sockets::types::{
+    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+};
+
+use crate::bindings::exports::portable::streams::streams as wit;
+
+/// Core's error as the WIT `error` variant, case for case.
+pub(crate) fn to_wit(error: Error) -> wit::Error {
+    match error {
+        Error::IncompleteRead { partial, expected } => {
+            wit::Error::IncompleteRead(wit::IncompleteRead {
+                partial: Vec::from(partial),
+                expected,
+            })
+        }
+        Error::LimitOverrun { message, consumed } => {
+            wit::Error::LimitOverrun(wit::LimitOverrun { message, consumed })
+        }
+        Error::InvalidArgument(m) => wit::Error::InvalidArgument(m),
+        Error::ConnectionRefused(m) => wit::Error::ConnectionRefused(m),
+        Error::ConnectionReset(m) => wit::Error::ConnectionReset(m),
+        Error::ConnectionAborted(m) => wit::Error::ConnectionAborted(m),
+        Error::HostUnreachable(m) => wit::Error::HostUnreachable(m),
+        Error::Timeout(m) => wit::Error::Timeout(m),
+        Error::NameUnresolvable(m) => wit::Error::NameUnresolvable(m),
+        Error::AddressInUse(m) => wit::Error::AddressInUse(m),
+        Error::AddressNotAvailable(m) => wit::Error::AddressNotAvailable(m),
+        Error::AccessDenied(m) => wit::Error::AccessDenied(m),
+        Error::Closed(m) => wit::Error::Closed(m),
+        Error::Busy(m) => wit::Error::Busy(m),
+        Error::Unsupported(m) => wit::Error::Unsupported(m),
+        Error::Tls(m) => wit::Error::Tls(m),
+        Error::Other(m) => wit::Error::Other(m),
+    }
+}
+
+/// The C library's text for a `wasi:sockets` error code (lower case, as
+/// asyncio puts it into its messages).
+pub(crate) fn strerror(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::AccessDenied => "permission denied".into(),
+        ErrorCode::NotSupported => "operation not supported".into(),
+        ErrorCode::InvalidArgument => "invalid argument".into(),
+        ErrorCode::OutOfMemory => "out of memory".into(),
+        ErrorCode::Timeout => "timed out".into(),
+        ErrorCode::InvalidState => "invalid state".into(),
+        ErrorCode::AddressNotBindable => "cannot assign requested address".into(),
+        ErrorCode::AddressInUse => "address already in use".into(),
+        ErrorCode::RemoteUnreachable => "no route to host".into(),
+        ErrorCode::ConnectionRefused => "connection refused".into(),
+        ErrorCode::ConnectionBroken => "broken pipe".into(),
+        ErrorCode::ConnectionReset => "connection reset by peer".into(),
+        ErrorCode::ConnectionAborted => "connection aborted".into(),
+        ErrorCode::DatagramTooLarge => "message too long".into(),
+        ErrorCode::Other(Some(text)) => text.clone(),
+        ErrorCode::Other(None) => "unknown error".into(),
+    }
+}
+
+/// A `wasi:sockets` error as core's error; `context` (e.g. "Connect call
+/// failed ('127.0.0.1', 80)") starts the message when given.
+///
+/// `connection-broken` (EPIPE) becomes `connection-reset`: the WIT has no
+/// broken-pipe case and both mean the peer is gone.
+pub(crate) fn socket_error(code: &ErrorCode, context: Option<&str>) -> Error {
+    let text = strerror(code);
+    let message = match context {
+        Some(context) => format!("{context}: {text}"),
+        None => text,
+    };
+    match code {
+        ErrorCode::AccessDenied => Error::AccessDenied(message),
+        ErrorCode::NotSupported => Error::Unsupported(message),
+        ErrorCode::InvalidArgument => Error::InvalidArgument(message),
+        ErrorCode::Timeout => Error::Timeout(message),
+        ErrorCode::AddressNotBindable => Error::AddressNotAvailable(message),
+        ErrorCode::AddressInUse => Error::AddressInUse(message),
+        ErrorCode::RemoteUnreachable => Error::HostUnreachable(message),
+        ErrorCode::ConnectionRefused => Error::ConnectionRefused(message),
+        ErrorCode::ConnectionBroken | ErrorCode::ConnectionReset => Error::ConnectionReset(message),
+        ErrorCode::ConnectionAborted => Error::ConnectionAborted(message),
+        ErrorCode::OutOfMemory
+        | ErrorCode::InvalidState
+        | ErrorCode::DatagramTooLarge
+        | ErrorCode::Other(_) => Error::Other(message),
+    }
+}
+
+/// A name-lookup failure for `host`: `access-denied` stays a policy denial,
+/// everything else is `socket.gaierror` (`name-unresolvable`).
+pub(crate) fn lookup_error(code: &LookupError, host: &str) -> Error {
+    let text = match code {
+        LookupError::AccessDenied => return Error::AccessDenied(format!("resolving {host:?}")),
+        LookupError::InvalidArgument => "invalid host name".to_owned(),
+        LookupError::NameUnresolvable => "Name or service not known".to_owned(),
+        LookupError::TemporaryResolverFailure => "Temporary failure in name resolution".to_owned(),
+        LookupError::PermanentResolverFailure => {
+            "Non-recoverable failure in name resolution".into()
+        }
+        LookupError::Other(Some(text)) => text.clone(),
+        LookupError::Other(None) => "unknown resolver error".into(),
+    };
+    Error::NameUnresolvable(format!("{host}: {text}"))
+}
+
+/// A `wasi:sockets` IP address as a std one.
+pub(crate) fn ip_from_wasi(ip: IpAddress) -> IpAddr {
+    match ip {
+        IpAddress::Ipv4((a, b, c, d)) => IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
+        IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => {
+            IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h))
+        }
+    }
+}
+
+/// A `wasi:sockets` socket address as a std one.
+pub(crate) fn addr_from_wasi(addr: IpSocketAddress) -> SocketAddr {
+    match addr {
+        IpSocketAddress::Ipv4(v4) => {
+            let (a, b, c, d) = v4.address;
+            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), v4.port))
+        }
+        IpSocketAddress::Ipv6(v6) => {
+            let (a, b, c, d, e, f, g, h) = v6.address;
+            SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::new(a, b, c, d, e, f, g, h),
+                v6.port,
+                v6.flow_info,
+                v6.scope_id,
+            ))
+        }
+    }
+}
+
+/// A std socket address as a `wasi:sockets` one.
+pub(crate) fn addr_to_wasi(addr: SocketAddr) -> IpSocketAddress {
+    match addr {
+        SocketAddr::V4(v4) => {
+            let [a, b, c, d] = v4.ip().octets();
+            IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                port: v4.port(),
+                address: (a, b, c, d),
+            })
+        }
+        SocketAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.ip().segments();
+            IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                port: v6.port(),
+                flow_info: v6.flowinfo(),
+                address: (a, b, c, d, e, f, g, h),
+                scope_id: v6.scope_id(),
+            })
+        }
+    }
+}
+
+/// A std socket address as the WIT `socket-address` (asyncio's
+/// `(host, port)` / `(host, port, flowinfo, scope_id)`).
+pub(crate) fn addr_to_wit(addr: SocketAddr) -> wit::SocketAddress {
+    match addr {
+        SocketAddr::V4(v4) => wit::SocketAddress::Ipv4(wit::Ipv4Endpoint {
+            host: v4.ip().to_string(),
+            port: v4.port(),
+        }),
+        SocketAddr::V6(v6) => wit::SocketAddress::Ipv6(wit::Ipv6Endpoint {
+            host: v6.ip().to_string(),
+            port: v6.port(),
+            flow_info: v6.flowinfo(),
+            scope_id: v6.scope_id(),
+        }),
+    }
+}
+
+/// The `wasi:sockets` family of an address.
+pub(crate) fn family_of(addr: &SocketAddr) -> IpAddressFamily {
+    if addr.is_ipv4() {
+        IpAddressFamily::Ipv4
+    } else {
+        IpAddressFamily::Ipv6
+    }
+}
+
+/// Whether asyncio's `family=` filter admits `ip`.
+pub(crate) fn family_allows(family: wit::AddressFamily, ip: &IpAddr) -> bool {
+    match family {
+        wit::AddressFamily::Unspecified => true,
+        wit::AddressFamily::Ipv4 => ip.is_ipv4(),
+        wit::AddressFamily::Ipv6 => ip.is_ipv6(),
+    }
+}
+
+/// An address as Python prints it: `('127.0.0.1', 80)` or
+/// `('::1', 80, 0, 0)`.
+pub(crate) fn py_addr(addr: &SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(v4) => format!("('{}', {})", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!(
+            "('{}', {}, {}, {})",
+            v6.ip(),
+            v6.port(),
+            v6.flowinfo(),
+            v6.scope_id()
+        ),
+    }
+}
+
+/// A reader `limit` from the WIT's `option<u32>`: none is 64 KiB, zero is
+/// rejected by core with asyncio's "Limit cannot be <= 0".
+pub(crate) fn limit(limit: Option<u32>) -> Option<i64> {
+    limit.map(i64::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn core_errors_map_case_for_case() {
+        let wit = to_wit(Error::IncompleteRead {
+            partial: Bytes::from_static(b"ab"),
+            expected: Some(5),
+        });
+        assert!(matches!(
+            wit,
+            wit::Error::IncompleteRead(wit::IncompleteRead { ref partial, expected: Some(5) })
+                if partial == b"ab"
+        ));
+        let wit = to_wit(Error::LimitOverrun {
+            message: "m".into(),
+            consumed: 7,
+        });
+        assert!(matches!(
+            wit,
+            wit::Error::LimitOverrun(wit::LimitOverrun { consumed: 7, .. })
+        ));
+        assert!(matches!(
+            to_wit(Error::busy("read")),
+            wit::Error::Busy(m) if m.starts_with("read() called")
+        ));
+        assert!(matches!(
+            to_wit(Error::connection_lost()),
+            wit::Error::ConnectionReset(m) if m == "Connection lost"
+        ));
+    }
+
+    #[test]
+    fn socket_errors_keep_their_meaning() {
+        let ctx = Some("Connect call failed ('127.0.0.1', 1)");
+        assert_eq!(
+            socket_error(&ErrorCode::ConnectionRefused, ctx),
+            Error::ConnectionRefused(
+                "Connect call failed ('127.0.0.1', 1): connection refused".into()
+            )
+        );
+        assert!(matches!(
+            socket_error(&ErrorCode::RemoteUnreachable, None),
+            Error::HostUnreachable(_)
+        ));
+        assert!(matches!(
+            socket_error(&ErrorCode::Timeout, None),
+            Error::Timeout(_)
+        ));
+        assert!(matches!(
+            socket_error(&ErrorCode::ConnectionBroken, None),
+            Error::ConnectionReset(_)
+        ));
+        assert!(matches!(
+            socket_error(&ErrorCode::AddressNotBindable, None),
+            Error::AddressNotAvailable(_)
+        ));
+        assert!(matches!(
+            socket_error(&ErrorCode::AccessDenied, None),
+            Error::AccessDenied(_)
+        ));
+        assert_eq!(
+            socket_error(&ErrorCode::Other(Some("weird".into())), None),
+            Error::Other("weird".into())
+        );
+    }
+
+    #[test]
+    fn lookup_errors_are_gaierror_except_denial() {
+        assert!(matches!(
+            lookup_error(&LookupError::NameUnresolvable, "x.invalid"),
+            Error::NameUnresolvable(m) if m.starts_with("x.invalid")
+        ));
+        assert!(matches!(
+            lookup_error(&LookupError::TemporaryResolverFailure, "h"),
+            Error::NameUnresolvable(_)
+        ));
+        assert!(matches!(
+            lookup_error(&LookupError::AccessDenied, "h"),
+            Error::AccessDenied(_)
+        ));
+    }
+
+    #[test]
+    fn addresses_round_trip() {
+        for text in ["127.0.0.1:8080", "[::1]:443", "[fe80::1%3]:1"] {
+            let addr: SocketAddr = text.parse().unwrap();
+            assert_eq!(addr_from_wasi(addr_to_wasi(addr)), addr);
+        }
+        let v6: SocketAddr = "[::1]:80".parse().unwrap();
+        assert_eq!(py_addr(&v6), "('::1', 80, 0, 0)");
+        let v4: SocketAddr = "10.0.0.1:5".parse().unwrap();
+        assert_eq!(py_addr(&v4), "('10.0.0.1', 5)");
+        assert!(matches!(
+            addr_to_wit(v6),
+            wit::SocketAddress::Ipv6(e) if e.host == "::1" && e.port == 80
+        ));
+        assert_eq!(
+            ip_from_wasi(IpAddress::Ipv6((0, 0, 0, 0, 0, 0, 0, 1))),
+            "::1".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn family_filter() {
+        let v4: IpAddr = "1.2.3.4".parse().unwrap();
+        let v6: IpAddr = "::1".parse().unwrap();
+        assert!(family_allows(wit::AddressFamily::Unspecified, &v6));
+        assert!(family_allows(wit::AddressFamily::Ipv4, &v4));
+        assert!(!family_allows(wit::AddressFamily::Ipv4, &v6));
+        assert!(!family_allows(wit::AddressFamily::Ipv6, &v4));
+    }
+}

@@ -1,0 +1,249 @@
+//! Pure connection-attempt policy: which addresses are tried in which order,
+//! and which error is reported once every attempt failed.
+
+use std::net::SocketAddr;
+
+use portable_streams_core::Error;
+
+/// asyncio's default `interleave`: 1 when `happy_eyeballs_delay` is set
+/// (alternate families from the first address on), else 0 (resolver order).
+pub(crate) fn effective_interleave(interleave: Option<u32>, happy_eyeballs: bool) -> usize {
+    match interleave {
+        Some(n) => n as usize,
+        None if happy_eyeballs => 1,
+        None => 0,
+    }
+}
+
+/// asyncio's `_interleave_addrinfos`: group addresses by family (in order of
+/// first appearance), put `first_family_count - 1` addresses of the first
+/// family first, then alternate between the families. A count of 0 keeps
+/// the resolver's order.
+pub(crate) fn interleave(addrs: Vec<SocketAddr>, first_family_count: usize) -> Vec<SocketAddr> {
+    if first_family_count == 0 {
+        return addrs;
+    }
+    let mut groups: Vec<Vec<SocketAddr>> = Vec::new();
+    for addr in addrs {
+        match groups.iter_mut().find(|g| g[0].is_ipv4() == addr.is_ipv4()) {
+            Some(group) => group.push(addr),
+            None => groups.push(vec![addr]),
+        }
+    }
+    let mut out = Vec::new();
+    let mut iters: Vec<_> = groups.into_iter().map(Vec::into_iter).collect();
+    if let Some(first) = iters.first_mut() {
+        out.extend(first.by_ref().take(first_family_count - 1));
+    }
+    loop {
+        let before = out.len();
+        for it in &mut iters {
+            out.extend(it.next());
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
+/// How telling an error is about why a connect failed; the report of a
+/// failed multi-address connect keeps the most telling kind.
+fn specificity(error: &Error) -> u8 {
+    match error {
+        Error::ConnectionRefused(_) => 9,
+        Error::Timeout(_) => 8,
+        Error::HostUnreachable(_) => 7,
+        Error::ConnectionReset(_) | Error::ConnectionAborted(_) => 6,
+        Error::AccessDenied(_) => 5,
+        Error::AddressInUse(_) | Error::AddressNotAvailable(_) => 4,
+        Error::NameUnresolvable(_) => 3,
+        Error::InvalidArgument(_) | Error::Unsupported(_) => 2,
+        _ => 1,
+    }
+}
+
+/// Replaces the message of `error`, keeping its kind.
+fn with_message(error: Error, message: String) -> Error {
+    match error {
+        Error::ConnectionRefused(_) => Error::ConnectionRefused(message),
+        Error::Timeout(_) => Error::Timeout(message),
+        Error::HostUnreachable(_) => Error::HostUnreachable(message),
+        Error::ConnectionReset(_) => Error::ConnectionReset(message),
+        Error::ConnectionAborted(_) => Error::ConnectionAborted(message),
+        Error::AccessDenied(_) => Error::AccessDenied(message),
+        Error::AddressInUse(_) => Error::AddressInUse(message),
+        Error::AddressNotAvailable(_) => Error::AddressNotAvailable(message),
+        Error::NameUnresolvable(_) => Error::NameUnresolvable(message),
+        Error::InvalidArgument(_) => Error::InvalidArgument(message),
+        Error::Unsupported(_) => Error::Unsupported(message),
+        Error::Closed(_) => Error::Closed(message),
+        Error::Busy(_) => Error::Busy(message),
+        Error::Tls(_) => Error::Tls(message),
+        Error::Other(_) => Error::Other(message),
+        // Read errors never come out of a connect; keep them as they are.
+        other @ (Error::IncompleteRead { .. } | Error::LimitOverrun { .. }) => other,
+    }
+}
+
+/// The message of an error without the kind prefix `Display` adds.
+fn message(error: &Error) -> String {
+    match error {
+        Error::ConnectionRefused(m)
+        | Error::Timeout(m)
+        | Error::HostUnreachable(m)
+        | Error::ConnectionReset(m)
+        | Error::ConnectionAborted(m)
+        | Error::AccessDenied(m)
+        | Error::AddressInUse(m)
+        | Error::AddressNotAvailable(m)
+        | Error::NameUnresolvable(m)
+        | Error::InvalidArgument(m)
+        | Error::Unsupported(m)
+        | Error::Closed(m)
+        | Error::Busy(m)
+        | Error::Tls(m)
+        | Error::Other(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The error of a connect whose every attempt failed: one failure is
+/// reported as it is; several keep the most specific kind (refused over
+/// timeout over unreachable ...) with asyncio's "Multiple exceptions: ..."
+/// message listing each attempt.
+pub(crate) fn most_specific(errors: Vec<Error>) -> Error {
+    let mut errors = errors;
+    match errors.len() {
+        0 => return Error::Other("no address to connect to".into()),
+        1 => return errors.remove(0),
+        _ => {}
+    }
+    let messages: Vec<String> = errors.iter().map(message).collect();
+    let first = messages[0].clone();
+    let best = errors
+        .into_iter()
+        .enumerate()
+        .max_by_key(|(i, e)| (specificity(e), std::cmp::Reverse(*i)))
+        .map(|(_, e)| e)
+        .expect("at least two errors");
+    if messages.iter().all(|m| *m == first) {
+        return with_message(best, first);
+    }
+    with_message(
+        best,
+        format!("Multiple exceptions: {}", messages.join(", ")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn default_interleave_follows_happy_eyeballs() {
+        assert_eq!(effective_interleave(None, false), 0);
+        assert_eq!(effective_interleave(None, true), 1);
+        assert_eq!(effective_interleave(Some(0), true), 0);
+        assert_eq!(effective_interleave(Some(3), false), 3);
+    }
+
+    #[test]
+    fn interleave_zero_keeps_resolver_order() {
+        let addrs = vec![a("[::1]:1"), a("[::2]:1"), a("1.1.1.1:1")];
+        assert_eq!(interleave(addrs.clone(), 0), addrs);
+    }
+
+    #[test]
+    fn interleave_one_alternates_from_the_start() {
+        let addrs = vec![
+            a("[::1]:1"),
+            a("[::2]:1"),
+            a("[::3]:1"),
+            a("1.1.1.1:1"),
+            a("2.2.2.2:1"),
+        ];
+        assert_eq!(
+            interleave(addrs, 1),
+            vec![
+                a("[::1]:1"),
+                a("1.1.1.1:1"),
+                a("[::2]:1"),
+                a("2.2.2.2:1"),
+                a("[::3]:1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn interleave_two_puts_one_extra_of_the_first_family_first() {
+        // asyncio: first_address_family_count=2 -> [A1] + zip(A2.., B1..)
+        let addrs = vec![
+            a("1.1.1.1:1"),
+            a("2.2.2.2:1"),
+            a("3.3.3.3:1"),
+            a("[::1]:1"),
+            a("[::2]:1"),
+        ];
+        assert_eq!(
+            interleave(addrs, 2),
+            vec![
+                a("1.1.1.1:1"),
+                a("2.2.2.2:1"),
+                a("[::1]:1"),
+                a("3.3.3.3:1"),
+                a("[::2]:1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn interleave_with_one_family_is_unchanged() {
+        let addrs = vec![a("1.1.1.1:1"), a("2.2.2.2:1")];
+        assert_eq!(interleave(addrs.clone(), 1), addrs);
+        assert_eq!(interleave(addrs.clone(), 5), addrs);
+    }
+
+    #[test]
+    fn one_error_is_reported_as_is() {
+        let e = Error::HostUnreachable("x".into());
+        assert_eq!(most_specific(vec![e.clone()]), e);
+    }
+
+    #[test]
+    fn refused_wins_over_unreachable_and_timeout() {
+        let got = most_specific(vec![
+            Error::HostUnreachable("v6 unreachable".into()),
+            Error::Timeout("slow".into()),
+            Error::ConnectionRefused("v4 refused".into()),
+        ]);
+        assert_eq!(
+            got,
+            Error::ConnectionRefused(
+                "Multiple exceptions: v6 unreachable, slow, v4 refused".into()
+            )
+        );
+    }
+
+    #[test]
+    fn timeout_wins_over_unreachable_and_other() {
+        let got = most_specific(vec![
+            Error::Other("odd".into()),
+            Error::HostUnreachable("u".into()),
+            Error::Timeout("t".into()),
+        ]);
+        assert!(matches!(got, Error::Timeout(_)));
+    }
+
+    #[test]
+    fn identical_messages_are_not_repeated() {
+        let got = most_specific(vec![
+            Error::ConnectionRefused("same".into()),
+            Error::ConnectionRefused("same".into()),
+        ]);
+        assert_eq!(got, Error::ConnectionRefused("same".into()));
+    }
+}

@@ -1,0 +1,229 @@
+//! The writer's pump: the one task per connection that moves chunks from
+//! core's write buffer into the sink (a socket's single send stream, or
+//! `wrap`'s output), then shuts the write half down (`write-eof`) or
+//! closes the connection (`close`) once the buffer is flushed.
+//!
+//! The pump sleeps on the connection's `pump` signal while there is nothing
+//! to do; it never spins. A send in progress is only abandoned when the
+//! connection is aborted or lost. If the task hosting the pump is torn down
+//! (which only a `wrap` pump can see, see `wrap.rs`), the pump restarts
+//! itself: the sink and any bytes the sink has not accepted yet live in
+//! the connection, not in the task.
+
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use portable_streams_core::Error;
+use wit_bindgen::{StreamResult, StreamWrite};
+
+use crate::conn::{Conn, Sink, Unsent};
+use crate::conv::socket_error;
+use crate::signal::{Either, race};
+
+/// The most bytes handed to the sink in one write.
+const CHUNK: usize = 64 * 1024;
+
+/// Starts the pump of `conn` in the current task (wit-bindgen's
+/// `spawn_local`).
+pub(crate) fn spawn(conn: Rc<Conn>) {
+    wit_bindgen::spawn_local(run(conn));
+}
+
+/// What the pump does next.
+enum Step {
+    /// Send these bytes.
+    Send(Data),
+    /// `write-eof`: everything is sent, end the sink.
+    ShutdownWrite,
+    /// `close`: everything is sent, end the sink and close.
+    Close,
+    /// The connection is closed (aborted or lost): stop.
+    Stop,
+    /// Nothing to do until notified.
+    Idle,
+}
+
+/// Bytes to send: a fresh chunk, or the rest of one the sink took in part.
+enum Data {
+    Fresh(Vec<u8>),
+    Unsent(Unsent),
+}
+
+/// Restarts the pump if its task drops it before it finished.
+struct Respawn {
+    conn: Rc<Conn>,
+    finished: bool,
+}
+
+impl Drop for Respawn {
+    fn drop(&mut self) {
+        if !self.finished && !self.conn.is_closed() {
+            spawn(self.conn.clone());
+        }
+    }
+}
+
+async fn run(conn: Rc<Conn>) {
+    let mut respawn = Respawn {
+        conn: conn.clone(),
+        finished: false,
+    };
+    loop {
+        let wake = conn.pump.wait();
+        match next(&conn) {
+            Step::Send(data) => send(&conn, data).await,
+            Step::ShutdownWrite => match end_sink(&conn).await {
+                Ok(()) => conn.write.borrow_mut().eof_sent(),
+                Err(error) => conn.lost(Some(error)),
+            },
+            Step::Close => {
+                let result = end_sink(&conn).await;
+                conn.lost(result.err());
+            }
+            Step::Stop => break,
+            Step::Idle => wake.await,
+        }
+    }
+    respawn.finished = true;
+}
+
+fn next(conn: &Conn) -> Step {
+    let mut buffer = conn.write.borrow_mut();
+    if buffer.is_closed() {
+        return Step::Stop;
+    }
+    if let Some(unsent) = conn.pump_state.borrow_mut().unsent.take() {
+        return Step::Send(Data::Unsent(unsent));
+    }
+    if let Some(chunk) = buffer.take_chunk(CHUNK) {
+        return Step::Send(Data::Fresh(Vec::from(chunk)));
+    }
+    if buffer.should_shutdown_write() {
+        Step::ShutdownWrite
+    } else if buffer.should_close() {
+        Step::Close
+    } else {
+        Step::Idle
+    }
+}
+
+/// A sink taken out of its connection; returned when dropped, unless the
+/// connection was closed meanwhile.
+struct Checkout<'a> {
+    conn: &'a Conn,
+    sink: Option<Sink>,
+}
+
+impl Drop for Checkout<'_> {
+    fn drop(&mut self) {
+        if let Some(sink) = self.sink.take()
+            && !self.conn.is_closed()
+        {
+            self.conn.pump_state.borrow_mut().sink = Some(sink);
+        }
+    }
+}
+
+/// One write to the sink; abandoned only if the connection is closed.
+async fn send(conn: &Conn, data: Data) {
+    let sink = conn.pump_state.borrow_mut().sink.take();
+    let mut checkout = Checkout { conn, sink };
+    let dropped = match checkout.sink.as_mut() {
+        None => {
+            // Bytes to send with the write half gone: core refuses writes
+            // after write_eof, so this is a lost connection.
+            conn.lost(Some(Error::connection_lost()));
+            return;
+        }
+        Some(sink) => {
+            let op = match data {
+                Data::Fresh(bytes) => sink.stream.write(bytes),
+                Data::Unsent(rest) => sink.stream.write_buf(rest),
+            };
+            let write = Guarded {
+                op: Box::pin(op),
+                conn,
+                done: false,
+            };
+            let mut write = pin!(write);
+            loop {
+                let closing = conn.closing.wait();
+                match race(write.as_mut(), closing).await {
+                    Either::Left(result) => break result == StreamResult::Dropped,
+                    Either::Right(()) if conn.is_closed() => break false,
+                    Either::Right(()) => {}
+                }
+            }
+        }
+    };
+    if dropped && let Some(sink) = checkout.sink.take() {
+        // The reading side is gone: the end future tells why.
+        let error = match end_of(sink).await {
+            Err(error) => error,
+            Ok(()) => Error::connection_lost(),
+        };
+        conn.lost(Some(error));
+    }
+}
+
+/// Ends the sink (the peer sees EOF) and reports how sending ended.
+async fn end_sink(conn: &Conn) -> Result<(), Error> {
+    let sink = conn.pump_state.borrow_mut().sink.take();
+    match sink {
+        Some(sink) => end_of(sink).await,
+        None => Ok(()),
+    }
+}
+
+async fn end_of(sink: Sink) -> Result<(), Error> {
+    let Sink { stream, end } = sink;
+    drop(stream);
+    match end {
+        Some(end) => end.await.map_err(|code| socket_error(&code, None)),
+        None => Ok(()),
+    }
+}
+
+/// A write to the sink that accounts for every byte the sink accepted,
+/// also when it is dropped (cancelled) before finishing.
+struct Guarded<'a> {
+    op: Pin<Box<StreamWrite<'a, u8>>>,
+    conn: &'a Conn,
+    done: bool,
+}
+
+impl Guarded<'_> {
+    fn settle(&self, result: StreamResult, rest: Unsent) {
+        if let StreamResult::Complete(n) = result
+            && n > 0
+            && self.conn.write.borrow_mut().complete_send(n)
+        {
+            self.conn.writable.notify();
+        }
+        if rest.remaining() > 0 && !self.conn.is_closed() {
+            self.conn.pump_state.borrow_mut().unsent = Some(rest);
+        }
+    }
+}
+
+impl Future for Guarded<'_> {
+    type Output = StreamResult;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
+        let (result, rest) = std::task::ready!(self.op.as_mut().poll(cx));
+        self.done = true;
+        self.settle(result, rest);
+        Poll::Ready(result)
+    }
+}
+
+impl Drop for Guarded<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let (result, rest) = self.op.as_mut().cancel();
+            self.settle(result, rest);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `wrap`: a reader over a `stream<u8>` the caller hands in, and a writer
+//! whose bytes come out of a new `stream<u8>` handed back (asyncio's
+//! `sock=`). It is one connection: `close` flushes, ends the output and
+//! gives the reader EOF, as closing a socket would.
+//!
+//! `wrap` is a synchronous export, so the writer's pump cannot run in the
+//! call's own task: wit-bindgen's `spawn_local` queues it and the next task
+//! of this component that runs (any async call, e.g. the first `read` or
+//! `drain`) adopts it. If that task is cancelled before it returns, the
+//! pump restarts itself in the next one without losing bytes. Until some
+//! async call into this component happens, written bytes stay buffered.
+
+use std::rc::Rc;
+
+use portable_streams_core::ReadBuffer;
+use wit_bindgen::StreamReader;
+
+use crate::bindings::exports::portable::streams::streams as wit;
+use crate::conn::{Conn, Parts, Sink, Source};
+use crate::conv::limit;
+use crate::pump;
+
+/// `wrap(input, options)`. A `limit` of 0 cannot be refused here (`wrap`
+/// returns no result), so the reader then holds asyncio's "Limit cannot be
+/// <= 0" `invalid-argument` as its stored error: every read (and `drain`)
+/// reports it.
+pub(crate) fn wrap(
+    input: StreamReader<u8>,
+    options: wit::WrapOptions,
+) -> (wit::Reader, wit::Writer, StreamReader<u8>) {
+    let read = ReadBuffer::with_limit(limit(options.limit)).unwrap_or_else(|error| {
+        let mut read = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT)
+            .unwrap_or_else(|_| unreachable!("the default limit is valid"));
+        read.set_exception(error);
+        read
+    });
+    let (output, handed_back) = crate::bindings::wit_stream::new::<u8>();
+    let conn = Conn::new(Parts {
+        read,
+        source: Source {
+            stream: Some(input),
+            end: None,
+        },
+        sink: Sink {
+            stream: output,
+            end: None,
+        },
+        info: (None, None),
+        socket: None,
+        on_closed: None,
+    });
+    pump::spawn(Rc::clone(&conn));
+    let (reader, writer) = crate::resources(conn);
+    (reader, writer, handed_back)
+}
