@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod command;
 mod connect;
 mod error;
 mod io;
@@ -48,6 +49,11 @@ pub use wit_bindgen::block_on;
 
 /// Spawns a future on the component's async runtime.
 pub use wit_bindgen::spawn_local as spawn;
+
+#[doc(hidden)]
+pub use command::report as __command_report;
+#[doc(hidden)]
+pub use wasip3 as __wasip3;
 
 /// The raw bindings of the `client` world, generated from the WIT contract.
 pub mod bindings {

@@ -54,24 +54,31 @@ async fn listener(recv_buffer: Option<u32>) -> TcpListener {
     socket.listen(16).expect("listen")
 }
 
-/// Starts a peer that serves `connections` connections one after another
-/// with `serve`.
+/// Starts a peer that accepts `connections` connections and serves each
+/// with `serve`, concurrently.
 async fn spawn<F, Fut>(connections: usize, recv_buffer: Option<u32>, serve: F) -> Peer
 where
     F: Fn(TcpStream) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
+    Fut: Future<Output = ()> + Send + 'static,
 {
     let listener = listener(recv_buffer).await;
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
+        let mut served = Vec::new();
         for _ in 0..connections {
             let (stream, _) = tokio::time::timeout(PEER_TIMEOUT, listener.accept())
                 .await
                 .expect("peer accept timed out")
                 .expect("accept");
             stream.set_nodelay(true).unwrap();
-            tokio::time::timeout(PEER_TIMEOUT, serve(stream))
-                .await
+            served.push(tokio::spawn(tokio::time::timeout(
+                PEER_TIMEOUT,
+                serve(stream),
+            )));
+        }
+        for task in served {
+            task.await
+                .expect("peer connection task")
                 .expect("peer timed out");
         }
     });
@@ -183,9 +190,10 @@ pub async fn never_reads() -> Peer {
     .await
 }
 
-/// Accepts and resets at once.
+/// Accepts and resets soon after (once the client's connect is done).
 pub async fn reset_at_once() -> Peer {
     spawn(1, None, |stream| async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
         stream.set_zero_linger().expect("SO_LINGER");
         drop(stream);
     })

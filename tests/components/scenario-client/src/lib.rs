@@ -14,23 +14,20 @@ use portable_streams::bindings::portable::streams::streams::{
 
 type Outcome = Result<(), String>;
 
-fn main() {
+async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() < 4 {
-        eprintln!("usage: scenario-client SCENARIO HOST PORT");
-        std::process::exit(2);
-    }
-    let (scenario, host, port) = (args[1].clone(), args[2].clone(), args[3].clone());
-    let port: u16 = port.parse().expect("port");
-    let result = wit_bindgen::block_on(run(&scenario, &host, port));
-    match result {
-        Ok(()) => println!("ok {scenario}"),
-        Err(reason) => {
-            eprintln!("scenario {scenario} failed: {reason}");
-            std::process::exit(1);
-        }
-    }
+    let [_, scenario, host, port] = &args[..] else {
+        return Err("usage: scenario-client SCENARIO HOST PORT".into());
+    };
+    let port: u16 = port.parse().map_err(|_| format!("bad port {port}"))?;
+    run(scenario, host, port)
+        .await
+        .map_err(|reason| format!("scenario {scenario} failed: {reason}"))?;
+    println!("ok {scenario}");
+    Ok(())
 }
+
+portable_streams::main!(main);
 
 async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
     match scenario {
@@ -278,7 +275,8 @@ async fn drain_blocked(host: &str, port: u16) -> Outcome {
 
 async fn drain_closed(host: &str, port: u16) -> Outcome {
     let (_reader, writer) = connect(host, port).await?;
-    sleep_ms(100).await;
+    // The peer resets the connection 200 ms after accepting it.
+    sleep_ms(500).await;
     for _ in 0..1000 {
         if writer.write(&[7; 64 << 10]).is_err() {
             return Ok(());
