@@ -33,15 +33,11 @@ async fn unix_echo(path: &str, message: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
-    let Some(path) = args.get(1) else {
-        eprintln!("usage: unix-echo PATH [MESSAGE]");
-        std::process::exit(2);
-    };
+    let path = args.get(1).ok_or("usage: unix-echo PATH [MESSAGE]")?;
     let message = args.get(2).map_or("Hello World!", String::as_str);
-    if let Err(err) = portable_streams::block_on(unix_echo(path, message)) {
-        eprintln!("error: {err}");
-        std::process::exit(1);
-    }
+    unix_echo(path, message).await.map_err(|e| e.to_string())
 }
+
+portable_streams::main!(main);

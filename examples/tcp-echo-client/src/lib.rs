@@ -16,19 +16,15 @@ async fn tcp_echo_client(host: &str, port: u16, message: &str) -> Result<(), Err
     writer.wait_closed().await
 }
 
-fn main() {
+async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let host = args.get(1).map_or("127.0.0.1", String::as_str);
-    let port = match args.get(2).map_or(Ok(8888), |p| p.parse::<u16>()) {
-        Ok(port) => port,
-        Err(_) => {
-            eprintln!("error: PORT must be a number from 0 to 65535");
-            std::process::exit(2);
-        }
-    };
+    let port = args.get(2).map_or(Ok(8888), |p| p.parse::<u16>());
+    let port = port.map_err(|_| "PORT must be a number from 0 to 65535".to_owned())?;
     let message = args.get(3).map_or("Hello World!", String::as_str);
-    if let Err(err) = portable_streams::block_on(tcp_echo_client(host, port, message)) {
-        eprintln!("error: {err}");
-        std::process::exit(1);
-    }
+    tcp_echo_client(host, port, message)
+        .await
+        .map_err(|e| e.to_string())
 }
+
+portable_streams::main!(main);

@@ -20,9 +20,4 @@ async fn wait_for_data() -> Result<(), Error> {
     writer.wait_closed().await
 }
 
-fn main() {
-    if let Err(err) = portable_streams::block_on(wait_for_data()) {
-        eprintln!("error: {err}");
-        std::process::exit(1);
-    }
-}
+portable_streams::main!(wait_for_data);

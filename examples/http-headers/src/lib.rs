@@ -63,24 +63,13 @@ async fn print_http_headers(url: &Url) -> Result<(), Error> {
     writer.wait_closed().await
 }
 
-fn main() {
-    let Some(url) = std::env::args().nth(1) else {
-        eprintln!("usage: http-headers URL");
-        std::process::exit(2);
-    };
-    let url = match parse_url(&url) {
-        Ok(url) => url,
-        Err(err) => {
-            eprintln!("error: {err}");
-            std::process::exit(2);
-        }
-    };
+async fn main() -> Result<(), String> {
+    let url = std::env::args().nth(1).ok_or("usage: http-headers URL")?;
+    let url = parse_url(&url)?;
     if url.https {
-        eprintln!("error: https:// needs TLS, which is not available yet; use an http:// URL");
-        std::process::exit(1);
+        return Err("https:// needs TLS, which is not available yet; use an http:// URL".into());
     }
-    if let Err(err) = portable_streams::block_on(print_http_headers(&url)) {
-        eprintln!("error: {err}");
-        std::process::exit(1);
-    }
+    print_http_headers(&url).await.map_err(|e| e.to_string())
 }
+
+portable_streams::main!(main);

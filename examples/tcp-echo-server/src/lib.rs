@@ -60,26 +60,20 @@ async fn main_async(host: &str, port: u16, max_clients: Option<u32>) -> Result<(
     Ok(())
 }
 
-fn main() {
+async fn main() -> Result<(), String> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut max_clients = None;
     if let Some(i) = args.iter().position(|a| a == "--max-clients") {
-        match args.get(i + 1).and_then(|n| n.parse().ok()) {
-            Some(n) => max_clients = Some(n),
-            None => {
-                eprintln!("error: --max-clients takes a number");
-                std::process::exit(2);
-            }
-        }
+        let n = args.get(i + 1).and_then(|n| n.parse().ok());
+        max_clients = Some(n.ok_or("--max-clients takes a number")?);
         args.drain(i..i + 2);
     }
     let host = args.first().map_or("127.0.0.1", String::as_str);
-    let Ok(port) = args.get(1).map_or(Ok(8888), |p| p.parse::<u16>()) else {
-        eprintln!("error: PORT must be a number from 0 to 65535");
-        std::process::exit(2);
-    };
-    if let Err(err) = portable_streams::block_on(main_async(host, port, max_clients)) {
-        eprintln!("error: {err}");
-        std::process::exit(1);
-    }
+    let port = args.get(1).map_or(Ok(8888), |p| p.parse::<u16>());
+    let port = port.map_err(|_| "PORT must be a number from 0 to 65535".to_owned())?;
+    main_async(host, port, max_clients)
+        .await
+        .map_err(|e| e.to_string())
 }
+
+portable_streams::main!(main);

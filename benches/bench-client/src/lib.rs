@@ -95,40 +95,32 @@ async fn concurrency(host: &str, port: u16, connections: usize) -> Result<(), Er
     Ok(())
 }
 
-fn main() {
+async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 {
-        eprintln!("usage: bench-client WORKLOAD HOST PORT COUNT");
-        std::process::exit(2);
-    }
-    let (workload, host) = (args[1].as_str(), args[2].as_str());
-    let port: u16 = args[3].parse().expect("port");
-    let count: usize = args[4].parse().expect("count");
+    let [_, workload, host, port, count] = &args[..] else {
+        return Err("usage: bench-client WORKLOAD HOST PORT COUNT".into());
+    };
+    let port: u16 = port.parse().map_err(|_| "bad port")?;
+    let count: usize = count.parse().map_err(|_| "bad count")?;
     let start = Instant::now();
-    let result = portable_streams::block_on(async {
-        match workload {
-            "bulk" => bulk(host, port, count).await.map(|()| Vec::new()),
-            "readline" => readline(host, port, count).await.map(|()| Vec::new()),
-            "ping-pong" => ping_pong(host, port, count).await,
-            "accept" => accept_rate(host, port, count).await.map(|()| Vec::new()),
-            "concurrency" => concurrency(host, port, count).await.map(|()| Vec::new()),
-            other => Err(Error::InvalidArgument(format!("unknown workload {other}"))),
-        }
-    });
+    let result = match workload.as_str() {
+        "bulk" => bulk(host, port, count).await.map(|()| Vec::new()),
+        "readline" => readline(host, port, count).await.map(|()| Vec::new()),
+        "ping-pong" => ping_pong(host, port, count).await,
+        "accept" => accept_rate(host, port, count).await.map(|()| Vec::new()),
+        "concurrency" => concurrency(host, port, count).await.map(|()| Vec::new()),
+        other => Err(Error::InvalidArgument(format!("unknown workload {other}"))),
+    };
     let elapsed = start.elapsed();
-    match result {
-        Ok(mut latencies) => {
-            println!("elapsed_ns={}", elapsed.as_nanos());
-            if !latencies.is_empty() {
-                latencies.sort_unstable();
-                let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
-                println!("p50_ns={}", p(0.50));
-                println!("p99_ns={}", p(0.99));
-            }
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            std::process::exit(1);
-        }
+    let mut latencies = result.map_err(|e| e.to_string())?;
+    println!("elapsed_ns={}", elapsed.as_nanos());
+    if !latencies.is_empty() {
+        latencies.sort_unstable();
+        let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+        println!("p50_ns={}", p(0.50));
+        println!("p99_ns={}", p(0.99));
     }
+    Ok(())
 }
+
+portable_streams::main!(main);
