@@ -8,7 +8,9 @@
 use std::fmt::Display;
 
 /// Prints `error: {e}` for an error result and maps it to exit status 1.
+/// The `()` error is what `wasi:cli/run` returns for a failure.
 #[doc(hidden)]
+#[allow(clippy::result_unit_err)]
 pub fn report<E: Display>(result: Result<(), E>) -> Result<(), ()> {
     result.map_err(|e| eprintln!("error: {e}"))
 }
