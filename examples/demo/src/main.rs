@@ -12,6 +12,9 @@ use portable_streams_host::run::{Backend, Output, RunConfig, run};
 use portable_streams_tests::build;
 use tokio::sync::oneshot;
 
+/// The backend the echo server runs on.
+const SERVER_BACKEND: Backend = Backend::Guest;
+
 /// How long each side may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -61,10 +64,12 @@ async fn main() -> Result<()> {
     let client_bytes = std::fs::read(&client_wasm).context("read the client component")?;
     let engine = new_engine(Allocation::OnDemand).map_err(|e| anyhow!("{e:#}"))?;
 
-    println!("[demo] echo server: native backend; echo client: guest component over wasi:sockets");
+    println!(
+        "[demo] echo server: {SERVER_BACKEND:?} backend; echo client: guest component over wasi:sockets"
+    );
     let (port_tx, port_rx) = oneshot::channel();
     let server_config = config(
-        Backend::Native,
+        SERVER_BACKEND,
         &["tcp-echo-server", "127.0.0.1", "0", "--max-clients", "1"],
         labelled("server", Some(port_tx)),
     )?;
