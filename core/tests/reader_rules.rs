@@ -1,0 +1,182 @@
+//! Reader rules the CPython port does not reach: backpressure, the single
+//! waiter, cancellation, several separators, and the linear scan.
+
+use portable_streams_core::{Error, Progress, ReadBuffer, ReadRequest};
+
+fn done(r: &mut ReadBuffer, req: &mut ReadRequest) -> Vec<u8> {
+    match r.poll(req) {
+        Progress::Done(Ok(b)) => b.to_vec(),
+        other => panic!("expected data, got {other:?}"),
+    }
+}
+
+#[test]
+fn reading_pauses_above_twice_the_limit_and_resumes_at_the_limit() {
+    let mut r = ReadBuffer::new(10).unwrap();
+    r.feed_data(&[b'x'; 20]);
+    assert!(!r.is_paused(), "exactly 2 x limit does not pause");
+    assert!(r.wants_data());
+    r.feed_data(b"x");
+    assert!(r.is_paused(), "more than 2 x limit pauses");
+    assert!(!r.wants_data());
+    // Reading down to 11 bytes (> limit) keeps it paused...
+    done(&mut r, &mut ReadRequest::read(10));
+    assert!(r.is_paused());
+    // ...and down to the limit resumes.
+    done(&mut r, &mut ReadRequest::read(1));
+    assert_eq!(r.buffered(), 10);
+    assert!(!r.is_paused());
+    assert!(r.wants_data());
+}
+
+#[test]
+fn waiting_resumes_a_paused_reader_so_large_reads_cannot_deadlock() {
+    let mut r = ReadBuffer::new(4).unwrap();
+    r.feed_data(&[1; 9]);
+    assert!(r.is_paused());
+    let mut req = ReadRequest::readexactly(20).unwrap();
+    assert!(matches!(r.poll(&mut req), Progress::NeedData));
+    r.begin_wait(&req).unwrap();
+    assert!(!r.is_paused(), "a waiter resumes reading");
+    r.feed_data(&[1; 11]);
+    r.end_wait();
+    assert_eq!(done(&mut r, &mut req).len(), 20);
+}
+
+#[test]
+fn a_second_waiter_is_busy_and_the_first_can_go_on() {
+    let mut r = ReadBuffer::new(100).unwrap();
+    let mut first = ReadRequest::readline();
+    assert!(matches!(r.poll(&mut first), Progress::NeedData));
+    r.begin_wait(&first).unwrap();
+    let second = ReadRequest::readexactly(3).unwrap();
+    assert_eq!(
+        r.begin_wait(&second).unwrap_err().to_string(),
+        "readexactly() called while another coroutine is already waiting for incoming data"
+    );
+    assert!(matches!(
+        r.begin_wait(&ReadRequest::readline()),
+        Err(Error::Busy(m)) if m.starts_with("readline()")
+    ));
+    r.feed_data(b"ok\n");
+    r.end_wait();
+    assert_eq!(done(&mut r, &mut first), b"ok\n");
+    // The slot is free again.
+    r.begin_wait(&second).unwrap();
+}
+
+#[test]
+fn a_cancelled_read_to_eof_gives_its_bytes_back() {
+    let mut r = ReadBuffer::new(100).unwrap();
+    let mut all = ReadRequest::read(-1);
+    r.feed_data(b"abc");
+    assert!(matches!(r.poll(&mut all), Progress::NeedData));
+    r.feed_data(b"def");
+    assert!(matches!(r.poll(&mut all), Progress::NeedData));
+    assert_eq!(r.buffered(), 0, "read(-1) moved the bytes out");
+    r.feed_data(b"gh");
+    r.abandon(all);
+    assert_eq!(r.buffer(), b"abcdefgh", "nothing lost, order kept");
+    assert_eq!(
+        done(&mut r, &mut ReadRequest::readexactly(8).unwrap()),
+        b"abcdefgh"
+    );
+}
+
+#[test]
+fn a_cancelled_readline_leaves_everything_buffered() {
+    let mut r = ReadBuffer::new(100).unwrap();
+    let mut line = ReadRequest::readline();
+    r.feed_data(b"hel");
+    assert!(matches!(r.poll(&mut line), Progress::NeedData));
+    r.abandon(line);
+    r.feed_data(b"lo\n");
+    assert_eq!(done(&mut r, &mut ReadRequest::readline()), b"hello\n");
+}
+
+#[test]
+fn a_resumed_scan_restarts_when_another_call_consumed_bytes() {
+    let mut r = ReadBuffer::new(100).unwrap();
+    let mut until = ReadRequest::readuntil([b"END"]).unwrap();
+    r.feed_data(b"xxENxx");
+    assert!(matches!(r.poll(&mut until), Progress::NeedData));
+    // A read that did not need to wait takes bytes from the front.
+    assert_eq!(done(&mut r, &mut ReadRequest::read(4)), b"xxEN");
+    r.feed_data(b"END");
+    assert_eq!(done(&mut r, &mut until), b"xxEND");
+}
+
+#[test]
+fn several_separators_the_match_that_ends_first_wins() {
+    let mut r = ReadBuffer::new(100).unwrap();
+    r.feed_data(b"a\r\nb\nc");
+    let seps = [&b"\n"[..], b"\r\n"];
+    assert_eq!(
+        done(&mut r, &mut ReadRequest::readuntil(seps).unwrap()),
+        b"a\r\n"
+    );
+    assert_eq!(
+        done(&mut r, &mut ReadRequest::readuntil(seps).unwrap()),
+        b"b\n"
+    );
+    r.feed_data(b"xxLONGSEPyyS");
+    let seps = [&b"LONGSEP"[..], b"S"];
+    // "S" inside "LONGSEP" ends before "LONGSEP" does.
+    assert_eq!(
+        done(&mut r, &mut ReadRequest::readuntil(seps).unwrap()),
+        b"cxxLONGS"
+    );
+}
+
+#[test]
+fn several_separators_split_across_chunks() {
+    let mut r = ReadBuffer::new(100).unwrap();
+    let mut req = ReadRequest::readuntil([&b"\r\n\r\n"[..], b"||"]).unwrap();
+    for chunk in [&b"head\r"[..], b"\n", b"\r", b"\n"] {
+        assert!(matches!(r.poll(&mut req), Progress::NeedData));
+        r.feed_data(chunk);
+    }
+    assert_eq!(done(&mut r, &mut req), b"head\r\n\r\n");
+}
+
+#[test]
+fn line_of_exactly_the_limit_passes_with_any_separator_length() {
+    let mut r = ReadBuffer::new(4).unwrap();
+    r.feed_data(b"abcdEND");
+    assert_eq!(
+        done(&mut r, &mut ReadRequest::readuntil([b"END"]).unwrap()),
+        b"abcdEND"
+    );
+    r.feed_data(b"abcdeEND");
+    assert!(matches!(
+        r.poll(&mut ReadRequest::readuntil([b"END"]).unwrap()),
+        Progress::Done(Err(Error::LimitOverrun { consumed: 5, .. }))
+    ));
+    assert_eq!(r.buffer(), b"abcdeEND", "readuntil leaves data on overrun");
+}
+
+#[test]
+fn data_found_in_the_last_chunk_before_eof_is_returned() {
+    let mut r = ReadBuffer::new(100).unwrap();
+    r.feed_data(b"lastEND");
+    r.feed_eof();
+    assert_eq!(
+        done(&mut r, &mut ReadRequest::readuntil([b"END"]).unwrap()),
+        b"lastEND"
+    );
+    assert!(r.at_eof());
+}
+
+#[test]
+fn one_mebibyte_line_fed_byte_by_byte() {
+    // Linear work is shown by the separator_scan benchmark; this checks the
+    // result and that every poll before the newline waits.
+    let mut r = ReadBuffer::new(2 << 20).unwrap();
+    let mut line = ReadRequest::readline();
+    for _ in 0..(1 << 20) {
+        r.feed_data(b"x");
+        assert!(matches!(r.poll(&mut line), Progress::NeedData));
+    }
+    r.feed_data(b"\n");
+    assert_eq!(done(&mut r, &mut line).len(), (1 << 20) + 1);
+}
