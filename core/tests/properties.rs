@@ -267,7 +267,7 @@ proptest! {
         let mut ops: Vec<Op> = ops.into_iter().filter(|o| !matches!(o, Op::Read(n) if *n > 0)).collect();
         ops.push(Op::Read(-1)); // drain the rest
         let chunked = run(&cut(&input, &cuts), &ops, limit, false);
-        let whole = run(&[input.clone()], &ops, limit, false);
+        let whole = run(std::slice::from_ref(&input), &ops, limit, false);
         prop_assert_eq!(&chunked, &whole);
         prop_assert_eq!(data_bytes(&chunked), input);
     }
