@@ -184,3 +184,51 @@ fn compose_then_run_the_result() {
         .unwrap();
     assert_one_line_error(&out, "nothing to compose");
 }
+
+/// The plain wasmtime CLI, from `$WASMTIME` or `PATH`.
+fn plain_wasmtime() -> Option<PathBuf> {
+    let candidate: PathBuf =
+        std::env::var_os("WASMTIME").map_or_else(|| "wasmtime".into(), Into::into);
+    let ok = Command::new(&candidate)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(candidate)
+}
+
+#[test]
+fn composed_client_runs_on_plain_wasmtime() {
+    let Some(wasmtime) = plain_wasmtime() else {
+        eprintln!("skipped: no wasmtime CLI (set WASMTIME or put wasmtime 48 on PATH)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("client.wasm");
+    let out = cli()
+        .arg("compose")
+        .arg(example("tcp-echo-client"))
+        .arg("-o")
+        .arg(&composed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (port, peer) = echo_peer();
+    // The exact command the README gives.
+    let out = Command::new(wasmtime)
+        .args([
+            "run",
+            "-W",
+            "component-model-async",
+            "-S",
+            "p3",
+            "-S",
+            "inherit-network",
+        ])
+        .arg(&composed)
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Received: \"Hello World!\""));
+    peer.join().unwrap();
+}
