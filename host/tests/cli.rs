@@ -116,7 +116,8 @@ fn malformed_policy_rule() {
 fn denied_address_on_both_backends() {
     let (port, peer) = echo_peer();
     // The native backing joins when it lands (issue 4).
-    for backend in ["guest"] {
+    let backends: &[&str] = &["guest"];
+    for backend in backends {
         let out = cli()
             .arg("run")
             .arg(example("tcp-echo-client"))
