@@ -102,9 +102,7 @@ async fn main() -> Result<()> {
             Some(py) => outcome(contenders::asyncio(py, &script, workload, addr, count).await),
             None => Outcome::Skipped("python3 not installed".into()),
         });
-        outcomes.push(Outcome::Skipped(
-            "wstd 0.6 (newest) targets WASI 0.2 only; no WASI 0.3 release builds".into(),
-        ));
+        outcomes.push(Outcome::Skipped("wstd has no WASI 0.3 release".into()));
         rows.push((workload, count, outcomes));
     }
     let report = Report { contenders, rows };

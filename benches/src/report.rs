@@ -87,7 +87,13 @@ fn cell(workload: Workload, count: usize, outcome: &Outcome) -> String {
             text
         }
         Outcome::Skipped(why) => format!("skipped: {why}"),
-        Outcome::Failed(err) => format!("FAILED: {err}"),
+        Outcome::Failed(err) => {
+            // The root cause, on one line, short enough for a table cell.
+            let cause = err.rsplit("Caused by:").next().unwrap_or(err);
+            let cause = cause.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short: String = cause.chars().take(70).collect();
+            format!("FAILED: {short}")
+        }
     }
 }
 
