@@ -87,7 +87,12 @@ where
 
 /// Echoes everything back until EOF, then closes.
 pub async fn echo() -> Peer {
-    spawn(1, None, |mut stream| async move {
+    echo_connections(1).await
+}
+
+/// Echoes on each of `n` connections.
+pub async fn echo_connections(n: usize) -> Peer {
+    spawn(n, None, |mut stream| async move {
         let (mut r, mut w) = stream.split();
         tokio::io::copy(&mut r, &mut w).await.expect("echo");
         w.shutdown().await.ok();

@@ -139,6 +139,18 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn connect_options_extra_info_and_writer_settings() {
+                // One connection is made; the two refused ones never arrive.
+                let peer = peers::echo_connections(1).await;
+                scenario($backend, "options", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn server_abort_clients() {
+                scenario($backend, "abort-clients", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn server_start_serving_false() {
                 scenario($backend, "start-serving", None).await;
             }

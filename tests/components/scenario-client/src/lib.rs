@@ -47,6 +47,8 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "server" => server(host).await,
         "close-clients" => close_clients(host).await,
         "start-serving" => start_serving(host).await,
+        "options" => connect_options(host, port).await,
+        "abort-clients" => abort_clients(host).await,
         other => Err(format!("unknown scenario {other}")),
     }
 }
@@ -467,4 +469,94 @@ async fn start_serving(host: &str) -> Outcome {
     expect_bytes("client side", reader.readline().await, b"pong\n")?;
     server.close();
     Ok(())
+}
+
+/// Every connect option at once, extra info, and the writer's settings.
+async fn connect_options(host: &str, port: u16) -> Outcome {
+    let options = ConnectOptions {
+        limit: Some(1000),
+        family: AddressFamily::Ipv4,
+        local_address: Some(("127.0.0.1".into(), 0)),
+        happy_eyeballs_delay: Some(50_000_000),
+        interleave: Some(1),
+        tls: None,
+        connect_timeout: Some(5_000_000_000),
+    };
+    let (reader, writer) = open_connection(host.to_owned(), port, options)
+        .await
+        .map_err(|e| format!("connect with options: {e:?}"))?;
+    let info = writer.get_extra_info();
+    match info.peername {
+        Some(SocketAddress::Ipv4(e)) if e.host == host && e.port == port => {}
+        other => return Err(format!("peername {other:?}")),
+    }
+    match info.sockname {
+        Some(SocketAddress::Ipv4(e)) if e.host == "127.0.0.1" && e.port != 0 => {}
+        other => return Err(format!("sockname {other:?}")),
+    }
+    check(reader.limit() == 1000, || "limit".into())?;
+    match writer.set_write_buffer_limits(Some(10), Some(20)) {
+        Err(Error::InvalidArgument(m)) if m == "high (10) must be >= low (20) must be >= 0" => {}
+        other => return Err(format!("low above high: {other:?}")),
+    }
+    writer
+        .set_write_buffer_limits(Some(1000), None)
+        .map_err(|e| format!("{e:?}"))?;
+    check(writer.get_write_buffer_limits() == (250, 1000), || {
+        format!("limits {:?}", writer.get_write_buffer_limits())
+    })?;
+    writer
+        .writelines(&[b"one ".to_vec(), b"two\n".to_vec()])
+        .map_err(|e| format!("{e:?}"))?;
+    expect_bytes("writelines echo", reader.readline().await, b"one two\n")?;
+    check(!writer.is_closing(), || "open".into())?;
+    writer.abort();
+    check(writer.is_closing(), || "is_closing after abort".into())?;
+
+    // A family the address does not have: an error, not a connection.
+    let v6_only = ConnectOptions {
+        family: AddressFamily::Ipv6,
+        ..options_default()
+    };
+    if let Ok(_conn) = open_connection(host.to_owned(), port, v6_only).await {
+        return Err("an IPv4 address was used with family=ipv6".into());
+    }
+    // limit = 0 is asyncio's ValueError.
+    match open_connection(
+        host.to_owned(),
+        port,
+        ConnectOptions {
+            limit: Some(0),
+            ..options_default()
+        },
+    )
+    .await
+    {
+        Err(Error::InvalidArgument(m)) if m == "Limit cannot be <= 0" => Ok(()),
+        other => Err(format!("limit 0: {:?}", other.map(|_| ()))),
+    }
+}
+
+fn options_default() -> ConnectOptions {
+    options(None)
+}
+
+async fn abort_clients(host: &str) -> Outcome {
+    let (server, port) = listen(host, None).await?;
+    let (client, accepted) = join(connect(host, port), server.accept()).await;
+    let (reader, _writer) = client?;
+    let (_sr, sw) = accepted.map_err(|e| format!("accept: {e:?}"))?;
+    // Buffered data is discarded by an abort.
+    sw.write(b"never sent").map_err(|e| format!("{e:?}"))?;
+    server.abort_clients();
+    match within(5_000, reader.read(-1)).await {
+        Some(Ok(rest)) if rest.is_empty() => {}
+        Some(Err(Error::ConnectionReset(_))) => {}
+        other => return Err(format!("client after abort_clients: {other:?}")),
+    }
+    check(sw.is_closing(), || "the server side is closing".into())?;
+    server.close();
+    within(5_000, server.wait_closed())
+        .await
+        .ok_or_else(|| "wait_closed after abort_clients".to_owned())
 }
