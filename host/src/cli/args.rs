@@ -19,12 +19,10 @@ pub struct Cli {
 
 const EXAMPLES: &str = "\
 Examples:
-  Run a client on the native backend, allowed to reach one local port:
+  Run a client (the guest component composed in), allowed to reach one port:
     portable-streams run client.wasm --allow-connect 127.0.0.1:8888
-  The same client over wasi:sockets (the guest component composed in):
-    portable-streams run client.wasm --backend guest --allow-connect 127.0.0.1:8888
-  Serve a handler component, one instance per connection:
-    portable-streams serve echo-handler.wasm --listen 127.0.0.1:8888
+  Run a server, allowed to listen on loopback:
+    portable-streams run server.wasm --allow-listen 127.0.0.1:* 127.0.0.1 8888
   Make a client runnable on any WASI 0.3 runtime:
     portable-streams compose client.wasm -o client-composed.wasm";
 
@@ -75,8 +73,9 @@ pub struct RunArgs {
     /// Arguments passed to the component.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
-    /// Which backend provides portable:streams.
-    #[arg(long, value_enum, default_value = "native")]
+    /// Which backend provides portable:streams (native is not available
+    /// in this build yet).
+    #[arg(long, value_enum, default_value = "guest")]
     pub backend: BackendArg,
     /// The sandbox.
     #[command(flatten)]
