@@ -105,10 +105,16 @@ pub fn prepare(engine: &Engine, bytes: &[u8], backend: Backend) -> Result<Compon
     let composed;
     let bytes = match backend {
         Backend::Native => bytes,
-        Backend::Guest => {
-            composed = compose_with_guest(bytes)?;
-            &composed[..]
-        }
+        // A component that does not import portable:streams (e.g. one
+        // composed already) runs as it is.
+        Backend::Guest => match compose_with_guest(bytes) {
+            Ok(c) => {
+                composed = c;
+                &composed[..]
+            }
+            Err(ComposeError::NothingToPlug) => bytes,
+            Err(e) => return Err(e.into()),
+        },
     };
     Component::new(engine, bytes).map_err(|e| RunError::InvalidComponent(format!("{e:#}")))
 }
