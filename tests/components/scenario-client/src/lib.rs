@@ -49,6 +49,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "start-serving" => start_serving(host).await,
         "options" => connect_options(host, port).await,
         "abort-clients" => abort_clients(host).await,
+        "many-calls" => many_calls(host, port).await,
         other => Err(format!("unknown scenario {other}")),
     }
 }
@@ -559,4 +560,15 @@ async fn abort_clients(host: &str) -> Outcome {
     within(5_000, server.wait_closed())
         .await
         .ok_or_else(|| "wait_closed after abort_clients".to_owned())
+}
+
+/// 1.1 million async calls that return at once, on one connection.
+async fn many_calls(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    for i in 0..1_100_000u32 {
+        if let Err(e) = reader.read(0).await {
+            return Err(format!("call {i}: {e:?}"));
+        }
+    }
+    Ok(())
 }
