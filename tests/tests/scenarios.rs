@@ -146,6 +146,11 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn server_options_reuse_port_keep_alive_address_in_use() {
+                scenario($backend, "server-options", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn server_abort_clients() {
                 scenario($backend, "abort-clients", None).await;
             }

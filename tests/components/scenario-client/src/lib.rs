@@ -50,6 +50,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "options" => connect_options(host, port).await,
         "abort-clients" => abort_clients(host).await,
         "many-calls" => many_calls(host, port).await,
+        "server-options" => server_option_checks(host).await,
         other => Err(format!("unknown scenario {other}")),
     }
 }
@@ -571,4 +572,32 @@ async fn many_calls(host: &str, port: u16) -> Outcome {
         }
     }
     Ok(())
+}
+
+/// reuse-port is `unsupported` on wasi:sockets; keep-alive, backlog and
+/// reuse-address are accepted; a taken port is `address-in-use`.
+async fn server_option_checks(host: &str) -> Outcome {
+    let mut options = server_options(None);
+    options.reuse_port = true;
+    match start_server(vec![host.to_owned()], 0, options).await {
+        Err(Error::Unsupported(m)) if m.contains("reuse_port") => {}
+        other => return Err(format!("reuse_port: {:?}", other.map(|_| ()))),
+    }
+    let mut options = server_options(None);
+    options.keep_alive = true;
+    options.backlog = Some(5);
+    options.reuse_address = Some(true);
+    let server = start_server(vec![host.to_owned()], 0, options)
+        .await
+        .map_err(|e| format!("keep-alive server: {e:?}"))?;
+    let port = port_of(&server)?;
+    let (client, accepted) = join(connect(host, port), server.accept()).await;
+    let (reader, _w) = client?;
+    let (_r, sw) = accepted.map_err(|e| format!("accept: {e:?}"))?;
+    sw.write(b"hi\n").map_err(|e| format!("{e:?}"))?;
+    expect_bytes("keep-alive connection", reader.readline().await, b"hi\n")?;
+    match start_server(vec![host.to_owned()], port, server_options(None)).await {
+        Err(Error::AddressInUse(_)) => Ok(()),
+        other => Err(format!("second bind: {:?}", other.map(|_| ()))),
+    }
 }
