@@ -23,6 +23,7 @@
 //! assert!(matches!(reader.poll(&mut line), Progress::Done(Ok(l)) if &l[..] == b"hello world\n"));
 //! ```
 
+pub mod attempts;
 mod error;
 mod reader;
 mod request;

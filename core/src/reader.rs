@@ -105,6 +105,21 @@ impl ReadBuffer {
         !self.eof && self.exception.is_none() && !self.paused
     }
 
+    /// How many bytes a backend should ask its transport for next: enough
+    /// to fill the buffer to 2 x limit (where asyncio pauses reading), or
+    /// one more `limit` when a waiting request needs more than that; at
+    /// least one byte, at most `max`.
+    pub fn next_read_size(&self, max: usize) -> usize {
+        let high = self.limit.saturating_mul(2);
+        let buffered = self.buffer.len();
+        let room = if buffered <= high {
+            (high - buffered).saturating_add(1)
+        } else {
+            self.limit
+        };
+        room.clamp(1, max.max(1))
+    }
+
     /// `feed_data`: append bytes from the transport. Pauses reading once
     /// more than 2 x limit is buffered. Data after EOF is a backend bug and
     /// is ignored.

@@ -180,3 +180,27 @@ fn one_mebibyte_line_fed_byte_by_byte() {
     r.feed_data(b"\n");
     assert_eq!(done(&mut r, &mut line).len(), (1 << 20) + 1);
 }
+
+#[test]
+fn reads_fill_the_buffer_up_to_twice_the_limit() {
+    let mut buffer = ReadBuffer::new(16).unwrap();
+    assert_eq!(buffer.next_read_size(64 * 1024), 33);
+    buffer.feed_data(&[b'x'; 30]);
+    assert_eq!(buffer.next_read_size(64 * 1024), 3);
+    buffer.feed_data(&[b'x'; 2]);
+    assert_eq!(buffer.next_read_size(64 * 1024), 1);
+}
+
+#[test]
+fn a_request_beyond_twice_the_limit_reads_a_limit_at_a_time() {
+    let mut buffer = ReadBuffer::new(16).unwrap();
+    buffer.feed_data(&[b'x'; 40]);
+    assert_eq!(buffer.next_read_size(64 * 1024), 16);
+}
+
+#[test]
+fn read_sizes_are_capped() {
+    let buffer = ReadBuffer::new(1 << 30).unwrap();
+    assert_eq!(buffer.next_read_size(64 * 1024), 64 * 1024);
+    assert_eq!(buffer.next_read_size(0), 1);
+}

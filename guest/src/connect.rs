@@ -14,7 +14,7 @@ use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_to_wasi, family_of, limit, py_addr, socket_error};
-use crate::order::{effective_interleave, interleave, most_specific};
+use portable_streams_core::attempts::{effective_interleave, interleave, most_specific};
 use crate::resolve::resolve;
 use crate::signal::{Either, race};
 use crate::tcp;

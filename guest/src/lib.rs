@@ -23,7 +23,6 @@
 mod conn;
 mod connect;
 mod conv;
-mod order;
 mod pump;
 mod reader;
 mod resolve;

@@ -161,19 +161,6 @@ fn next_step(conn: &Conn) -> Result<Next, Error> {
     }
 }
 
-/// How many bytes to ask the source for: up to 2 x limit buffered (asyncio
-/// pauses reading above that), or one more `limit` when a waiting request
-/// needs more than that; at least one byte, at most [`MAX_READ`].
-pub(crate) fn read_size(limit: usize, buffered: usize) -> usize {
-    let high = limit.saturating_mul(2);
-    let room = if buffered <= high {
-        (high - buffered).saturating_add(1)
-    } else {
-        limit
-    };
-    room.clamp(1, MAX_READ)
-}
-
 /// Reads once from `source` into the buffer, or stops early when the
 /// connection starts closing. Puts the source back unless it ended.
 async fn fill(conn: &Conn, source: Source) {
@@ -188,7 +175,7 @@ async fn fill(conn: &Conn, source: Source) {
         Some(stream) => {
             let size = {
                 let buffer = conn.read.borrow();
-                read_size(buffer.limit(), buffer.buffered())
+                buffer.next_read_size(MAX_READ)
             };
             let read = Guarded {
                 op: Box::pin(stream.read(Vec::with_capacity(size))),
@@ -339,29 +326,5 @@ impl Drop for Guarded<'_> {
             let (_, data) = self.op.as_mut().cancel();
             self.feed(&data);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::read_size;
-
-    #[test]
-    fn reads_fill_up_to_twice_the_limit() {
-        assert_eq!(read_size(16, 0), 33);
-        assert_eq!(read_size(16, 30), 3);
-        assert_eq!(read_size(16, 32), 1);
-    }
-
-    #[test]
-    fn a_big_request_reads_a_limit_at_a_time() {
-        assert_eq!(read_size(16, 40), 16);
-    }
-
-    #[test]
-    fn reads_are_capped() {
-        assert_eq!(read_size(64 * 1024, 0), 64 * 1024);
-        assert_eq!(read_size(1 << 30, 5), 64 * 1024);
-        assert_eq!(read_size(usize::MAX, 0), 64 * 1024);
     }
 }

@@ -1,13 +1,13 @@
-//! Pure connection-attempt policy: which addresses are tried in which order,
+//! Connection attempts (asyncio's `create_connection`): which addresses are tried in which order,
 //! and which error is reported once every attempt failed.
 
 use std::net::SocketAddr;
 
-use portable_streams_core::Error;
+use crate::Error;
 
 /// asyncio's default `interleave`: 1 when `happy_eyeballs_delay` is set
 /// (alternate families from the first address on), else 0 (resolver order).
-pub(crate) fn effective_interleave(interleave: Option<u32>, happy_eyeballs: bool) -> usize {
+pub fn effective_interleave(interleave: Option<u32>, happy_eyeballs: bool) -> usize {
     match interleave {
         Some(n) => n as usize,
         None if happy_eyeballs => 1,
@@ -19,7 +19,7 @@ pub(crate) fn effective_interleave(interleave: Option<u32>, happy_eyeballs: bool
 /// first appearance), put `first_family_count - 1` addresses of the first
 /// family first, then alternate between the families. A count of 0 keeps
 /// the resolver's order.
-pub(crate) fn interleave(addrs: Vec<SocketAddr>, first_family_count: usize) -> Vec<SocketAddr> {
+pub fn interleave(addrs: Vec<SocketAddr>, first_family_count: usize) -> Vec<SocketAddr> {
     if first_family_count == 0 {
         return addrs;
     }
@@ -111,7 +111,7 @@ fn message(error: &Error) -> String {
 /// reported as it is; several keep the most specific kind (refused over
 /// timeout over unreachable ...) with asyncio's "Multiple exceptions: ..."
 /// message listing each attempt.
-pub(crate) fn most_specific(errors: Vec<Error>) -> Error {
+pub fn most_specific(errors: Vec<Error>) -> Error {
     let mut errors = errors;
     match errors.len() {
         0 => return Error::Other("no address to connect to".into()),
