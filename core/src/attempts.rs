@@ -1,7 +1,10 @@
 //! Connection attempts (asyncio's `create_connection`): which addresses are tried in which order,
 //! and which error is reported once every attempt failed.
 
+use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::Poll;
 
 use crate::Error;
 
@@ -133,6 +136,87 @@ pub fn most_specific(errors: Vec<Error>) -> Error {
         best,
         format!("Multiple exceptions: {}", messages.join(", ")),
     )
+}
+
+/// An address as asyncio prints it in messages: `('127.0.0.1', 8888)` or
+/// `('::1', 8888, 0, 0)`.
+pub fn py_addr(addr: &SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(v4) => format!("('{}', {})", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!(
+            "('{}', {}, {}, {})",
+            v6.ip(),
+            v6.port(),
+            v6.flowinfo(),
+            v6.scope_id()
+        ),
+    }
+}
+
+/// asyncio's `staggered_race`: start the first attempt; start the next one
+/// when the running one fails or, with a `delay` (nanoseconds), when the
+/// delay passed since the last start. The first success wins (the other
+/// attempts are dropped, which cancels them); if all fail, the most
+/// specific error is reported. `sleep` is the backend's timer.
+///
+/// Cancellation: dropping the future cancels every running attempt.
+pub async fn staggered_race<T, A, F, S, W>(
+    addrs: Vec<SocketAddr>,
+    delay: Option<u64>,
+    mut attempt: A,
+    mut sleep: S,
+) -> Result<T, Error>
+where
+    A: FnMut(SocketAddr) -> F,
+    F: Future<Output = Result<T, Error>>,
+    S: FnMut(u64) -> W,
+    W: Future<Output = ()>,
+{
+    let mut errors: Vec<Option<Error>> = addrs.iter().map(|_| None).collect();
+    let mut running: Vec<(usize, Pin<Box<F>>)> = Vec::new();
+    let mut timer: Option<Pin<Box<W>>> = None;
+    let mut next = 0;
+    let mut start = true;
+    poll_fn(move |cx| {
+        loop {
+            if start && next < addrs.len() {
+                running.push((next, Box::pin(attempt(addrs[next]))));
+                next += 1;
+                timer = match delay {
+                    Some(delay) if next < addrs.len() => Some(Box::pin(sleep(delay))),
+                    _ => None,
+                };
+            }
+            start = false;
+            let mut i = 0;
+            while i < running.len() {
+                match running[i].1.as_mut().poll(cx) {
+                    Poll::Ready(Ok(won)) => return Poll::Ready(Ok(won)),
+                    Poll::Ready(Err(error)) => {
+                        let (index, _) = running.remove(i);
+                        errors[index] = Some(error);
+                        start = true;
+                    }
+                    Poll::Pending => i += 1,
+                }
+            }
+            if let Some(t) = timer.as_mut()
+                && t.as_mut().poll(cx).is_ready()
+            {
+                timer = None;
+                start = true;
+            }
+            if start && next < addrs.len() {
+                continue;
+            }
+            if running.is_empty() {
+                let errors = std::mem::take(&mut errors).into_iter().flatten().collect();
+                return Poll::Ready(Err(most_specific(errors)));
+            }
+            return Poll::Pending;
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -2,11 +2,8 @@
 //! other or staggered (happy eyeballs, RFC 8305 as asyncio does it), bind
 //! the local address when asked, bound the whole by `connect-timeout`.
 
-use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::Poll;
 
 use portable_streams_core::{Error, ReadBuffer};
 use wasip3::clocks::monotonic_clock::wait_for;
@@ -14,10 +11,10 @@ use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_to_wasi, family_of, limit, py_addr, socket_error};
-use portable_streams_core::attempts::{effective_interleave, interleave, most_specific};
 use crate::resolve::resolve;
 use crate::signal::{Either, race};
 use crate::tcp;
+use portable_streams_core::attempts::{effective_interleave, interleave, staggered_race};
 
 /// `asyncio.open_connection(host, port, ...)`.
 pub(crate) async fn open_connection(
@@ -125,60 +122,11 @@ fn bind_local(socket: &TcpSocket, addr: &SocketAddr, local: &[SocketAddr]) -> Re
     }))
 }
 
-type Pending<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// asyncio's `staggered_race`: start the first attempt; start the next one
-/// when the running one fails or, with a `delay`, when the delay passed
-/// since the last start. The first success wins (the others are dropped,
-/// which cancels them); if all fail, the most specific error is reported.
+/// asyncio's `staggered_race` over the wasi:sockets attempts.
 async fn staggered(
     addrs: Vec<SocketAddr>,
     local: Option<Rc<[SocketAddr]>>,
     delay: Option<u64>,
 ) -> Result<TcpSocket, Error> {
-    let mut errors: Vec<Option<Error>> = addrs.iter().map(|_| None).collect();
-    let mut running: Vec<(usize, Pending<Result<TcpSocket, Error>>)> = Vec::new();
-    let mut timer: Option<Pending<()>> = None;
-    let mut next = 0;
-    let mut start = true;
-    poll_fn(move |cx| {
-        loop {
-            if start && next < addrs.len() {
-                running.push((next, Box::pin(attempt(addrs[next], local.clone()))));
-                next += 1;
-                timer = match delay {
-                    Some(delay) if next < addrs.len() => Some(Box::pin(wait_for(delay))),
-                    _ => None,
-                };
-            }
-            start = false;
-            let mut i = 0;
-            while i < running.len() {
-                match running[i].1.as_mut().poll(cx) {
-                    Poll::Ready(Ok(socket)) => return Poll::Ready(Ok(socket)),
-                    Poll::Ready(Err(error)) => {
-                        let (index, _) = running.remove(i);
-                        errors[index] = Some(error);
-                        start = true;
-                    }
-                    Poll::Pending => i += 1,
-                }
-            }
-            if let Some(t) = timer.as_mut()
-                && t.as_mut().poll(cx).is_ready()
-            {
-                timer = None;
-                start = true;
-            }
-            if start && next < addrs.len() {
-                continue;
-            }
-            if running.is_empty() {
-                let errors = std::mem::take(&mut errors).into_iter().flatten().collect();
-                return Poll::Ready(Err(most_specific(errors)));
-            }
-            return Poll::Pending;
-        }
-    })
-    .await
+    staggered_race(addrs, delay, |addr| attempt(addr, local.clone()), wait_for).await
 }

@@ -196,20 +196,7 @@ pub(crate) fn family_allows(family: wit::AddressFamily, ip: &IpAddr) -> bool {
     }
 }
 
-/// An address as Python prints it: `('127.0.0.1', 80)` or
-/// `('::1', 80, 0, 0)`.
-pub(crate) fn py_addr(addr: &SocketAddr) -> String {
-    match addr {
-        SocketAddr::V4(v4) => format!("('{}', {})", v4.ip(), v4.port()),
-        SocketAddr::V6(v6) => format!(
-            "('{}', {}, {}, {})",
-            v6.ip(),
-            v6.port(),
-            v6.flowinfo(),
-            v6.scope_id()
-        ),
-    }
-}
+pub(crate) use portable_streams_core::attempts::py_addr;
 
 /// A reader `limit` from the WIT's `option<u32>`: none is 64 KiB, zero is
 /// rejected by core with asyncio's "Limit cannot be <= 0".
