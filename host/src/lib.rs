@@ -8,8 +8,10 @@
 pub mod compose;
 pub mod engine;
 pub mod guest_component;
+pub mod native;
 pub mod output;
 pub mod policy;
 pub mod run;
+pub mod serve;
 pub mod state;
 pub mod wasi;

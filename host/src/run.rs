@@ -16,8 +16,7 @@ use crate::state::HostState;
 /// Which implementation of portable:streams a component gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
-    /// The host's native implementation (tokio sockets); not available in
-    /// this build yet.
+    /// The host's native implementation (tokio TCP and Unix sockets).
     Native,
     /// The guest component, composed in before running (wasi:sockets).
     #[default]
@@ -119,16 +118,14 @@ pub fn prepare(engine: &Engine, bytes: &[u8], backend: Backend) -> Result<Compon
     Component::new(engine, bytes).map_err(|e| RunError::InvalidComponent(format!("{e:#}")))
 }
 
-/// A linker with WASI 0.2 and 0.3. [`Backend::Native`] is refused with a
-/// clear error until the native backing lands.
+/// A linker with WASI 0.2 and 0.3, plus the native portable:streams for
+/// [`Backend::Native`].
 pub fn linker(engine: &Engine, backend: Backend) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     if backend == Backend::Native {
-        wasmtime::bail!(
-            "the native backing of portable:streams is not available in this build yet; use the guest backend"
-        );
+        crate::native::add_to_linker(&mut linker)?;
     }
     Ok(linker)
 }

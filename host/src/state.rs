@@ -5,7 +5,10 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// What a store holds: the WASI context and the resource table.
+use crate::native::{NativeCtx, NativeCtxView, NativeView};
+
+/// What a store holds: the WASI context, the native backing's state and
+/// the resource table they share.
 pub struct HostState {
     /// WASI (p2 and p3) state.
     pub wasi: WasiCtx,
@@ -13,6 +16,8 @@ pub struct HostState {
     pub table: ResourceTable,
     /// The sandbox policy.
     pub policy: Arc<crate::policy::Policy>,
+    /// The native backing's state (same policy).
+    pub native: NativeCtx,
 }
 
 impl HostState {
@@ -21,6 +26,7 @@ impl HostState {
         Self {
             wasi,
             table: ResourceTable::new(),
+            native: NativeCtx::new(policy.clone()),
             policy,
         }
     }
@@ -30,6 +36,15 @@ impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
             ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl NativeView for HostState {
+    fn native(&mut self) -> NativeCtxView<'_> {
+        NativeCtxView {
+            ctx: &mut self.native,
             table: &mut self.table,
         }
     }

@@ -164,6 +164,7 @@ macro_rules! scenarios {
 }
 
 scenarios!(guest, Backend::Guest);
+scenarios!(native, Backend::Native);
 
 /// A long-lived connection making 1.1 million async calls. Known to fail:
 /// in wasmtime 48 each completed async cross-component call leaves one

@@ -73,9 +73,9 @@ pub struct RunArgs {
     /// Arguments passed to the component.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
-    /// Which backend provides portable:streams (native is not available
-    /// in this build yet).
-    #[arg(long, value_enum, default_value = "guest")]
+    /// Which backend provides portable:streams: the host's sockets, or the
+    /// bundled guest component over wasi:sockets.
+    #[arg(long, value_enum, default_value = "native")]
     pub backend: BackendArg,
     /// The sandbox.
     #[command(flatten)]

@@ -548,13 +548,24 @@ async fn abort_clients(host: &str) -> Outcome {
     let (client, accepted) = join(connect(host, port), server.accept()).await;
     let (reader, _writer) = client?;
     let (_sr, sw) = accepted.map_err(|e| format!("accept: {e:?}"))?;
-    // Buffered data is discarded by an abort.
-    sw.write(b"never sent").map_err(|e| format!("{e:?}"))?;
+    // Buffered data is discarded by an abort. More is written than the
+    // kernel's buffers can hold (the client does not read yet), so some of
+    // it is still buffered when the abort comes.
+    let big = vec![b'x'; 32 << 20];
+    sw.write(&big).map_err(|e| format!("{e:?}"))?;
     server.abort_clients();
+    check(sw.write_buffer_size() == 0, || {
+        format!("abort left {} bytes buffered", sw.write_buffer_size())
+    })?;
     match within(5_000, reader.read(-1)).await {
-        Some(Ok(rest)) if rest.is_empty() => {}
+        Some(Ok(rest)) if rest.len() < big.len() => {}
         Some(Err(Error::ConnectionReset(_))) => {}
-        other => return Err(format!("client after abort_clients: {other:?}")),
+        other => {
+            return Err(format!(
+                "client after abort_clients: {:?}",
+                other.map(|r| r.map(|v| v.len()))
+            ));
+        }
     }
     check(sw.is_closing(), || "the server side is closing".into())?;
     server.close();
@@ -574,14 +585,26 @@ async fn many_calls(host: &str, port: u16) -> Outcome {
     Ok(())
 }
 
-/// reuse-port is `unsupported` on wasi:sockets; keep-alive, backlog and
+/// reuse-port lets two servers share a port, or is `unsupported` (on
+/// wasi:sockets); keep-alive, backlog and
 /// reuse-address are accepted; a taken port is `address-in-use`.
 async fn server_option_checks(host: &str) -> Outcome {
-    let mut options = server_options(None);
-    options.reuse_port = true;
-    match start_server(vec![host.to_owned()], 0, options).await {
+    let reuse_port = || {
+        let mut options = server_options(None);
+        options.reuse_port = true;
+        options
+    };
+    match start_server(vec![host.to_owned()], 0, reuse_port()).await {
+        // wasi:sockets has no SO_REUSEPORT: the guest says so.
         Err(Error::Unsupported(m)) if m.contains("reuse_port") => {}
-        other => return Err(format!("reuse_port: {:?}", other.map(|_| ()))),
+        // Where it exists, a second server shares the port.
+        Ok(first) => {
+            let port = port_of(&first)?;
+            start_server(vec![host.to_owned()], port, reuse_port())
+                .await
+                .map_err(|e| format!("second reuse_port server on {port}: {e:?}"))?;
+        }
+        Err(other) => return Err(format!("reuse_port: {other:?}")),
     }
     let mut options = server_options(None);
     options.keep_alive = true;

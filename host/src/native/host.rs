@@ -1,0 +1,350 @@
+//! The generated host traits, implemented by delegating to [`Conn`] and
+//! the server: this file only moves values between the resource table,
+//! core and the WIT types.
+
+use std::sync::Arc;
+
+use portable_streams_core::{Error, ReadRequest};
+use wasmtime::component::{Access, Accessor, Resource, ResourceTable, StreamReader};
+
+use super::conn::Conn;
+use super::conv::to_wit;
+use super::limits::ConnectionCount;
+use super::reader::Reader;
+use super::server::{self, Server};
+use super::wrap::{pipes, wrap_read_buffer};
+use super::writer::Writer;
+use super::{NativeCtxView, NativeStreams, connect, unix, wit};
+use crate::policy::Policy;
+
+/// A WIT call's outcome: a trap for host bugs, else the typed result.
+type Outcome<T> = wasmtime::Result<Result<T, wit::Error>>;
+
+/// Puts a connection's reader and writer in `table`. If that fails the
+/// connection is aborted, so nothing is left running.
+pub(crate) fn push_pair(
+    table: &mut ResourceTable,
+    conn: Arc<Conn>,
+) -> wasmtime::Result<(Resource<Reader>, Resource<Writer>)> {
+    let pushed = table
+        .push(Reader { conn: conn.clone() })
+        .and_then(|reader| {
+            table
+                .push(Writer { conn: conn.clone() })
+                .map(|writer| (reader, writer))
+        });
+    if pushed.is_err() {
+        conn.abort();
+    }
+    Ok(pushed?)
+}
+
+fn policy_and_count<T>(accessor: &Accessor<T, NativeStreams>) -> (Arc<Policy>, ConnectionCount) {
+    accessor.with(|mut access| {
+        let view = access.get();
+        (view.ctx.policy.clone(), view.ctx.open.clone())
+    })
+}
+
+fn reader_conn<T>(
+    accessor: &Accessor<T, NativeStreams>,
+    reader: &Resource<Reader>,
+) -> wasmtime::Result<Arc<Conn>> {
+    accessor.with(|mut access| Ok(access.get().table.get(reader)?.conn.clone()))
+}
+
+fn writer_conn<T>(
+    accessor: &Accessor<T, NativeStreams>,
+    writer: &Resource<Writer>,
+) -> wasmtime::Result<Arc<Conn>> {
+    accessor.with(|mut access| Ok(access.get().table.get(writer)?.conn.clone()))
+}
+
+fn server_of<T>(
+    accessor: &Accessor<T, NativeStreams>,
+    server: &Resource<Server>,
+) -> wasmtime::Result<Arc<server::Shared>> {
+    accessor.with(|mut access| Ok(access.get().table.get(server)?.shared.clone()))
+}
+
+/// The connection's reader and writer, pushed into the caller's table.
+fn pair<T>(
+    accessor: &Accessor<T, NativeStreams>,
+    conn: Result<Arc<Conn>, Error>,
+) -> Outcome<(Resource<Reader>, Resource<Writer>)> {
+    match conn {
+        Ok(conn) => accessor.with(|mut access| push_pair(access.get().table, conn).map(Ok)),
+        Err(error) => Ok(Err(to_wit(error))),
+    }
+}
+
+async fn read<T>(
+    accessor: &Accessor<T, NativeStreams>,
+    reader: Resource<Reader>,
+    request: Result<ReadRequest, Error>,
+) -> Outcome<Vec<u8>> {
+    let conn = reader_conn(accessor, &reader)?;
+    let result = match request {
+        Ok(request) => conn.read(request).await,
+        Err(error) => Err(error),
+    };
+    Ok(result.map(Vec::from).map_err(to_wit))
+}
+
+impl<T: Send> wit::HostWithStore<T> for NativeStreams {
+    async fn open_connection(
+        accessor: &Accessor<T, Self>,
+        host: String,
+        port: u16,
+        options: wit::ConnectOptions,
+    ) -> Outcome<(Resource<Reader>, Resource<Writer>)> {
+        let (policy, count) = policy_and_count(accessor);
+        let conn = connect::open_connection(policy, count, host, port, options).await;
+        pair(accessor, conn)
+    }
+
+    async fn start_server(
+        accessor: &Accessor<T, Self>,
+        hosts: Vec<String>,
+        port: u16,
+        options: wit::ServerOptions,
+    ) -> Outcome<Resource<Server>> {
+        let (policy, count) = policy_and_count(accessor);
+        match server::start_server(policy, count, hosts, port, options).await {
+            Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
+            Err(error) => Ok(Err(to_wit(error))),
+        }
+    }
+
+    async fn open_unix_connection(
+        accessor: &Accessor<T, Self>,
+        path: String,
+        options: wit::UnixConnectOptions,
+    ) -> Outcome<(Resource<Reader>, Resource<Writer>)> {
+        let (policy, count) = policy_and_count(accessor);
+        let conn = unix::open_unix_connection(policy, count, path, options).await;
+        pair(accessor, conn)
+    }
+
+    async fn start_unix_server(
+        accessor: &Accessor<T, Self>,
+        path: String,
+        options: wit::UnixServerOptions,
+    ) -> Outcome<Resource<Server>> {
+        let (policy, count) = policy_and_count(accessor);
+        match server::start_unix_server(policy, count, path, options).await {
+            Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
+            Err(error) => Ok(Err(to_wit(error))),
+        }
+    }
+
+    fn wrap(
+        mut host: Access<'_, T, Self>,
+        input: StreamReader<u8>,
+        options: wit::WrapOptions,
+    ) -> wasmtime::Result<(Resource<Reader>, Resource<Writer>, StreamReader<u8>)> {
+        let read = wrap_read_buffer(&options, &host.get().ctx.policy);
+        let (transport, into_pipe, from_pipe) = pipes();
+        input.pipe(&mut host, into_pipe)?;
+        let output = StreamReader::new(&mut host, from_pipe)?;
+        let conn = Conn::start(transport, read, None, None);
+        let (reader, writer) = push_pair(host.get().table, conn)?;
+        Ok((reader, writer, output))
+    }
+}
+
+impl wit::Host for NativeCtxView<'_> {}
+
+impl<T: Send> wit::HostReaderWithStore<T> for NativeStreams {
+    async fn read(
+        accessor: &Accessor<T, Self>,
+        reader: Resource<Reader>,
+        n: i64,
+    ) -> Outcome<Vec<u8>> {
+        read(accessor, reader, Ok(ReadRequest::read(n))).await
+    }
+
+    async fn readline(accessor: &Accessor<T, Self>, reader: Resource<Reader>) -> Outcome<Vec<u8>> {
+        read(accessor, reader, Ok(ReadRequest::readline())).await
+    }
+
+    async fn readexactly(
+        accessor: &Accessor<T, Self>,
+        reader: Resource<Reader>,
+        n: i64,
+    ) -> Outcome<Vec<u8>> {
+        read(accessor, reader, ReadRequest::readexactly(n)).await
+    }
+
+    async fn readuntil(
+        accessor: &Accessor<T, Self>,
+        reader: Resource<Reader>,
+        separators: Vec<Vec<u8>>,
+    ) -> Outcome<Vec<u8>> {
+        read(accessor, reader, ReadRequest::readuntil(separators)).await
+    }
+}
+
+impl wit::HostReader for NativeCtxView<'_> {
+    fn at_eof(&mut self, reader: Resource<Reader>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&reader)?.conn.at_eof())
+    }
+
+    fn limit(&mut self, reader: Resource<Reader>) -> wasmtime::Result<u32> {
+        let limit = self.table.get(&reader)?.conn.limit();
+        Ok(u32::try_from(limit).unwrap_or(u32::MAX))
+    }
+
+    fn drop(&mut self, reader: Resource<Reader>) -> wasmtime::Result<()> {
+        self.table.delete(reader)?;
+        Ok(())
+    }
+}
+
+impl<T: Send> wit::HostWriterWithStore<T> for NativeStreams {
+    async fn drain(accessor: &Accessor<T, Self>, writer: Resource<Writer>) -> Outcome<()> {
+        let conn = writer_conn(accessor, &writer)?;
+        Ok(conn.drain().await.map_err(to_wit))
+    }
+
+    async fn wait_closed(accessor: &Accessor<T, Self>, writer: Resource<Writer>) -> Outcome<()> {
+        let conn = writer_conn(accessor, &writer)?;
+        Ok(conn.wait_closed().await.map_err(to_wit))
+    }
+}
+
+impl NativeCtxView<'_> {
+    fn conn(&self, writer: &Resource<Writer>) -> wasmtime::Result<&Conn> {
+        Ok(&self.table.get(writer)?.conn)
+    }
+}
+
+impl wit::HostWriter for NativeCtxView<'_> {
+    fn write(&mut self, writer: Resource<Writer>, data: Vec<u8>) -> Outcome<()> {
+        Ok(self.conn(&writer)?.write(data.into()).map_err(to_wit))
+    }
+
+    fn writelines(&mut self, writer: Resource<Writer>, data: Vec<Vec<u8>>) -> Outcome<()> {
+        Ok(self.conn(&writer)?.writelines(data).map_err(to_wit))
+    }
+
+    fn can_write_eof(&mut self, writer: Resource<Writer>) -> wasmtime::Result<bool> {
+        self.conn(&writer)?;
+        Ok(true)
+    }
+
+    fn write_eof(&mut self, writer: Resource<Writer>) -> Outcome<()> {
+        Ok(self.conn(&writer)?.write_eof().map_err(to_wit))
+    }
+
+    fn close(&mut self, writer: Resource<Writer>) -> wasmtime::Result<()> {
+        self.conn(&writer)?.close();
+        Ok(())
+    }
+
+    fn abort(&mut self, writer: Resource<Writer>) -> wasmtime::Result<()> {
+        self.conn(&writer)?.abort();
+        Ok(())
+    }
+
+    fn is_closing(&mut self, writer: Resource<Writer>) -> wasmtime::Result<bool> {
+        Ok(self.conn(&writer)?.is_closing())
+    }
+
+    fn get_extra_info(&mut self, writer: Resource<Writer>) -> wasmtime::Result<wit::ExtraInfo> {
+        let conn = self.conn(&writer)?;
+        Ok(wit::ExtraInfo {
+            peername: conn.peer(),
+            sockname: conn.local(),
+            tls: None,
+        })
+    }
+
+    fn set_write_buffer_limits(
+        &mut self,
+        writer: Resource<Writer>,
+        high: Option<u64>,
+        low: Option<u64>,
+    ) -> Outcome<()> {
+        Ok(self
+            .conn(&writer)?
+            .set_write_buffer_limits(high, low)
+            .map_err(to_wit))
+    }
+
+    fn get_write_buffer_limits(
+        &mut self,
+        writer: Resource<Writer>,
+    ) -> wasmtime::Result<(u64, u64)> {
+        Ok(self.conn(&writer)?.write_buffer_limits())
+    }
+
+    fn write_buffer_size(&mut self, writer: Resource<Writer>) -> wasmtime::Result<u64> {
+        Ok(self.conn(&writer)?.write_buffer_size())
+    }
+
+    fn drop(&mut self, writer: Resource<Writer>) -> wasmtime::Result<()> {
+        self.table.delete(writer)?;
+        Ok(())
+    }
+}
+
+impl<T: Send> wit::HostServerWithStore<T> for NativeStreams {
+    async fn accept(
+        accessor: &Accessor<T, Self>,
+        server: Resource<Server>,
+    ) -> Outcome<(Resource<Reader>, Resource<Writer>)> {
+        let shared = server_of(accessor, &server)?;
+        let conn = shared.accept().await;
+        pair(accessor, conn)
+    }
+
+    async fn wait_closed(
+        accessor: &Accessor<T, Self>,
+        server: Resource<Server>,
+    ) -> wasmtime::Result<()> {
+        let shared = server_of(accessor, &server)?;
+        shared.wait_closed().await;
+        Ok(())
+    }
+}
+
+impl NativeCtxView<'_> {
+    fn server(&self, server: &Resource<Server>) -> wasmtime::Result<&server::Shared> {
+        Ok(&self.table.get(server)?.shared)
+    }
+}
+
+impl wit::HostServer for NativeCtxView<'_> {
+    fn sockets(&mut self, server: Resource<Server>) -> wasmtime::Result<Vec<wit::SocketAddress>> {
+        Ok(self.server(&server)?.sockets())
+    }
+
+    fn close(&mut self, server: Resource<Server>) -> wasmtime::Result<()> {
+        self.server(&server)?.close();
+        Ok(())
+    }
+
+    fn is_serving(&mut self, server: Resource<Server>) -> wasmtime::Result<bool> {
+        Ok(self.server(&server)?.is_serving())
+    }
+
+    fn start_serving(&mut self, server: Resource<Server>) -> Outcome<()> {
+        Ok(self.server(&server)?.start_serving().map_err(to_wit))
+    }
+
+    fn close_clients(&mut self, server: Resource<Server>) -> wasmtime::Result<()> {
+        self.server(&server)?.close_clients();
+        Ok(())
+    }
+
+    fn abort_clients(&mut self, server: Resource<Server>) -> wasmtime::Result<()> {
+        self.server(&server)?.abort_clients();
+        Ok(())
+    }
+
+    fn drop(&mut self, server: Resource<Server>) -> wasmtime::Result<()> {
+        self.table.delete(server)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,108 @@
+//! The native backing of portable:streams: the interface implemented by the
+//! host on tokio TCP and Unix sockets, under the sandbox [`Policy`].
+//!
+//! Every reader and writer rule comes from `portable-streams-core`; this
+//! module only moves bytes between sockets and core's buffers. Calls that
+//! wait (reads, `drain`, `accept`, connects) are concurrent host functions,
+//! so a component waiting on one connection keeps serving the others.
+//!
+//! An embedder gives its store data a [`NativeCtx`] and implements
+//! [`NativeView`], then calls [`add_to_linker`].
+
+pub(crate) mod bindings;
+mod conn;
+mod connect;
+mod conv;
+mod host;
+mod limits;
+pub(crate) mod reader;
+pub(crate) mod server;
+pub(crate) mod unix;
+mod waiters;
+mod wrap;
+pub(crate) mod writer;
+
+use std::sync::Arc;
+
+use wasmtime::component::{HasData, Linker, ResourceTable};
+
+pub use bindings::streams as wit;
+pub use conn::Accepted;
+pub use limits::ConnectionCount;
+
+use crate::policy::Policy;
+
+/// The native backing's per-store state: the policy and the count of open
+/// connections it caps.
+#[derive(Debug, Clone, Default)]
+pub struct NativeCtx {
+    policy: Arc<Policy>,
+    open: ConnectionCount,
+}
+
+impl NativeCtx {
+    /// A context enforcing `policy`.
+    pub fn new(policy: Arc<Policy>) -> Self {
+        Self {
+            policy,
+            open: ConnectionCount::default(),
+        }
+    }
+
+    /// The policy enforced.
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
+    /// The connections open now (connected plus accepted).
+    pub fn open_connections(&self) -> usize {
+        self.open.get()
+    }
+}
+
+/// What the native backing needs of a store: its context and the resource
+/// table, borrowed together.
+pub struct NativeCtxView<'a> {
+    /// The backing's state.
+    pub ctx: &'a mut NativeCtx,
+    /// The store's resource table.
+    pub table: &'a mut ResourceTable,
+}
+
+/// The seam an embedder implements: how to reach the native backing's state
+/// in the store data.
+pub trait NativeView: Send {
+    /// The context and table of this store.
+    fn native(&mut self) -> NativeCtxView<'_>;
+}
+
+/// The [`HasData`] marker the generated bindings are keyed on.
+pub struct NativeStreams;
+
+impl HasData for NativeStreams {
+    type Data<'a> = NativeCtxView<'a>;
+}
+
+/// Adds the native portable:streams to `linker`.
+pub fn add_to_linker<T: NativeView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, NativeStreams>(linker, T::native)
+}
+
+/// Hands a connection the host accepted itself (as `serve` does) to the
+/// component in `view` as a reader and writer pair.
+pub fn adopt(
+    view: &mut NativeCtxView<'_>,
+    accepted: Accepted,
+) -> wasmtime::Result<(
+    wasmtime::component::Resource<reader::Reader>,
+    wasmtime::component::Resource<writer::Writer>,
+)> {
+    let read = portable_streams_core::ReadBuffer::with_limit(None)?;
+    let conn = conn::Conn::start(
+        accepted.into_transport(),
+        read,
+        Some(view.ctx.open.permit()),
+        None,
+    );
+    host::push_pair(view.table, conn)
+}

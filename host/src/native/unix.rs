@@ -1,0 +1,136 @@
+//! Unix sockets: `open-unix-connection`, and the listening socket file of
+//! `start-unix-server` (a stale socket is replaced, anything else refused;
+//! the file is removed on close only if it is still the one we bound).
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use portable_streams_core::Error;
+use socket2::{Domain, SockAddr, Socket, Type};
+use tokio::net::{UnixListener, UnixStream};
+
+use super::conn::{Conn, Transport};
+use super::conv::{duration, io_error, read_buffer};
+use super::limits::ConnectionCount;
+use super::wit;
+use crate::policy::Policy;
+
+/// `asyncio.open_unix_connection(path, ...)`.
+pub(crate) async fn open_unix_connection(
+    policy: Arc<Policy>,
+    count: ConnectionCount,
+    path: String,
+    options: wit::UnixConnectOptions,
+) -> Result<Arc<Conn>, Error> {
+    let read = read_buffer(options.limit, &policy)?;
+    if options.tls.is_some() {
+        return Err(Error::Unsupported(
+            "TLS is not available in this version of the host backend".into(),
+        ));
+    }
+    let resolved = policy.check_unix_path(path.as_ref())?;
+    let permit = count.try_permit(policy.max_connections())?;
+    let connecting = UnixStream::connect(&resolved);
+    let context = || format!("connecting to {}", resolved.display());
+    let stream = match options.connect_timeout {
+        None => connecting.await,
+        Some(timeout) => tokio::time::timeout(duration(timeout), connecting)
+            .await
+            .map_err(|_| {
+                Error::Timeout(format!(
+                    "{} took longer than {} ms",
+                    context(),
+                    timeout / 1_000_000
+                ))
+            })?,
+    }
+    .map_err(|e| io_error(&e, &context()))?;
+    Ok(Conn::start(
+        unix_transport(stream, None),
+        read,
+        Some(permit),
+        None,
+    ))
+}
+
+/// The transport over a Unix stream. `local` is the listener's path for
+/// an accepted connection; the kernel reports none for it.
+pub(crate) fn unix_transport(stream: UnixStream, local: Option<String>) -> Transport {
+    let path_of = |addr: std::io::Result<tokio::net::unix::SocketAddr>| {
+        addr.ok()
+            .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+            .unwrap_or_default()
+    };
+    let peer = path_of(stream.peer_addr());
+    let local = local.unwrap_or_else(|| path_of(stream.local_addr()));
+    let (source, sink) = stream.into_split();
+    Transport {
+        source: Box::pin(source),
+        sink: Box::pin(sink),
+        peer: Some(wit::SocketAddress::Unix(peer)),
+        local: Some(wit::SocketAddress::Unix(local)),
+    }
+}
+
+/// The socket file a Unix server bound, identified by device and inode so
+/// that a file someone else put there later is never removed.
+#[derive(Debug)]
+pub(crate) struct SocketFile {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl SocketFile {
+    /// Removes the file if it is still the socket that was bound.
+    pub(crate) fn remove(self) {
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) if meta.dev() == self.dev && meta.ino() == self.ino => {
+                if let Err(error) = std::fs::remove_file(&self.path) {
+                    tracing::warn!(path = %self.path.display(), %error, "socket file not removed");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Binds and listens at `path`. A stale socket file there is removed
+/// first (as asyncio does); any other file is refused.
+pub(crate) fn bind(path: &Path, backlog: u32) -> Result<(UnixListener, SocketFile), Error> {
+    let shown = path.display();
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            std::fs::remove_file(path)
+                .map_err(|e| io_error(&e, &format!("removing the stale socket {shown}")))?;
+        }
+        Ok(_) => {
+            return Err(Error::AddressInUse(format!(
+                "{shown} exists and is not a socket; refusing to replace it"
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(&e, &format!("inspecting {shown}"))),
+    }
+    let context = format!("error while attempting to bind on address '{shown}'");
+    let listen = || -> std::io::Result<UnixListener> {
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&SockAddr::unix(path)?)?;
+        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        UnixListener::from_std(std::os::unix::net::UnixListener::from(
+            std::os::fd::OwnedFd::from(socket),
+        ))
+    };
+    let listener = listen().map_err(|e| io_error(&e, &context))?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| io_error(&e, &context))?;
+    Ok((
+        listener,
+        SocketFile {
+            path: path.to_path_buf(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        },
+    ))
+}

@@ -1,0 +1,316 @@
+//! `serve`: the push form of asyncio's `client_connected_cb`. Connections
+//! are accepted natively and handed to the component's exported
+//! `portable:streams/handler.handle-client`, concurrently.
+//!
+//! By default each connection gets a fresh instance (as `wasmtime serve`
+//! does per request; use the pooling allocator to keep that cheap), so a
+//! trap closes that connection and touches no other. With a shared
+//! instance every connection is served by one instance; a trap replaces it
+//! for the connections that come after.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
+
+use crate::native::unix::SocketFile;
+use crate::native::{self, Accepted, NativeView};
+use crate::policy::Policy;
+use crate::run::{Backend, RunError};
+use crate::state::HostState;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "portable:streams/served",
+        exports: { default: async | store },
+        with: {
+            "portable:streams/streams": crate::native::bindings::streams,
+        },
+    });
+}
+
+use bindings::ServedPre;
+
+/// The backlog of `serve`'s listening socket.
+const BACKLOG: u32 = 1024;
+
+/// Where `serve` listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddress {
+    /// A TCP address, `HOST:PORT` (port 0 picks one).
+    Tcp(std::net::SocketAddr),
+    /// A Unix socket path.
+    Unix(PathBuf),
+}
+
+impl std::str::FromStr for ListenAddress {
+    type Err = String;
+
+    /// `HOST:PORT` or `unix:PATH`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = s.strip_prefix("unix:") {
+            if path.is_empty() {
+                return Err("unix: needs a path, e.g. unix:/tmp/echo.sock".into());
+            }
+            return Ok(Self::Unix(path.into()));
+        }
+        s.parse().map(Self::Tcp).map_err(|_| {
+            format!("{s:?} is not HOST:PORT (e.g. 127.0.0.1:8888 or [::1]:8888) or unix:PATH")
+        })
+    }
+}
+
+impl std::fmt::Display for ListenAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tcp(addr) => write!(f, "{addr}"),
+            Self::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Where to listen.
+    pub listen: ListenAddress,
+    /// One instance for all connections instead of one per connection.
+    pub shared_instance: bool,
+    /// The component's own sandbox (for connections it opens itself).
+    pub policy: Arc<Policy>,
+    /// How long open connections may run on after Ctrl-C.
+    pub grace_period: Duration,
+}
+
+/// Why serving could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listening socket could not be set up.
+    #[error("cannot listen on {address}: {reason}")]
+    Listen {
+        /// The address as given.
+        address: String,
+        /// The OS's reason.
+        reason: String,
+    },
+    /// The component does not export the handler interface.
+    #[error("the component cannot be served: it does not export portable:streams/handler ({0})")]
+    NotAHandler(String),
+    /// Compiling or linking failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+/// `serve`'s listening socket.
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, Option<SocketFile>),
+}
+
+impl Listener {
+    async fn bind(address: &ListenAddress) -> Result<(Self, String), ServeError> {
+        let fail = |reason: String| ServeError::Listen {
+            address: address.to_string(),
+            reason,
+        };
+        let io = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::AddrInUse => "address already in use".to_owned(),
+            _ => e.to_string(),
+        };
+        match address {
+            ListenAddress::Tcp(addr) => {
+                let listener = TcpListener::bind(addr).await.map_err(|e| fail(io(e)))?;
+                let shown = listener.local_addr().map_err(|e| fail(io(e)))?;
+                Ok((Self::Tcp(listener), shown.to_string()))
+            }
+            ListenAddress::Unix(path) => {
+                let (listener, file) =
+                    native::unix::bind(path, BACKLOG).map_err(|e| fail(e.to_string()))?;
+                Ok((Self::Unix(listener, Some(file)), address.to_string()))
+            }
+        }
+    }
+
+    async fn accept(&self) -> std::io::Result<Accepted> {
+        match self {
+            Self::Tcp(listener) => Ok(Accepted::Tcp(listener.accept().await?.0)),
+            Self::Unix(listener, _) => Ok(Accepted::Unix(listener.accept().await?.0)),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Self::Unix(_, file) = self
+            && let Some(file) = file.take()
+        {
+            file.remove();
+        }
+    }
+}
+
+fn new_store(engine: &Engine, policy: &Arc<Policy>) -> Store<HostState> {
+    let mut builder = crate::wasi::builder(policy.clone(), &["handler".to_owned()]);
+    builder.inherit_stdout().inherit_stderr();
+    Store::new(engine, HostState::new(builder.build(), policy.clone()))
+}
+
+/// Checks that `component` can be served: links it with WASI and the
+/// native backing and finds its handler export.
+pub fn prepare(engine: &Engine, component: &Component) -> Result<ServedPre<HostState>, ServeError> {
+    let linker: Linker<HostState> = crate::run::linker(engine, Backend::Native)
+        .map_err(|e| RunError::Link(format!("{e:#}")))?;
+    let pre = linker
+        .instantiate_pre(component)
+        .map_err(|e| RunError::Link(format!("{e:#}")))?;
+    ServedPre::new(pre).map_err(|e| ServeError::NotAHandler(format!("{e:#}")))
+}
+
+/// Serves `component` until Ctrl-C; prints `Serving on ADDRESS` first.
+pub async fn serve(
+    engine: &Engine,
+    component: &Component,
+    config: ServeConfig,
+) -> Result<(), ServeError> {
+    let pre = prepare(engine, component)?;
+    let (listener, shown) = Listener::bind(&config.listen).await?;
+    println!("Serving on {shown}");
+    tracing::info!(address = %shown, shared = config.shared_instance, "serving");
+
+    let mut connections = JoinSet::new();
+    let shared = config.shared_instance.then(|| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        connections.spawn(shared_instance(
+            engine.clone(),
+            pre.clone(),
+            config.policy.clone(),
+            rx,
+        ));
+        tx
+    });
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            _ = &mut ctrl_c => break,
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => match &shared {
+                    Some(tx) => {
+                        if tx.send(conn).is_err() {
+                            tracing::error!("the shared instance is gone; stopping");
+                            break;
+                        }
+                    }
+                    None => {
+                        connections.spawn(own_instance(
+                            engine.clone(),
+                            pre.clone(),
+                            config.policy.clone(),
+                            conn,
+                        ));
+                    }
+                },
+                Err(error) => tracing::warn!(%error, "accept failed"),
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    tracing::info!(
+        grace = ?config.grace_period,
+        "stopping: no new connections; open ones may finish"
+    );
+    drop(listener);
+    drop(shared);
+    let finish = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(config.grace_period, finish)
+        .await
+        .is_err()
+    {
+        tracing::warn!("grace period over; closing the remaining connections");
+    }
+    Ok(())
+}
+
+/// Serves one connection in an instance of its own.
+async fn own_instance(
+    engine: Engine,
+    pre: ServedPre<HostState>,
+    policy: Arc<Policy>,
+    conn: Accepted,
+) {
+    let mut store = new_store(&engine, &policy);
+    let result = async {
+        let served = pre.instantiate_async(&mut store).await?;
+        let (reader, writer) = native::adopt(&mut store.data_mut().native(), conn)?;
+        store
+            .run_concurrent(async move |accessor| {
+                served
+                    .portable_streams_handler()
+                    .call_handle_client(accessor, reader, writer)
+                    .await
+            })
+            .await?
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!("the handler failed; its connection is closed: {error:#}");
+    }
+}
+
+/// Serves every connection from one instance, replacing it after a trap.
+async fn shared_instance(
+    engine: Engine,
+    pre: ServedPre<HostState>,
+    policy: Arc<Policy>,
+    mut incoming: mpsc::UnboundedReceiver<Accepted>,
+) {
+    loop {
+        let mut store = new_store(&engine, &policy);
+        let served = match pre.instantiate_async(&mut store).await {
+            Ok(served) => served,
+            Err(error) => {
+                tracing::error!("cannot instantiate the handler: {error:#}");
+                return;
+            }
+        };
+        let incoming = &mut incoming;
+        let outcome = store
+            .run_concurrent(async move |accessor| {
+                let mut calls = FuturesUnordered::new();
+                loop {
+                    tokio::select! {
+                        conn = incoming.recv() => {
+                            let Some(conn) = conn else { break };
+                            let (reader, writer) = accessor
+                                .with(|mut access| native::adopt(&mut access.data_mut().native(), conn))?;
+                            calls.push(
+                                served
+                                    .portable_streams_handler()
+                                    .call_handle_client(accessor, reader, writer),
+                            );
+                        }
+                        Some(result) = calls.next(), if !calls.is_empty() => result?,
+                    }
+                }
+                while let Some(result) = calls.next().await {
+                    result?;
+                }
+                wasmtime::Result::Ok(())
+            })
+            .await;
+        match outcome {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) | Err(error) => {
+                tracing::error!("the shared instance trapped; starting a new one: {error:#}");
+            }
+        }
+    }
+}
