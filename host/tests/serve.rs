@@ -87,7 +87,6 @@ fn parse(reply: &str) -> (u32, String) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "`serve` needs the native backing, not landed yet"]
 async fn one_instance_per_connection_and_a_trap_touches_no_other() {
     let served = serve(&[]);
     let replies = many_clients(served.port, Some(37)).await;
@@ -106,7 +105,6 @@ async fn one_instance_per_connection_and_a_trap_touches_no_other() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "`serve` needs the native backing, not landed yet"]
 async fn shared_instance_is_replaced_after_a_trap() {
     let served = serve(&["--shared-instance"]);
     let (n, _) = parse(&exchange(served.port, "first\n").await.unwrap());
@@ -128,7 +126,6 @@ async fn shared_instance_is_replaced_after_a_trap() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "`serve` needs the native backing, not landed yet"]
 async fn ctrl_c_stops_accepting_and_exits() {
     let mut served = serve(&[]);
     let (n, _) = parse(&exchange(served.port, "hi\n").await.unwrap());
@@ -151,7 +148,6 @@ async fn ctrl_c_stops_accepting_and_exits() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "`serve` needs the native backing, not landed yet"]
 async fn port_in_use_is_one_clear_line() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();

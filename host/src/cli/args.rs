@@ -19,10 +19,16 @@ pub struct Cli {
 
 const EXAMPLES: &str = "\
 Examples:
-  Run a client (the guest component composed in), allowed to reach one port:
-    portable-streams run client.wasm --allow-connect 127.0.0.1:8888
+  Run a client, allowed to reach one port:
+    portable-streams run client.wasm --allow-connect 127.0.0.1:8888 127.0.0.1 8888
+  The same with the guest component composed in (streams over wasi:sockets):
+    portable-streams run client.wasm --backend guest --allow-connect 127.0.0.1:8888 127.0.0.1 8888
   Run a server, allowed to listen on loopback:
     portable-streams run server.wasm --allow-listen 127.0.0.1:* 127.0.0.1 8888
+  Serve a handler component, one instance per connection, until Ctrl-C:
+    portable-streams serve echo_handler.wasm --listen 127.0.0.1:8888
+  The same over a Unix socket, one instance for every connection:
+    portable-streams serve chat.wasm --listen unix:/tmp/chat.sock --shared-instance
   Make a client runnable on any WASI 0.3 runtime:
     portable-streams compose client.wasm -o client-composed.wasm";
 
@@ -31,6 +37,9 @@ Examples:
 pub enum Command {
     /// Run a command component (exports wasi:cli/run, WASI 0.3 or 0.2).
     Run(RunArgs),
+    /// Serve a handler component: accept connections natively and call its
+    /// exported handle-client once per connection, concurrently.
+    Serve(ServeArgs),
     /// Compose the bundled guest component into a client component.
     Compose(ComposeArgs),
 }
@@ -78,6 +87,29 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "native")]
     pub backend: BackendArg,
     /// The sandbox.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The handler component (exports portable:streams/handler).
+    pub component: PathBuf,
+    /// Where to listen: HOST:PORT (port 0 picks one) or unix:PATH.
+    #[arg(long, value_name = "ADDRESS")]
+    pub listen: portable_streams_host::serve::ListenAddress,
+    /// Serve every connection from one instance (for shared state); a trap
+    /// replaces the instance for later connections.
+    #[arg(long)]
+    pub shared_instance: bool,
+    /// Seconds open connections may run on after Ctrl-C.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub grace_period: u64,
+    /// Instances alive at once (the pooling allocator's size).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_instances: u32,
+    /// The sandbox for connections the handler opens itself.
     #[command(flatten)]
     pub policy: PolicyArgs,
 }

@@ -8,14 +8,16 @@ use anyhow::{Context, Result};
 use portable_streams_host::compose::compose_with_guest;
 use portable_streams_host::engine::{Allocation, new_engine};
 use portable_streams_host::policy::Policy;
-use portable_streams_host::run::{Backend, Output, RunConfig, run};
+use portable_streams_host::run::{Backend, Output, RunConfig, prepare, run};
+use portable_streams_host::serve::{ServeConfig, serve};
 
-use super::args::{BackendArg, Command, ComposeArgs, PolicyArgs, RunArgs};
+use super::args::{BackendArg, Command, ComposeArgs, PolicyArgs, RunArgs, ServeArgs};
 
 /// Runs one command; the exit code is the component's for `run`.
 pub async fn execute(command: Command) -> Result<ExitCode> {
     match command {
         Command::Run(args) => run_command(args).await,
+        Command::Serve(args) => serve_command(args).await,
         Command::Compose(args) => compose_command(args),
     }
 }
@@ -61,6 +63,30 @@ async fn run_command(args: RunArgs) -> Result<ExitCode> {
     };
     let outcome = run(&engine, &bytes, &config).await?;
     Ok(ExitCode::from(u8::try_from(outcome.exit_code).unwrap_or(1)))
+}
+
+async fn serve_command(args: ServeArgs) -> Result<ExitCode> {
+    let bytes = read_component(&args.component)?;
+    let pooled = Allocation::Pooling {
+        max_instances: args.max_instances,
+    };
+    let engine = match new_engine(pooled) {
+        Ok(engine) => engine,
+        Err(error) => {
+            tracing::warn!("pooling allocator unavailable ({error:#}); allocating on demand");
+            new_engine(Allocation::OnDemand)
+                .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?
+        }
+    };
+    let component = prepare(&engine, &bytes, Backend::Native)?;
+    let config = ServeConfig {
+        listen: args.listen,
+        shared_instance: args.shared_instance,
+        policy: Arc::new(policy(&args.policy)?),
+        grace_period: std::time::Duration::from_secs(args.grace_period),
+    };
+    serve(&engine, &component, config).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn compose_command(args: ComposeArgs) -> Result<ExitCode> {
