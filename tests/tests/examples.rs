@@ -10,10 +10,8 @@ use portable_streams_tests::{assert_success, lines, python3, run, server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// The backends every example runs on. The native backing joins this list
-/// when it lands (issue 4); the tests that need it alone are ignored until
-/// then.
-const BACKENDS: &[Backend] = &[Backend::Guest];
+/// The backends every example runs on.
+const BACKENDS: &[Backend] = &[Backend::Guest, Backend::Native];
 
 fn loopback() -> Policy {
     Policy::deny_all()
@@ -62,19 +60,16 @@ async fn echo_server_guest_client_guest() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the host's native backing, not landed yet"]
 async fn echo_server_native_client_guest() {
     echo_pair(Backend::Native, Backend::Guest).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the host's native backing, not landed yet"]
 async fn echo_server_guest_client_native() {
     echo_pair(Backend::Guest, Backend::Native).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the host's native backing, not landed yet"]
 async fn echo_server_logs_what_it_echoes() {
     let server = server::start(
         "tcp-echo-server",
@@ -264,18 +259,20 @@ async fn http_headers_reads_a_local_server() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn http_headers_says_tls_is_not_available_yet() {
-    let out = run(
-        "http-headers",
-        Backend::Guest,
-        loopback(),
-        &args(&["http-headers", "https://127.0.0.1/"]),
-    )
-    .await;
-    assert_eq!(out.exit_code, 1);
-    assert_eq!(
-        lines(&out.stderr),
-        ["error: https:// needs TLS, which is not available yet; use an http:// URL"]
-    );
+    for &backend in BACKENDS {
+        let out = run(
+            "http-headers",
+            backend,
+            loopback(),
+            &args(&["http-headers", "https://127.0.0.1/"]),
+        )
+        .await;
+        assert_eq!(out.exit_code, 1, "{backend:?}");
+        assert_eq!(
+            lines(&out.stderr),
+            ["error: https:// needs TLS, which is not available yet; use an http:// URL"]
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -294,7 +291,6 @@ async fn wait_for_data_receives_later_data() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the host's native backing, not landed yet"]
 async fn unix_echo_on_the_host_backend() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("echo.sock");
