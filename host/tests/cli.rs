@@ -114,10 +114,8 @@ fn malformed_policy_rule() {
 
 #[test]
 fn denied_address_on_both_backends() {
-    let (port, peer) = echo_peer();
-    // The native backing joins when it lands (issue 4).
-    let backends: &[&str] = &["guest"];
-    for backend in backends {
+    for backend in ["guest", "native"] {
+        let (port, peer) = echo_peer();
         let out = cli()
             .arg("run")
             .arg(example("tcp-echo-client"))
@@ -131,23 +129,64 @@ fn denied_address_on_both_backends() {
             text.starts_with("error: access denied"),
             "{backend}: {text}"
         );
+        // An allowed target still works.
+        let out = cli()
+            .arg("run")
+            .arg(example("tcp-echo-client"))
+            .args([
+                "--backend",
+                backend,
+                "--allow-connect",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["127.0.0.1", &port.to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{backend}: {}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Received: \"Hello World!\""));
+        peer.join().unwrap();
     }
-    // An allowed target still works.
+}
+
+#[test]
+fn serving_a_command_is_one_clear_line() {
     let out = cli()
-        .arg("run")
+        .arg("serve")
         .arg(example("tcp-echo-client"))
-        .args([
-            "--backend",
-            "guest",
-            "--allow-connect",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(["127.0.0.1", &port.to_string()])
+        .args(["--listen", "127.0.0.1:0"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Received: \"Hello World!\""));
-    peer.join().unwrap();
+    assert_one_line_error(
+        &out,
+        "the component cannot be served: it does not export portable:streams/handler",
+    );
+}
+
+#[test]
+fn serve_help_shows_the_listen_forms() {
+    let out = cli().args(["serve", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["--listen", "unix:PATH", "--shared-instance", "--grace-period"] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+}
+
+#[test]
+fn malformed_listen_address_is_refused() {
+    let out = cli()
+        .arg("serve")
+        .arg(example("echo-handler"))
+        .args(["--listen", "localhost"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = stderr(&out);
+    assert!(
+        text.starts_with("error: invalid value 'localhost' for '--listen <ADDRESS>'"),
+        "{text}"
+    );
+    assert!(text.contains("is not HOST:PORT"), "{text}");
 }
 
 #[test]

@@ -176,3 +176,94 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitSt
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Starts `serve` for an example component on `listen`; returns the child
+/// and the address it printed.
+fn serve_example(name: &str, listen: &str) -> (Child, String, BufReader<ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component_build::component(name))
+        .args(["--listen", listen])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start portable-streams serve");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("read the Serving on line");
+    let address = line
+        .trim()
+        .strip_prefix("Serving on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, address, stdout)
+}
+
+fn interrupt(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_with_timeout(child, Duration::from_secs(30))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_echo_handler_example_serves_tcp_clients() {
+    let (mut child, address, _out) = serve_example("echo-handler", "127.0.0.1:0");
+    let port: u16 = address
+        .strip_prefix("127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("address {address}"));
+    for i in 0..3 {
+        let line = format!("line {i}\n");
+        let reply = tokio::time::timeout(Duration::from_secs(30), exchange(port, &line))
+            .await
+            .expect("echo timed out")
+            .unwrap();
+        assert_eq!(reply, line);
+    }
+    assert_eq!(interrupt(&mut child).code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_echo_handler_example_serves_unix_clients_and_removes_its_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("echo.sock");
+    let listen = format!("unix:{}", path.display());
+    let (mut child, address, _out) = serve_example("echo-handler", &listen);
+    assert_eq!(address, listen);
+    let stream = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let mut stream = tokio::io::BufReader::new(stream);
+    stream.get_mut().write_all(b"over unix\n").await.unwrap();
+    let mut reply = String::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_line(&mut reply))
+        .await
+        .expect("echo timed out")
+        .unwrap();
+    assert_eq!(reply, "over unix\n");
+    drop(stream);
+    assert_eq!(interrupt(&mut child).code(), Some(0));
+    assert!(!path.exists(), "the socket file is removed on exit");
+}
+
+#[test]
+fn a_regular_file_at_the_unix_path_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-socket");
+    std::fs::write(&path, "keep me").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component_build::component("echo-handler"))
+        .args(["--listen", &format!("unix:{}", path.display())])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("exists and is not a socket"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+}
