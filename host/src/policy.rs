@@ -111,7 +111,8 @@ impl Policy {
         self
     }
 
-    /// Caps a reader's limit in bytes (and so its buffer, about 2 x limit).
+    /// Caps a reader's limit in bytes (and so its buffer, about 2 x limit):
+    /// a bigger explicit limit is denied, the default shrinks to the cap.
     pub fn with_max_read_buffer(mut self, max: usize) -> Self {
         self.max_read_buffer = Some(max);
         self

@@ -167,7 +167,12 @@ fn serve_help_shows_the_listen_forms() {
     let out = cli().args(["serve", "--help"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["--listen", "unix:PATH", "--shared-instance", "--grace-period"] {
+    for needle in [
+        "--listen",
+        "unix:PATH",
+        "--shared-instance",
+        "--grace-period",
+    ] {
         assert!(text.contains(needle), "{needle} in {text}");
     }
 }

@@ -190,7 +190,9 @@ fn serve_example(name: &str, listen: &str) -> (Child, String, BufReader<ChildStd
         .expect("start portable-streams serve");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    stdout.read_line(&mut line).expect("read the Serving on line");
+    stdout
+        .read_line(&mut line)
+        .expect("read the Serving on line");
     let address = line
         .trim()
         .strip_prefix("Serving on ")

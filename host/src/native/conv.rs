@@ -87,9 +87,16 @@ pub(crate) fn family_allows(family: wit::AddressFamily, ip: &IpAddr) -> bool {
 }
 
 /// A reader for the WIT's `limit` option (none = 64 KiB, 0 is invalid),
-/// within the policy's cap on reader buffers.
+/// within the policy's cap on reader buffers: an explicit limit above the
+/// cap is denied; the default shrinks to the cap.
 pub(crate) fn read_buffer(limit: Option<u32>, policy: &Policy) -> Result<ReadBuffer, Error> {
-    let buffer = ReadBuffer::with_limit(limit.map(i64::from))?;
+    let limit = match (limit, policy.max_read_buffer()) {
+        (None, Some(max)) if max < ReadBuffer::DEFAULT_LIMIT => {
+            Some(i64::try_from(max).unwrap_or(i64::MAX))
+        }
+        (limit, _) => limit.map(i64::from),
+    };
+    let buffer = ReadBuffer::with_limit(limit)?;
     if let Some(max) = policy.max_read_buffer()
         && buffer.limit() > max
     {
@@ -136,6 +143,7 @@ mod tests {
         ));
         let capped = Policy::allow_all().with_max_read_buffer(1024);
         assert!(read_buffer(Some(1024), &capped).is_ok());
+        assert_eq!(read_buffer(None, &capped).unwrap().limit(), 1024);
         assert!(matches!(
             read_buffer(Some(1025), &capped),
             Err(Error::AccessDenied(m)) if m.contains("1024")

@@ -9,7 +9,8 @@ use std::pin::pin;
 use futures::future::{Either, join, join_all, select};
 use portable_streams::bindings::portable::streams::streams::{
     AddressFamily, ConnectOptions, Error, IncompleteRead, Reader, Server, ServerOptions,
-    SocketAddress, Writer, open_connection, start_server,
+    SocketAddress, UnixConnectOptions, UnixServerOptions, Writer, open_connection,
+    open_unix_connection, start_server, start_unix_server,
 };
 
 type Outcome = Result<(), String>;
@@ -51,6 +52,12 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "abort-clients" => abort_clients(host).await,
         "many-calls" => many_calls(host, port).await,
         "server-options" => server_option_checks(host).await,
+        "expect-denied-connect" => expect_denied_connect(host, port).await,
+        "expect-denied-listen" => expect_denied_listen(host, port).await,
+        "expect-denied-unix" => expect_denied_unix(host).await,
+        "unix-roundtrip" => unix_roundtrip(host).await,
+        "caps" => caps(host, port).await,
+        "unix-not-socket" => unix_not_socket(host).await,
         other => Err(format!("unknown scenario {other}")),
     }
 }
@@ -623,4 +630,122 @@ async fn server_option_checks(host: &str) -> Outcome {
         Err(Error::AddressInUse(_)) => Ok(()),
         other => Err(format!("second bind: {:?}", other.map(|_| ()))),
     }
+}
+
+/// The policy denies `host:port`: `access-denied`, never a trap.
+async fn expect_denied_connect(host: &str, port: u16) -> Outcome {
+    match open_connection(host.to_owned(), port, options(None)).await {
+        Err(Error::AccessDenied(_)) => Ok(()),
+        other => Err(format!(
+            "connect to {host} port {port}: {:?}",
+            other.map(|_| ())
+        )),
+    }
+}
+
+/// The policy denies listening on `host:port`.
+async fn expect_denied_listen(host: &str, port: u16) -> Outcome {
+    match start_server(vec![host.to_owned()], port, server_options(None)).await {
+        Err(Error::AccessDenied(_)) => Ok(()),
+        other => Err(format!(
+            "listen on {host} port {port}: {:?}",
+            other.map(|_| ())
+        )),
+    }
+}
+
+fn unix_connect_options() -> UnixConnectOptions {
+    UnixConnectOptions {
+        limit: None,
+        tls: None,
+        connect_timeout: None,
+    }
+}
+
+fn unix_server_options() -> UnixServerOptions {
+    UnixServerOptions {
+        limit: None,
+        backlog: None,
+        start_serving: None,
+        cleanup_socket: None,
+        tls: None,
+    }
+}
+
+/// The policy denies the Unix path both ways.
+async fn expect_denied_unix(path: &str) -> Outcome {
+    match open_unix_connection(path.to_owned(), unix_connect_options()).await {
+        Err(Error::AccessDenied(_)) => {}
+        other => return Err(format!("connect to {path}: {:?}", other.map(|_| ()))),
+    }
+    match start_unix_server(path.to_owned(), unix_server_options()).await {
+        Err(Error::AccessDenied(_)) => Ok(()),
+        other => Err(format!("listen on {path}: {:?}", other.map(|_| ()))),
+    }
+}
+
+/// A Unix server at `path` (replacing a stale socket file), one echo
+/// through it with both addresses as paths, then close and wait-closed.
+async fn unix_roundtrip(path: &str) -> Outcome {
+    let server = start_unix_server(path.to_owned(), unix_server_options())
+        .await
+        .map_err(|e| format!("start_unix_server: {e:?}"))?;
+    match &server.sockets()[..] {
+        [SocketAddress::Unix(p)] if p.ends_with(path.rsplit('/').next().unwrap_or(path)) => {}
+        other => return Err(format!("sockets: {other:?}")),
+    }
+    let (client, accepted) = join(
+        open_unix_connection(path.to_owned(), unix_connect_options()),
+        server.accept(),
+    )
+    .await;
+    let (reader, writer) = client.map_err(|e| format!("connect: {e:?}"))?;
+    let (sr, sw) = accepted.map_err(|e| format!("accept: {e:?}"))?;
+    match writer.get_extra_info().peername {
+        Some(SocketAddress::Unix(p)) if p.ends_with("sock") => {}
+        other => return Err(format!("client peername: {other:?}")),
+    }
+    writer.write(b"over unix\n").map_err(|e| format!("{e:?}"))?;
+    let line = sr.readline().await.map_err(|e| format!("{e:?}"))?;
+    sw.write(&line).map_err(|e| format!("{e:?}"))?;
+    expect_bytes("echo", reader.readline().await, b"over unix\n")?;
+    writer.close();
+    sw.close();
+    server.close();
+    within(5_000, server.wait_closed())
+        .await
+        .ok_or_else(|| "wait_closed".to_owned())
+}
+
+/// A regular file at the path is never replaced.
+async fn unix_not_socket(path: &str) -> Outcome {
+    match start_unix_server(path.to_owned(), unix_server_options()).await {
+        Err(Error::AddressInUse(m)) if m.contains("not a socket") => Ok(()),
+        other => Err(format!("start_unix_server: {:?}", other.map(|_| ()))),
+    }
+}
+
+/// Under a policy of at most one open connection and reader limits of at
+/// most 1 KiB: a second connection and a bigger limit are denied; once the
+/// first connection is closed, another one opens.
+async fn caps(host: &str, port: u16) -> Outcome {
+    match open_connection(host.to_owned(), port, options(Some(4096))).await {
+        Err(Error::AccessDenied(m)) if m.contains("1024") => {}
+        other => return Err(format!("limit above the cap: {:?}", other.map(|_| ()))),
+    }
+    let (_r1, w1) = connect(host, port).await?;
+    match open_connection(host.to_owned(), port, options(Some(1024))).await {
+        Err(Error::AccessDenied(_)) => {}
+        other => return Err(format!("second connection: {:?}", other.map(|_| ()))),
+    }
+    w1.close();
+    within(5_000, w1.wait_closed())
+        .await
+        .ok_or_else(|| "wait_closed".to_owned())?
+        .map_err(|e| format!("wait_closed: {e:?}"))?;
+    let (reader, writer) = open_connection(host.to_owned(), port, options(Some(1024)))
+        .await
+        .map_err(|e| format!("connection after close: {e:?}"))?;
+    writer.write(b"ping\n").map_err(|e| format!("{e:?}"))?;
+    expect_bytes("echo", reader.readline().await, b"ping\n")
 }

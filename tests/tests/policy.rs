@@ -1,0 +1,163 @@
+//! The sandbox policy as a component meets it: every denial is the typed
+//! `access-denied` (never a trap), and an allowed target still works. TCP
+//! rules hold on both backends (the guest through wasmtime-wasi's socket
+//! checks, driven by the same allow-lists); Unix rules on the native one.
+
+use std::path::Path;
+
+use portable_streams_host::policy::Policy;
+use portable_streams_host::run::Backend;
+use portable_streams_tests::peers;
+use portable_streams_tests::{assert_success, run};
+
+const CLIENT: &str = "scenario-client";
+const BOTH: [Backend; 2] = [Backend::Guest, Backend::Native];
+
+async fn scenario(backend: Backend, policy: Policy, name: &str, host: &str, port: u16) {
+    let args: Vec<String> = [CLIENT, name, host, &port.to_string()]
+        .map(String::from)
+        .to_vec();
+    let outcome = run(CLIENT, backend, policy, &args).await;
+    assert_success(&format!("{name} {host} {port} on {backend:?}"), &outcome);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connect_outside_the_allow_list_is_denied() {
+    for backend in BOTH {
+        let policy = Policy::deny_all().allow_connect("127.0.0.2:1").unwrap();
+        scenario(backend, policy, "expect-denied-connect", "127.0.0.1", 9).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listen_outside_the_allow_list_is_denied() {
+    for backend in BOTH {
+        let policy = Policy::deny_all().allow_listen("127.0.0.2:*").unwrap();
+        scenario(backend, policy, "expect-denied-listen", "127.0.0.1", 0).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_that_resolves_to_a_denied_address_is_denied() {
+    for backend in BOTH {
+        let policy = Policy::deny_all().allow_connect("10.0.0.0/8:*").unwrap();
+        scenario(backend, policy, "expect-denied-connect", "localhost", 9).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ipv4_mapped_ipv6_cannot_bypass_an_ipv4_rule() {
+    // Every IPv6 address is allowed, IPv4 only in 10/8: ::ffff:127.0.0.1 is
+    // 127.0.0.1, so it is denied although a peer listens there.
+    let peer = peers::echo().await;
+    let policy = Policy::deny_all()
+        .allow_connect("[::/0]:*")
+        .unwrap()
+        .allow_connect("10.0.0.0/8:*")
+        .unwrap();
+    scenario(
+        Backend::Native,
+        policy,
+        "expect-denied-connect",
+        "::ffff:127.0.0.1",
+        peer.addr.port(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_allowed_target_still_works() {
+    for backend in BOTH {
+        let peer = peers::echo().await;
+        let port = peer.addr.port();
+        let policy = Policy::deny_all()
+            .allow_connect(&format!("127.0.0.1:{port}"))
+            .unwrap();
+        scenario(backend, policy, "echo", "127.0.0.1", port).await;
+        peer.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_and_reader_caps_are_enforced() {
+    let peer = peers::echo_connections(2).await;
+    let policy = Policy::allow_all()
+        .with_max_connections(1)
+        .with_max_read_buffer(1024);
+    scenario(
+        Backend::Native,
+        policy,
+        "caps",
+        "127.0.0.1",
+        peer.addr.port(),
+    )
+    .await;
+    peer.finish().await;
+}
+
+/// A temp dir with `allowed/` (the policy's Unix root) and `outside/`.
+fn unix_dirs() -> (tempfile::TempDir, Policy) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("allowed")).unwrap();
+    std::fs::create_dir(dir.path().join("outside")).unwrap();
+    let policy = Policy::deny_all()
+        .allow_unix(dir.path().join("allowed"))
+        .unwrap();
+    (dir, policy)
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unix_path_escaping_its_root_with_dot_dot_is_denied() {
+    let (dir, policy) = unix_dirs();
+    let path = dir.path().join("allowed/../outside/x.sock");
+    scenario(
+        Backend::Native,
+        policy,
+        "expect-denied-unix",
+        text(&path),
+        0,
+    )
+    .await;
+    assert!(!dir.path().join("outside/x.sock").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unix_path_escaping_its_root_through_a_symlink_is_denied() {
+    let (dir, policy) = unix_dirs();
+    std::os::unix::fs::symlink(dir.path().join("outside"), dir.path().join("allowed/link"))
+        .unwrap();
+    let path = dir.path().join("allowed/link/x.sock");
+    scenario(
+        Backend::Native,
+        policy,
+        "expect-denied-unix",
+        text(&path),
+        0,
+    )
+    .await;
+    assert!(!dir.path().join("outside/x.sock").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unix_server_replaces_a_stale_socket_and_removes_its_file_on_close() {
+    let (dir, policy) = unix_dirs();
+    let path = dir.path().join("allowed/echo.sock");
+    // A socket file left behind by a listener that is gone.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists());
+    scenario(Backend::Native, policy, "unix-roundtrip", text(&path), 0).await;
+    assert!(!path.exists(), "the socket file is removed on close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_regular_file_at_a_unix_server_path_is_refused() {
+    let (dir, policy) = unix_dirs();
+    let path = dir.path().join("allowed/data");
+    std::fs::write(&path, "keep me").unwrap();
+    scenario(Backend::Native, policy, "unix-not-socket", text(&path), 0).await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+}
