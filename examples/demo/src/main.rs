@@ -13,7 +13,7 @@ use portable_streams_tests::build;
 use tokio::sync::oneshot;
 
 /// The backend the echo server runs on.
-const SERVER_BACKEND: Backend = Backend::Guest;
+const SERVER_BACKEND: Backend = Backend::Native;
 
 /// How long each side may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
