@@ -182,6 +182,13 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let pre = prepare(engine, component)?;
     let (listener, shown) = Listener::bind(&config.listen).await?;
+    // Installed before "Serving on" is printed, so a Ctrl-C that follows it
+    // at once is handled, not fatal.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| ServeError::Listen {
+        address: shown.clone(),
+        reason: format!("cannot handle Ctrl-C: {e}"),
+    })?;
     println!("Serving on {shown}");
     tracing::info!(address = %shown, shared = config.shared_instance, "serving");
 
@@ -196,11 +203,9 @@ pub async fn serve(
         ));
         tx
     });
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
-            _ = &mut ctrl_c => break,
+            _ = interrupt.recv() => break,
             accepted = listener.accept() => match accepted {
                 Ok(conn) => match &shared {
                     Some(tx) => {

@@ -74,6 +74,34 @@ pub enum Error {
     Other(String),
 }
 
+impl From<portable_streams_core::Error> for Error {
+    fn from(e: portable_streams_core::Error) -> Self {
+        use portable_streams_core::Error as C;
+        match e {
+            C::IncompleteRead { partial, expected } => Error::IncompleteRead {
+                partial: partial.to_vec(),
+                expected,
+            },
+            C::LimitOverrun { message, consumed } => Error::LimitOverrun { message, consumed },
+            C::InvalidArgument(m) => Error::InvalidArgument(m),
+            C::ConnectionRefused(m) => Error::ConnectionRefused(m),
+            C::ConnectionReset(m) => Error::ConnectionReset(m),
+            C::ConnectionAborted(m) => Error::ConnectionAborted(m),
+            C::HostUnreachable(m) => Error::HostUnreachable(m),
+            C::Timeout(m) => Error::Timeout(m),
+            C::NameUnresolvable(m) => Error::NameUnresolvable(m),
+            C::AddressInUse(m) => Error::AddressInUse(m),
+            C::AddressNotAvailable(m) => Error::AddressNotAvailable(m),
+            C::AccessDenied(m) => Error::AccessDenied(m),
+            C::Closed(m) => Error::Closed(m),
+            C::Busy(m) => Error::Busy(m),
+            C::Unsupported(m) => Error::Unsupported(m),
+            C::Tls(m) => Error::Tls(m),
+            C::Other(m) => Error::Other(m),
+        }
+    }
+}
+
 impl From<wit::Error> for Error {
     fn from(e: wit::Error) -> Self {
         use wit::Error as W;

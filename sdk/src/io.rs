@@ -46,8 +46,8 @@ impl AsyncReader {
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         if self.pos >= self.chunk.len() {
             let fut = self.pending.get_or_insert_with(|| {
-                let raw = self.reader.raw().clone();
-                Box::pin(async move { Ok(raw.read(READ_CHUNK as i64).await?) })
+                let reader = self.reader.clone();
+                Box::pin(async move { reader.read(READ_CHUNK).await })
             });
             let chunk = ready!(fut.as_mut().poll(cx));
             self.pending = None;

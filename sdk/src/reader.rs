@@ -1,11 +1,22 @@
 //! `Reader`: asyncio's `StreamReader`.
+//!
+//! The reader keeps a read-ahead buffer of its own, run by the same core
+//! rules as the backends: each call into the backend fetches a block (up
+//! to the reader's limit), and lines, separators and exact counts are cut
+//! from it locally. One cross-component call then serves hundreds of short
+//! lines instead of one.
 
+use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use futures::Stream;
+use portable_streams_core::{Progress, ReadBuffer, ReadRequest};
 
 use crate::{Error, wit};
+
+/// The most bytes one backend read asks for.
+const MAX_FETCH: usize = 64 * 1024;
 
 /// asyncio's `StreamReader`: buffered reads from one connection. Cloning
 /// gives another handle to the same reader.
@@ -22,7 +33,17 @@ use crate::{Error, wit};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Reader {
-    inner: Rc<wit::Reader>,
+    inner: Rc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    raw: wit::Reader,
+    /// Bytes fetched from the backend and not yet read.
+    ahead: RefCell<ReadBuffer>,
+    /// The error a fetch failed with: every later read reports it (asyncio's
+    /// stored exception).
+    failed: RefCell<Option<Error>>,
 }
 
 /// The lines of a reader, ending at EOF: see [`Reader::lines`].
@@ -30,9 +51,64 @@ pub type Lines = Pin<Box<dyn Stream<Item = Result<Vec<u8>, Error>>>>;
 
 impl Reader {
     /// Wraps a raw binding handle.
-    pub fn from_raw(inner: wit::Reader) -> Self {
+    pub fn from_raw(raw: wit::Reader) -> Self {
+        let limit = usize::try_from(raw.limit()).unwrap_or(ReadBuffer::DEFAULT_LIMIT);
+        let ahead = ReadBuffer::new(limit)
+            .or_else(|_| ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT))
+            .unwrap_or_else(|_| unreachable!("the default limit is valid"));
         Self {
-            inner: Rc::new(inner),
+            inner: Rc::new(Inner {
+                raw,
+                ahead: RefCell::new(ahead),
+                failed: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// Answers `request` from the read-ahead buffer, fetching blocks from
+    /// the backend while it needs more. Cancelling loses nothing: a fetch
+    /// in flight is cancelled in the backend with its bytes kept there, and
+    /// what a `read(-1)` had gathered goes back to the buffer.
+    async fn call(
+        &self,
+        request: Result<ReadRequest, portable_streams_core::Error>,
+    ) -> Result<Vec<u8>, Error> {
+        let request = request.map_err(Error::from)?;
+        let mut call = Call {
+            inner: &self.inner,
+            request: Some(request),
+            waiting: false,
+        };
+        loop {
+            if let Some(error) = self.inner.failed.borrow().clone() {
+                return Err(error);
+            }
+            let size = {
+                let mut ahead = self.inner.ahead.borrow_mut();
+                let Some(request) = call.request.as_mut() else {
+                    return Err(Error::Other("read polled after it finished".into()));
+                };
+                if let Progress::Done(result) = ahead.poll(request) {
+                    call.request = None;
+                    return result.map(Vec::from).map_err(Error::from);
+                }
+                if !call.waiting {
+                    ahead.begin_wait(request).map_err(Error::from)?;
+                    call.waiting = true;
+                }
+                ahead.next_read_size(MAX_FETCH)
+            };
+            let fetched = self
+                .inner
+                .raw
+                .read(i64::try_from(size).unwrap_or(i64::MAX))
+                .await;
+            let mut ahead = self.inner.ahead.borrow_mut();
+            match fetched {
+                Ok(block) if block.is_empty() => ahead.feed_eof(),
+                Ok(block) => ahead.feed_data(&block),
+                Err(error) => *self.inner.failed.borrow_mut() = Some(error.into()),
+            }
         }
     }
 
@@ -47,7 +123,7 @@ impl Reader {
     /// ```
     pub async fn read(&self, n: usize) -> Result<Vec<u8>, Error> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        Ok(self.inner.read(n).await?)
+        self.call(Ok(ReadRequest::read(n))).await
     }
 
     /// `read(-1)`: everything until EOF.
@@ -58,7 +134,7 @@ impl Reader {
     /// # Ok(()) }
     /// ```
     pub async fn read_to_eof(&self) -> Result<Vec<u8>, Error> {
-        Ok(self.inner.read(-1).await?)
+        self.call(Ok(ReadRequest::read(-1))).await
     }
 
     /// `readline()`: one line including its `\n`; the partial line at EOF;
@@ -70,7 +146,7 @@ impl Reader {
     /// # Ok(()) }
     /// ```
     pub async fn readline(&self) -> Result<Vec<u8>, Error> {
-        Ok(self.inner.readline().await?)
+        self.call(Ok(ReadRequest::readline())).await
     }
 
     /// `readexactly(n)`: exactly `n` bytes, or [`Error::IncompleteRead`].
@@ -82,7 +158,7 @@ impl Reader {
     /// ```
     pub async fn readexactly(&self, n: usize) -> Result<Vec<u8>, Error> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        Ok(self.inner.readexactly(n).await?)
+        self.call(ReadRequest::readexactly(n)).await
     }
 
     /// `readuntil(separator)`: data up to and including `separator`.
@@ -93,7 +169,7 @@ impl Reader {
     /// # Ok(()) }
     /// ```
     pub async fn readuntil(&self, separator: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.inner.readuntil(vec![separator.to_vec()]).await?)
+        self.call(ReadRequest::readuntil([separator])).await
     }
 
     /// `readuntil((sep1, sep2, ...))` (Python 3.13): up to the first match
@@ -105,18 +181,19 @@ impl Reader {
     /// # Ok(()) }
     /// ```
     pub async fn readuntil_any(&self, separators: &[&[u8]]) -> Result<Vec<u8>, Error> {
-        let seps = separators.iter().map(|s| s.to_vec()).collect();
-        Ok(self.inner.readuntil(seps).await?)
+        self.call(ReadRequest::readuntil(separators.iter().copied()))
+            .await
     }
 
     /// `at_eof()`: EOF received and nothing left buffered.
     pub fn at_eof(&self) -> bool {
-        self.inner.at_eof()
+        let ahead = self.inner.ahead.borrow();
+        ahead.buffered() == 0 && (ahead.eof_received() || self.inner.raw.at_eof())
     }
 
     /// The reader's limit in bytes.
     pub fn limit(&self) -> u32 {
-        self.inner.limit()
+        self.inner.raw.limit()
     }
 
     /// The lines until EOF, as a stream (`async for line in reader`).
@@ -143,8 +220,24 @@ impl Reader {
             },
         ))
     }
+}
 
-    pub(crate) fn raw(&self) -> &Rc<wit::Reader> {
-        &self.inner
+/// One read call; dropped unfinished (cancelled), it frees the reader and
+/// gives back what a `read(-1)` had gathered.
+struct Call<'a> {
+    inner: &'a Inner,
+    request: Option<ReadRequest>,
+    waiting: bool,
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        let mut ahead = self.inner.ahead.borrow_mut();
+        if let Some(request) = self.request.take() {
+            ahead.abandon(request);
+        }
+        if self.waiting {
+            ahead.end_wait();
+        }
     }
 }
