@@ -129,6 +129,53 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_split_every_byte() {
+                scenario(
+                    $backend,
+                    "sdk-split",
+                    Some(peers::split(Cut::EveryByte).await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_split_inside_separators() {
+                scenario(
+                    $backend,
+                    "sdk-split",
+                    Some(peers::split(Cut::InsideSeparators).await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_limit_overrun_then_next_line() {
+                scenario($backend, "sdk-limit", Some(peers::limit_lines().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_eof_mid_line() {
+                scenario(
+                    $backend,
+                    "sdk-eof-mid-line",
+                    Some(peers::partial_then_eof().await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_cancelled_readline_loses_nothing() {
+                let peer = peers::slow_line(Duration::from_millis(500)).await;
+                scenario($backend, "sdk-cancel-readline", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_second_waiter_is_busy() {
+                let peer = peers::slow_line(Duration::from_millis(300)).await;
+                scenario($backend, "sdk-busy", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn server_with_100_concurrent_clients() {
                 scenario($backend, "server", None).await;
             }

@@ -34,17 +34,22 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
     match scenario {
         "echo" => echo(host, port).await,
         "bulk" => bulk(host, port).await,
-        "split" => split(host, port).await,
-        "limit" => limit(host, port).await,
-        "eof-mid-line" => eof_mid_line(host, port).await,
+        "split" => split(host, port, raw).await,
+        "limit" => limit(host, port, raw).await,
+        "eof-mid-line" => eof_mid_line(host, port, raw).await,
+        "sdk-split" => split(host, port, Sdk::new).await,
+        "sdk-limit" => limit(host, port, Sdk::new).await,
+        "sdk-eof-mid-line" => eof_mid_line(host, port, Sdk::new).await,
+        "sdk-cancel-readline" => cancel_readline(host, port, Sdk::new).await,
+        "sdk-busy" => busy(host, port, Sdk::new).await,
         "reset" => reset(host, port).await,
         "drain-blocked" => drain_blocked(host, port).await,
         "drain-closed" => drain_closed(host, port).await,
         "write-eof" => write_eof(host, port).await,
         "refused" => refused(host, port).await,
         "unresolvable" => unresolvable().await,
-        "cancel-readline" => cancel_readline(host, port).await,
-        "busy" => busy(host, port).await,
+        "cancel-readline" => cancel_readline(host, port, raw).await,
+        "busy" => busy(host, port, raw).await,
         "server" => server(host).await,
         "close-clients" => close_clients(host).await,
         "start-serving" => start_serving(host).await,
@@ -173,8 +178,9 @@ async fn bulk(host: &str, port: u16) -> Outcome {
 
 /// The peer sends `SPLIT_SCRIPT` cut at awkward points; every request must
 /// see the same result whatever the cut.
-async fn split(host: &str, port: u16) -> Outcome {
+async fn split<R: ReadSide>(host: &str, port: u16, side: impl Fn(Reader) -> R) -> Outcome {
     let (reader, _writer) = connect(host, port).await?;
+    let reader = side(reader);
     expect_bytes("readline", reader.readline().await, b"line one\n")?;
     expect_bytes(
         "readuntil crlfcrlf",
@@ -201,10 +207,11 @@ async fn split(host: &str, port: u16) -> Outcome {
     expect_bytes("read at EOF", reader.read(10).await, b"")
 }
 
-async fn limit(host: &str, port: u16) -> Outcome {
+async fn limit<R: ReadSide>(host: &str, port: u16, side: impl Fn(Reader) -> R) -> Outcome {
     let (reader, _writer) = open_connection(host.to_owned(), port, options(Some(16)))
         .await
         .map_err(|e| format!("connect: {e:?}"))?;
+    let reader = side(reader);
     check(reader.limit() == 16, || "limit() is 16".into())?;
     // The peer sends: a line of exactly the limit, one a byte over, a short one.
     expect_bytes(
@@ -225,11 +232,13 @@ async fn limit(host: &str, port: u16) -> Outcome {
     )
 }
 
-async fn eof_mid_line(host: &str, port: u16) -> Outcome {
+async fn eof_mid_line<R: ReadSide>(host: &str, port: u16, side: impl Fn(Reader) -> R) -> Outcome {
     // Three connections; the peer sends "partial" on each and closes.
     let (r1, _w1) = connect(host, port).await?;
+    let r1 = side(r1);
     expect_bytes("readline partial", r1.readline().await, b"partial")?;
     let (r2, _w2) = connect(host, port).await?;
+    let r2 = side(r2);
     match r2.readuntil(vec![b"\n".to_vec()]).await {
         Err(Error::IncompleteRead(IncompleteRead {
             partial,
@@ -238,6 +247,7 @@ async fn eof_mid_line(host: &str, port: u16) -> Outcome {
         other => return Err(format!("readuntil at EOF: {other:?}")),
     }
     let (r3, _w3) = connect(host, port).await?;
+    let r3 = side(r3);
     match r3.readexactly(100).await {
         Err(Error::IncompleteRead(IncompleteRead {
             partial,
@@ -339,8 +349,13 @@ async fn unresolvable() -> Outcome {
     }
 }
 
-async fn cancel_readline(host: &str, port: u16) -> Outcome {
+async fn cancel_readline<R: ReadSide>(
+    host: &str,
+    port: u16,
+    side: impl Fn(Reader) -> R,
+) -> Outcome {
     let (reader, _writer) = connect(host, port).await?;
+    let reader = side(reader);
     // The peer sends "hel", waits, then "lo\n".
     if let Some(r) = within(100, reader.readline()).await {
         return Err(format!("readline should still wait, got {r:?}"));
@@ -352,8 +367,9 @@ async fn cancel_readline(host: &str, port: u16) -> Outcome {
     )
 }
 
-async fn busy(host: &str, port: u16) -> Outcome {
+async fn busy<R: ReadSide>(host: &str, port: u16, side: impl Fn(Reader) -> R) -> Outcome {
     let (reader, _writer) = connect(host, port).await?;
+    let reader = side(reader);
     let (first, second) = join(reader.readline(), async {
         sleep_ms(20).await;
         reader.readline().await
@@ -748,4 +764,108 @@ async fn caps(host: &str, port: u16) -> Outcome {
         .map_err(|e| format!("connection after close: {e:?}"))?;
     writer.write(b"ping\n").map_err(|e| format!("{e:?}"))?;
     expect_bytes("echo", reader.readline().await, b"ping\n")
+}
+
+/// The reading calls the reader scenarios make, so that the same scenario
+/// runs against the raw binding and against the SDK's read-ahead reader.
+trait ReadSide {
+    async fn read(&self, n: i64) -> Result<Vec<u8>, Error>;
+    async fn readline(&self) -> Result<Vec<u8>, Error>;
+    async fn readexactly(&self, n: i64) -> Result<Vec<u8>, Error>;
+    async fn readuntil(&self, separators: Vec<Vec<u8>>) -> Result<Vec<u8>, Error>;
+    fn at_eof(&self) -> bool;
+    fn limit(&self) -> u32;
+}
+
+/// The raw binding as it is.
+fn raw(reader: Reader) -> Reader {
+    reader
+}
+
+impl ReadSide for Reader {
+    async fn read(&self, n: i64) -> Result<Vec<u8>, Error> {
+        Reader::read(self, n).await
+    }
+    async fn readline(&self) -> Result<Vec<u8>, Error> {
+        Reader::readline(self).await
+    }
+    async fn readexactly(&self, n: i64) -> Result<Vec<u8>, Error> {
+        Reader::readexactly(self, n).await
+    }
+    async fn readuntil(&self, separators: Vec<Vec<u8>>) -> Result<Vec<u8>, Error> {
+        Reader::readuntil(self, separators).await
+    }
+    fn at_eof(&self) -> bool {
+        Reader::at_eof(self)
+    }
+    fn limit(&self) -> u32 {
+        Reader::limit(self)
+    }
+}
+
+/// The SDK's reader over the raw binding.
+struct Sdk(portable_streams::Reader);
+
+impl Sdk {
+    fn new(reader: Reader) -> Self {
+        Self(portable_streams::Reader::from_raw(reader))
+    }
+}
+
+/// The SDK's error as the binding's, case for case.
+fn to_wit(error: portable_streams::Error) -> Error {
+    use portable_streams::Error as E;
+    match error {
+        E::IncompleteRead { partial, expected } => {
+            Error::IncompleteRead(IncompleteRead { partial, expected })
+        }
+        E::LimitOverrun { message, consumed } => Error::LimitOverrun(
+            portable_streams::bindings::portable::streams::streams::LimitOverrun {
+                message,
+                consumed,
+            },
+        ),
+        E::InvalidArgument(m) => Error::InvalidArgument(m),
+        E::ConnectionRefused(m) => Error::ConnectionRefused(m),
+        E::ConnectionReset(m) => Error::ConnectionReset(m),
+        E::ConnectionAborted(m) => Error::ConnectionAborted(m),
+        E::HostUnreachable(m) => Error::HostUnreachable(m),
+        E::Timeout(m) => Error::Timeout(m),
+        E::NameUnresolvable(m) => Error::NameUnresolvable(m),
+        E::AddressInUse(m) => Error::AddressInUse(m),
+        E::AddressNotAvailable(m) => Error::AddressNotAvailable(m),
+        E::AccessDenied(m) => Error::AccessDenied(m),
+        E::Closed(m) => Error::Closed(m),
+        E::Busy(m) => Error::Busy(m),
+        E::Unsupported(m) => Error::Unsupported(m),
+        E::Tls(m) => Error::Tls(m),
+        E::Other(m) => Error::Other(m),
+    }
+}
+
+impl ReadSide for Sdk {
+    async fn read(&self, n: i64) -> Result<Vec<u8>, Error> {
+        let result = match usize::try_from(n) {
+            Ok(n) => self.0.read(n).await,
+            Err(_) => self.0.read_to_eof().await,
+        };
+        result.map_err(to_wit)
+    }
+    async fn readline(&self) -> Result<Vec<u8>, Error> {
+        self.0.readline().await.map_err(to_wit)
+    }
+    async fn readexactly(&self, n: i64) -> Result<Vec<u8>, Error> {
+        let n = usize::try_from(n).map_err(|_| Error::InvalidArgument("negative".into()))?;
+        self.0.readexactly(n).await.map_err(to_wit)
+    }
+    async fn readuntil(&self, separators: Vec<Vec<u8>>) -> Result<Vec<u8>, Error> {
+        let separators: Vec<&[u8]> = separators.iter().map(Vec::as_slice).collect();
+        self.0.readuntil_any(&separators).await.map_err(to_wit)
+    }
+    fn at_eof(&self) -> bool {
+        self.0.at_eof()
+    }
+    fn limit(&self) -> u32 {
+        self.0.limit()
+    }
 }
