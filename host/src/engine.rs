@@ -1,6 +1,12 @@
 //! The wasmtime engine every component runs in.
 
-use wasmtime::{Cache, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Cache, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
+
+/// Set (to anything) to write `/tmp/perf-PID.map` so `perf report` names
+/// the compiled wasm functions.
+pub const PERFMAP_ENV: &str = "PORTABLE_STREAMS_PERFMAP";
 
 /// How instances are allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,6 +32,9 @@ pub fn new_engine(allocation: Allocation) -> wasmtime::Result<Engine> {
             config.cache(Some(cache));
         }
         Err(err) => tracing::debug!("compilation cache unavailable: {err:#}"),
+    }
+    if std::env::var_os(PERFMAP_ENV).is_some() {
+        config.profiler(ProfilingStrategy::PerfMap);
     }
     if let Allocation::Pooling { max_instances } = allocation {
         let mut pool = PoolingAllocationConfig::default();
