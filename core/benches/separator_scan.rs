@@ -1,7 +1,9 @@
 //! Feeding a long line one byte at a time, polling a readline (and a
 //! three-separator readuntil) after every byte: the cost per byte must stay
 //! flat as the line grows, because a resumed scan never searches bytes it
-//! already searched. Run: `cargo bench -p portable-streams-core`.
+//! already searched. A second table reads many short lines out of large
+//! blocks, the per-line cost every backend pays in `readline`.
+//! Run: `cargo bench -p portable-streams-core`.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -23,6 +25,29 @@ fn feed_line(len: usize, mut request: ReadRequest) -> f64 {
     start.elapsed().as_nanos() as f64 / len as f64
 }
 
+/// Nanoseconds per line to cut `lines` lines of `width` bytes (newline
+/// included) out of blocks of 64 KiB, one `readline` request per line.
+fn short_lines(lines: usize, width: usize) -> f64 {
+    let mut line = vec![b'x'; width - 1];
+    line.push(b'\n');
+    let block: Vec<u8> = line.iter().copied().cycle().take(width * 655).collect();
+    let mut reader = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap();
+    let start = Instant::now();
+    let mut read = 0;
+    while read < lines {
+        let mut request = ReadRequest::readline();
+        match reader.poll(&mut request) {
+            Progress::Done(Ok(line)) => {
+                black_box(line);
+                read += 1;
+            }
+            Progress::Done(Err(error)) => panic!("{error}"),
+            Progress::NeedData => reader.feed_data(&block),
+        }
+    }
+    start.elapsed().as_nanos() as f64 / lines as f64
+}
+
 fn main() {
     println!(
         "{:>10} {:>16} {:>22}",
@@ -34,4 +59,8 @@ fn main() {
         let until = feed_line(len, seps);
         println!("{:>9}K {line:>16.1} {until:>22.1}", len >> 10);
     }
+    println!();
+    println!("{:>10} {:>16}", "lines", "readline ns/line");
+    let per_line = short_lines(1_000_000, 100);
+    println!("{:>10} {per_line:>16.1}", "1M x 100B");
 }

@@ -1,15 +1,18 @@
 //! Validated separators for `readuntil`, with an incremental search.
 
+use std::sync::{Arc, LazyLock};
+
 use bytes::Bytes;
 use memchr::memmem::Finder;
 
 use crate::Error;
 
 /// One or more non-empty separators (Python 3.13's tuple form of
-/// `readuntil`), each with a precomputed substring finder.
+/// `readuntil`), each with a precomputed substring finder. Cloning shares
+/// the finders.
 #[derive(Clone, Debug)]
 pub struct Separators {
-    finders: Vec<Finder<'static>>,
+    finders: Arc<[Finder<'static>]>,
     min_len: usize,
     max_len: usize,
 }
@@ -44,15 +47,18 @@ impl Separators {
             ));
         }
         Ok(Self {
-            finders,
+            finders: finders.into(),
             min_len,
             max_len,
         })
     }
 
-    /// The single separator `b"\n"` used by `readline`.
+    /// The single separator `b"\n"` used by `readline`. Built once: a
+    /// readline per short line must not pay for building a finder.
     pub fn newline() -> Self {
-        Self::new([b"\n"]).expect("newline is a valid separator")
+        static NEWLINE: LazyLock<Separators> =
+            LazyLock::new(|| Separators::new([b"\n"]).expect("newline is a valid separator"));
+        NEWLINE.clone()
     }
 
     /// The separators, shortest first.
@@ -77,13 +83,20 @@ impl Separators {
     /// so no byte is searched more than once per separator.
     pub(crate) fn find(&self, buf: &[u8], offset: usize) -> Option<Match> {
         let mut best: Option<Match> = None;
-        for finder in &self.finders {
-            let len = finder.needle().len();
+        for finder in self.finders.iter() {
+            let needle = finder.needle();
+            let len = needle.len();
             let window_end = best.map_or(buf.len(), |(_, end)| end - 1);
             if window_end < offset + len {
                 continue;
             }
-            if let Some(pos) = finder.find(&buf[offset..window_end]) {
+            let window = &buf[offset..window_end];
+            // A one-byte separator (readline's) is a plain byte search.
+            let found = match needle {
+                [byte] => memchr::memchr(*byte, window),
+                _ => finder.find(window),
+            };
+            if let Some(pos) = found {
                 let start = offset + pos;
                 best = Some((start, start + len));
             }
