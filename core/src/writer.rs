@@ -177,6 +177,18 @@ impl WriteBuffer {
         false
     }
 
+    /// Gives back the unsent tail of a chunk taken with
+    /// [`take_chunk`](Self::take_chunk) (a transport that took only part of
+    /// it, or none): it goes first in the queue, still counted in
+    /// [`size`](Self::size). Dropped if the connection is closed meanwhile.
+    pub fn requeue_unsent(&mut self, rest: Bytes) {
+        if rest.is_empty() || self.is_closed() {
+            return;
+        }
+        self.in_flight = self.in_flight.saturating_sub(rest.len() as u64);
+        self.queue.push_front(rest);
+    }
+
     /// Whether everything written has been sent.
     pub fn is_flushed(&self) -> bool {
         self.size == 0

@@ -182,3 +182,25 @@ fn empty_writes_change_nothing() {
     assert!(!w.has_pending());
     assert!(w.take_chunk(10).is_none());
 }
+
+#[test]
+fn an_unsent_tail_goes_first_and_stays_counted() {
+    let mut w = WriteBuffer::default();
+    w.write(&b"hello "[..]).unwrap();
+    let chunk = w.take_chunk(1024).unwrap();
+    w.write(&b"world"[..]).unwrap();
+    // The transport took two bytes of the chunk.
+    w.complete_send(2);
+    w.requeue_unsent(chunk.slice(2..));
+    assert_eq!(w.size(), 9);
+    assert_eq!(&w.take_chunk(1024).unwrap()[..], b"llo world");
+    w.complete_send(9);
+    assert!(w.is_flushed());
+    // Once the connection is lost, a tail given back is dropped.
+    w.write(&b"late"[..]).unwrap();
+    let chunk = w.take_chunk(1024).unwrap();
+    w.connection_lost(None);
+    w.requeue_unsent(chunk);
+    assert_eq!(w.size(), 0);
+    assert!(w.take_chunk(1024).is_none());
+}

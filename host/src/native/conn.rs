@@ -1,15 +1,19 @@
 //! One connection: core's [`ReadBuffer`] and [`WriteBuffer`] over a
 //! transport. Reads happen on demand, inside the waiting call (so no more
-//! than about 2 x limit is ever buffered); one pump task per connection
-//! moves the write buffer into the socket, so `write` never waits.
+//! than about 2 x limit is ever buffered). `write` sends at once when the
+//! transport is idle and takes it (as asyncio's `write` tries the socket
+//! first); whatever the socket does not take goes to the connection's pump
+//! task, so `write` never waits.
 
 use std::future::poll_fn;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use portable_streams_core::{DrainStatus, Error, Progress, ReadBuffer, ReadRequest, WriteBuffer};
+use portable_streams_core::{
+    DrainStatus, Error, Progress, ReadBuffer, ReadRequest, WriteBuffer, WriterState,
+};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
@@ -83,6 +87,10 @@ struct State {
     /// The waiting read call, woken when the connection closes.
     reader: Waiters,
     write: WriteBuffer,
+    /// The transport's sending half while no one is sending on it; the
+    /// pump takes it for each send it waits on, and `write` uses it for a
+    /// send that does not wait. Gone once the connection closed.
+    sink: Option<Sink>,
     /// `drain` and `wait-closed` calls.
     writers: Waiters,
     pump: Option<AbortHandle>,
@@ -105,6 +113,7 @@ impl Conn {
                 scratch: Vec::new(),
                 reader: Waiters::default(),
                 write: WriteBuffer::default(),
+                sink: Some(transport.sink),
                 writers: Waiters::default(),
                 pump: None,
                 permit,
@@ -114,7 +123,7 @@ impl Conn {
             local: transport.local,
             on_closed,
         });
-        let task = tokio::spawn(pump(conn.clone(), transport.sink));
+        let task = tokio::spawn(pump(conn.clone()));
         conn.lock().pump = Some(task.abort_handle());
         conn
     }
@@ -170,10 +179,12 @@ impl Conn {
 
     // ---- writer ----
 
-    /// `write(data)`: queue and wake the pump; never waits.
+    /// `write(data)`: queue, then send what the socket takes at once;
+    /// never waits.
     pub(crate) fn write(&self, data: Bytes) -> Result<(), Error> {
-        self.lock().write.write(data)?;
-        self.pump_wake.notify_one();
+        let mut st = self.lock();
+        st.write.write(data)?;
+        self.send_now(st);
         Ok(())
     }
 
@@ -184,9 +195,44 @@ impl Conn {
             for item in data {
                 st.write.write(item)?;
             }
+            self.send_now(st);
         }
-        self.pump_wake.notify_one();
         Ok(())
+    }
+
+    /// If the pump is idle (the sink is here, so no chunk is in flight)
+    /// and the writer is open, hands the next chunk to the socket without
+    /// waiting, keeping what it did not take queued in order; then wakes
+    /// the pump for whatever is left. Saves a task wake-up per small write.
+    fn send_now(&self, mut guard: MutexGuard<'_, State>) {
+        let st = &mut *guard;
+        if let (Some(sink), WriterState::Open) = (st.sink.as_mut(), st.write.state())
+            && let Some(chunk) = st.write.take_chunk(MAX_WRITE)
+        {
+            // A waker that does nothing: on `Pending` the pump polls the
+            // socket again with its own.
+            let mut cx = Context::from_waker(Waker::noop());
+            match sink.as_mut().poll_write(&mut cx, &chunk) {
+                Poll::Ready(Ok(n)) => {
+                    let n = n.min(chunk.len());
+                    if st.write.complete_send(n) {
+                        st.writers.wake_all();
+                    }
+                    st.write.requeue_unsent(chunk.slice(n..));
+                }
+                Poll::Ready(Err(e)) => {
+                    st.write.requeue_unsent(chunk);
+                    drop(guard);
+                    return self.lost(Some(io_error(&e, "write")));
+                }
+                Poll::Pending => st.write.requeue_unsent(chunk),
+            }
+        }
+        let pending = st.write.has_pending();
+        drop(guard);
+        if pending {
+            self.pump_wake.notify_one();
+        }
     }
 
     /// `drain()`: waits while writing is paused.
@@ -300,6 +346,7 @@ impl Conn {
             }
             st.source = None;
             st.scratch = Vec::new();
+            st.sink = None;
             st.permit = None;
             if let Some(pump) = st.pump.take() {
                 pump.abort();
@@ -312,58 +359,80 @@ impl Conn {
         }
     }
 
+    /// The pump's next step; a step that uses the sink takes it.
     fn next_step(&self) -> Step {
         let mut st = self.lock();
         if st.write.is_closed() {
-            Step::Stop
-        } else if let Some(chunk) = st.write.take_chunk(MAX_WRITE) {
-            Step::Send(chunk)
+            return Step::Stop;
+        }
+        let wants_sink =
+            st.write.has_pending() || st.write.should_shutdown_write() || st.write.should_close();
+        if !wants_sink {
+            return Step::Wait;
+        }
+        let Some(sink) = st.sink.take() else {
+            return Step::Stop;
+        };
+        if let Some(chunk) = st.write.take_chunk(MAX_WRITE) {
+            Step::Send(chunk, sink)
         } else if st.write.should_shutdown_write() {
-            Step::ShutdownWrite
-        } else if st.write.should_close() {
-            Step::Close
+            Step::ShutdownWrite(sink)
         } else {
-            Step::Wait
+            Step::Close(sink)
         }
     }
 
-    fn sent(&self, n: usize) {
+    /// The pump sent `n` bytes and gives the sink back (dropped instead if
+    /// the connection was lost meanwhile).
+    fn sent(&self, n: usize, sink: Sink) {
         let mut st = self.lock();
         if st.write.complete_send(n) {
             st.writers.wake_all();
         }
+        st.give_back(sink);
     }
 
-    fn eof_sent(&self) {
-        self.lock().write.eof_sent();
+    /// The pump shut the write half down and gives the sink back.
+    fn eof_sent(&self, sink: Sink) {
+        let mut st = self.lock();
+        st.write.eof_sent();
+        st.give_back(sink);
+    }
+}
+
+impl State {
+    fn give_back(&mut self, sink: Sink) {
+        if !self.write.is_closed() {
+            self.sink = Some(sink);
+        }
     }
 }
 
 /// What the pump does next.
 enum Step {
-    Send(Bytes),
-    ShutdownWrite,
-    Close,
+    Send(Bytes, Sink),
+    ShutdownWrite(Sink),
+    Close(Sink),
     Wait,
     Stop,
 }
 
-/// Moves the write buffer into `sink` until the connection closes.
-async fn pump(conn: Arc<Conn>, mut sink: Sink) {
+/// Moves the write buffer into the sink until the connection closes.
+async fn pump(conn: Arc<Conn>) {
     loop {
         let notified = conn.pump_wake.notified();
         let mut notified = pin!(notified);
         notified.as_mut().enable();
         match conn.next_step() {
-            Step::Send(chunk) => match sink.write_all(&chunk).await {
-                Ok(()) => conn.sent(chunk.len()),
+            Step::Send(chunk, mut sink) => match sink.write_all(&chunk).await {
+                Ok(()) => conn.sent(chunk.len(), sink),
                 Err(e) => return conn.lost(Some(io_error(&e, "write"))),
             },
-            Step::ShutdownWrite => match sink.shutdown().await {
-                Ok(()) => conn.eof_sent(),
+            Step::ShutdownWrite(mut sink) => match sink.shutdown().await {
+                Ok(()) => conn.eof_sent(sink),
                 Err(e) => return conn.lost(Some(io_error(&e, "write_eof"))),
             },
-            Step::Close => {
+            Step::Close(mut sink) => {
                 // The peer may be gone already; closing goes on regardless.
                 let _ = sink.shutdown().await;
                 drop(sink);
