@@ -56,7 +56,7 @@ pub enum BackendArg {
 /// The sandbox: everything is denied unless allowed here.
 #[derive(Debug, Clone, Args)]
 pub struct PolicyArgs {
-    /// Allow connecting to HOST:PORT (HOST: IP, CIDR, [IPv6], localhost or *;
+    /// Allow connecting to HOST:PORT (HOST: IP, CIDR, IPv6 in brackets, localhost or *;
     /// PORT: number, FIRST-LAST or *). Repeatable.
     #[arg(long = "allow-connect", value_name = "HOST:PORT")]
     pub allow_connect: Vec<String>,

@@ -4,6 +4,10 @@
 //! [`Accessor`](wasmtime::component::Accessor) and waits without holding
 //! the store, so a component's other tasks run meanwhile.
 
+// Generated code: items carry the WIT's doc comments where the generator
+// emits them.
+#![allow(missing_docs)]
+
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "portable:streams/client",
