@@ -528,3 +528,7 @@ impl Drop for ReadCall<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "conn_tests.rs"]
+mod tests;
