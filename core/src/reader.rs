@@ -1,6 +1,7 @@
 //! asyncio's `StreamReader` buffer: every reader rule, no I/O.
 
-use bytes::{Bytes, BytesMut};
+use bytes::buf::Limit;
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::request::{Kind, Scan};
 use crate::{Error, ReadRequest, ReadResult};
@@ -132,6 +133,28 @@ impl ReadBuffer {
         if !self.paused && self.buffer.len() > 2 * self.limit {
             self.paused = true;
         }
+    }
+
+    /// `feed_data` without a copy: `fill` reads from the transport
+    /// straight into the buffer's spare room, at most `max` bytes (`max`
+    /// as [`next_read_size`](Self::next_read_size) gives it), and returns
+    /// how the read went. What it appended counts as fed data, with the
+    /// same pause rule; bytes appended after EOF are dropped.
+    pub fn feed_with<R>(
+        &mut self,
+        max: usize,
+        fill: impl FnOnce(&mut Limit<&mut BytesMut>) -> R,
+    ) -> R {
+        let before = self.buffer.len();
+        self.buffer.reserve(max);
+        let outcome = fill(&mut (&mut self.buffer).limit(max));
+        if self.eof {
+            debug_assert_eq!(self.buffer.len(), before, "feed_with after feed_eof");
+            self.buffer.truncate(before);
+        } else if !self.paused && self.buffer.len() > 2 * self.limit {
+            self.paused = true;
+        }
+        outcome
     }
 
     /// `feed_eof`: the peer will send nothing more.

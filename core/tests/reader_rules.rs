@@ -204,3 +204,25 @@ fn read_sizes_are_capped() {
     assert_eq!(buffer.next_read_size(64 * 1024), 64 * 1024);
     assert_eq!(buffer.next_read_size(0), 1);
 }
+
+#[test]
+fn feed_with_reads_in_place_with_feed_datas_rules() {
+    use bytes::BufMut;
+    let mut r = ReadBuffer::new(4).unwrap();
+    // The room offered is what was asked for, no more.
+    let room = r.feed_with(3, |buf| {
+        let room = buf.remaining_mut();
+        buf.put_slice(b"ab\n");
+        room
+    });
+    assert_eq!(room, 3);
+    let mut line = ReadRequest::readline();
+    assert_eq!(done(&mut r, &mut line), b"ab\n");
+    // Above 2 x limit reading pauses, as with feed_data.
+    r.feed_with(9, |buf| buf.put_slice(b"123456789"));
+    assert!(r.is_paused());
+    // What was read in place is read like any fed data.
+    let mut all = ReadRequest::read(-1);
+    r.feed_eof();
+    assert_eq!(done(&mut r, &mut all), b"123456789");
+}

@@ -14,9 +14,10 @@ use bytes::Bytes;
 use portable_streams_core::{
     DrainStatus, Error, Progress, ReadBuffer, ReadRequest, WriteBuffer, WriterState,
 };
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
+use tokio_util::io::poll_read_buf;
 
 use super::conv::io_error;
 use super::limits::Permit;
@@ -82,8 +83,6 @@ struct State {
     read: ReadBuffer,
     /// The transport's receiving half; gone once the connection closed.
     source: Option<Source>,
-    /// Where reads land before core copies them into its buffer.
-    scratch: Vec<u8>,
     /// The waiting read call, woken when the connection closes.
     reader: Waiters,
     write: WriteBuffer,
@@ -110,7 +109,6 @@ impl Conn {
             state: Mutex::new(State {
                 read,
                 source: Some(transport.source),
-                scratch: Vec::new(),
                 reader: Waiters::default(),
                 write: WriteBuffer::default(),
                 sink: Some(transport.sink),
@@ -174,7 +172,6 @@ impl Conn {
     pub(crate) fn reader_dropped(&self) {
         let mut st = self.lock();
         st.source = None;
-        st.scratch = Vec::new();
     }
 
     // ---- writer ----
@@ -345,7 +342,6 @@ impl Conn {
                 None => st.read.feed_eof(),
             }
             st.source = None;
-            st.scratch = Vec::new();
             st.sink = None;
             st.permit = None;
             if let Some(pump) = st.pump.take() {
@@ -486,7 +482,6 @@ impl ReadCall<'_> {
             let State {
                 read,
                 source,
-                scratch,
                 reader,
                 ..
             } = st;
@@ -494,13 +489,10 @@ impl ReadCall<'_> {
                 reader.register(cx.waker());
                 return Poll::Pending;
             };
-            if scratch.len() < size {
-                scratch.resize(size, 0);
-            }
-            let mut buf = ReadBuf::new(&mut scratch[..size]);
-            match source.as_mut().poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) if buf.filled().is_empty() => read.feed_eof(),
-                Poll::Ready(Ok(())) => read.feed_data(buf.filled()),
+            // Straight into core's buffer: no scratch memory, no copy.
+            match read.feed_with(size, |room| poll_read_buf(source.as_mut(), cx, room)) {
+                Poll::Ready(Ok(0)) => read.feed_eof(),
+                Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
                     drop(guard);
                     self.conn.lost(Some(io_error(&e, "read")));
