@@ -125,14 +125,7 @@ impl ReadBuffer {
     /// more than 2 x limit is buffered. Data after EOF is a backend bug and
     /// is ignored.
     pub fn feed_data(&mut self, data: &[u8]) {
-        debug_assert!(!self.eof, "feed_data after feed_eof");
-        if data.is_empty() || self.eof {
-            return;
-        }
-        self.buffer.extend_from_slice(data);
-        if !self.paused && self.buffer.len() > 2 * self.limit {
-            self.paused = true;
-        }
+        self.feed_with(data.len(), |room| room.put_slice(data));
     }
 
     /// `feed_data` without a copy: `fill` reads from the transport
@@ -149,7 +142,7 @@ impl ReadBuffer {
         self.buffer.reserve(max);
         let outcome = fill(&mut (&mut self.buffer).limit(max));
         if self.eof {
-            debug_assert_eq!(self.buffer.len(), before, "feed_with after feed_eof");
+            debug_assert_eq!(self.buffer.len(), before, "data fed after feed_eof");
             self.buffer.truncate(before);
         } else if !self.paused && self.buffer.len() > 2 * self.limit {
             self.paused = true;

@@ -18,7 +18,6 @@
 //!
 //! What this backend cannot do, it reports as `unsupported`: TLS, Unix
 //! sockets, `reuse_port` (`wasi:sockets` has none of them).
-#![warn(missing_docs)]
 
 mod conn;
 mod connect;

@@ -361,11 +361,7 @@ impl Conn {
         if st.write.is_closed() {
             return Step::Stop;
         }
-        let wants_sink =
-            st.write.has_pending() || st.write.should_shutdown_write() || st.write.should_close();
-        if !wants_sink {
-            return Step::Wait;
-        }
+        // Only the pump takes the sink away across an await, so it is here.
         let Some(sink) = st.sink.take() else {
             return Step::Stop;
         };
@@ -373,8 +369,11 @@ impl Conn {
             Step::Send(chunk, sink)
         } else if st.write.should_shutdown_write() {
             Step::ShutdownWrite(sink)
-        } else {
+        } else if st.write.should_close() {
             Step::Close(sink)
+        } else {
+            st.sink = Some(sink);
+            Step::Wait
         }
     }
 
