@@ -283,3 +283,30 @@ fn composed_client_runs_on_plain_wasmtime() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Received: \"Hello World!\""));
     peer.join().unwrap();
 }
+
+#[test]
+fn port_in_use_is_one_clear_line_for_serve_and_run() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let out = cli()
+        .arg("serve")
+        .arg(example("echo-handler"))
+        .args(["--listen", &addr.to_string()])
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &out,
+        &format!("cannot listen on {addr}: address already in use"),
+    );
+    // A component's own start-server meets the same port: its error is
+    // reported as one line too.
+    let out = cli()
+        .arg("run")
+        .arg(example("tcp-echo-server"))
+        .args(["--allow-listen", &addr.to_string()])
+        .args(["127.0.0.1", &addr.port().to_string()])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "address in use");
+    drop(taken);
+}
