@@ -88,6 +88,116 @@ impl Error {
     }
 }
 
+/// Applies `$body` to the message of every case that carries one as a
+/// plain string, keeping the case.
+macro_rules! each_message_case {
+    ($error:expr, $m:ident => $body:expr, $other:ident => $fallback:expr) => {
+        match $error {
+            Error::InvalidArgument($m) => Error::InvalidArgument($body),
+            Error::ConnectionRefused($m) => Error::ConnectionRefused($body),
+            Error::ConnectionReset($m) => Error::ConnectionReset($body),
+            Error::ConnectionAborted($m) => Error::ConnectionAborted($body),
+            Error::HostUnreachable($m) => Error::HostUnreachable($body),
+            Error::Timeout($m) => Error::Timeout($body),
+            Error::NameUnresolvable($m) => Error::NameUnresolvable($body),
+            Error::AddressInUse($m) => Error::AddressInUse($body),
+            Error::AddressNotAvailable($m) => Error::AddressNotAvailable($body),
+            Error::AccessDenied($m) => Error::AccessDenied($body),
+            Error::Closed($m) => Error::Closed($body),
+            Error::Busy($m) => Error::Busy($body),
+            Error::Unsupported($m) => Error::Unsupported($body),
+            Error::Tls($m) => Error::Tls($body),
+            Error::Other($m) => Error::Other($body),
+            $other @ (Error::IncompleteRead { .. } | Error::LimitOverrun { .. }) => $fallback,
+        }
+    };
+}
+
+impl Error {
+    /// The message without the kind prefix `Display` adds (for read
+    /// errors, their whole text).
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidArgument(m)
+            | Error::ConnectionRefused(m)
+            | Error::ConnectionReset(m)
+            | Error::ConnectionAborted(m)
+            | Error::HostUnreachable(m)
+            | Error::Timeout(m)
+            | Error::NameUnresolvable(m)
+            | Error::AddressInUse(m)
+            | Error::AddressNotAvailable(m)
+            | Error::AccessDenied(m)
+            | Error::Closed(m)
+            | Error::Busy(m)
+            | Error::Unsupported(m)
+            | Error::Tls(m)
+            | Error::Other(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The same case with `message` instead of its own (read errors, which
+    /// carry data rather than a message, are returned as they are).
+    pub fn with_message(self, message: String) -> Self {
+        each_message_case!(self, _m => message, other => other)
+    }
+
+    /// The same case with `context: ` put before its message, as asyncio
+    /// prefixes OS errors ("Connect call failed ('127.0.0.1', 1): ...").
+    pub fn context(self, context: &str) -> Self {
+        each_message_case!(self, m => format!("{context}: {m}"), other => other)
+    }
+}
+
+impl From<Error> for std::io::Error {
+    /// The closest `std::io::ErrorKind`, the error itself as the source.
+    fn from(e: Error) -> Self {
+        use std::io::ErrorKind as K;
+        let kind = match &e {
+            Error::IncompleteRead { .. } => K::UnexpectedEof,
+            Error::LimitOverrun { .. } | Error::InvalidArgument(_) => K::InvalidInput,
+            Error::ConnectionRefused(_) => K::ConnectionRefused,
+            Error::ConnectionReset(_) => K::ConnectionReset,
+            Error::ConnectionAborted(_) => K::ConnectionAborted,
+            Error::HostUnreachable(_) => K::HostUnreachable,
+            Error::Timeout(_) => K::TimedOut,
+            Error::AddressInUse(_) => K::AddrInUse,
+            Error::AddressNotAvailable(_) => K::AddrNotAvailable,
+            Error::AccessDenied(_) => K::PermissionDenied,
+            Error::Closed(_) => K::BrokenPipe,
+            Error::Busy(_) => K::ResourceBusy,
+            Error::Unsupported(_) => K::Unsupported,
+            Error::NameUnresolvable(_) | Error::Tls(_) | Error::Other(_) => K::Other,
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    /// An OS error as the case asyncio raises for it (the message is the
+    /// OS's; add asyncio's context with [`Error::context`]).
+    fn from(error: std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        let message = error.to_string();
+        match error.kind() {
+            K::ConnectionRefused => Error::ConnectionRefused(message),
+            K::ConnectionReset | K::BrokenPipe => Error::ConnectionReset(message),
+            K::ConnectionAborted => Error::ConnectionAborted(message),
+            K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown => {
+                Error::HostUnreachable(message)
+            }
+            K::TimedOut => Error::Timeout(message),
+            K::AddrInUse => Error::AddressInUse(message),
+            K::AddrNotAvailable => Error::AddressNotAvailable(message),
+            K::PermissionDenied => Error::AccessDenied(message),
+            K::InvalidInput => Error::InvalidArgument(message),
+            K::Unsupported => Error::Unsupported(message),
+            _ => Error::Other(message),
+        }
+    }
+}
+
 fn expected_text(expected: Option<u64>) -> String {
     expected.map_or_else(|| "undefined".to_owned(), |n| n.to_string())
 }

@@ -11,6 +11,18 @@
 //! * [`WriteBuffer`]: append with [`WriteBuffer::write`]; a pump takes
 //!   chunks with [`WriteBuffer::take_chunk`] and reports them sent; `drain`
 //!   asks [`WriteBuffer::drain_status`].
+//! * [`Connection`] (`conn.rs`): one connection's engine over both buffers:
+//!   read steps, the single waiter, drain, the pump's next step, closing,
+//!   `write_eof`, loss. Backends move bytes and wake waiters; nothing more.
+//! * [`ServerState`] (`server.rs`): serving/closed, pending accepts,
+//!   clients, `wait_closed`, and which addresses a server binds.
+//! * [`connect`]: resolve → admit → order → staggered race with local
+//!   binding and the connect timeout, over closures a backend supplies.
+//!
+//! Where each rule lives: reader rules in `reader.rs` (+ `request.rs`,
+//! `separators.rs`), writer flow control in `writer.rs` (+
+//! `watermarks.rs`), a connection's life in `conn.rs`, a server's in
+//! `server.rs`, connecting in `connect/`, the error cases in `error.rs`.
 //!
 //! ```
 //! use portable_streams_core::{ReadBuffer, ReadRequest, Progress};
@@ -23,17 +35,21 @@
 //! assert!(matches!(reader.poll(&mut line), Progress::Done(Ok(l)) if &l[..] == b"hello world\n"));
 //! ```
 
-pub mod attempts;
+mod conn;
+pub mod connect;
 mod error;
 mod reader;
 mod request;
 mod separators;
+pub mod server;
 mod watermarks;
 mod writer;
 
+pub use conn::{Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
 pub use error::{Error, ReadResult};
 pub use reader::{Progress, ReadBuffer};
-pub use request::ReadRequest;
+pub use request::{MAX_EXACT, ReadRequest};
+pub use server::{AcceptStep, ServerState};
 pub use separators::Separators;
 pub use watermarks::WriteLimits;
 pub use writer::{DrainStatus, WriteBuffer, WriterState};

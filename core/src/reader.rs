@@ -26,8 +26,6 @@ pub struct ReadBuffer {
     limit: usize,
     eof: bool,
     exception: Option<Error>,
-    /// asyncio's `_paused`: the transport should not be read.
-    paused: bool,
     /// asyncio's `_waiter`: a call is waiting for data.
     waiting: bool,
     /// Counts changes to the buffer's front (consumes, restores): a
@@ -49,7 +47,6 @@ impl ReadBuffer {
             limit,
             eof: false,
             exception: None,
-            paused: false,
             waiting: false,
             front_epoch: 0,
         })
@@ -94,45 +91,16 @@ impl ReadBuffer {
         self.eof && self.buffer.is_empty()
     }
 
-    /// Whether reading has been paused for backpressure: more than
-    /// 2 x limit was buffered and not yet read down to the limit.
-    pub fn is_paused(&self) -> bool {
-        self.paused
-    }
-
-    /// Whether the backend should read from its transport now: not at EOF,
-    /// no stored error, and not paused.
-    pub fn wants_data(&self) -> bool {
-        !self.eof && self.exception.is_none() && !self.paused
-    }
-
-    /// How many bytes a backend should ask its transport for next: enough
-    /// to fill the buffer to 2 x limit (where asyncio pauses reading), or
-    /// one more `limit` when a waiting request needs more than that; at
-    /// least one byte, at most `max`.
-    pub fn next_read_size(&self, max: usize) -> usize {
-        let high = self.limit.saturating_mul(2);
-        let buffered = self.buffer.len();
-        let room = if buffered <= high {
-            (high - buffered).saturating_add(1)
-        } else {
-            self.limit
-        };
-        room.clamp(1, max.max(1))
-    }
-
-    /// `feed_data`: append bytes from the transport. Pauses reading once
-    /// more than 2 x limit is buffered. Data after EOF is a backend bug and
-    /// is ignored.
+    /// `feed_data`: append bytes from the transport. Data after EOF is a
+    /// backend bug and is ignored.
     pub fn feed_data(&mut self, data: &[u8]) {
         self.feed_with(data.len(), |room| room.put_slice(data));
     }
 
     /// `feed_data` without a copy: `fill` reads from the transport
-    /// straight into the buffer's spare room, at most `max` bytes (`max`
-    /// as [`next_read_size`](Self::next_read_size) gives it), and returns
-    /// how the read went. What it appended counts as fed data, with the
-    /// same pause rule; bytes appended after EOF are dropped.
+    /// straight into the buffer's spare room, at most `max` bytes
+    /// ([`crate::MAX_RECV`], asyncio's `max_size`, for a transport read),
+    /// and returns how the read went. Bytes appended after EOF are dropped.
     pub fn feed_with<R>(
         &mut self,
         max: usize,
@@ -144,8 +112,6 @@ impl ReadBuffer {
         if self.eof {
             debug_assert_eq!(self.buffer.len(), before, "data fed after feed_eof");
             self.buffer.truncate(before);
-        } else if !self.paused && self.buffer.len() > 2 * self.limit {
-            self.paused = true;
         }
         outcome
     }
@@ -162,15 +128,13 @@ impl ReadBuffer {
     }
 
     /// asyncio's `_wait_for_data` preamble: claims the single waiter slot
-    /// (a second waiter gets `Busy`) and resumes reading if paused, so that
-    /// a request larger than 2 x limit cannot deadlock. Pair it with
+    /// (a second waiter gets `Busy`). Pair it with
     /// [`end_wait`](Self::end_wait), also when the wait is cancelled.
     pub fn begin_wait(&mut self, request: &ReadRequest) -> Result<(), Error> {
         if self.waiting {
             return Err(Error::busy(request.name()));
         }
         self.waiting = true;
-        self.paused = false;
         Ok(())
     }
 
@@ -239,7 +203,7 @@ impl ReadBuffer {
             return Some(err);
         }
         // Move what is buffered out at once (asyncio reads limit-sized
-        // blocks), so reading never pauses while this request runs.
+        // blocks), so the buffer stays small while this request runs.
         let all = self.consume(self.buffer.len());
         taken.extend_from_slice(&all);
         if self.eof {
@@ -331,14 +295,10 @@ impl ReadBuffer {
         None
     }
 
-    /// Removes `n` bytes from the front and resumes reading once the buffer
-    /// is back at or below the limit (asyncio's `_maybe_resume_transport`).
+    /// Removes `n` bytes from the front.
     fn consume(&mut self, n: usize) -> Bytes {
         let out = self.buffer.split_to(n).freeze();
         self.front_epoch += 1;
-        if self.paused && self.buffer.len() <= self.limit {
-            self.paused = false;
-        }
         out
     }
 }

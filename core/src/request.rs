@@ -4,6 +4,10 @@ use bytes::BytesMut;
 
 use crate::{Error, Separators};
 
+/// The largest `readexactly` size: what a component's 32-bit linear memory
+/// can address.
+pub const MAX_EXACT: u64 = u32::MAX as u64;
+
 /// A read request, created by the constructor named after the asyncio
 /// method it carries out and answered by [`crate::ReadBuffer::poll`].
 ///
@@ -41,10 +45,13 @@ pub(crate) struct Scan {
 
 impl ReadRequest {
     /// `read(n)`: up to `n` bytes; `n < 0` reads to EOF; `n == 0` is empty.
+    /// An `n` above what the platform can address asks for "all there is",
+    /// which is what "up to n" means then.
     pub fn read(n: i64) -> Self {
-        let kind = match usize::try_from(n) {
-            Ok(n) => Kind::Read(n),
-            Err(_) => Kind::ToEof(BytesMut::new()),
+        let kind = if n < 0 {
+            Kind::ToEof(BytesMut::new())
+        } else {
+            Kind::Read(usize::try_from(n).unwrap_or(usize::MAX))
         };
         Self { kind }
     }
@@ -73,10 +80,25 @@ impl ReadRequest {
         }
     }
 
-    /// `readexactly(n)`; fails with `InvalidArgument` for `n < 0`.
+    /// `readexactly(n)`; fails with `InvalidArgument` for `n < 0` (asyncio's
+    /// message) and for `n` above [`MAX_EXACT`]: the bytes are returned to a
+    /// component, whose 32-bit memory cannot hold more, so such a call
+    /// could only ever end in `incomplete-read`. The same rule holds on
+    /// 32- and 64-bit hosts.
     pub fn readexactly(n: i64) -> Result<Self, Error> {
+        if n < 0 {
+            return Err(Error::InvalidArgument(
+                "readexactly size can not be less than zero".into(),
+            ));
+        }
+        let n = u64::try_from(n).unwrap_or(u64::MAX);
+        if n > MAX_EXACT {
+            return Err(Error::InvalidArgument(format!(
+                "readexactly size {n} is larger than a component can hold ({MAX_EXACT} bytes)"
+            )));
+        }
         let n = usize::try_from(n).map_err(|_| {
-            Error::InvalidArgument("readexactly size can not be less than zero".into())
+            Error::InvalidArgument(format!("readexactly size {n} does not fit this platform"))
         })?;
         Ok(Self {
             kind: Kind::Exactly(n),

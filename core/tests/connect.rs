@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use futures::FutureExt;
 use futures::future::{BoxFuture, pending, ready};
 use portable_streams_core::Error;
-use portable_streams_core::attempts::staggered_race;
+use portable_streams_core::connect::staggered_race;
 
 fn addrs(n: u16) -> Vec<SocketAddr> {
     (1..=n)

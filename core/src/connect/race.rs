@@ -1,5 +1,6 @@
-//! Connection attempts (asyncio's `create_connection`): which addresses are tried in which order,
-//! and which error is reported once every attempt failed.
+//! Connection attempts (asyncio's `create_connection`): the order of the
+//! addresses, the staggered race, and which error is reported once every
+//! attempt failed.
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
@@ -65,51 +66,6 @@ fn specificity(error: &Error) -> u8 {
     }
 }
 
-/// Replaces the message of `error`, keeping its kind.
-fn with_message(error: Error, message: String) -> Error {
-    match error {
-        Error::ConnectionRefused(_) => Error::ConnectionRefused(message),
-        Error::Timeout(_) => Error::Timeout(message),
-        Error::HostUnreachable(_) => Error::HostUnreachable(message),
-        Error::ConnectionReset(_) => Error::ConnectionReset(message),
-        Error::ConnectionAborted(_) => Error::ConnectionAborted(message),
-        Error::AccessDenied(_) => Error::AccessDenied(message),
-        Error::AddressInUse(_) => Error::AddressInUse(message),
-        Error::AddressNotAvailable(_) => Error::AddressNotAvailable(message),
-        Error::NameUnresolvable(_) => Error::NameUnresolvable(message),
-        Error::InvalidArgument(_) => Error::InvalidArgument(message),
-        Error::Unsupported(_) => Error::Unsupported(message),
-        Error::Closed(_) => Error::Closed(message),
-        Error::Busy(_) => Error::Busy(message),
-        Error::Tls(_) => Error::Tls(message),
-        Error::Other(_) => Error::Other(message),
-        // Read errors never come out of a connect; keep them as they are.
-        other @ (Error::IncompleteRead { .. } | Error::LimitOverrun { .. }) => other,
-    }
-}
-
-/// The message of an error without the kind prefix `Display` adds.
-fn message(error: &Error) -> String {
-    match error {
-        Error::ConnectionRefused(m)
-        | Error::Timeout(m)
-        | Error::HostUnreachable(m)
-        | Error::ConnectionReset(m)
-        | Error::ConnectionAborted(m)
-        | Error::AccessDenied(m)
-        | Error::AddressInUse(m)
-        | Error::AddressNotAvailable(m)
-        | Error::NameUnresolvable(m)
-        | Error::InvalidArgument(m)
-        | Error::Unsupported(m)
-        | Error::Closed(m)
-        | Error::Busy(m)
-        | Error::Tls(m)
-        | Error::Other(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// The error of a connect whose every attempt failed: one failure is
 /// reported as it is; several keep the most specific kind (refused over
 /// timeout over unreachable ...) with asyncio's "Multiple exceptions: ..."
@@ -121,7 +77,7 @@ pub fn most_specific(errors: Vec<Error>) -> Error {
         1 => return errors.remove(0),
         _ => {}
     }
-    let messages: Vec<String> = errors.iter().map(message).collect();
+    let messages: Vec<String> = errors.iter().map(Error::message).collect();
     let first = messages[0].clone();
     let best = errors
         .into_iter()
@@ -130,12 +86,9 @@ pub fn most_specific(errors: Vec<Error>) -> Error {
         .map(|(_, e)| e)
         .expect("at least two errors");
     if messages.iter().all(|m| *m == first) {
-        return with_message(best, first);
+        return best.with_message(first);
     }
-    with_message(
-        best,
-        format!("Multiple exceptions: {}", messages.join(", ")),
-    )
+    best.with_message(format!("Multiple exceptions: {}", messages.join(", ")))
 }
 
 /// An address as asyncio prints it in messages: `('127.0.0.1', 8888)` or

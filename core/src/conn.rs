@@ -1,0 +1,367 @@
+//! One connection's engine: both buffers and every rule of a connection's
+//! life (reading on demand, the single waiter, drain, the pump's next step,
+//! closing, `write_eof`, loss), with no I/O and no runtime.
+//!
+//! A backend owns a [`Connection`] behind its own lock, moves bytes
+//! between it and a transport, and wakes its waiters as the returned
+//! [`Wake`] says. It decides no asyncio rule itself:
+//!
+//! * a read call asks [`Connection::poll_read`] what to do next: finish,
+//!   [`ReadStep::Receive`] once more from the transport (into
+//!   [`Connection::receive_with`]), or wait for the connection to close;
+//! * the pump asks [`Connection::pump_step`] and reports back with
+//!   [`Connection::sent`], [`Connection::eof_sent`] or
+//!   [`Connection::lost`];
+//! * `drain` and `wait_closed` ask [`Connection::drain_status`] and
+//!   [`Connection::closed_status`].
+//!
+//! The transport is read only while a call waits for data: the strongest
+//! form of asyncio's `pause_reading`, so nothing accumulates for a reader
+//! that does not read. Each transport read receives up to [`MAX_RECV`]
+//! bytes, as asyncio's transport does whatever the limit, so the limit
+//! outcomes are asyncio's for the same arrival of bytes.
+
+use bytes::buf::Limit;
+use bytes::{Bytes, BytesMut};
+
+use crate::{DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, WriteBuffer};
+
+/// asyncio's `max_size`: the most bytes one transport read receives.
+pub const MAX_RECV: usize = 256 * 1024;
+
+/// The most bytes handed to a transport in one write (small writes are
+/// coalesced up to it).
+pub const MAX_SEND: usize = 256 * 1024;
+
+/// Which waiters an event concerns; the backend wakes them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[must_use = "the backend must wake what changed"]
+pub struct Wake {
+    /// The waiting read call.
+    pub reader: bool,
+    /// `drain` and `wait_closed` calls.
+    pub writers: bool,
+    /// The pump.
+    pub pump: bool,
+}
+
+impl Wake {
+    const NONE: Wake = Wake {
+        reader: false,
+        writers: false,
+        pump: false,
+    };
+    const ALL: Wake = Wake {
+        reader: true,
+        writers: true,
+        pump: true,
+    };
+}
+
+/// What a read call does next.
+#[derive(Debug)]
+pub enum ReadStep {
+    /// The call is finished, with this result.
+    Done(ReadResult),
+    /// Read once from the transport, at most `max` bytes, into
+    /// [`Connection::receive_with`] (or report EOF with
+    /// [`Connection::received_eof`], or loss with [`Connection::lost`]),
+    /// then ask again.
+    Receive {
+        /// The most bytes to receive.
+        max: usize,
+    },
+    /// `close()` was called: asyncio stops reading, so wait until the
+    /// connection is closed (the reader then has EOF or the error), then
+    /// ask again.
+    WaitForClose,
+}
+
+/// What the pump does next.
+#[derive(Debug)]
+pub enum PumpStep {
+    /// Hand these bytes to the transport, then report with
+    /// [`Connection::sent`] (and [`Connection::requeue_unsent`] for a part
+    /// it refused).
+    Send(Bytes),
+    /// `write_eof`: everything is sent; shut the write half down, then
+    /// report with [`Connection::eof_sent`].
+    ShutdownWrite,
+    /// `close`: everything is sent; close the transport, then report with
+    /// [`Connection::lost`] (`None` unless closing failed).
+    Close,
+    /// Nothing to do until woken.
+    Idle,
+    /// The connection is closed: the pump ends.
+    Stop,
+}
+
+/// One read call: its request, and whether it holds the reader's single
+/// waiter slot. A call that ends unfinished (cancelled) must be given to
+/// [`Connection::abandon_read`], which loses no byte.
+#[derive(Debug)]
+pub struct ReadCall {
+    request: Option<ReadRequest>,
+    waiting: bool,
+}
+
+impl ReadCall {
+    /// A call carrying out `request`.
+    pub fn new(request: ReadRequest) -> Self {
+        Self {
+            request: Some(request),
+            waiting: false,
+        }
+    }
+
+    /// Whether the call still has something to give back if abandoned.
+    pub fn is_pending(&self) -> bool {
+        self.request.is_some() || self.waiting
+    }
+}
+
+/// One connection: asyncio's `StreamReader`, `StreamWriter` and the
+/// transport's state, minus the transport.
+#[derive(Debug)]
+pub struct Connection {
+    read: ReadBuffer,
+    write: WriteBuffer,
+}
+
+impl Connection {
+    /// An open connection whose reader is `read` (its limit validated).
+    pub fn new(read: ReadBuffer) -> Self {
+        Self {
+            read,
+            write: WriteBuffer::default(),
+        }
+    }
+
+    /// The reader's buffer (for `at_eof`, `limit`).
+    pub fn reader(&self) -> &ReadBuffer {
+        &self.read
+    }
+
+    /// The writer's buffer (for sizes, limits, `is_closing`).
+    pub fn writer(&self) -> &WriteBuffer {
+        &self.write
+    }
+
+    // ---- reading ----
+
+    /// The next step of `call`. The first time it must wait, the call
+    /// claims the reader's single waiter slot (asyncio's `_wait_for_data`):
+    /// a second concurrent call finishes at once with `busy`.
+    pub fn poll_read(&mut self, call: &mut ReadCall) -> ReadStep {
+        let Some(request) = call.request.as_mut() else {
+            return ReadStep::Done(Err(Error::Other("read polled after it finished".into())));
+        };
+        if let Progress::Done(result) = self.read.poll(request) {
+            call.request = None;
+            if std::mem::take(&mut call.waiting) {
+                self.read.end_wait();
+            }
+            return ReadStep::Done(result);
+        }
+        if !call.waiting {
+            if let Err(busy) = self.read.begin_wait(request) {
+                call.request = None;
+                return ReadStep::Done(Err(busy));
+            }
+            call.waiting = true;
+        }
+        // asyncio's transport stops reading on `close()`.
+        if self.write.is_closing() {
+            return ReadStep::WaitForClose;
+        }
+        ReadStep::Receive { max: MAX_RECV }
+    }
+
+    /// Ends a call that will not be polled again (cancelled): bytes a
+    /// `read(-1)` had taken go back to the buffer's front, and the waiter
+    /// slot is freed. Nothing received is lost.
+    pub fn abandon_read(&mut self, call: &mut ReadCall) {
+        if let Some(request) = call.request.take() {
+            self.read.abandon(request);
+        }
+        if std::mem::take(&mut call.waiting) {
+            self.read.end_wait();
+        }
+    }
+
+    /// Receives from the transport straight into the reader's buffer:
+    /// `fill` gets at most `max` bytes of room (see
+    /// [`ReadBuffer::feed_with`]).
+    pub fn receive_with<R>(
+        &mut self,
+        max: usize,
+        fill: impl FnOnce(&mut Limit<&mut BytesMut>) -> R,
+    ) -> R {
+        self.read.feed_with(max, fill)
+    }
+
+    /// Receives `data` from a transport that hands over its own buffers.
+    pub fn receive(&mut self, data: &[u8]) {
+        if !data.is_empty() && !self.read.eof_received() {
+            self.read.feed_data(data);
+        }
+    }
+
+    /// The peer sent EOF (asyncio's `eof_received`); writing goes on.
+    pub fn received_eof(&mut self) {
+        if !self.read.eof_received() {
+            self.read.feed_eof();
+        }
+    }
+
+    // ---- writing ----
+
+    /// `write(data)`: queue it; never waits. After `write_eof` it fails;
+    /// once closing or closed the data is discarded and `drain` reports it.
+    pub fn write(&mut self, data: impl Into<Bytes>) -> Result<Wake, Error> {
+        self.write.write(data)?;
+        Ok(self.pump_if_pending())
+    }
+
+    /// `writelines(data)`: `write` of each item, in order.
+    pub fn writelines<I>(&mut self, data: I) -> Result<Wake, Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+    {
+        for item in data {
+            self.write.write(item)?;
+        }
+        Ok(self.pump_if_pending())
+    }
+
+    fn pump_if_pending(&self) -> Wake {
+        Wake {
+            pump: self.write.has_pending(),
+            ..Wake::NONE
+        }
+    }
+
+    /// Whether a backend may hand the next chunk to the transport straight
+    /// from `write` (asyncio's `write` tries the socket first): only while
+    /// the writer is open; the backend must also know no send is in flight.
+    pub fn may_send_now(&self) -> bool {
+        *self.write.state() == crate::WriterState::Open
+    }
+
+    /// Takes the next chunk for a send that does not wait (see
+    /// [`may_send_now`](Self::may_send_now)); report with
+    /// [`sent`](Self::sent) and [`requeue_unsent`](Self::requeue_unsent).
+    pub fn take_for_send_now(&mut self) -> Option<Bytes> {
+        if self.may_send_now() {
+            self.write.take_chunk(MAX_SEND)
+        } else {
+            None
+        }
+    }
+
+    /// What `drain` does now: the reader's stored error first (as asyncio's
+    /// `drain` raises the reader's exception first), then the writer's
+    /// rule: fail once closing or lost, wait while paused, else return.
+    pub fn drain_status(&self) -> DrainStatus {
+        if let Some(error) = self.read.exception() {
+            return DrainStatus::Failed(error.clone());
+        }
+        self.write.drain_status()
+    }
+
+    /// `write_eof()`: shut the write half once flushed. A no-op once the
+    /// writer is closing or closed, as asyncio's transport returns then.
+    pub fn write_eof(&mut self) -> Wake {
+        self.write.write_eof();
+        Wake {
+            pump: true,
+            ..Wake::NONE
+        }
+    }
+
+    /// `close()`: flush, then close; reading stops at once.
+    pub fn close(&mut self) -> Wake {
+        self.write.close();
+        Wake::ALL
+    }
+
+    /// `set_write_buffer_limits(high, low)`.
+    pub fn set_write_buffer_limits(
+        &mut self,
+        high: Option<u64>,
+        low: Option<u64>,
+    ) -> Result<Wake, Error> {
+        self.write.set_limits(high, low)?;
+        Ok(Wake {
+            writers: true,
+            ..Wake::NONE
+        })
+    }
+
+    /// What `wait_closed` returns once the connection is closed (the error
+    /// it was lost with, if any); `None` while it is still open.
+    pub fn closed_status(&self) -> Option<Result<(), Error>> {
+        self.write
+            .is_closed()
+            .then(|| self.write.close_error().cloned().map_or(Ok(()), Err))
+    }
+
+    /// Whether the connection is fully closed.
+    pub fn is_closed(&self) -> bool {
+        self.write.is_closed()
+    }
+
+    // ---- the pump ----
+
+    /// The pump's next step.
+    pub fn pump_step(&mut self) -> PumpStep {
+        if self.write.is_closed() {
+            PumpStep::Stop
+        } else if let Some(chunk) = self.write.take_chunk(MAX_SEND) {
+            PumpStep::Send(chunk)
+        } else if self.write.should_shutdown_write() {
+            PumpStep::ShutdownWrite
+        } else if self.write.should_close() {
+            PumpStep::Close
+        } else {
+            PumpStep::Idle
+        }
+    }
+
+    /// The transport took `n` bytes of a chunk.
+    pub fn sent(&mut self, n: usize) -> Wake {
+        Wake {
+            writers: self.write.complete_send(n),
+            ..Wake::NONE
+        }
+    }
+
+    /// The transport refused `rest`: it goes first in the queue again.
+    pub fn requeue_unsent(&mut self, rest: Bytes) {
+        self.write.requeue_unsent(rest);
+    }
+
+    /// The write half was shut down.
+    pub fn eof_sent(&mut self) {
+        self.write.eof_sent();
+    }
+
+    // ---- the end ----
+
+    /// asyncio's `connection_lost(error)`, also for `abort()` (`None`) and
+    /// the end of `close()`: the writer is closed with `error` (its buffer
+    /// discarded); the reader gets the error, or EOF for a clean close.
+    /// Only the first call counts; it returns [`Wake`] for everyone, or
+    /// `None` if the connection was already closed.
+    pub fn lost(&mut self, error: Option<Error>) -> Option<Wake> {
+        if !self.write.connection_lost(error.clone()) {
+            return None;
+        }
+        match error {
+            Some(error) => self.read.set_exception(error),
+            None => self.received_eof(),
+        }
+        Some(Wake::ALL)
+    }
+}

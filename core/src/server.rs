@@ -1,0 +1,250 @@
+//! A server's engine: serving and closed states, pending `accept` calls,
+//! the accepted clients, and which listening addresses are bound (asyncio's
+//! `Server` and `create_server`), with no I/O.
+//!
+//! A backend keeps a [`ServerState`] behind its own lock and asks it what
+//! an `accept` or `wait_closed` call does next; it carries out the
+//! decisions on its listening sockets.
+
+use std::net::SocketAddr;
+
+use crate::Error;
+use crate::connect::py_addr;
+
+/// asyncio's default `backlog`.
+pub const DEFAULT_BACKLOG: u32 = 100;
+
+/// A client connection as the server sees it.
+pub trait Client: Clone {
+    /// Whether the connection is fully closed (or gone).
+    fn is_closed(&self) -> bool;
+}
+
+/// What an `accept` call does next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AcceptStep {
+    /// The server is closed: fail with this error.
+    Closed(Error),
+    /// Not serving yet: wait for `start_serving` or `close`.
+    Wait,
+    /// Take a connection from a listening socket (if one is ready; else
+    /// wait for one, or for `close`).
+    Take,
+}
+
+/// The error of `accept` and `start_serving` once the server is closed.
+pub fn server_closed() -> Error {
+    Error::Closed("the server is closed".into())
+}
+
+/// asyncio's `Server` state.
+#[derive(Debug)]
+pub struct ServerState<C> {
+    serving: bool,
+    closed: bool,
+    /// `accept` calls in progress.
+    accepting: usize,
+    clients: Vec<C>,
+}
+
+impl<C: Client> ServerState<C> {
+    /// A server that serves at once unless `start_serving` is false.
+    pub fn new(start_serving: bool) -> Self {
+        Self {
+            serving: start_serving,
+            closed: false,
+            accepting: 0,
+            clients: Vec::new(),
+        }
+    }
+
+    /// `is_serving()`.
+    pub fn is_serving(&self) -> bool {
+        self.serving && !self.closed
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// An `accept` call starts; pair with [`end_accept`](Self::end_accept)
+    /// when it ends, also when it is cancelled.
+    pub fn begin_accept(&mut self) {
+        self.accepting += 1;
+    }
+
+    /// An `accept` call ended. Returns whether `wait_closed` may now
+    /// finish (its waiters should be woken).
+    pub fn end_accept(&mut self) -> bool {
+        self.accepting = self.accepting.saturating_sub(1);
+        self.closed && self.accepting == 0
+    }
+
+    /// Whether any `accept` call waits (acceptors take sockets only then).
+    pub fn wants_clients(&self) -> bool {
+        self.is_serving() && self.accepting > 0
+    }
+
+    /// What an `accept` call does next.
+    pub fn accept_step(&self) -> AcceptStep {
+        if self.closed {
+            AcceptStep::Closed(server_closed())
+        } else if !self.serving {
+            AcceptStep::Wait
+        } else {
+            AcceptStep::Take
+        }
+    }
+
+    /// Records an accepted client (and forgets the closed ones).
+    pub fn add_client(&mut self, client: C) {
+        self.clients.retain(|c| !c.is_closed());
+        self.clients.push(client);
+    }
+
+    /// `start_serving()`; `closed` once the server is closed. Returns
+    /// whether serving started now (waiting `accept` calls should wake).
+    pub fn start_serving(&mut self) -> Result<bool, Error> {
+        if self.closed {
+            return Err(server_closed());
+        }
+        Ok(!std::mem::replace(&mut self.serving, true))
+    }
+
+    /// `close()`: stop serving. Returns whether this closed it (listening
+    /// sockets should be dropped and every waiter woken).
+    pub fn close(&mut self) -> bool {
+        if self.closed {
+            return false;
+        }
+        self.closed = true;
+        self.serving = false;
+        true
+    }
+
+    /// Whether `wait_closed()` returns now: the server is closed, every
+    /// `accept` call has had its `closed` result, and every accepted
+    /// connection is closed (as Python 3.12+).
+    pub fn wait_closed_done(&mut self) -> bool {
+        self.clients.retain(|c| !c.is_closed());
+        self.closed && self.accepting == 0 && self.clients.is_empty()
+    }
+
+    /// The open clients, for `close_clients()` / `abort_clients()`; call
+    /// their `close`/`abort` after releasing the lock that guards this
+    /// state (a closing client reports back to the server).
+    pub fn open_clients(&mut self) -> Vec<C> {
+        self.clients.retain(|c| !c.is_closed());
+        self.clients.clone()
+    }
+}
+
+/// Why one address could not be bound.
+#[derive(Debug)]
+pub enum BindFailure {
+    /// The address family or address is not available here (asyncio skips
+    /// the address: socket creation failed, or `EADDRNOTAVAIL`, bpo-30945).
+    Unavailable(Error),
+    /// Any other failure: `start_server` fails with it.
+    Failed(Error),
+}
+
+/// asyncio's `create_server` loop: binds every address with `bind`, each on
+/// its own (so port 0 gives each socket its own free port, as asyncio
+/// does), skipping unavailable ones; fails on the first other error, or if
+/// nothing could be bound.
+pub fn bind_all<L>(
+    addrs: &[SocketAddr],
+    mut bind: impl FnMut(SocketAddr) -> Result<L, BindFailure>,
+) -> Result<Vec<L>, Error> {
+    let mut bound = Vec::new();
+    for addr in addrs {
+        match bind(*addr) {
+            Ok(listener) => bound.push(listener),
+            // The family is not enabled here; `sockets()` shows what was bound.
+            Err(BindFailure::Unavailable(_)) => {}
+            Err(BindFailure::Failed(error)) => return Err(error),
+        }
+    }
+    if bound.is_empty() {
+        let tried: Vec<String> = addrs.iter().map(py_addr).collect();
+        return Err(Error::AddressNotAvailable(format!(
+            "could not bind on any address out of [{}]",
+            tried.join(", ")
+        )));
+    }
+    Ok(bound)
+}
+
+/// The context asyncio gives a failed bind.
+pub fn bind_context(addr: &SocketAddr) -> String {
+    format!("error while attempting to bind on address {}", py_addr(addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    #[derive(Clone)]
+    struct Fake(Rc<Cell<bool>>);
+    impl Client for Fake {
+        fn is_closed(&self) -> bool {
+            self.0.get()
+        }
+    }
+
+    #[test]
+    fn wait_closed_waits_for_clients_and_pending_accepts() {
+        let mut server = ServerState::new(true);
+        let client = Fake(Rc::default());
+        server.add_client(client.clone());
+        server.begin_accept();
+        assert!(server.close());
+        assert!(!server.close(), "closing twice changes nothing");
+        assert!(!server.wait_closed_done(), "an accept is still pending");
+        assert_eq!(server.accept_step(), AcceptStep::Closed(server_closed()));
+        server.end_accept();
+        assert!(!server.wait_closed_done(), "a client is still open");
+        client.0.set(true);
+        assert!(server.wait_closed_done());
+    }
+
+    #[test]
+    fn start_serving_after_close_is_closed() {
+        let mut server: ServerState<Fake> = ServerState::new(false);
+        assert_eq!(server.accept_step(), AcceptStep::Wait);
+        assert!(!server.is_serving());
+        assert_eq!(server.start_serving(), Ok(true));
+        assert_eq!(server.start_serving(), Ok(false));
+        server.close();
+        assert_eq!(server.start_serving(), Err(server_closed()));
+        assert!(!server.is_serving());
+    }
+
+    #[test]
+    fn bind_all_skips_unavailable_and_fails_on_others() {
+        let addrs: Vec<SocketAddr> = vec!["0.0.0.0:0".parse().unwrap(), "[::]:0".parse().unwrap()];
+        let bound = bind_all(&addrs, |a| {
+            if a.is_ipv6() {
+                Err(BindFailure::Unavailable(Error::AddressNotAvailable("no v6".into())))
+            } else {
+                Ok(a)
+            }
+        })
+        .unwrap();
+        assert_eq!(bound, vec![addrs[0]]);
+        let none = bind_all(&addrs, |_| {
+            Err::<(), _>(BindFailure::Unavailable(Error::Other("x".into())))
+        });
+        assert!(
+            matches!(none, Err(Error::AddressNotAvailable(m)) if m == "could not bind on any address out of [('0.0.0.0', 0), ('::', 0, 0, 0)]")
+        );
+        let used = bind_all(&addrs, |_| {
+            Err::<(), _>(BindFailure::Failed(Error::AddressInUse("used".into())))
+        });
+        assert!(matches!(used, Err(Error::AddressInUse(_))));
+    }
+}

@@ -1,0 +1,170 @@
+//! The connection engine's rules, driven without any I/O: what a read call,
+//! the pump, `drain` and `wait_closed` are told to do, in asyncio's order.
+
+use bytes::{BufMut, Bytes};
+use portable_streams_core::{
+    Connection, DrainStatus, Error, MAX_RECV, PumpStep, ReadBuffer, ReadCall, ReadRequest,
+    ReadStep,
+};
+
+fn conn(limit: usize) -> Connection {
+    Connection::new(ReadBuffer::new(limit).unwrap())
+}
+
+/// Delivers `data` as one transport read, as a backend does after
+/// `ReadStep::Receive`.
+fn arrive(c: &mut Connection, data: &[u8]) {
+    c.receive_with(data.len(), |room| room.put_slice(data));
+}
+
+fn step(c: &mut Connection, call: &mut ReadCall) -> ReadStep {
+    c.poll_read(call)
+}
+
+fn done(c: &mut Connection, call: &mut ReadCall) -> Result<Bytes, Error> {
+    match step(c, call) {
+        ReadStep::Done(result) => result,
+        other => panic!("expected the call to finish, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_waiting_call_receives_asyncios_max_size_whatever_the_limit() {
+    let mut c = conn(7);
+    let mut call = ReadCall::new(ReadRequest::readline());
+    assert!(matches!(step(&mut c, &mut call), ReadStep::Receive { max } if max == MAX_RECV));
+}
+
+#[test]
+fn an_over_long_line_in_one_segment_is_dropped_whole_as_asyncio_does() {
+    // asyncio receives the whole segment, finds the separator past the
+    // limit, reports consumed = 20 and drops the line with its separator.
+    let mut c = conn(7);
+    let mut call = ReadCall::new(ReadRequest::readline());
+    let _ = step(&mut c, &mut call);
+    arrive(&mut c, b"xxxxxxxxxxxxxxxxxxxx\nok\n");
+    assert!(matches!(
+        done(&mut c, &mut call),
+        Err(Error::LimitOverrun { consumed: 20, ref message }) if message == "Separator is found, but chunk is longer than limit"
+    ));
+    let mut next = ReadCall::new(ReadRequest::readline());
+    assert_eq!(done(&mut c, &mut next).unwrap(), &b"ok\n"[..]);
+}
+
+#[test]
+fn readuntil_reports_asyncios_consumed_for_one_segment() {
+    // limit 5, "abcdefghi" + separator in one segment: found past the limit
+    // at 9, data left in the buffer.
+    let mut c = conn(5);
+    let mut call = ReadCall::new(ReadRequest::readuntil([b"!"]).unwrap());
+    let _ = step(&mut c, &mut call);
+    arrive(&mut c, b"abcdefghi!");
+    assert!(matches!(done(&mut c, &mut call), Err(Error::LimitOverrun { consumed: 9, .. })));
+    assert_eq!(c.reader().buffered(), 10);
+}
+
+#[test]
+fn a_second_waiting_call_is_busy_and_a_cancelled_one_frees_the_slot() {
+    let mut c = conn(100);
+    let mut first = ReadCall::new(ReadRequest::readline());
+    assert!(matches!(step(&mut c, &mut first), ReadStep::Receive { .. }));
+    let mut second = ReadCall::new(ReadRequest::read(5));
+    assert!(matches!(done(&mut c, &mut second), Err(Error::Busy(m)) if m.starts_with("read()")));
+    c.abandon_read(&mut first);
+    let mut third = ReadCall::new(ReadRequest::read(5));
+    assert!(matches!(step(&mut c, &mut third), ReadStep::Receive { .. }));
+}
+
+#[test]
+fn a_cancelled_read_to_eof_loses_nothing() {
+    let mut c = conn(100);
+    let mut call = ReadCall::new(ReadRequest::read(-1));
+    let _ = step(&mut c, &mut call);
+    arrive(&mut c, b"kept");
+    assert!(matches!(step(&mut c, &mut call), ReadStep::Receive { .. }));
+    assert!(call.is_pending());
+    c.abandon_read(&mut call);
+    assert_eq!(c.reader().buffer(), b"kept");
+}
+
+#[test]
+fn reading_stops_on_close_and_ends_when_the_connection_closes() {
+    let mut c = conn(100);
+    arrive(&mut c, b"part");
+    let mut call = ReadCall::new(ReadRequest::readline());
+    let _ = step(&mut c, &mut call);
+    let _ = c.close();
+    assert!(matches!(step(&mut c, &mut call), ReadStep::WaitForClose));
+    assert!(matches!(c.pump_step(), PumpStep::Close));
+    assert!(c.lost(None).is_some());
+    // A clean close is EOF: readline returns the partial line.
+    assert_eq!(done(&mut c, &mut call).unwrap(), &b"part"[..]);
+    assert_eq!(c.closed_status(), Some(Ok(())));
+}
+
+#[test]
+fn write_eof_after_close_does_nothing_as_in_asyncio() {
+    let mut c = conn(100);
+    let _ = c.write(&b"x"[..]).unwrap();
+    let _ = c.close();
+    let _ = c.write_eof();
+    assert!(c.writer().is_closing());
+    assert!(matches!(c.pump_step(), PumpStep::Send(b) if b == "x"));
+    let _ = c.sent(1);
+    assert!(matches!(c.pump_step(), PumpStep::Close), "close, not a half-close");
+}
+
+#[test]
+fn write_eof_flushes_then_shuts_the_write_half_and_refuses_writes() {
+    let mut c = conn(100);
+    let _ = c.write(&b"abc"[..]).unwrap();
+    let _ = c.write_eof();
+    assert!(matches!(c.write(&b"x"[..]), Err(Error::Closed(_))));
+    assert!(matches!(c.pump_step(), PumpStep::Send(_)));
+    let _ = c.sent(3);
+    assert!(matches!(c.pump_step(), PumpStep::ShutdownWrite));
+    c.eof_sent();
+    assert!(matches!(c.pump_step(), PumpStep::Idle));
+}
+
+#[test]
+fn drain_reports_the_readers_error_first() {
+    let mut c = conn(100);
+    assert_eq!(c.drain_status(), DrainStatus::Ready);
+    let _ = c.write(vec![0u8; 70 * 1024]).unwrap();
+    assert_eq!(c.drain_status(), DrainStatus::Wait);
+    let reset = Error::ConnectionReset("reset by peer".into());
+    assert!(c.lost(Some(reset.clone())).is_some());
+    assert_eq!(c.drain_status(), DrainStatus::Failed(reset.clone()));
+    let mut call = ReadCall::new(ReadRequest::read(1));
+    assert_eq!(done(&mut c, &mut call), Err(reset.clone()));
+    assert_eq!(c.closed_status(), Some(Err(reset)));
+    assert!(c.lost(None).is_none(), "only the first loss counts");
+}
+
+#[test]
+fn sending_below_the_low_watermark_wakes_drain() {
+    let mut c = conn(100);
+    let wake = c.write(vec![0u8; 80 * 1024]).unwrap();
+    assert!(wake.pump);
+    let PumpStep::Send(chunk) = c.pump_step() else {
+        panic!("expected a chunk")
+    };
+    assert_eq!(chunk.len(), 80 * 1024);
+    assert!(!c.sent(60 * 1024).writers, "above the low watermark");
+    assert!(c.sent(20 * 1024).writers, "at or below it: drain wakes");
+    assert_eq!(c.drain_status(), DrainStatus::Ready);
+}
+
+#[test]
+fn a_send_now_leaves_a_refused_tail_first_in_line() {
+    let mut c = conn(100);
+    let _ = c.write(&b"hello"[..]).unwrap();
+    let chunk = c.take_for_send_now().unwrap();
+    let _ = c.sent(2);
+    c.requeue_unsent(chunk.slice(2..));
+    let _ = c.write(&b"!"[..]).unwrap();
+    assert!(matches!(c.pump_step(), PumpStep::Send(b) if b == "llo!"));
+    let _ = c.close();
+    assert!(c.take_for_send_now().is_none(), "no sends from write once closing");
+}
