@@ -179,6 +179,10 @@ impl From<std::io::Error> for Error {
     /// OS's; add asyncio's context with [`Error::context`]).
     fn from(error: std::io::Error) -> Self {
         use std::io::ErrorKind as K;
+        // One of ours carried through an I/O adapter: give it back as it was.
+        if let Some(ours) = error.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
+            return ours.clone();
+        }
         let message = error.to_string();
         match error.kind() {
             K::ConnectionRefused => Error::ConnectionRefused(message),

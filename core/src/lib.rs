@@ -49,8 +49,8 @@ pub use conn::{Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wak
 pub use error::{Error, ReadResult};
 pub use reader::{Progress, ReadBuffer};
 pub use request::{MAX_EXACT, ReadRequest};
-pub use server::{AcceptStep, ServerState};
 pub use separators::Separators;
+pub use server::{AcceptStep, ServerState};
 pub use watermarks::WriteLimits;
 pub use writer::{DrainStatus, WriteBuffer, WriterState};
 

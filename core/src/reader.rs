@@ -61,6 +61,16 @@ impl ReadBuffer {
         }
     }
 
+    /// A reader whose every read fails with `error`: for calls that cannot
+    /// return an error themselves (`wrap` with a bad `limit`), so the first
+    /// read (and `drain`) reports it.
+    pub fn failing(error: Error) -> Self {
+        let mut reader = Self::new(Self::DEFAULT_LIMIT)
+            .unwrap_or_else(|_| unreachable!("the default limit is valid"));
+        reader.set_exception(error);
+        reader
+    }
+
     /// The reader's limit in bytes.
     pub fn limit(&self) -> usize {
         self.limit

@@ -81,9 +81,11 @@ impl<C: Client> ServerState<C> {
         self.closed && self.accepting == 0
     }
 
-    /// Whether any `accept` call waits (acceptors take sockets only then).
-    pub fn wants_clients(&self) -> bool {
-        self.is_serving() && self.accepting > 0
+    /// How many connections `accept` calls want now: none unless serving.
+    /// A backend that takes connections off its listeners ahead of time
+    /// takes no more than this (the kernel's backlog holds the rest).
+    pub fn wanted(&self) -> usize {
+        if self.is_serving() { self.accepting } else { 0 }
     }
 
     /// What an `accept` call does next.
@@ -179,7 +181,10 @@ pub fn bind_all<L>(
 
 /// The context asyncio gives a failed bind.
 pub fn bind_context(addr: &SocketAddr) -> String {
-    format!("error while attempting to bind on address {}", py_addr(addr))
+    format!(
+        "error while attempting to bind on address {}",
+        py_addr(addr)
+    )
 }
 
 #[cfg(test)]
@@ -229,7 +234,9 @@ mod tests {
         let addrs: Vec<SocketAddr> = vec!["0.0.0.0:0".parse().unwrap(), "[::]:0".parse().unwrap()];
         let bound = bind_all(&addrs, |a| {
             if a.is_ipv6() {
-                Err(BindFailure::Unavailable(Error::AddressNotAvailable("no v6".into())))
+                Err(BindFailure::Unavailable(Error::AddressNotAvailable(
+                    "no v6".into(),
+                )))
             } else {
                 Ok(a)
             }

@@ -3,8 +3,7 @@
 
 use bytes::{BufMut, Bytes};
 use portable_streams_core::{
-    Connection, DrainStatus, Error, MAX_RECV, PumpStep, ReadBuffer, ReadCall, ReadRequest,
-    ReadStep,
+    Connection, DrainStatus, Error, MAX_RECV, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep,
 };
 
 fn conn(limit: usize) -> Connection {
@@ -59,7 +58,10 @@ fn readuntil_reports_asyncios_consumed_for_one_segment() {
     let mut call = ReadCall::new(ReadRequest::readuntil([b"!"]).unwrap());
     let _ = step(&mut c, &mut call);
     arrive(&mut c, b"abcdefghi!");
-    assert!(matches!(done(&mut c, &mut call), Err(Error::LimitOverrun { consumed: 9, .. })));
+    assert!(matches!(
+        done(&mut c, &mut call),
+        Err(Error::LimitOverrun { consumed: 9, .. })
+    ));
     assert_eq!(c.reader().buffered(), 10);
 }
 
@@ -111,7 +113,10 @@ fn write_eof_after_close_does_nothing_as_in_asyncio() {
     assert!(c.writer().is_closing());
     assert!(matches!(c.pump_step(), PumpStep::Send(b) if b == "x"));
     let _ = c.sent(1);
-    assert!(matches!(c.pump_step(), PumpStep::Close), "close, not a half-close");
+    assert!(
+        matches!(c.pump_step(), PumpStep::Close),
+        "close, not a half-close"
+    );
 }
 
 #[test]
@@ -166,5 +171,8 @@ fn a_send_now_leaves_a_refused_tail_first_in_line() {
     let _ = c.write(&b"!"[..]).unwrap();
     assert!(matches!(c.pump_step(), PumpStep::Send(b) if b == "llo!"));
     let _ = c.close();
-    assert!(c.take_for_send_now().is_none(), "no sends from write once closing");
+    assert!(
+        c.take_for_send_now().is_none(),
+        "no sends from write once closing"
+    );
 }

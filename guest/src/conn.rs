@@ -1,11 +1,12 @@
-//! One connection's shared state: core's read and write buffers, the byte
-//! streams they are moved through, and the signals that tie the reader,
-//! the writer and the pump together.
+//! One connection: core's [`Connection`] engine, the byte streams its bytes
+//! move through, and the signals that wake its reader, writers and pump.
+//! Every rule is the engine's; this file only applies its [`Wake`]s and
+//! releases the streams when the connection is lost.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
-use portable_streams_core::{Error, ReadBuffer, WriteBuffer};
+use portable_streams_core::{Connection, Error, ReadBuffer, Wake};
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::rt::async_support::StreamVtable;
 use wit_bindgen::{AbiBuffer, FutureReader, StreamReader, StreamWriter};
@@ -17,7 +18,7 @@ use crate::signal::Signal;
 /// TCP byte stream: how the stream ended.
 pub(crate) type StreamEnd = FutureReader<Result<(), ErrorCode>>;
 
-/// Bytes taken from core's write buffer but not yet accepted by the sink.
+/// Bytes taken from the engine but not yet accepted by the sink.
 pub(crate) type Unsent = AbiBuffer<&'static StreamVtable<u8>>;
 
 /// Where the reader's bytes come from.
@@ -37,47 +38,9 @@ pub(crate) struct Sink {
     pub(crate) end: Option<StreamEnd>,
 }
 
-/// The pump's state, kept here so that a pump that is dropped part-way can
-/// be restarted without losing bytes.
-#[derive(Default)]
-pub(crate) struct PumpState {
-    /// The sink, while the write half is open.
-    pub(crate) sink: Option<Sink>,
-    /// The rest of a chunk that the sink accepted only in part.
-    pub(crate) unsent: Option<Unsent>,
-}
-
-/// One connection: shared by its reader and writer resources, the pump
-/// task and (for accepted connections) the server.
-pub(crate) struct Conn {
-    /// core's reader buffer: every reader rule.
-    pub(crate) read: RefCell<ReadBuffer>,
-    /// core's writer buffer: watermarks and closing.
-    pub(crate) write: RefCell<WriteBuffer>,
-    /// The source, while reading may continue.
-    pub(crate) source: RefCell<Option<Source>>,
-    /// The pump's sink and unsent bytes.
-    pub(crate) pump_state: RefCell<PumpState>,
-    /// Notified on `close`, `abort` and loss of the connection: stops a read
-    /// in progress on the source.
-    pub(crate) closing: Signal,
-    /// Notified when writing resumes or the connection is lost: `drain` and
-    /// `wait-closed` wait for it.
-    pub(crate) writable: Signal,
-    /// Notified when the pump has work: data, EOF, close, abort.
-    pub(crate) pump: Signal,
-    /// `peername` and `sockname`, read once at connect time.
-    info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
-    /// The socket, kept open until the connection is closed.
-    socket: RefCell<Option<TcpSocket>>,
-    /// The server's signal to notify once this connection is closed.
-    on_closed: Option<Rc<Signal>>,
-}
-
-/// How a connection is assembled.
-pub(crate) struct Parts {
-    /// The reader's buffer (validated limit).
-    pub(crate) read: ReadBuffer,
+/// A connection's transport: its two halves and what `get-extra-info`
+/// tells of it. This is the seam a TLS layer wraps.
+pub(crate) struct Transport {
     /// Where reads come from.
     pub(crate) source: Source,
     /// Where writes go.
@@ -86,29 +49,84 @@ pub(crate) struct Parts {
     pub(crate) info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
     /// The socket to keep open, if any.
     pub(crate) socket: Option<TcpSocket>,
-    /// The server to tell when the connection closes.
-    pub(crate) on_closed: Option<Rc<Signal>>,
+}
+
+/// What the engine's state is kept with.
+pub(crate) struct State {
+    /// The engine: every rule.
+    pub(crate) engine: Connection,
+    /// The source, while reading may continue (a reading call checks it
+    /// out while it reads).
+    pub(crate) source: Option<Source>,
+    /// The sink, while the write half is open (the pump checks it out).
+    pub(crate) sink: Option<Sink>,
+    /// The rest of a chunk that the sink accepted only in part.
+    pub(crate) unsent: Option<Unsent>,
+    socket: Option<TcpSocket>,
+}
+
+/// One connection: shared by its reader and writer resources, the pump
+/// task and (for accepted connections) the server.
+pub(crate) struct Conn {
+    state: RefCell<State>,
+    /// Wakes a waiting read and a send in flight: `close`, loss.
+    pub(crate) closing: Signal,
+    /// Wakes `drain` and `wait-closed`.
+    pub(crate) writers: Signal,
+    /// Wakes the pump.
+    pub(crate) pump: Signal,
+    info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
+    /// The server's signal to notify once this connection is closed.
+    on_closed: Option<Rc<Signal>>,
 }
 
 impl Conn {
-    /// A new open connection. Its pump must be started with
-    /// [`crate::pump::spawn`].
-    pub(crate) fn new(parts: Parts) -> Rc<Self> {
+    /// A new open connection over `transport`; its pump must be started
+    /// with [`crate::pump::spawn`].
+    pub(crate) fn new(
+        transport: Transport,
+        read: ReadBuffer,
+        on_closed: Option<Rc<Signal>>,
+    ) -> Rc<Self> {
         Rc::new(Self {
-            read: RefCell::new(parts.read),
-            write: RefCell::new(WriteBuffer::default()),
-            source: RefCell::new(Some(parts.source)),
-            pump_state: RefCell::new(PumpState {
-                sink: Some(parts.sink),
+            state: RefCell::new(State {
+                engine: Connection::new(read),
+                source: Some(transport.source),
+                sink: Some(transport.sink),
                 unsent: None,
+                socket: transport.socket,
             }),
             closing: Signal::default(),
-            writable: Signal::default(),
+            writers: Signal::default(),
             pump: Signal::default(),
-            info: parts.info,
-            socket: RefCell::new(parts.socket),
-            on_closed: parts.on_closed,
+            info: transport.info,
+            on_closed,
         })
+    }
+
+    /// The state, borrowed for a moment (never across an await).
+    pub(crate) fn state(&self) -> RefMut<'_, State> {
+        self.state.borrow_mut()
+    }
+
+    /// Runs `f` on the engine and wakes what it says.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Connection) -> (R, Wake)) -> R {
+        let (out, wake) = f(&mut self.state().engine);
+        self.wake(wake);
+        out
+    }
+
+    /// Wakes the waiters `wake` names.
+    pub(crate) fn wake(&self, wake: Wake) {
+        if wake.reader {
+            self.closing.notify();
+        }
+        if wake.writers {
+            self.writers.notify();
+        }
+        if wake.pump {
+            self.pump.notify();
+        }
     }
 
     /// asyncio's `get_extra_info('peername')` and `('sockname')`.
@@ -116,43 +134,26 @@ impl Conn {
         self.info.clone()
     }
 
-    /// `close()`: the pump flushes, then closes; reading stops at once (as
-    /// asyncio's transport stops reading on `close`).
-    pub(crate) fn close(&self) {
-        self.write.borrow_mut().close();
-        self.pump.notify();
-        self.closing.notify();
-    }
-
-    /// `abort()`: close at once, discarding buffered data. `wasi:sockets`
-    /// cannot send a TCP reset, so the peer sees an orderly close.
-    pub(crate) fn abort(&self) {
-        self.lost(None);
-    }
-
-    /// asyncio's `connection_lost(exc)`: the writer is closed with `error`
-    /// (buffer discarded); the reader gets the error, or EOF for a clean
-    /// close; the streams and the socket are released.
+    /// The engine's `lost`: on the first call the streams and the socket
+    /// are released and everyone is woken.
     pub(crate) fn lost(&self, error: Option<Error>) {
-        if !self.write.borrow_mut().connection_lost(error.clone()) {
-            return;
-        }
-        {
-            let mut read = self.read.borrow_mut();
-            match error {
-                Some(error) => read.set_exception(error),
-                None if !read.eof_received() => read.feed_eof(),
-                None => {}
-            }
-        }
-        // Dropping these outside the borrows: a drop may call into the host.
-        let source = self.source.borrow_mut().take();
-        let pump_state = std::mem::take(&mut *self.pump_state.borrow_mut());
-        let socket = self.socket.borrow_mut().take();
-        drop((source, pump_state, socket));
-        self.closing.notify();
-        self.writable.notify();
-        self.pump.notify();
+        let released = {
+            let mut st = self.state();
+            let Some(wake) = st.engine.lost(error) else {
+                return;
+            };
+            let released = (
+                st.source.take(),
+                st.sink.take(),
+                st.unsent.take(),
+                st.socket.take(),
+            );
+            (wake, released)
+        };
+        // Dropped outside the borrow: a drop may call into the host.
+        let (wake, streams) = released;
+        drop(streams);
+        self.wake(wake);
         if let Some(server) = &self.on_closed {
             server.notify();
         }
@@ -160,6 +161,6 @@ impl Conn {
 
     /// Whether the connection is closed (what `wait-closed` awaits).
     pub(crate) fn is_closed(&self) -> bool {
-        self.write.borrow().is_closed()
+        self.state().engine.is_closed()
     }
 }

@@ -1,20 +1,18 @@
-//! `open-connection`: resolve, order the addresses, try them one after the
-//! other or staggered (happy eyeballs, RFC 8305 as asyncio does it), bind
-//! the local address when asked, bound the whole by `connect-timeout`.
+//! `open-connection` on `wasi:sockets`: core's pipeline (resolve, admit,
+//! order, staggered race, local binding, timeout) with this backend's
+//! resolver, attempt and timer.
 
-use std::net::SocketAddr;
-use std::rc::Rc;
+use std::net::{IpAddr, SocketAddr};
 
+use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_context, py_addr};
 use portable_streams_core::{Error, ReadBuffer};
 use wasip3::clocks::monotonic_clock::wait_for;
+use wasip3::sockets::ip_name_lookup::resolve_addresses;
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conv::{addr_to_wasi, family_of, limit, py_addr, socket_error};
-use crate::resolve::resolve;
-use crate::signal::{Either, race};
-use crate::tcp;
-use portable_streams_core::attempts::{effective_interleave, interleave, staggered_race};
+use crate::conv::{addr_to_wasi, family_of, ip_from_wasi, limit, lookup_error, socket_error};
+use crate::transport;
 
 /// `asyncio.open_connection(host, port, ...)`.
 pub(crate) async fn open_connection(
@@ -31,102 +29,37 @@ pub(crate) async fn open_connection(
                 .into(),
         ));
     }
-    let socket = match options.connect_timeout {
-        None => connect(&host, port, &options).await?,
-        Some(timeout) => match race(connect(&host, port, &options), wait_for(timeout)).await {
-            Either::Left(result) => result?,
-            Either::Right(()) => {
-                return Err(Error::Timeout(format!(
-                    "connecting to {host} port {port} took longer than {} ms",
-                    timeout / 1_000_000
-                )));
-            }
-        },
-    };
-    Ok(crate::resources(tcp::connection(socket, read, None)))
+    let plan = ConnectPlan::from(&options);
+    let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;
+    Ok(crate::resources(transport::start(
+        transport::tcp(socket),
+        read,
+        None,
+    )))
 }
 
-/// Resolves the target (and the local address), then tries every address.
-async fn connect(host: &str, port: u16, options: &wit::ConnectOptions) -> Result<TcpSocket, Error> {
-    let remote: Vec<SocketAddr> = resolve(host, options.family)
-        .await?
-        .into_iter()
-        .map(|ip| SocketAddr::new(ip, port))
-        .collect();
-    let local: Option<Rc<[SocketAddr]>> = match &options.local_address {
-        None => None,
-        Some((local_host, local_port)) => Some(
-            resolve(local_host, options.family)
-                .await?
-                .into_iter()
-                .map(|ip| SocketAddr::new(ip, *local_port))
-                .collect(),
-        ),
-    };
-    let delay = options.happy_eyeballs_delay;
-    let order = interleave(
-        remote,
-        effective_interleave(options.interleave, delay.is_some()),
-    );
-    staggered(order, local, delay).await
+/// `wasi:sockets/ip-name-lookup`.
+pub(crate) async fn resolve(host: String) -> Result<Vec<IpAddr>, Error> {
+    let found = resolve_addresses(host.clone())
+        .await
+        .map_err(|code| lookup_error(&code, &host))?;
+    Ok(found.into_iter().map(ip_from_wasi).collect())
 }
 
 /// One attempt: a socket of the address's family, bound to a matching
 /// local address if any were given, connected to `addr`.
-async fn attempt(addr: SocketAddr, local: Option<Rc<[SocketAddr]>>) -> Result<TcpSocket, Error> {
+async fn attempt(addr: SocketAddr, local: LocalAddresses) -> Result<TcpSocket, Error> {
     let socket = TcpSocket::create(family_of(&addr)).map_err(|code| {
-        socket_error(
-            &code,
-            Some(&format!("creating a socket for {}", py_addr(&addr))),
-        )
+        socket_error(code).context(&format!("creating a socket for {}", py_addr(&addr)))
     })?;
     if let Some(local) = local {
-        bind_local(&socket, &addr, &local)?;
+        connect::bind_local(addr, &local, |candidate| {
+            socket.bind(addr_to_wasi(candidate)).map_err(socket_error)
+        })?;
     }
-    socket.connect(addr_to_wasi(addr)).await.map_err(|code| {
-        socket_error(
-            &code,
-            Some(&format!("Connect call failed {}", py_addr(&addr))),
-        )
-    })?;
+    socket
+        .connect(addr_to_wasi(addr))
+        .await
+        .map_err(|code| socket_error(code).context(&connect_context(&addr)))?;
     Ok(socket)
-}
-
-/// asyncio's `local_addr`: bind to the first local address of the remote
-/// address's family that binds.
-fn bind_local(socket: &TcpSocket, addr: &SocketAddr, local: &[SocketAddr]) -> Result<(), Error> {
-    let mut last = None;
-    for candidate in local.iter().filter(|l| l.is_ipv4() == addr.is_ipv4()) {
-        match socket.bind(addr_to_wasi(*candidate)) {
-            Ok(()) => return Ok(()),
-            Err(code) => {
-                last = Some(socket_error(
-                    &code,
-                    Some(&format!(
-                        "error while attempting to bind on address {}",
-                        py_addr(candidate)
-                    )),
-                ));
-            }
-        }
-    }
-    Err(last.unwrap_or_else(|| {
-        let family = if addr.is_ipv4() {
-            "AF_INET"
-        } else {
-            "AF_INET6"
-        };
-        Error::AddressNotAvailable(format!(
-            "no matching local address with family={family} found"
-        ))
-    }))
-}
-
-/// asyncio's `staggered_race` over the wasi:sockets attempts.
-async fn staggered(
-    addrs: Vec<SocketAddr>,
-    local: Option<Rc<[SocketAddr]>>,
-    delay: Option<u64>,
-) -> Result<TcpSocket, Error> {
-    staggered_race(addrs, delay, |addr| attempt(addr, local.clone()), wait_for).await
 }

@@ -3,18 +3,22 @@
 //! async). Compose it into a client component and the result runs on any
 //! WASI 0.3 runtime.
 //!
-//! Every reader and writer rule lives in `portable-streams-core`; this crate
-//! only moves bytes between `wasi:sockets` streams and core's buffers:
+//! Every rule lives in `portable-streams-core` (the connection and server
+//! engines, the connect pipeline); this crate only moves bytes between
+//! `wasi:sockets` streams and core's engines:
 //!
-//! * `reader.rs`: reads on demand, inside the waiting call, into core's
-//!   `ReadBuffer` (cancel-safe: no received byte is lost).
-//! * `pump.rs` + `writer.rs`: `write` appends to core's `WriteBuffer`; one
-//!   pump task per connection feeds the socket's single send stream.
-//! * `connect.rs` (+ `resolve.rs`, `order.rs`): name resolution, address
-//!   order, happy eyeballs, timeouts.
-//! * `server.rs`: listening sockets, `accept`, server bookkeeping.
+//! * `conn.rs`: one connection: the engine, its streams, its signals;
+//!   `transport.rs`: a socket made into a connection.
+//! * `reader.rs`: receives inside the waiting call when the engine asks
+//!   (cancel-safe: no received byte is lost).
+//! * `pump.rs` + `writer.rs`: `write` queues in the engine; one pump task
+//!   per connection feeds the socket's single send stream.
+//! * `connect.rs`: the resolver, attempt and timer for core's pipeline.
+//! * `server.rs`: listening sockets and acceptor tasks for core's server
+//!   engine.
 //! * `wrap.rs`: streams over caller-provided byte streams.
-//! * `conv.rs`: WIT / core / `wasi:sockets` conversions and error mapping.
+//! * `conv.rs`: `From` impls and conversions between WIT, core and
+//!   `wasi:sockets` types.
 //!
 //! What this backend cannot do, it reports as `unsupported`: TLS, Unix
 //! sockets, `reuse_port` (`wasi:sockets` has none of them).
@@ -24,10 +28,9 @@ mod connect;
 mod conv;
 mod pump;
 mod reader;
-mod resolve;
 mod server;
 mod signal;
-mod tcp;
+mod transport;
 mod wrap;
 mod writer;
 
@@ -54,16 +57,16 @@ use portable_streams_core::Error;
 use wit_bindgen::StreamReader;
 
 use crate::conn::Conn;
-use crate::conv::to_wit;
 
 /// The exported `portable:streams/streams` interface.
 pub struct Component;
 
 /// Unix sockets exist only on the host backend.
 fn unix_unsupported() -> wit::Error {
-    to_wit(Error::Unsupported(
+    Error::Unsupported(
         "Unix sockets need the host backend: wasi:sockets has no Unix domain sockets".into(),
-    ))
+    )
+    .into()
 }
 
 /// The reader and writer resources of `conn`.
@@ -86,7 +89,7 @@ impl wit::Guest for Component {
     ) -> Result<(wit::Reader, wit::Writer), wit::Error> {
         connect::open_connection(host, port, options)
             .await
-            .map_err(to_wit)
+            .map_err(Into::into)
     }
 
     async fn start_server(
@@ -96,7 +99,7 @@ impl wit::Guest for Component {
     ) -> Result<wit::Server, wit::Error> {
         server::start_server(hosts, port, options)
             .await
-            .map_err(to_wit)
+            .map_err(Into::into)
     }
 
     async fn open_unix_connection(

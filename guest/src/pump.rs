@@ -15,34 +15,17 @@ use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use portable_streams_core::Error;
+use portable_streams_core::{Error, PumpStep, Wake};
 use wit_bindgen::{StreamResult, StreamWrite};
 
 use crate::conn::{Conn, Sink, Unsent};
 use crate::conv::socket_error;
 use crate::signal::{Either, race};
 
-/// The most bytes handed to the sink in one write.
-const CHUNK: usize = 64 * 1024;
-
 /// Starts the pump of `conn` in the current task (wit-bindgen's
 /// `spawn_local`).
 pub(crate) fn spawn(conn: Rc<Conn>) {
     wit_bindgen::spawn_local(run(conn));
-}
-
-/// What the pump does next.
-enum Step {
-    /// Send these bytes.
-    Send(Data),
-    /// `write-eof`: everything is sent, end the sink.
-    ShutdownWrite,
-    /// `close`: everything is sent, end the sink and close.
-    Close,
-    /// The connection is closed (aborted or lost): stop.
-    Stop,
-    /// Nothing to do until notified.
-    Idle,
 }
 
 /// Bytes to send: a fresh chunk, or the rest of one the sink took in part.
@@ -72,41 +55,28 @@ async fn run(conn: Rc<Conn>) {
     };
     loop {
         let wake = conn.pump.wait();
-        match next(&conn) {
-            Step::Send(data) => send(&conn, data).await,
-            Step::ShutdownWrite => match end_sink(&conn).await {
-                Ok(()) => conn.write.borrow_mut().eof_sent(),
+        // The rest of a partly accepted chunk goes first.
+        let unsent = conn.state().unsent.take();
+        if let Some(rest) = unsent {
+            send(&conn, Data::Unsent(rest)).await;
+            continue;
+        }
+        let step = conn.state().engine.pump_step();
+        match step {
+            PumpStep::Send(chunk) => send(&conn, Data::Fresh(Vec::from(chunk))).await,
+            PumpStep::ShutdownWrite => match end_sink(&conn).await {
+                Ok(()) => conn.state().engine.eof_sent(),
                 Err(error) => conn.lost(Some(error)),
             },
-            Step::Close => {
+            PumpStep::Close => {
                 let result = end_sink(&conn).await;
                 conn.lost(result.err());
             }
-            Step::Stop => break,
-            Step::Idle => wake.await,
+            PumpStep::Stop => break,
+            PumpStep::Idle => wake.await,
         }
     }
     respawn.finished = true;
-}
-
-fn next(conn: &Conn) -> Step {
-    let mut buffer = conn.write.borrow_mut();
-    if buffer.is_closed() {
-        return Step::Stop;
-    }
-    if let Some(unsent) = conn.pump_state.borrow_mut().unsent.take() {
-        return Step::Send(Data::Unsent(unsent));
-    }
-    if let Some(chunk) = buffer.take_chunk(CHUNK) {
-        return Step::Send(Data::Fresh(Vec::from(chunk)));
-    }
-    if buffer.should_shutdown_write() {
-        Step::ShutdownWrite
-    } else if buffer.should_close() {
-        Step::Close
-    } else {
-        Step::Idle
-    }
 }
 
 /// A sink taken out of its connection; returned when dropped, unless the
@@ -118,22 +88,23 @@ struct Checkout<'a> {
 
 impl Drop for Checkout<'_> {
     fn drop(&mut self) {
-        if let Some(sink) = self.sink.take()
-            && !self.conn.is_closed()
-        {
-            self.conn.pump_state.borrow_mut().sink = Some(sink);
+        if let Some(sink) = self.sink.take() {
+            let mut st = self.conn.state();
+            if !st.engine.is_closed() {
+                st.sink = Some(sink);
+            }
         }
     }
 }
 
 /// One write to the sink; abandoned only if the connection is closed.
 async fn send(conn: &Conn, data: Data) {
-    let sink = conn.pump_state.borrow_mut().sink.take();
+    let sink = conn.state().sink.take();
     let mut checkout = Checkout { conn, sink };
     let dropped = match checkout.sink.as_mut() {
         None => {
-            // Bytes to send with the write half gone: core refuses writes
-            // after write_eof, so this is a lost connection.
+            // Bytes to send with the write half gone: the engine refuses
+            // writes after write_eof, so this is a lost connection.
             conn.lost(Some(Error::connection_lost()));
             return;
         }
@@ -170,7 +141,7 @@ async fn send(conn: &Conn, data: Data) {
 
 /// Ends the sink (the peer sees EOF) and reports how sending ended.
 async fn end_sink(conn: &Conn) -> Result<(), Error> {
-    let sink = conn.pump_state.borrow_mut().sink.take();
+    let sink = conn.state().sink.take();
     match sink {
         Some(sink) => end_of(sink).await,
         None => Ok(()),
@@ -181,7 +152,7 @@ async fn end_of(sink: Sink) -> Result<(), Error> {
     let Sink { stream, end } = sink;
     drop(stream);
     match end {
-        Some(end) => end.await.map_err(|code| socket_error(&code, None)),
+        Some(end) => end.await.map_err(socket_error),
         None => Ok(()),
     }
 }
@@ -196,15 +167,19 @@ struct Guarded<'a> {
 
 impl Guarded<'_> {
     fn settle(&self, result: StreamResult, rest: Unsent) {
-        if let StreamResult::Complete(n) = result
-            && n > 0
-            && self.conn.write.borrow_mut().complete_send(n)
+        let mut wake = Wake::default();
         {
-            self.conn.writable.notify();
+            let mut st = self.conn.state();
+            if let StreamResult::Complete(n) = result
+                && n > 0
+            {
+                wake = st.engine.sent(n);
+            }
+            if rest.remaining() > 0 && !st.engine.is_closed() {
+                st.unsent = Some(rest);
+            }
         }
-        if rest.remaining() > 0 && !self.conn.is_closed() {
-            self.conn.pump_state.borrow_mut().unsent = Some(rest);
-        }
+        self.conn.wake(wake);
     }
 }
 

@@ -1,57 +1,62 @@
-//! `start-server` and the `server` resource: one listening socket per
-//! address, an acceptor task per socket that takes connections off its
-//! listen stream only while an `accept` call waits for one (the kernel's
-//! backlog holds the rest), and the bookkeeping of accepted connections
-//! for `wait-closed`, `close-clients` and `abort-clients`.
+//! `start-server` and the `server` resource on `wasi:sockets`: core's
+//! [`ServerState`] decides (serving, closed, pending accepts, clients,
+//! `wait_closed`, which addresses are bound); this file binds sockets and
+//! runs one acceptor task per listening socket, which takes connections
+//! off its listen stream only while `accept` calls want them (the kernel's
+//! backlog holds the rest).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
+use portable_streams_core::connect::{self, Family};
+use portable_streams_core::server::{
+    AcceptStep, BindFailure, Client, DEFAULT_BACKLOG, ServerState, bind_all, bind_context,
+};
 use portable_streams_core::{Error, ReadBuffer};
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::{StreamRead, StreamReader, StreamResult};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
-use crate::conv::{
-    addr_from_wasi, addr_to_wasi, addr_to_wit, family_allows, family_of, limit, py_addr,
-    socket_error, to_wit,
-};
-use crate::resolve::resolve;
+use crate::connect::resolve;
+use crate::conv::{addr_from_wasi, addr_to_wasi, addr_to_wit, family_of, limit, socket_error};
 use crate::signal::{Either, Signal, race};
-use crate::tcp;
-
-/// asyncio's default `backlog`.
-const DEFAULT_BACKLOG: u32 = 100;
+use crate::transport;
 
 /// The `server` resource.
 pub struct Server {
-    state: Rc<State>,
+    shared: Rc<Shared>,
 }
 
-struct State {
+/// An accepted connection, as the server's state tracks it.
+#[derive(Clone)]
+struct ClientConn(Weak<Conn>);
+
+impl Client for ClientConn {
+    fn is_closed(&self) -> bool {
+        self.0.upgrade().is_none_or(|c| c.is_closed())
+    }
+}
+
+struct Shared {
+    state: RefCell<ServerState<ClientConn>>,
     limit: usize,
     keep_alive: bool,
     addresses: Vec<wit::SocketAddress>,
     /// Accepted sockets not handed out yet.
     queue: RefCell<VecDeque<TcpSocket>>,
-    serving: Cell<bool>,
-    closed: Cell<bool>,
-    /// `accept` calls waiting.
-    demand: Cell<usize>,
     /// Acceptor tasks still listening.
     listening: Cell<usize>,
-    clients: RefCell<Vec<Weak<Conn>>>,
     /// For `accept` calls: a socket was queued, serving started, closed.
     accepted: Signal,
     /// For acceptor tasks: demand, serving or closed changed.
     acceptors: Signal,
-    /// For `wait-closed`: a client connection or the server closed.
+    /// For `wait-closed`: a client, an `accept` or the server closed.
     changed: Rc<Signal>,
 }
 
@@ -85,108 +90,39 @@ pub(crate) async fn start_server(
     // POSIX (WASI requires binds to ignore TIME_WAIT); `false` cannot be
     // honoured and is accepted as it is.
     let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG).max(1);
-    let addrs = addresses(&hosts, port, options.family).await?;
-    let listeners = listen_all(addrs, port, backlog)?;
-    let state = Rc::new(State {
+    let family = Family::from(options.family);
+    let addrs = connect::listen_targets(&hosts, port, family, &resolve).await?;
+    let listeners = bind_all(&addrs, |addr| listen(addr, backlog))?;
+    let shared = Rc::new(Shared {
+        state: RefCell::new(ServerState::new(options.start_serving.unwrap_or(true))),
         limit,
         keep_alive: options.keep_alive,
         addresses: listeners.iter().map(|l| addr_to_wit(l.addr)).collect(),
         queue: RefCell::default(),
-        serving: Cell::new(options.start_serving.unwrap_or(true)),
-        closed: Cell::new(false),
-        demand: Cell::new(0),
         listening: Cell::new(listeners.len()),
-        clients: RefCell::default(),
         accepted: Signal::default(),
         acceptors: Signal::default(),
         changed: Rc::default(),
     });
     for listener in listeners {
-        wit_bindgen::spawn_local(acceptor(state.clone(), listener));
+        wit_bindgen::spawn_local(acceptor(shared.clone(), listener));
     }
-    Ok(wit::Server::new(Server { state }))
+    Ok(wit::Server::new(Server { shared }))
 }
 
-/// The addresses to listen on: every address of every host; no host (or
-/// an empty one) is all interfaces, `0.0.0.0` and `::`.
-async fn addresses(
-    hosts: &[String],
-    port: u16,
-    family: wit::AddressFamily,
-) -> Result<Vec<SocketAddr>, Error> {
-    let everywhere = [String::new()];
-    let hosts = if hosts.is_empty() {
-        &everywhere[..]
-    } else {
-        hosts
-    };
-    let mut out: Vec<SocketAddr> = Vec::new();
-    for host in hosts {
-        let ips = if host.is_empty() {
-            [
-                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-            ]
-            .into_iter()
-            .filter(|ip| family_allows(family, ip))
-            .collect()
-        } else {
-            resolve(host, family).await?
-        };
-        for ip in ips {
-            let addr = SocketAddr::new(ip, port);
-            if !out.contains(&addr) {
-                out.push(addr);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Binds and listens on each address. With port 0 the port the first
-/// socket got is reused for the others where it is free. An address that
-/// is not available here (e.g. `::` without IPv6) is skipped, as asyncio
-/// does (bpo-30945), unless nothing could be bound at all.
-fn listen_all(addrs: Vec<SocketAddr>, port: u16, backlog: u32) -> Result<Vec<Listener>, Error> {
-    let mut listeners: Vec<Listener> = Vec::new();
-    let mut skipped = None;
-    for mut addr in addrs {
-        let shared_port = listeners
-            .first()
-            .map(|l| l.addr.port())
-            .filter(|_| port == 0);
-        if let Some(shared) = shared_port {
-            addr.set_port(shared);
-        }
-        let result = match listen(addr, backlog) {
-            Err((ErrorCode::AddressInUse, _)) if shared_port.is_some() => {
-                addr.set_port(0);
-                listen(addr, backlog)
-            }
-            other => other,
-        };
-        match result {
-            Ok(listener) => listeners.push(listener),
-            Err((ErrorCode::AddressNotBindable | ErrorCode::NotSupported, error)) => {
-                skipped = Some(error);
-            }
-            Err((_, error)) => return Err(error),
-        }
-    }
-    if listeners.is_empty() {
-        return Err(skipped.unwrap_or_else(|| Error::Other("no address to listen on".into())));
-    }
-    Ok(listeners)
-}
-
-fn listen(addr: SocketAddr, backlog: u32) -> Result<Listener, (ErrorCode, Error)> {
+/// Binds and listens on `addr`.
+fn listen(addr: SocketAddr, backlog: u32) -> Result<Listener, BindFailure> {
     let fail = |code: ErrorCode| {
-        let context = format!(
-            "error while attempting to bind on address {}",
-            py_addr(&addr)
+        let unavailable = matches!(
+            code,
+            ErrorCode::AddressNotBindable | ErrorCode::NotSupported
         );
-        let error = socket_error(&code, Some(&context));
-        (code, error)
+        let error = socket_error(code).context(&bind_context(&addr));
+        if unavailable {
+            BindFailure::Unavailable(error)
+        } else {
+            BindFailure::Failed(error)
+        }
     };
     let socket = TcpSocket::create(family_of(&addr)).map_err(fail)?;
     socket.bind(addr_to_wasi(addr)).map_err(fail)?;
@@ -204,36 +140,28 @@ fn listen(addr: SocketAddr, backlog: u32) -> Result<Listener, (ErrorCode, Error)
     })
 }
 
-impl State {
-    fn wants_socket(&self) -> bool {
-        self.serving.get() && !self.closed.get() && self.demand.get() > self.queue.borrow().len()
-    }
-
+impl Shared {
     fn queue(&self, sockets: Vec<TcpSocket>) {
-        if sockets.is_empty() || self.closed.get() {
+        if sockets.is_empty() || self.state.borrow().is_closed() {
             return;
         }
         self.queue.borrow_mut().extend(sockets);
         self.accepted.notify();
     }
 
+    fn wants_socket(&self) -> bool {
+        self.state.borrow().wanted() > self.queue.borrow().len()
+    }
+
     fn close(&self) {
-        if self.closed.replace(true) {
+        if !self.state.borrow_mut().close() {
             return;
         }
-        self.serving.set(false);
         let queued = std::mem::take(&mut *self.queue.borrow_mut());
         drop(queued);
         self.accepted.notify();
         self.acceptors.notify();
         self.changed.notify();
-    }
-
-    /// Live accepted connections that are not closed yet.
-    fn open_clients(&self) -> Vec<Rc<Conn>> {
-        let mut clients = self.clients.borrow_mut();
-        clients.retain(|c| c.upgrade().is_some_and(|c| !c.is_closed()));
-        clients.iter().filter_map(Weak::upgrade).collect()
     }
 
     /// A connection from a queued socket, or none if accepting it failed.
@@ -244,53 +172,60 @@ impl State {
             let _ = socket.set_keep_alive_enabled(true);
         }
         let read = ReadBuffer::new(self.limit).ok()?;
-        let conn = tcp::connection(socket, read, Some(self.changed.clone()));
-        self.open_clients();
-        self.clients.borrow_mut().push(Rc::downgrade(&conn));
+        let conn = transport::start(transport::tcp(socket), read, Some(self.changed.clone()));
+        self.state
+            .borrow_mut()
+            .add_client(ClientConn(Rc::downgrade(&conn)));
         Some(conn)
     }
-}
 
-/// Counts a waiting `accept` for as long as it waits.
-struct Demand<'a>(&'a State);
-
-impl<'a> Demand<'a> {
-    fn new(state: &'a State) -> Self {
-        state.demand.set(state.demand.get() + 1);
-        state.acceptors.notify();
-        Self(state)
+    fn clients(&self) -> Vec<Rc<Conn>> {
+        let clients = self.state.borrow_mut().open_clients();
+        clients.iter().filter_map(|c| c.0.upgrade()).collect()
     }
 }
 
-impl Drop for Demand<'_> {
+/// Counts an `accept` call as pending for as long as it runs.
+struct Accepting<'a>(&'a Shared);
+
+impl<'a> Accepting<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        shared.state.borrow_mut().begin_accept();
+        shared.acceptors.notify();
+        Self(shared)
+    }
+}
+
+impl Drop for Accepting<'_> {
     fn drop(&mut self) {
-        self.0.demand.set(self.0.demand.get().saturating_sub(1));
+        if self.0.state.borrow_mut().end_accept() {
+            self.0.changed.notify();
+        }
     }
-}
-
-fn server_closed() -> Error {
-    Error::Closed("Server is closed".into())
 }
 
 impl wit::GuestServer for Server {
     async fn accept(&self) -> Result<(wit::Reader, wit::Writer), wit::Error> {
-        let state = &*self.state;
-        let _demand = Demand::new(state);
+        let shared = &*self.shared;
+        let _accepting = Accepting::new(shared);
         loop {
-            let wake = state.accepted.wait();
-            if state.closed.get() {
-                return Err(to_wit(server_closed()));
-            }
-            if state.serving.get() {
-                let next = state.queue.borrow_mut().pop_front();
-                if let Some(socket) = next {
-                    if let Some(conn) = state.connection(socket) {
-                        return Ok(crate::resources(conn));
+            let wake = shared.accepted.wait();
+            let step = shared.state.borrow().accept_step();
+            match step {
+                AcceptStep::Closed(error) => return Err(error.into()),
+                AcceptStep::Wait => {}
+                AcceptStep::Take => {
+                    let next = shared.queue.borrow_mut().pop_front();
+                    if let Some(socket) = next {
+                        if let Some(conn) = shared.connection(socket) {
+                            return Ok(crate::resources(conn));
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                if state.listening.get() == 0 {
-                    return Err(to_wit(Error::Other("no listening socket is left".into())));
+                    // The host ended every listen stream: nothing will come.
+                    if shared.listening.get() == 0 {
+                        return Err(Error::Other("no listening socket is left".into()).into());
+                    }
                 }
             }
             wake.await;
@@ -298,21 +233,21 @@ impl wit::GuestServer for Server {
     }
 
     fn sockets(&self) -> Vec<wit::SocketAddress> {
-        if self.state.closed.get() {
+        if self.shared.state.borrow().is_closed() {
             return Vec::new();
         }
-        self.state.addresses.clone()
+        self.shared.addresses.clone()
     }
 
     fn close(&self) {
-        self.state.close();
+        self.shared.close();
     }
 
     async fn wait_closed(&self) {
-        let state = &*self.state;
+        let shared = &*self.shared;
         loop {
-            let changed = state.changed.wait();
-            if state.closed.get() && state.open_clients().is_empty() {
+            let changed = shared.changed.wait();
+            if shared.state.borrow_mut().wait_closed_done() {
                 return;
             }
             changed.await;
@@ -320,28 +255,26 @@ impl wit::GuestServer for Server {
     }
 
     fn is_serving(&self) -> bool {
-        self.state.serving.get() && !self.state.closed.get()
+        self.shared.state.borrow().is_serving()
     }
 
     fn start_serving(&self) -> Result<(), wit::Error> {
-        if self.state.closed.get() {
-            return Err(to_wit(server_closed()));
+        if self.shared.state.borrow_mut().start_serving()? {
+            self.shared.accepted.notify();
+            self.shared.acceptors.notify();
         }
-        self.state.serving.set(true);
-        self.state.accepted.notify();
-        self.state.acceptors.notify();
         Ok(())
     }
 
     fn close_clients(&self) {
-        for conn in self.state.open_clients() {
-            conn.close();
+        for conn in self.shared.clients() {
+            conn.with(|engine| ((), engine.close()));
         }
     }
 
     fn abort_clients(&self) {
-        for conn in self.state.open_clients() {
-            conn.abort();
+        for conn in self.shared.clients() {
+            conn.lost(None);
         }
     }
 }
@@ -350,37 +283,37 @@ impl Drop for Server {
     /// A dropped server stops listening (its acceptor tasks end); accepted
     /// connections stay up.
     fn drop(&mut self) {
-        self.state.close();
+        self.shared.close();
     }
 }
 
 /// Takes sockets off one listen stream while `accept` calls want them.
-async fn acceptor(state: Rc<State>, listener: Listener) {
+async fn acceptor(shared: Rc<Shared>, listener: Listener) {
     let Listener {
         socket,
         mut incoming,
         ..
     } = listener;
     loop {
-        let wake = state.acceptors.wait();
-        if state.closed.get() {
+        let wake = shared.acceptors.wait();
+        if shared.state.borrow().is_closed() {
             break;
         }
-        if !state.wants_socket() {
+        if !shared.wants_socket() {
             wake.await;
             continue;
         }
         let read = Guarded {
             op: Box::pin(incoming.read(Vec::with_capacity(1))),
-            state: &state,
+            shared: &shared,
             done: false,
         };
         let mut read = pin!(read);
         let stop = loop {
-            let changed = state.acceptors.wait();
+            let changed = shared.acceptors.wait();
             match race(read.as_mut(), changed).await {
                 Either::Left(result) => break result == StreamResult::Dropped,
-                Either::Right(()) if state.closed.get() => break true,
+                Either::Right(()) if shared.state.borrow().is_closed() => break true,
                 Either::Right(()) => {}
             }
         };
@@ -390,15 +323,17 @@ async fn acceptor(state: Rc<State>, listener: Listener) {
     }
     drop(incoming);
     drop(socket);
-    state.listening.set(state.listening.get().saturating_sub(1));
-    state.accepted.notify();
+    shared
+        .listening
+        .set(shared.listening.get().saturating_sub(1));
+    shared.accepted.notify();
 }
 
 /// A read of the listen stream that queues every socket it received, also
 /// when it is dropped (cancelled) before finishing.
 struct Guarded<'a> {
     op: Pin<Box<StreamRead<'a, TcpSocket>>>,
-    state: &'a State,
+    shared: &'a Shared,
     done: bool,
 }
 
@@ -408,7 +343,7 @@ impl Future for Guarded<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
         let (result, sockets) = std::task::ready!(self.op.as_mut().poll(cx));
         self.done = true;
-        self.state.queue(sockets);
+        self.shared.queue(sockets);
         Poll::Ready(result)
     }
 }
@@ -417,7 +352,7 @@ impl Drop for Guarded<'_> {
     fn drop(&mut self) {
         if !self.done {
             let (_, sockets) = self.op.as_mut().cancel();
-            self.state.queue(sockets);
+            self.shared.queue(sockets);
         }
     }
 }

@@ -10,15 +10,13 @@
 //! pump restarts itself in the next one without losing bytes. Until some
 //! async call into this component happens, written bytes stay buffered.
 
-use std::rc::Rc;
-
 use portable_streams_core::ReadBuffer;
 use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conn::{Conn, Parts, Sink, Source};
+use crate::conn::{Sink, Source, Transport};
 use crate::conv::limit;
-use crate::pump;
+use crate::transport;
 
 /// `wrap(input, options)`. A `limit` of 0 cannot be refused here (`wrap`
 /// returns no result), so the reader then holds asyncio's "Limit cannot be
@@ -28,28 +26,24 @@ pub(crate) fn wrap(
     input: StreamReader<u8>,
     options: wit::WrapOptions,
 ) -> (wit::Reader, wit::Writer, StreamReader<u8>) {
-    let read = ReadBuffer::with_limit(limit(options.limit)).unwrap_or_else(|error| {
-        let mut read = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT)
-            .unwrap_or_else(|_| unreachable!("the default limit is valid"));
-        read.set_exception(error);
-        read
-    });
+    let read = ReadBuffer::with_limit(limit(options.limit)).unwrap_or_else(ReadBuffer::failing);
     let (output, handed_back) = crate::bindings::wit_stream::new::<u8>();
-    let conn = Conn::new(Parts {
+    let conn = transport::start(
+        Transport {
+            source: Source {
+                stream: Some(input),
+                end: None,
+            },
+            sink: Sink {
+                stream: output,
+                end: None,
+            },
+            info: (None, None),
+            socket: None,
+        },
         read,
-        source: Source {
-            stream: Some(input),
-            end: None,
-        },
-        sink: Sink {
-            stream: output,
-            end: None,
-        },
-        info: (None, None),
-        socket: None,
-        on_closed: None,
-    });
-    pump::spawn(Rc::clone(&conn));
+        None,
+    );
     let (reader, writer) = crate::resources(conn);
     (reader, writer, handed_back)
 }

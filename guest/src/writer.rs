@@ -1,6 +1,6 @@
-//! The `writer` resource: every call goes through core's `WriteBuffer`;
-//! `write` only appends and wakes the pump (see `pump.rs`), `drain` and
-//! `wait-closed` sleep on the connection's `writable` signal.
+//! The `writer` resource: every call is the engine's; `write` only queues
+//! and wakes the pump (see `pump.rs`), `drain` and `wait-closed` sleep on
+//! the connection's `writers` signal.
 
 use std::rc::Rc;
 
@@ -9,7 +9,6 @@ use portable_streams_core::DrainStatus;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
-use crate::conv::to_wit;
 
 /// The `writer` resource.
 pub struct Writer {
@@ -25,33 +24,24 @@ impl Writer {
 
 impl wit::GuestWriter for Writer {
     fn write(&self, data: Vec<u8>) -> Result<(), wit::Error> {
-        let pending = {
-            let mut buffer = self.conn.write.borrow_mut();
-            buffer.write(Bytes::from(data)).map_err(to_wit)?;
-            buffer.has_pending()
-        };
-        if pending {
-            self.conn.pump.notify();
-        }
+        let wake = self.conn.state().engine.write(Bytes::from(data))?;
+        self.conn.wake(wake);
         Ok(())
     }
 
     fn writelines(&self, data: Vec<Vec<u8>>) -> Result<(), wit::Error> {
-        data.into_iter().try_for_each(|item| self.write(item))
+        let wake = self.conn.state().engine.writelines(data)?;
+        self.conn.wake(wake);
+        Ok(())
     }
 
     async fn drain(&self) -> Result<(), wit::Error> {
-        let conn = &self.conn;
         loop {
-            let resumed = conn.writable.wait();
-            // asyncio's drain raises the reader's exception first.
-            if let Some(error) = conn.read.borrow().exception() {
-                return Err(to_wit(error.clone()));
-            }
-            let status = conn.write.borrow().drain_status();
+            let resumed = self.conn.writers.wait();
+            let status = self.conn.state().engine.drain_status();
             match status {
                 DrainStatus::Ready => return Ok(()),
-                DrainStatus::Failed(error) => return Err(to_wit(error)),
+                DrainStatus::Failed(error) => return Err(error.into()),
                 DrainStatus::Wait => resumed.await,
             }
         }
@@ -62,37 +52,30 @@ impl wit::GuestWriter for Writer {
     }
 
     fn write_eof(&self) -> Result<(), wit::Error> {
-        self.conn.write.borrow_mut().write_eof();
-        self.conn.pump.notify();
+        self.conn.with(|engine| ((), engine.write_eof()));
         Ok(())
     }
 
     fn close(&self) {
-        self.conn.close();
+        self.conn.with(|engine| ((), engine.close()));
     }
 
     fn abort(&self) {
-        self.conn.abort();
+        self.conn.lost(None);
     }
 
     fn is_closing(&self) -> bool {
-        self.conn.write.borrow().is_closing()
+        self.conn.state().engine.writer().is_closing()
     }
 
     async fn wait_closed(&self) -> Result<(), wit::Error> {
-        let conn = &self.conn;
         loop {
-            let changed = conn.writable.wait();
-            {
-                let buffer = conn.write.borrow();
-                if buffer.is_closed() {
-                    return buffer
-                        .close_error()
-                        .cloned()
-                        .map_or(Ok(()), |e| Err(to_wit(e)));
-                }
+            let changed = self.conn.writers.wait();
+            let status = self.conn.state().engine.closed_status();
+            match status {
+                Some(result) => return result.map_err(Into::into),
+                None => changed.await,
             }
-            changed.await;
         }
     }
 
@@ -110,20 +93,22 @@ impl wit::GuestWriter for Writer {
         high: Option<u64>,
         low: Option<u64>,
     ) -> Result<(), wit::Error> {
-        self.conn
-            .write
-            .borrow_mut()
-            .set_limits(high, low)
-            .map_err(to_wit)
+        let wake = self
+            .conn
+            .state()
+            .engine
+            .set_write_buffer_limits(high, low)?;
+        self.conn.wake(wake);
+        Ok(())
     }
 
     fn get_write_buffer_limits(&self) -> (u64, u64) {
-        let limits = self.conn.write.borrow().limits();
+        let limits = self.conn.state().engine.writer().limits();
         (limits.low, limits.high)
     }
 
     fn write_buffer_size(&self) -> u64 {
-        self.conn.write.borrow().size()
+        self.conn.state().engine.writer().size()
     }
 }
 
@@ -131,6 +116,6 @@ impl Drop for Writer {
     /// asyncio's `StreamWriter.__del__`: an unclosed writer is closed
     /// (buffered data is still flushed).
     fn drop(&mut self) {
-        self.conn.close();
+        self.conn.with(|engine| ((), engine.close()));
     }
 }

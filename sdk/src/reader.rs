@@ -11,12 +11,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use futures::Stream;
-use portable_streams_core::{Progress, ReadBuffer, ReadRequest};
+use portable_streams_core::{Connection, ReadBuffer, ReadCall, ReadRequest, ReadStep};
 
 use crate::{Error, wit};
-
-/// The most bytes one backend read asks for.
-const MAX_FETCH: usize = 64 * 1024;
 
 /// asyncio's `StreamReader`: buffered reads from one connection. Cloning
 /// gives another handle to the same reader.
@@ -39,11 +36,9 @@ pub struct Reader {
 #[derive(Debug)]
 struct Inner {
     raw: wit::Reader,
-    /// Bytes fetched from the backend and not yet read.
-    ahead: RefCell<ReadBuffer>,
-    /// The error a fetch failed with: every later read reports it (asyncio's
-    /// stored exception).
-    failed: RefCell<Option<Error>>,
+    /// core's connection engine over the read-ahead buffer: the backend's
+    /// `read(n)` is its transport, and a failed fetch is its stored error.
+    ahead: RefCell<Connection>,
 }
 
 /// The lines of a reader, ending at EOF: see [`Reader::lines`].
@@ -53,61 +48,50 @@ impl Reader {
     /// Wraps a raw binding handle.
     pub fn from_raw(raw: wit::Reader) -> Self {
         let limit = usize::try_from(raw.limit()).unwrap_or(ReadBuffer::DEFAULT_LIMIT);
-        let ahead = ReadBuffer::new(limit)
-            .or_else(|_| ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT))
-            .unwrap_or_else(|_| unreachable!("the default limit is valid"));
+        let ahead = ReadBuffer::new(limit).unwrap_or_else(|_| {
+            ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT)
+                .unwrap_or_else(|_| unreachable!("the default limit is valid"))
+        });
         Self {
             inner: Rc::new(Inner {
                 raw,
-                ahead: RefCell::new(ahead),
-                failed: RefCell::new(None),
+                ahead: RefCell::new(Connection::new(ahead)),
             }),
         }
     }
 
     /// Answers `request` from the read-ahead buffer, fetching blocks from
-    /// the backend while it needs more. Cancelling loses nothing: a fetch
+    /// the backend while the engine asks. Cancelling loses nothing: a fetch
     /// in flight is cancelled in the backend with its bytes kept there, and
     /// what a `read(-1)` had gathered goes back to the buffer.
-    async fn call(
-        &self,
-        request: Result<ReadRequest, portable_streams_core::Error>,
-    ) -> Result<Vec<u8>, Error> {
-        let request = request.map_err(Error::from)?;
+    async fn call(&self, request: Result<ReadRequest, Error>) -> Result<Vec<u8>, Error> {
         let mut call = Call {
             inner: &self.inner,
-            request: Some(request),
-            waiting: false,
+            call: ReadCall::new(request?),
         };
         loop {
-            if let Some(error) = self.inner.failed.borrow().clone() {
-                return Err(error);
-            }
-            let size = {
-                let mut ahead = self.inner.ahead.borrow_mut();
-                let Some(request) = call.request.as_mut() else {
-                    return Err(Error::Other("read polled after it finished".into()));
-                };
-                if let Progress::Done(result) = ahead.poll(request) {
-                    call.request = None;
-                    return result.map(Vec::from).map_err(Error::from);
+            let step = self.inner.ahead.borrow_mut().poll_read(&mut call.call);
+            let max = match step {
+                ReadStep::Done(result) => return result.map(Vec::from),
+                ReadStep::Receive { max } => max,
+                // The read-ahead engine is never closed; only its source
+                // can fail, which is a stored error.
+                ReadStep::WaitForClose => {
+                    return Err(Error::Other("the read-ahead buffer was closed".into()));
                 }
-                if !call.waiting {
-                    ahead.begin_wait(request).map_err(Error::from)?;
-                    call.waiting = true;
-                }
-                ahead.next_read_size(MAX_FETCH)
             };
             let fetched = self
                 .inner
                 .raw
-                .read(i64::try_from(size).unwrap_or(i64::MAX))
+                .read(i64::try_from(max).unwrap_or(i64::MAX))
                 .await;
             let mut ahead = self.inner.ahead.borrow_mut();
             match fetched {
-                Ok(block) if block.is_empty() => ahead.feed_eof(),
-                Ok(block) => ahead.feed_data(&block),
-                Err(error) => *self.inner.failed.borrow_mut() = Some(error.into()),
+                Ok(block) if block.is_empty() => ahead.received_eof(),
+                Ok(block) => ahead.receive(&block),
+                Err(error) => {
+                    let _ = ahead.lost(Some(error.into()));
+                }
             }
         }
     }
@@ -188,6 +172,7 @@ impl Reader {
     /// `at_eof()`: EOF received and nothing left buffered.
     pub fn at_eof(&self) -> bool {
         let ahead = self.inner.ahead.borrow();
+        let ahead = ahead.reader();
         ahead.buffered() == 0 && (ahead.eof_received() || self.inner.raw.at_eof())
     }
 
@@ -226,18 +211,13 @@ impl Reader {
 /// gives back what a `read(-1)` had gathered.
 struct Call<'a> {
     inner: &'a Inner,
-    request: Option<ReadRequest>,
-    waiting: bool,
+    call: ReadCall,
 }
 
 impl Drop for Call<'_> {
     fn drop(&mut self) {
-        let mut ahead = self.inner.ahead.borrow_mut();
-        if let Some(request) = self.request.take() {
-            ahead.abandon(request);
-        }
-        if self.waiting {
-            ahead.end_wait();
+        if self.call.is_pending() {
+            self.inner.ahead.borrow_mut().abandon_read(&mut self.call);
         }
     }
 }

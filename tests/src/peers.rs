@@ -100,6 +100,25 @@ pub async fn echo_connections(n: usize) -> Peer {
     .await
 }
 
+/// Each time the client sends a line, sends the next of `scripts` in one
+/// write (one segment on loopback), then waits for the client to close.
+pub async fn on_request(scripts: &'static [&'static [u8]]) -> Peer {
+    spawn(1, None, move |mut stream| async move {
+        let (r, mut w) = stream.split();
+        let mut r = tokio::io::BufReader::new(r);
+        for script in scripts {
+            let mut request = String::new();
+            tokio::io::AsyncBufReadExt::read_line(&mut r, &mut request)
+                .await
+                .expect("read the request");
+            w.write_all(script).await.expect("write the script");
+        }
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).await.ok();
+    })
+    .await
+}
+
 /// Sends [`SPLIT_SCRIPT`] cut as `cut` says, pausing between writes.
 pub async fn split(cut: Cut) -> Peer {
     spawn(1, None, move |mut stream| async move {

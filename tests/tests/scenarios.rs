@@ -11,6 +11,9 @@ use portable_streams_tests::{assert_success, run};
 
 const CLIENT: &str = "scenario-client";
 
+/// What the one-segment overrun peer sends, each in one write.
+const ONE_SEGMENT: &[&[u8]] = &[b"xxxxxxxxxxxxxxxxxxxx\nok\n", b"abcdefghi!"];
+
 fn args(scenario: &str, port: u16) -> Vec<String> {
     [CLIENT, scenario, "127.0.0.1", &port.to_string()]
         .map(String::from)
@@ -205,6 +208,49 @@ macro_rules! scenarios {
             #[tokio::test(flavor = "multi_thread")]
             async fn server_start_serving_false() {
                 scenario($backend, "start-serving", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn write_eof_after_close_does_nothing() {
+                scenario($backend, "write-eof-after-close", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn a_closed_server_fails_with_one_message() {
+                scenario($backend, "server-closed-errors", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn start_server_skips_an_unavailable_address() {
+                scenario($backend, "bind-skips-unavailable", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn a_pending_accept_ends_before_wait_closed_returns() {
+                scenario($backend, "accept-before-wait-closed", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn unspecified_and_mapped_addresses_reach_loopback() {
+                let peer = peers::echo_connections(2).await;
+                scenario($backend, "connect-as-linux-reaches", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn readexactly_beyond_a_component_is_invalid() {
+                scenario($backend, "readexactly-huge", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn an_over_long_line_in_one_segment_overruns_as_asyncio() {
+                let peer = peers::on_request(ONE_SEGMENT).await;
+                scenario($backend, "one-segment-overrun", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_an_over_long_line_in_one_segment_overruns_as_asyncio() {
+                let peer = peers::on_request(ONE_SEGMENT).await;
+                scenario($backend, "sdk-one-segment-overrun", Some(peer)).await;
             }
         }
     };

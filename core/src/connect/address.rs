@@ -130,7 +130,12 @@ mod tests {
 
     #[test]
     fn targets_filter_dedup_and_keep_order() {
-        let found = [ip("::1"), ip("127.0.0.1"), ip("::ffff:127.0.0.1"), ip("10.0.0.1")];
+        let found = [
+            ip("::1"),
+            ip("127.0.0.1"),
+            ip("::ffff:127.0.0.1"),
+            ip("10.0.0.1"),
+        ];
         let all = connect_targets("h", found, Family::Unspecified, 5).unwrap();
         let want: Vec<SocketAddr> = ["[::1]:5", "127.0.0.1:5", "10.0.0.1:5"]
             .iter()

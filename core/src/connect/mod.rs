@@ -16,9 +16,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-pub use address::{
-    Family, bind_targets, connect_targets, is_wildcard, numeric, reached, wildcard,
-};
+pub use address::{Family, bind_targets, connect_targets, is_wildcard, numeric, reached, wildcard};
 pub use race::{effective_interleave, interleave, most_specific, py_addr, staggered_race};
 
 use crate::Error;

@@ -1,70 +1,30 @@
-//! One connection: core's [`ReadBuffer`] and [`WriteBuffer`] over a
-//! transport. Reads happen on demand, inside the waiting call (so no more
-//! than about 2 x limit is ever buffered). `write` sends at once when the
-//! transport is idle and takes it (as asyncio's `write` tries the socket
-//! first); whatever the socket does not take goes to the connection's pump
-//! task, so `write` never waits.
+//! One connection: core's [`Connection`] engine over a [`Transport`]. This
+//! file only moves bytes and wakes waiters; every rule (what a read does
+//! next, drain, the pump's next step, closing, loss) is the engine's.
+//!
+//! Reads happen inside the waiting call, straight into the engine's buffer.
+//! `write` hands the next chunk to the socket at once when no send is in
+//! flight (as asyncio's `write` tries the socket first); the rest goes to
+//! the connection's pump task, so `write` never waits.
 
 use std::future::poll_fn;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use portable_streams_core::{
-    DrainStatus, Error, Progress, ReadBuffer, ReadRequest, WriteBuffer, WriterState,
+    Connection, DrainStatus, Error, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep, Wake,
 };
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_util::io::poll_read_buf;
 
-use super::conv::io_error;
 use super::limits::Permit;
+use super::transport::{Sink, Source, Transport};
 use super::waiters::Waiters;
 use super::wit;
-
-/// The most bytes read from a transport at once.
-const MAX_READ: usize = 64 * 1024;
-/// The most bytes handed to a transport at once.
-const MAX_WRITE: usize = 256 * 1024;
-
-/// The receiving half of a transport.
-pub(crate) type Source = Pin<Box<dyn AsyncRead + Send>>;
-/// The sending half of a transport.
-pub(crate) type Sink = Pin<Box<dyn AsyncWrite + Send>>;
-
-/// A byte transport and what `get-extra-info` tells of it.
-pub(crate) struct Transport {
-    /// Bytes from the peer.
-    pub(crate) source: Source,
-    /// Bytes to the peer.
-    pub(crate) sink: Sink,
-    /// `peername`.
-    pub(crate) peer: Option<wit::SocketAddress>,
-    /// `sockname`.
-    pub(crate) local: Option<wit::SocketAddress>,
-}
-
-/// A connection the embedder accepted itself (as `serve` does), to hand to
-/// a component with [`adopt`](super::adopt).
-#[derive(Debug)]
-pub enum Accepted {
-    /// A TCP connection.
-    Tcp(tokio::net::TcpStream),
-    /// A Unix-socket connection.
-    Unix(tokio::net::UnixStream),
-}
-
-impl Accepted {
-    /// The transport over this socket.
-    pub(crate) fn into_transport(self) -> Transport {
-        match self {
-            Accepted::Tcp(stream) => super::connect::tcp_transport(stream),
-            Accepted::Unix(stream) => super::unix::unix_transport(stream, None),
-        }
-    }
-}
 
 /// Called once when a connection is fully closed (a server counts its
 /// clients this way).
@@ -80,20 +40,31 @@ pub(crate) struct Conn {
 }
 
 struct State {
-    read: ReadBuffer,
+    engine: Connection,
     /// The transport's receiving half; gone once the connection closed.
     source: Option<Source>,
-    /// The waiting read call, woken when the connection closes.
-    reader: Waiters,
-    write: WriteBuffer,
-    /// The transport's sending half while no one is sending on it; the
-    /// pump takes it for each send it waits on, and `write` uses it for a
-    /// send that does not wait. Gone once the connection closed.
+    /// The transport's sending half while no send is in flight (the pump
+    /// takes it across an await); gone once the connection closed.
     sink: Option<Sink>,
+    /// The waiting read call.
+    reader: Waiters,
     /// `drain` and `wait-closed` calls.
     writers: Waiters,
     pump: Option<AbortHandle>,
     permit: Option<Permit>,
+}
+
+impl State {
+    /// Wakes the waiters `wake` names; returns whether the pump must wake.
+    fn wake(&mut self, wake: Wake) -> bool {
+        if wake.reader {
+            self.reader.wake_all();
+        }
+        if wake.writers {
+            self.writers.wake_all();
+        }
+        wake.pump
+    }
 }
 
 impl Conn {
@@ -107,11 +78,10 @@ impl Conn {
     ) -> Arc<Conn> {
         let conn = Arc::new(Conn {
             state: Mutex::new(State {
-                read,
+                engine: Connection::new(read),
                 source: Some(transport.source),
-                reader: Waiters::default(),
-                write: WriteBuffer::default(),
                 sink: Some(transport.sink),
+                reader: Waiters::default(),
                 writers: Waiters::default(),
                 pump: None,
                 permit,
@@ -127,9 +97,18 @@ impl Conn {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave core's buffers half
+        // A panic while holding the lock cannot leave the engine half
         // updated in a way that matters more than losing the connection.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes what `wake` names, outside any lock for the pump.
+    fn apply(&self, mut st: MutexGuard<'_, State>, wake: Wake) {
+        let pump = st.wake(wake);
+        drop(st);
+        if pump {
+            self.pump_wake.notify_one();
+        }
     }
 
     /// `peername`.
@@ -144,88 +123,80 @@ impl Conn {
 
     // ---- reader ----
 
-    /// Answers `request`, reading from the transport while it needs data.
+    /// Answers `request`, reading from the transport while the engine asks.
     ///
     /// Cancellation safe: a cancelled call loses no byte (what was read
     /// stays buffered, what a `read(-1)` had taken goes back) and frees the
     /// reader for the next call.
     pub(crate) async fn read(&self, request: ReadRequest) -> Result<Bytes, Error> {
-        let mut call = ReadCall {
+        let mut call = Call {
             conn: self,
-            request: Some(request),
-            waiting: false,
+            call: ReadCall::new(request),
         };
         poll_fn(|cx| call.poll(cx)).await
     }
 
     /// `at_eof()`.
     pub(crate) fn at_eof(&self) -> bool {
-        self.lock().read.at_eof()
+        self.lock().engine.reader().at_eof()
     }
 
     /// The reader's limit.
     pub(crate) fn limit(&self) -> usize {
-        self.lock().read.limit()
+        self.lock().engine.reader().limit()
     }
 
     /// The reader was dropped: nothing will read again.
     pub(crate) fn reader_dropped(&self) {
-        let mut st = self.lock();
-        st.source = None;
+        self.lock().source = None;
     }
 
     // ---- writer ----
 
-    /// `write(data)`: queue, then send what the socket takes at once;
-    /// never waits.
+    /// `write(data)`: queue, then send what the socket takes at once.
     pub(crate) fn write(&self, data: Bytes) -> Result<(), Error> {
         let mut st = self.lock();
-        st.write.write(data)?;
+        // `send_now` wakes the pump for whatever it leaves.
+        let _ = st.engine.write(data)?;
         self.send_now(st);
         Ok(())
     }
 
     /// `writelines(data)`.
     pub(crate) fn writelines(&self, data: Vec<Vec<u8>>) -> Result<(), Error> {
-        {
-            let mut st = self.lock();
-            for item in data {
-                st.write.write(item)?;
-            }
-            self.send_now(st);
-        }
+        let mut st = self.lock();
+        let _ = st.engine.writelines(data)?;
+        self.send_now(st);
         Ok(())
     }
 
-    /// If the pump is idle (the sink is here, so no chunk is in flight)
-    /// and the writer is open, hands the next chunk to the socket without
-    /// waiting, keeping what it did not take queued in order; then wakes
-    /// the pump for whatever is left. Saves a task wake-up per small write.
+    /// While no send is in flight (the sink is here), hands the next chunk
+    /// to the socket without waiting; the engine keeps what it refused
+    /// first in line. Then wakes the pump for whatever is left.
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
         let st = &mut *guard;
-        if let (Some(sink), WriterState::Open) = (st.sink.as_mut(), st.write.state())
-            && let Some(chunk) = st.write.take_chunk(MAX_WRITE)
+        if let Some(sink) = st.sink.as_mut()
+            && let Some(chunk) = st.engine.take_for_send_now()
         {
             // A waker that does nothing: on `Pending` the pump polls the
             // socket again with its own.
             let mut cx = Context::from_waker(Waker::noop());
-            match sink.as_mut().poll_write(&mut cx, &chunk) {
+            match tokio::io::AsyncWrite::poll_write(sink.as_mut(), &mut cx, &chunk) {
                 Poll::Ready(Ok(n)) => {
                     let n = n.min(chunk.len());
-                    if st.write.complete_send(n) {
-                        st.writers.wake_all();
-                    }
-                    st.write.requeue_unsent(chunk.slice(n..));
+                    let wake = st.engine.sent(n);
+                    let _ = st.wake(wake);
+                    st.engine.requeue_unsent(chunk.slice(n..));
                 }
                 Poll::Ready(Err(e)) => {
-                    st.write.requeue_unsent(chunk);
+                    st.engine.requeue_unsent(chunk);
                     drop(guard);
-                    return self.lost(Some(io_error(&e, "write")));
+                    return self.lost(Some(Error::from(e).context("write")));
                 }
-                Poll::Pending => st.write.requeue_unsent(chunk),
+                Poll::Pending => st.engine.requeue_unsent(chunk),
             }
         }
-        let pending = st.write.has_pending();
+        let pending = st.engine.writer().has_pending();
         drop(guard);
         if pending {
             self.pump_wake.notify_one();
@@ -238,11 +209,7 @@ impl Conn {
     pub(crate) async fn drain(&self) -> Result<(), Error> {
         poll_fn(|cx| {
             let mut st = self.lock();
-            // asyncio's drain raises the reader's exception first.
-            if let Some(error) = st.read.exception() {
-                return Poll::Ready(Err(error.clone()));
-            }
-            match st.write.drain_status() {
+            match st.engine.drain_status() {
                 DrainStatus::Ready => Poll::Ready(Ok(())),
                 DrainStatus::Failed(error) => Poll::Ready(Err(error)),
                 DrainStatus::Wait => {
@@ -254,23 +221,18 @@ impl Conn {
         .await
     }
 
-    /// `write_eof()`: shut the write half down once flushed.
-    pub(crate) fn write_eof(&self) -> Result<(), Error> {
-        {
-            let mut st = self.lock();
-            if st.write.is_closing() {
-                return Err(Error::Closed("the writer is closed".into()));
-            }
-            st.write.write_eof();
-        }
-        self.pump_wake.notify_one();
-        Ok(())
+    /// `write_eof()`.
+    pub(crate) fn write_eof(&self) {
+        let mut st = self.lock();
+        let wake = st.engine.write_eof();
+        self.apply(st, wake);
     }
 
-    /// `close()`: flush, then close.
+    /// `close()`.
     pub(crate) fn close(&self) {
-        self.lock().write.close();
-        self.pump_wake.notify_one();
+        let mut st = self.lock();
+        let wake = st.engine.close();
+        self.apply(st, wake);
     }
 
     /// `abort()`: close now, discarding what is buffered.
@@ -280,12 +242,12 @@ impl Conn {
 
     /// `is_closing()`.
     pub(crate) fn is_closing(&self) -> bool {
-        self.lock().write.is_closing()
+        self.lock().engine.writer().is_closing()
     }
 
     /// Whether the connection is fully closed.
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().write.is_closed()
+        self.lock().engine.is_closed()
     }
 
     /// `wait_closed()`: waits until the connection is closed.
@@ -294,8 +256,8 @@ impl Conn {
     pub(crate) async fn wait_closed(&self) -> Result<(), Error> {
         poll_fn(|cx| {
             let mut st = self.lock();
-            if st.write.is_closed() {
-                return Poll::Ready(st.write.close_error().cloned().map_or(Ok(()), Err));
+            if let Some(result) = st.engine.closed_status() {
+                return Poll::Ready(result);
             }
             st.writers.register(cx.waker());
             Poll::Pending
@@ -310,100 +272,47 @@ impl Conn {
         low: Option<u64>,
     ) -> Result<(), Error> {
         let mut st = self.lock();
-        st.write.set_limits(high, low)?;
-        st.writers.wake_all();
+        let wake = st.engine.set_write_buffer_limits(high, low)?;
+        self.apply(st, wake);
         Ok(())
     }
 
     /// `get_write_buffer_limits()`: `(low, high)`.
     pub(crate) fn write_buffer_limits(&self) -> (u64, u64) {
-        let limits = self.lock().write.limits();
+        let limits = self.lock().engine.writer().limits();
         (limits.low, limits.high)
     }
 
     /// `get_write_buffer_size()`.
     pub(crate) fn write_buffer_size(&self) -> u64 {
-        self.lock().write.size()
+        self.lock().engine.writer().size()
     }
 
     // ---- the connection ends ----
 
-    /// asyncio's `connection_lost(error)`: the writer is closed (its buffer
-    /// discarded), the reader gets EOF or the error, the transport is
-    /// dropped, and every waiter wakes. Only the first call counts.
+    /// The engine's `lost`: on the first call the transport is dropped,
+    /// the pump stopped, every waiter woken and the server told.
     fn lost(&self, error: Option<Error>) {
         {
             let mut st = self.lock();
-            if !st.write.connection_lost(error.clone()) {
+            let Some(wake) = st.engine.lost(error) else {
                 return;
-            }
-            match error {
-                Some(error) => st.read.set_exception(error),
-                None => st.read.feed_eof(),
-            }
+            };
             st.source = None;
             st.sink = None;
             st.permit = None;
             if let Some(pump) = st.pump.take() {
                 pump.abort();
             }
-            st.reader.wake_all();
-            st.writers.wake_all();
+            let _ = st.wake(wake);
         }
         if let Some(on_closed) = &self.on_closed {
             on_closed();
         }
     }
-
-    /// The pump's next step; a step that uses the sink takes it.
-    fn next_step(&self) -> Step {
-        let mut st = self.lock();
-        if st.write.is_closed() {
-            return Step::Stop;
-        }
-        // Only the pump takes the sink away across an await, so it is here.
-        let Some(sink) = st.sink.take() else {
-            return Step::Stop;
-        };
-        if let Some(chunk) = st.write.take_chunk(MAX_WRITE) {
-            Step::Send(chunk, sink)
-        } else if st.write.should_shutdown_write() {
-            Step::ShutdownWrite(sink)
-        } else if st.write.should_close() {
-            Step::Close(sink)
-        } else {
-            st.sink = Some(sink);
-            Step::Wait
-        }
-    }
-
-    /// The pump sent `n` bytes and gives the sink back (dropped instead if
-    /// the connection was lost meanwhile).
-    fn sent(&self, n: usize, sink: Sink) {
-        let mut st = self.lock();
-        if st.write.complete_send(n) {
-            st.writers.wake_all();
-        }
-        st.give_back(sink);
-    }
-
-    /// The pump shut the write half down and gives the sink back.
-    fn eof_sent(&self, sink: Sink) {
-        let mut st = self.lock();
-        st.write.eof_sent();
-        st.give_back(sink);
-    }
 }
 
-impl State {
-    fn give_back(&mut self, sink: Sink) {
-        if !self.write.is_closed() {
-            self.sink = Some(sink);
-        }
-    }
-}
-
-/// What the pump does next.
+/// What the pump does next, with the sink taken for the steps that use it.
 enum Step {
     Send(Bytes, Sink),
     ShutdownWrite(Sink),
@@ -412,20 +321,54 @@ enum Step {
     Stop,
 }
 
+impl Conn {
+    fn pump_step(&self) -> Step {
+        let mut st = self.lock();
+        // Only the pump takes the sink away across an await, so it is here
+        // unless the connection is closed.
+        let Some(sink) = st.sink.take() else {
+            return Step::Stop;
+        };
+        let step = match st.engine.pump_step() {
+            PumpStep::Send(chunk) => return Step::Send(chunk, sink),
+            PumpStep::ShutdownWrite => return Step::ShutdownWrite(sink),
+            PumpStep::Close => return Step::Close(sink),
+            PumpStep::Idle => Step::Wait,
+            PumpStep::Stop => Step::Stop,
+        };
+        st.sink = Some(sink);
+        step
+    }
+
+    /// Gives the sink back after a step (dropped if the connection was lost
+    /// meanwhile), applying `report` to the engine first.
+    fn give_back(&self, sink: Sink, report: impl FnOnce(&mut Connection) -> Wake) {
+        let mut st = self.lock();
+        let wake = report(&mut st.engine);
+        let _ = st.wake(wake);
+        if !st.engine.is_closed() {
+            st.sink = Some(sink);
+        }
+    }
+}
+
 /// Moves the write buffer into the sink until the connection closes.
 async fn pump(conn: Arc<Conn>) {
     loop {
         let notified = conn.pump_wake.notified();
         let mut notified = pin!(notified);
         notified.as_mut().enable();
-        match conn.next_step() {
+        match conn.pump_step() {
             Step::Send(chunk, mut sink) => match sink.write_all(&chunk).await {
-                Ok(()) => conn.sent(chunk.len(), sink),
-                Err(e) => return conn.lost(Some(io_error(&e, "write"))),
+                Ok(()) => conn.give_back(sink, |engine| engine.sent(chunk.len())),
+                Err(e) => return conn.lost(Some(Error::from(e).context("write"))),
             },
             Step::ShutdownWrite(mut sink) => match sink.shutdown().await {
-                Ok(()) => conn.eof_sent(sink),
-                Err(e) => return conn.lost(Some(io_error(&e, "write_eof"))),
+                Ok(()) => conn.give_back(sink, |engine| {
+                    engine.eof_sent();
+                    Wake::default()
+                }),
+                Err(e) => return conn.lost(Some(Error::from(e).context("write_eof"))),
             },
             Step::Close(mut sink) => {
                 // The peer may be gone already; closing goes on regardless.
@@ -439,65 +382,43 @@ async fn pump(conn: Arc<Conn>) {
     }
 }
 
-/// One read call: its request, and whether it holds the reader's single
-/// waiter slot. Dropped unfinished (cancelled), it gives both back.
-struct ReadCall<'a> {
+/// One read call; dropped unfinished (cancelled), it gives back what the
+/// engine says.
+struct Call<'a> {
     conn: &'a Conn,
-    request: Option<ReadRequest>,
-    waiting: bool,
+    call: ReadCall,
 }
 
-impl ReadCall<'_> {
+impl Call<'_> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, Error>> {
         loop {
             let mut guard = self.conn.lock();
             let st = &mut *guard;
-            let Some(request) = self.request.as_mut() else {
-                return Poll::Ready(Err(Error::Other("read polled after it finished".into())));
+            let max = match st.engine.poll_read(&mut self.call) {
+                ReadStep::Done(result) => return Poll::Ready(result),
+                ReadStep::Receive { max } => max,
+                ReadStep::WaitForClose => {
+                    st.reader.register(cx.waker());
+                    return Poll::Pending;
+                }
             };
-            if let Progress::Done(result) = st.read.poll(request) {
-                self.request = None;
-                if std::mem::take(&mut self.waiting) {
-                    st.read.end_wait();
-                }
-                return Poll::Ready(result);
-            }
-            // asyncio's `_wait_for_data`: one waiter at a time; waiting
-            // resumes reading even above 2 x limit, so big requests progress.
-            if !self.waiting {
-                if let Err(busy) = st.read.begin_wait(request) {
-                    self.request = None;
-                    return Poll::Ready(Err(busy));
-                }
-                self.waiting = true;
-            }
-            // asyncio stops reading on `close()`; the call then waits for
-            // the connection to close (EOF or its error).
-            if st.write.is_closing() {
+            let Some(source) = st.source.as_mut() else {
                 st.reader.register(cx.waker());
                 return Poll::Pending;
-            }
-            let size = st.read.next_read_size(MAX_READ);
-            let State {
-                read,
-                source,
-                reader,
-                ..
-            } = st;
-            let Some(source) = source.as_mut() else {
-                reader.register(cx.waker());
-                return Poll::Pending;
             };
-            // Straight into core's buffer: no scratch memory, no copy.
-            match read.feed_with(size, |room| poll_read_buf(source.as_mut(), cx, room)) {
-                Poll::Ready(Ok(0)) => read.feed_eof(),
+            // Straight into the engine's buffer: no scratch memory, no copy.
+            match st
+                .engine
+                .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
+            {
+                Poll::Ready(Ok(0)) => st.engine.received_eof(),
                 Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
                     drop(guard);
-                    self.conn.lost(Some(io_error(&e, "read")));
+                    self.conn.lost(Some(Error::from(e).context("read")));
                 }
                 Poll::Pending => {
-                    reader.register(cx.waker());
+                    st.reader.register(cx.waker());
                     return Poll::Pending;
                 }
             }
@@ -505,17 +426,10 @@ impl ReadCall<'_> {
     }
 }
 
-impl Drop for ReadCall<'_> {
+impl Drop for Call<'_> {
     fn drop(&mut self) {
-        if self.request.is_none() && !self.waiting {
-            return;
-        }
-        let mut st = self.conn.lock();
-        if let Some(request) = self.request.take() {
-            st.read.abandon(request);
-        }
-        if self.waiting {
-            st.read.end_wait();
+        if self.call.is_pending() {
+            self.conn.lock().engine.abandon_read(&mut self.call);
         }
     }
 }

@@ -6,7 +6,8 @@ use bytes::Bytes;
 use portable_streams_core::ReadBuffer;
 use tokio::io::{AsyncReadExt, DuplexStream, duplex};
 
-use super::{Conn, Transport};
+use super::Conn;
+use crate::native::transport::Transport;
 
 /// A connection whose sending half is a pipe holding at most `capacity`
 /// bytes, and the pipe's far end.

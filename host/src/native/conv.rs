@@ -1,63 +1,66 @@
-//! Conversions between core, `std::io` and the generated WIT types.
+//! Conversions between core's neutral types and the generated WIT types:
+//! nothing but `From` impls and the one reader-limit helper the policy
+//! needs.
 
-use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
+use portable_streams_core::connect::{ConnectPlan, Family};
 use portable_streams_core::{Error, ReadBuffer};
 
 use crate::policy::Policy;
 
 use super::wit;
 
-/// Core's error as the WIT variant.
-pub(crate) fn to_wit(error: Error) -> wit::Error {
-    match error {
-        Error::IncompleteRead { partial, expected } => {
-            wit::Error::IncompleteRead(wit::IncompleteRead {
-                partial: Vec::from(partial),
-                expected,
-            })
+impl From<Error> for wit::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::IncompleteRead { partial, expected } => {
+                wit::Error::IncompleteRead(wit::IncompleteRead {
+                    partial: Vec::from(partial),
+                    expected,
+                })
+            }
+            Error::LimitOverrun { message, consumed } => {
+                wit::Error::LimitOverrun(wit::LimitOverrun { message, consumed })
+            }
+            Error::InvalidArgument(m) => wit::Error::InvalidArgument(m),
+            Error::ConnectionRefused(m) => wit::Error::ConnectionRefused(m),
+            Error::ConnectionReset(m) => wit::Error::ConnectionReset(m),
+            Error::ConnectionAborted(m) => wit::Error::ConnectionAborted(m),
+            Error::HostUnreachable(m) => wit::Error::HostUnreachable(m),
+            Error::Timeout(m) => wit::Error::Timeout(m),
+            Error::NameUnresolvable(m) => wit::Error::NameUnresolvable(m),
+            Error::AddressInUse(m) => wit::Error::AddressInUse(m),
+            Error::AddressNotAvailable(m) => wit::Error::AddressNotAvailable(m),
+            Error::AccessDenied(m) => wit::Error::AccessDenied(m),
+            Error::Closed(m) => wit::Error::Closed(m),
+            Error::Busy(m) => wit::Error::Busy(m),
+            Error::Unsupported(m) => wit::Error::Unsupported(m),
+            Error::Tls(m) => wit::Error::Tls(m),
+            Error::Other(m) => wit::Error::Other(m),
         }
-        Error::LimitOverrun { message, consumed } => {
-            wit::Error::LimitOverrun(wit::LimitOverrun { message, consumed })
-        }
-        Error::InvalidArgument(m) => wit::Error::InvalidArgument(m),
-        Error::ConnectionRefused(m) => wit::Error::ConnectionRefused(m),
-        Error::ConnectionReset(m) => wit::Error::ConnectionReset(m),
-        Error::ConnectionAborted(m) => wit::Error::ConnectionAborted(m),
-        Error::HostUnreachable(m) => wit::Error::HostUnreachable(m),
-        Error::Timeout(m) => wit::Error::Timeout(m),
-        Error::NameUnresolvable(m) => wit::Error::NameUnresolvable(m),
-        Error::AddressInUse(m) => wit::Error::AddressInUse(m),
-        Error::AddressNotAvailable(m) => wit::Error::AddressNotAvailable(m),
-        Error::AccessDenied(m) => wit::Error::AccessDenied(m),
-        Error::Closed(m) => wit::Error::Closed(m),
-        Error::Busy(m) => wit::Error::Busy(m),
-        Error::Unsupported(m) => wit::Error::Unsupported(m),
-        Error::Tls(m) => wit::Error::Tls(m),
-        Error::Other(m) => wit::Error::Other(m),
     }
 }
 
-/// An OS error as core's error, its message prefixed with `context`
-/// (asyncio's "Connect call failed ('127.0.0.1', 1): ...").
-pub(crate) fn io_error(error: &io::Error, context: &str) -> Error {
-    use io::ErrorKind as K;
-    let message = format!("{context}: {error}");
-    match error.kind() {
-        K::ConnectionRefused => Error::ConnectionRefused(message),
-        K::ConnectionReset | K::BrokenPipe => Error::ConnectionReset(message),
-        K::ConnectionAborted => Error::ConnectionAborted(message),
-        K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown => {
-            Error::HostUnreachable(message)
+impl From<wit::AddressFamily> for Family {
+    fn from(family: wit::AddressFamily) -> Self {
+        match family {
+            wit::AddressFamily::Unspecified => Family::Unspecified,
+            wit::AddressFamily::Ipv4 => Family::Ipv4,
+            wit::AddressFamily::Ipv6 => Family::Ipv6,
         }
-        K::TimedOut => Error::Timeout(message),
-        K::AddrInUse => Error::AddressInUse(message),
-        K::AddrNotAvailable => Error::AddressNotAvailable(message),
-        K::PermissionDenied => Error::AccessDenied(message),
-        K::InvalidInput => Error::InvalidArgument(message),
-        K::Unsupported => Error::Unsupported(message),
-        _ => Error::Other(message),
+    }
+}
+
+impl From<&wit::ConnectOptions> for ConnectPlan {
+    fn from(options: &wit::ConnectOptions) -> Self {
+        ConnectPlan {
+            family: options.family.into(),
+            local_address: options.local_address.clone(),
+            happy_eyeballs_delay: options.happy_eyeballs_delay,
+            interleave: options.interleave,
+            connect_timeout: options.connect_timeout,
+        }
     }
 }
 
@@ -74,15 +77,6 @@ pub(crate) fn socket_address(addr: SocketAddr) -> wit::SocketAddress {
             flow_info: v6.flowinfo(),
             scope_id: v6.scope_id(),
         }),
-    }
-}
-
-/// Whether asyncio's `family=` admits `ip`.
-pub(crate) fn family_allows(family: wit::AddressFamily, ip: &IpAddr) -> bool {
-    match family {
-        wit::AddressFamily::Unspecified => true,
-        wit::AddressFamily::Ipv4 => ip.is_ipv4(),
-        wit::AddressFamily::Ipv6 => ip.is_ipv6(),
     }
 }
 
@@ -118,19 +112,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn os_errors_keep_their_meaning() {
-        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+    fn errors_keep_their_case() {
         assert!(matches!(
-            io_error(&refused, "Connect call failed ('127.0.0.1', 1)"),
-            Error::ConnectionRefused(m) if m.starts_with("Connect call failed ('127.0.0.1', 1): ")
+            wit::Error::from(Error::IncompleteRead { partial: "ab".into(), expected: Some(5) }),
+            wit::Error::IncompleteRead(wit::IncompleteRead { ref partial, expected: Some(5) }) if partial == b"ab"
         ));
-        let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
         assert!(matches!(
-            io_error(&pipe, "write"),
-            Error::ConnectionReset(_)
+            wit::Error::from(Error::connection_lost()),
+            wit::Error::ConnectionReset(m) if m == "Connection lost"
         ));
-        let used = io::Error::from(io::ErrorKind::AddrInUse);
-        assert!(matches!(io_error(&used, "bind"), Error::AddressInUse(_)));
     }
 
     #[test]

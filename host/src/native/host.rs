@@ -8,7 +8,6 @@ use portable_streams_core::{Error, ReadRequest};
 use wasmtime::component::{Access, Accessor, Resource, ResourceTable, StreamReader};
 
 use super::conn::Conn;
-use super::conv::to_wit;
 use super::limits::ConnectionCount;
 use super::reader::Reader;
 use super::server::{self, Server};
@@ -74,7 +73,7 @@ fn pair<T>(
 ) -> Outcome<(Resource<Reader>, Resource<Writer>)> {
     match conn {
         Ok(conn) => accessor.with(|mut access| push_pair(access.get().table, conn).map(Ok)),
-        Err(error) => Ok(Err(to_wit(error))),
+        Err(error) => Ok(Err(error.into())),
     }
 }
 
@@ -88,7 +87,7 @@ async fn read<T>(
         Ok(request) => conn.read(request).await,
         Err(error) => Err(error),
     };
-    Ok(result.map(Vec::from).map_err(to_wit))
+    Ok(result.map(Vec::from).map_err(Into::into))
 }
 
 impl<T: Send> wit::HostWithStore<T> for NativeStreams {
@@ -112,7 +111,7 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         let (policy, count) = policy_and_count(accessor);
         match server::start_server(policy, count, hosts, port, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
-            Err(error) => Ok(Err(to_wit(error))),
+            Err(error) => Ok(Err(error.into())),
         }
     }
 
@@ -134,7 +133,7 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         let (policy, count) = policy_and_count(accessor);
         match server::start_unix_server(policy, count, path, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
-            Err(error) => Ok(Err(to_wit(error))),
+            Err(error) => Ok(Err(error.into())),
         }
     }
 
@@ -204,12 +203,12 @@ impl wit::HostReader for NativeCtxView<'_> {
 impl<T: Send> wit::HostWriterWithStore<T> for NativeStreams {
     async fn drain(accessor: &Accessor<T, Self>, writer: Resource<Writer>) -> Outcome<()> {
         let conn = writer_conn(accessor, &writer)?;
-        Ok(conn.drain().await.map_err(to_wit))
+        Ok(conn.drain().await.map_err(Into::into))
     }
 
     async fn wait_closed(accessor: &Accessor<T, Self>, writer: Resource<Writer>) -> Outcome<()> {
         let conn = writer_conn(accessor, &writer)?;
-        Ok(conn.wait_closed().await.map_err(to_wit))
+        Ok(conn.wait_closed().await.map_err(Into::into))
     }
 }
 
@@ -221,11 +220,11 @@ impl NativeCtxView<'_> {
 
 impl wit::HostWriter for NativeCtxView<'_> {
     fn write(&mut self, writer: Resource<Writer>, data: Vec<u8>) -> Outcome<()> {
-        Ok(self.conn(&writer)?.write(data.into()).map_err(to_wit))
+        Ok(self.conn(&writer)?.write(data.into()).map_err(Into::into))
     }
 
     fn writelines(&mut self, writer: Resource<Writer>, data: Vec<Vec<u8>>) -> Outcome<()> {
-        Ok(self.conn(&writer)?.writelines(data).map_err(to_wit))
+        Ok(self.conn(&writer)?.writelines(data).map_err(Into::into))
     }
 
     fn can_write_eof(&mut self, writer: Resource<Writer>) -> wasmtime::Result<bool> {
@@ -234,7 +233,8 @@ impl wit::HostWriter for NativeCtxView<'_> {
     }
 
     fn write_eof(&mut self, writer: Resource<Writer>) -> Outcome<()> {
-        Ok(self.conn(&writer)?.write_eof().map_err(to_wit))
+        self.conn(&writer)?.write_eof();
+        Ok(Ok(()))
     }
 
     fn close(&mut self, writer: Resource<Writer>) -> wasmtime::Result<()> {
@@ -269,7 +269,7 @@ impl wit::HostWriter for NativeCtxView<'_> {
         Ok(self
             .conn(&writer)?
             .set_write_buffer_limits(high, low)
-            .map_err(to_wit))
+            .map_err(Into::into))
     }
 
     fn get_write_buffer_limits(
@@ -330,7 +330,7 @@ impl wit::HostServer for NativeCtxView<'_> {
     }
 
     fn start_serving(&mut self, server: Resource<Server>) -> Outcome<()> {
-        Ok(self.server(&server)?.start_serving().map_err(to_wit))
+        Ok(self.server(&server)?.start_serving().map_err(Into::into))
     }
 
     fn close_clients(&mut self, server: Resource<Server>) -> wasmtime::Result<()> {

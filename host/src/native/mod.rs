@@ -1,10 +1,20 @@
 //! The native backing of portable:streams: the interface implemented by the
 //! host on tokio TCP and Unix sockets, under the sandbox [`Policy`].
 //!
-//! Every reader and writer rule comes from `portable-streams-core`; this
-//! module only moves bytes between sockets and core's buffers. Calls that
-//! wait (reads, `drain`, `accept`, connects) are concurrent host functions,
-//! so a component waiting on one connection keeps serving the others.
+//! Every rule comes from `portable-streams-core` (the connection and server
+//! engines, the connect pipeline); this module only moves bytes between
+//! sockets and core's engines:
+//!
+//! * `host.rs`: the generated host traits, forwarding to the pieces below;
+//! * `conn.rs`: one connection over a transport (reads in the waiting call,
+//!   a pump task for writes); `transport.rs`: TCP, Unix and pipe transports;
+//! * `connect.rs`, `unix.rs`, `server.rs`: sockets for core's pipeline and
+//!   server engine; `wrap.rs`: `wrap`'s pipes;
+//! * `conv.rs`: `From` impls between core and the WIT types.
+//!
+//! Calls that wait (reads, `drain`, `accept`, connects) are concurrent host
+//! functions, so a component waiting on one connection keeps serving the
+//! others.
 //!
 //! An embedder gives its store data a [`NativeCtx`] and implements
 //! [`NativeView`], then calls [`add_to_linker`].
@@ -17,6 +27,7 @@ mod host;
 mod limits;
 pub(crate) mod reader;
 pub(crate) mod server;
+mod transport;
 pub(crate) mod unix;
 mod waiters;
 mod wrap;
@@ -27,8 +38,8 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 pub use bindings::streams as wit;
-pub use conn::Accepted;
 pub use limits::ConnectionCount;
+pub use transport::Accepted;
 
 use crate::policy::Policy;
 

@@ -1,6 +1,6 @@
-//! The `server` resource and `start-server`: listeners on every address of
-//! every host, accepted on demand by `accept` (the pull form of
-//! `client_connected_cb`), with asyncio's close / wait-closed rules.
+//! The `server` resource on tokio listeners: core's [`ServerState`] decides
+//! (serving, closed, pending accepts, clients, `wait_closed`, which
+//! addresses are bound); this file binds sockets and accepts on demand.
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
@@ -8,26 +8,37 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll};
 
-use portable_streams_core::attempts::py_addr;
+use portable_streams_core::connect::{self, Family};
+use portable_streams_core::server::{
+    AcceptStep, BindFailure, Client, DEFAULT_BACKLOG, ServerState, bind_all, bind_context,
+};
 use portable_streams_core::{Error, ReadBuffer};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
 
-use super::conn::{Conn, OnClosed, Transport};
-use super::connect::{resolve, tcp_transport};
-use super::conv::{io_error, read_buffer, socket_address};
+use super::conn::{Conn, OnClosed};
+use super::connect::resolve;
+use super::conv::{read_buffer, socket_address};
 use super::limits::ConnectionCount;
-use super::unix::{SocketFile, unix_transport};
+use super::transport::{self, Transport};
+use super::unix::SocketFile;
 use super::waiters::Waiters;
 use super::wit;
 use crate::policy::Policy;
 
-/// asyncio's default `backlog`.
-const DEFAULT_BACKLOG: u32 = 100;
-
 /// asyncio's `Server`.
 pub struct Server {
     pub(crate) shared: Arc<Shared>,
+}
+
+/// An accepted connection, as the server's state tracks it.
+#[derive(Clone)]
+struct ClientConn(Weak<Conn>);
+
+impl Client for ClientConn {
+    fn is_closed(&self) -> bool {
+        self.0.upgrade().is_none_or(|c| c.is_closed())
+    }
 }
 
 /// What a server's resource and its clients share.
@@ -45,12 +56,10 @@ enum Listener {
 }
 
 struct State {
+    server: ServerState<ClientConn>,
     listeners: Vec<Listener>,
     addresses: Vec<wit::SocketAddress>,
-    serving: bool,
-    closed: bool,
-    clients: Vec<Weak<Conn>>,
-    /// `accept` calls waiting for `start-serving`, and `wait-closed`.
+    /// `accept` and `wait-closed` calls.
     waiters: Waiters,
     /// The listener to try first, so no listener starves the others.
     next: usize,
@@ -58,34 +67,21 @@ struct State {
     socket_file: Option<SocketFile>,
 }
 
+/// Counts an `accept` call as pending for as long as it runs.
+struct Accepting<'a>(&'a Shared);
+
+impl Drop for Accepting<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.lock();
+        if st.server.end_accept() {
+            st.waiters.wake_all();
+        }
+    }
+}
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn new(
-        listeners: Vec<Listener>,
-        addresses: Vec<wit::SocketAddress>,
-        options: ServeOptions,
-        policy: Arc<Policy>,
-        count: ConnectionCount,
-    ) -> Arc<Self> {
-        Arc::new(Shared {
-            state: Mutex::new(State {
-                listeners,
-                addresses,
-                serving: options.start_serving,
-                closed: false,
-                clients: Vec::new(),
-                waiters: Waiters::default(),
-                next: 0,
-                socket_file: options.socket_file,
-            }),
-            limit: options.limit,
-            keep_alive: options.keep_alive,
-            policy,
-            count,
-        })
     }
 
     /// Waits for the next client.
@@ -93,17 +89,20 @@ impl Shared {
     /// Cancellation safe: a connection is only taken from the kernel when
     /// it is returned.
     pub(crate) async fn accept(self: &Arc<Self>) -> Result<Arc<Conn>, Error> {
+        self.lock().server.begin_accept();
+        let _accepting = Accepting(self);
         poll_fn(|cx| self.poll_accept(cx)).await
     }
 
     fn poll_accept(self: &Arc<Self>, cx: &mut Context<'_>) -> Poll<Result<Arc<Conn>, Error>> {
         let mut st = self.lock();
-        if st.closed {
-            return Poll::Ready(Err(Error::Closed("the server is closed".into())));
-        }
-        st.waiters.register(cx.waker());
-        if !st.serving {
-            return Poll::Pending;
+        match st.server.accept_step() {
+            AcceptStep::Closed(error) => return Poll::Ready(Err(error)),
+            AcceptStep::Wait => {
+                st.waiters.register(cx.waker());
+                return Poll::Pending;
+            }
+            AcceptStep::Take => st.waiters.register(cx.waker()),
         }
         let count = st.listeners.len();
         let mut i = 0;
@@ -116,11 +115,11 @@ impl Shared {
                     {
                         tracing::debug!(%error, "SO_KEEPALIVE not set");
                     }
-                    tcp_transport(stream)
+                    transport::tcp(stream)
                 }),
                 Listener::Unix(listener, path) => listener
                     .poll_accept(cx)
-                    .map_ok(|(stream, _)| unix_transport(stream, Some(path.clone()))),
+                    .map_ok(|(stream, _)| transport::unix(stream, Some(path.clone()))),
             };
             match accepted {
                 Poll::Pending => i += 1,
@@ -130,7 +129,7 @@ impl Shared {
                     if error.kind() == std::io::ErrorKind::ConnectionAborted {
                         continue;
                     }
-                    return Poll::Ready(Err(io_error(&error, "accept")));
+                    return Poll::Ready(Err(Error::from(error).context("accept")));
                 }
                 Poll::Ready(Ok(transport)) => {
                     st.next = index + 1;
@@ -155,13 +154,7 @@ impl Shared {
                 return None;
             }
         };
-        let read = match ReadBuffer::new(self.limit) {
-            Ok(read) => read,
-            Err(error) => {
-                tracing::warn!(%error, "client refused");
-                return None;
-            }
-        };
+        let read = ReadBuffer::new(self.limit).ok()?;
         let server = Arc::downgrade(self);
         let on_closed: OnClosed = Box::new(move || {
             if let Some(server) = server.upgrade() {
@@ -169,15 +162,14 @@ impl Shared {
             }
         });
         let conn = Conn::start(transport, read, Some(permit), Some(on_closed));
-        st.clients.retain(|c| c.strong_count() > 0);
-        st.clients.push(Arc::downgrade(&conn));
+        st.server.add_client(ClientConn(Arc::downgrade(&conn)));
         Some(conn)
     }
 
     /// `sockets`.
     pub(crate) fn sockets(&self) -> Vec<wit::SocketAddress> {
         let st = self.lock();
-        if st.closed {
+        if st.server.is_closed() {
             Vec::new()
         } else {
             st.addresses.clone()
@@ -188,25 +180,22 @@ impl Shared {
     /// accepted connections stay up.
     pub(crate) fn close(&self) {
         let mut st = self.lock();
-        if st.closed {
-            return;
+        if st.server.close() {
+            st.listeners.clear();
+            if let Some(file) = st.socket_file.take() {
+                file.remove();
+            }
+            st.waiters.wake_all();
         }
-        st.closed = true;
-        st.serving = false;
-        st.listeners.clear();
-        if let Some(file) = st.socket_file.take() {
-            file.remove();
-        }
-        st.waiters.wake_all();
     }
 
-    /// `wait_closed()`: until closed and every accepted connection closed.
+    /// `wait_closed()`.
     ///
     /// Cancellation safe.
     pub(crate) async fn wait_closed(&self) {
         poll_fn(|cx| {
             let mut st = self.lock();
-            if st.closed && self.clients(&st).iter().all(|c| c.is_closed()) {
+            if st.server.wait_closed_done() {
                 return Poll::Ready(());
             }
             st.waiters.register(cx.waker());
@@ -217,39 +206,37 @@ impl Shared {
 
     /// `is_serving()`.
     pub(crate) fn is_serving(&self) -> bool {
-        let st = self.lock();
-        st.serving && !st.closed
+        self.lock().server.is_serving()
     }
 
     /// `start_serving()`.
     pub(crate) fn start_serving(&self) -> Result<(), Error> {
         let mut st = self.lock();
-        if st.closed {
-            return Err(Error::Closed("the server is closed".into()));
+        if st.server.start_serving()? {
+            st.waiters.wake_all();
         }
-        st.serving = true;
-        st.waiters.wake_all();
         Ok(())
     }
 
     /// `close_clients()`.
     pub(crate) fn close_clients(&self) {
-        let clients = self.clients(&self.lock());
-        for client in clients {
-            client.close();
+        for conn in self.clients() {
+            conn.close();
         }
     }
 
     /// `abort_clients()`.
     pub(crate) fn abort_clients(&self) {
-        let clients = self.clients(&self.lock());
-        for client in clients {
-            client.abort();
+        for conn in self.clients() {
+            conn.abort();
         }
     }
 
-    fn clients(&self, st: &State) -> Vec<Arc<Conn>> {
-        st.clients.iter().filter_map(Weak::upgrade).collect()
+    /// The open clients, taken out of the lock (a closing client reports
+    /// back to the server).
+    fn clients(&self) -> Vec<Arc<Conn>> {
+        let clients = self.lock().server.open_clients();
+        clients.iter().filter_map(|c| c.0.upgrade()).collect()
     }
 }
 
@@ -262,12 +249,36 @@ impl Drop for Shared {
     }
 }
 
-/// Options common to TCP and Unix servers.
-struct ServeOptions {
-    limit: usize,
-    keep_alive: bool,
-    start_serving: bool,
+/// Builds the server around bound listeners.
+fn server(
+    listeners: Vec<Listener>,
+    addresses: Vec<wit::SocketAddress>,
+    start_serving: Option<bool>,
     socket_file: Option<SocketFile>,
+    (limit, keep_alive): (usize, bool),
+    (policy, count): (Arc<Policy>, ConnectionCount),
+) -> Server {
+    let state = State {
+        server: ServerState::new(start_serving.unwrap_or(true)),
+        listeners,
+        addresses,
+        waiters: Waiters::default(),
+        next: 0,
+        socket_file,
+    };
+    Server {
+        shared: Arc::new(Shared {
+            state: Mutex::new(state),
+            limit,
+            keep_alive,
+            policy,
+            count,
+        }),
+    }
+}
+
+fn tls_unsupported() -> Error {
+    Error::Unsupported("TLS is not available in this version of the host backend".into())
 }
 
 /// `asyncio.start_server(cb, host, port, ...)`.
@@ -280,53 +291,26 @@ pub(crate) async fn start_server(
 ) -> Result<Server, Error> {
     let limit = read_buffer(options.limit, &policy)?.limit();
     if options.tls.is_some() {
-        return Err(Error::Unsupported(
-            "TLS is not available in this version of the host backend".into(),
-        ));
+        return Err(tls_unsupported());
     }
-    let wildcard = hosts.is_empty();
-    let addrs = listen_addresses(hosts, port, options.family).await?;
-    let mut listeners = Vec::new();
-    let mut addresses = Vec::new();
-    for addr in addrs {
-        policy.check_listen(addr)?;
-        let listener = match bind_tcp(addr, &options) {
-            Ok(listener) => listener,
-            // No IPv6 (or IPv4) on this machine: "all interfaces" means
-            // the ones there are, as getaddrinfo(AI_PASSIVE) does.
-            Err(error) if wildcard && unavailable_family(&error) => {
-                tracing::debug!(%addr, %error, "address family unavailable; skipped");
-                continue;
-            }
-            Err(error) => {
-                return Err(io_error(
-                    &error,
-                    &format!(
-                        "error while attempting to bind on address {}",
-                        py_addr(&addr)
-                    ),
-                ));
-            }
-        };
-        if let Ok(local) = listener.local_addr() {
-            addresses.push(socket_address(local));
-        }
-        listeners.push(Listener::Tcp(listener));
-    }
-    if listeners.is_empty() {
-        return Err(Error::AddressNotAvailable(
-            "no address to listen on is available".into(),
-        ));
-    }
-    let options = ServeOptions {
-        limit,
-        keep_alive: options.keep_alive,
-        start_serving: options.start_serving.unwrap_or(true),
-        socket_file: None,
-    };
-    Ok(Server {
-        shared: Shared::new(listeners, addresses, options, policy, count),
-    })
+    let family = Family::from(options.family);
+    let addrs = connect::listen_targets(&hosts, port, family, &resolve).await?;
+    let listeners = bind_all(&addrs, |addr| {
+        policy.check_listen(addr).map_err(BindFailure::Failed)?;
+        bind_tcp(addr, &options)
+    })?;
+    let addresses = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok().map(socket_address))
+        .collect();
+    Ok(server(
+        listeners.into_iter().map(Listener::Tcp).collect(),
+        addresses,
+        options.start_serving,
+        None,
+        (limit, options.keep_alive),
+        (policy, count),
+    ))
 }
 
 /// `asyncio.start_unix_server(cb, path, ...)`.
@@ -338,78 +322,50 @@ pub(crate) async fn start_unix_server(
 ) -> Result<Server, Error> {
     let limit = read_buffer(options.limit, &policy)?.limit();
     if options.tls.is_some() {
-        return Err(Error::Unsupported(
-            "TLS is not available in this version of the host backend".into(),
-        ));
+        return Err(tls_unsupported());
     }
     let resolved: PathBuf = policy.check_unix_path(path.as_ref())?;
     let (listener, file) =
         super::unix::bind(&resolved, options.backlog.unwrap_or(DEFAULT_BACKLOG))?;
     let shown = resolved.display().to_string();
-    let options = ServeOptions {
-        limit,
-        keep_alive: false,
-        start_serving: options.start_serving.unwrap_or(true),
-        socket_file: options.cleanup_socket.unwrap_or(true).then_some(file),
-    };
-    Ok(Server {
-        shared: Shared::new(
-            vec![Listener::Unix(listener, shown.clone())],
-            vec![wit::SocketAddress::Unix(shown)],
-            options,
-            policy,
-            count,
-        ),
-    })
-}
-
-/// The addresses to bind: every address of every host, or the wildcard
-/// addresses of the admitted families.
-async fn listen_addresses(
-    hosts: Vec<String>,
-    port: u16,
-    family: wit::AddressFamily,
-) -> Result<Vec<SocketAddr>, Error> {
-    if hosts.is_empty() {
-        let v4 = SocketAddr::from(([0, 0, 0, 0], port));
-        let v6 = SocketAddr::from(([0u16; 8], port));
-        return Ok(match family {
-            wit::AddressFamily::Unspecified => vec![v4, v6],
-            wit::AddressFamily::Ipv4 => vec![v4],
-            wit::AddressFamily::Ipv6 => vec![v6],
-        });
-    }
-    let mut out = Vec::new();
-    for host in hosts {
-        for addr in resolve(&host, port, family).await? {
-            if !out.contains(&addr) {
-                out.push(addr);
-            }
-        }
-    }
-    Ok(out)
+    Ok(server(
+        vec![Listener::Unix(listener, shown.clone())],
+        vec![wit::SocketAddress::Unix(shown)],
+        options.start_serving,
+        options.cleanup_socket.unwrap_or(true).then_some(file),
+        (limit, false),
+        (policy, count),
+    ))
 }
 
 /// A listening socket with asyncio's options: `SO_REUSEADDR` (default on),
 /// `SO_REUSEPORT` when asked, `IPV6_V6ONLY` so IPv4 and IPv6 listeners
 /// can share a port, and the backlog.
-fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> std::io::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.set_reuse_address(options.reuse_address.unwrap_or(true))?;
-    if options.reuse_port {
-        socket.set_reuse_port(true)?;
-    }
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG);
-    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
-    TcpListener::from_std(socket.into())
-}
-
-fn unavailable_family(error: &std::io::Error) -> bool {
-    error.kind() == std::io::ErrorKind::AddrNotAvailable
-        || error.raw_os_error() == Some(libc::EAFNOSUPPORT)
+fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> Result<TcpListener, BindFailure> {
+    let fail = |e: std::io::Error| Error::from(e).context(&bind_context(&addr));
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        // asyncio: "Assume it's a bad family/type/protocol combination."
+        .map_err(|e| BindFailure::Unavailable(fail(e)))?;
+    let configure = |socket: &Socket| -> std::io::Result<()> {
+        if addr.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.set_reuse_address(options.reuse_address.unwrap_or(true))?;
+        if options.reuse_port {
+            socket.set_reuse_port(true)?;
+        }
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG);
+        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))
+    };
+    configure(&socket).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrNotAvailable {
+            // asyncio: "Assume the family is not enabled (bpo-30945)".
+            BindFailure::Unavailable(fail(e))
+        } else {
+            BindFailure::Failed(fail(e))
+        }
+    })?;
+    TcpListener::from_std(socket.into()).map_err(|e| BindFailure::Failed(fail(e)))
 }

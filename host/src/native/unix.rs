@@ -10,10 +10,10 @@ use portable_streams_core::Error;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::net::{UnixListener, UnixStream};
 
-use super::conn::{Conn, Transport};
-use super::conv::{duration, io_error, read_buffer};
+use super::conn::Conn;
+use super::conv::{duration, read_buffer};
 use super::limits::ConnectionCount;
-use super::wit;
+use super::{transport, wit};
 use crate::policy::Policy;
 
 /// `asyncio.open_unix_connection(path, ...)`.
@@ -45,32 +45,13 @@ pub(crate) async fn open_unix_connection(
                 ))
             })?,
     }
-    .map_err(|e| io_error(&e, &context()))?;
+    .map_err(|e| Error::from(e).context(&context()))?;
     Ok(Conn::start(
-        unix_transport(stream, None),
+        transport::unix(stream, None),
         read,
         Some(permit),
         None,
     ))
-}
-
-/// The transport over a Unix stream. `local` is the listener's path for
-/// an accepted connection; the kernel reports none for it.
-pub(crate) fn unix_transport(stream: UnixStream, local: Option<String>) -> Transport {
-    let path_of = |addr: std::io::Result<tokio::net::unix::SocketAddr>| {
-        addr.ok()
-            .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
-            .unwrap_or_default()
-    };
-    let peer = path_of(stream.peer_addr());
-    let local = local.unwrap_or_else(|| path_of(stream.local_addr()));
-    let (source, sink) = stream.into_split();
-    Transport {
-        source: Box::pin(source),
-        sink: Box::pin(sink),
-        peer: Some(wit::SocketAddress::Unix(peer)),
-        local: Some(wit::SocketAddress::Unix(local)),
-    }
 }
 
 /// The socket file a Unix server bound, identified by device and inode so
@@ -102,8 +83,9 @@ pub(crate) fn bind(path: &Path, backlog: u32) -> Result<(UnixListener, SocketFil
     let shown = path.display();
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
-            std::fs::remove_file(path)
-                .map_err(|e| io_error(&e, &format!("removing the stale socket {shown}")))?;
+            std::fs::remove_file(path).map_err(|e| {
+                Error::from(e).context(&format!("removing the stale socket {shown}"))
+            })?;
         }
         Ok(_) => {
             return Err(Error::AddressInUse(format!(
@@ -111,7 +93,7 @@ pub(crate) fn bind(path: &Path, backlog: u32) -> Result<(UnixListener, SocketFil
             )));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error(&e, &format!("inspecting {shown}"))),
+        Err(e) => return Err(Error::from(e).context(&format!("inspecting {shown}"))),
     }
     let context = format!("error while attempting to bind on address '{shown}'");
     let listen = || -> std::io::Result<UnixListener> {
@@ -123,8 +105,8 @@ pub(crate) fn bind(path: &Path, backlog: u32) -> Result<(UnixListener, SocketFil
             std::os::fd::OwnedFd::from(socket),
         ))
     };
-    let listener = listen().map_err(|e| io_error(&e, &context))?;
-    let meta = std::fs::symlink_metadata(path).map_err(|e| io_error(&e, &context))?;
+    let listener = listen().map_err(|e| Error::from(e).context(&context))?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| Error::from(e).context(&context))?;
     Ok((
         listener,
         SocketFile {

@@ -12,8 +12,8 @@ use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use wasmtime::component::{Destination, Source, StreamConsumer, StreamProducer, StreamResult};
 use wasmtime::{AsContextMut, StoreContextMut};
 
-use super::conn::Transport;
 use super::conv::read_buffer;
+use super::transport::Transport;
 use super::wit;
 use crate::policy::Policy;
 
@@ -23,12 +23,7 @@ const PIPE_CAPACITY: usize = 64 * 1024;
 /// The reader's buffer for `options`. `wrap` returns no result, so a bad
 /// `limit` becomes the reader's stored error: every read reports it.
 pub(crate) fn wrap_read_buffer(options: &wit::WrapOptions, policy: &Policy) -> ReadBuffer {
-    read_buffer(options.limit, policy).unwrap_or_else(|error| {
-        let mut read = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT)
-            .unwrap_or_else(|_| unreachable!("the default limit is valid"));
-        read.set_exception(error);
-        read
-    })
+    read_buffer(options.limit, policy).unwrap_or_else(ReadBuffer::failing)
 }
 
 /// The pipes behind a wrapped pair: the transport for the connection, the

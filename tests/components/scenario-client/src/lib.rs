@@ -63,6 +63,14 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "unix-roundtrip" => unix_roundtrip(host).await,
         "caps" => caps(host, port).await,
         "unix-not-socket" => unix_not_socket(host).await,
+        "write-eof-after-close" => write_eof_after_close(host, port).await,
+        "server-closed-errors" => server_closed_errors(host).await,
+        "bind-skips-unavailable" => bind_skips_unavailable(host).await,
+        "accept-before-wait-closed" => accept_before_wait_closed(host).await,
+        "connect-as-linux-reaches" => connect_as_linux_reaches(port).await,
+        "readexactly-huge" => readexactly_huge(host, port).await,
+        "one-segment-overrun" => one_segment_overrun(host, port, raw).await,
+        "sdk-one-segment-overrun" => one_segment_overrun(host, port, Sdk::new).await,
         other => Err(format!("unknown scenario {other}")),
     }
 }
@@ -816,9 +824,10 @@ impl Sdk {
 fn to_wit(error: portable_streams::Error) -> Error {
     use portable_streams::Error as E;
     match error {
-        E::IncompleteRead { partial, expected } => {
-            Error::IncompleteRead(IncompleteRead { partial, expected })
-        }
+        E::IncompleteRead { partial, expected } => Error::IncompleteRead(IncompleteRead {
+            partial: partial.to_vec(),
+            expected,
+        }),
         E::LimitOverrun { message, consumed } => Error::LimitOverrun(
             portable_streams::bindings::portable::streams::streams::LimitOverrun {
                 message,
@@ -868,4 +877,157 @@ impl ReadSide for Sdk {
     fn limit(&self) -> u32 {
         self.0.limit()
     }
+}
+
+// ---- one engine: where the two backends used to disagree ----
+
+/// asyncio's `write_eof` after `close` does nothing (the transport is
+/// closing); it is neither an error nor a half-close.
+async fn write_eof_after_close(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    writer
+        .write(b"bye\n")
+        .map_err(|e| format!("write: {e:?}"))?;
+    writer.close();
+    writer
+        .write_eof()
+        .map_err(|e| format!("write_eof after close: {e:?}"))?;
+    check(writer.is_closing(), || "is_closing after close".into())?;
+    within(5_000, writer.wait_closed())
+        .await
+        .ok_or("wait_closed hung")?
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// A closed server's `accept` and `start_serving` fail with one message.
+async fn server_closed_errors(host: &str) -> Outcome {
+    let (server, _port) = listen(host, None).await?;
+    server.close();
+    let message = "the server is closed";
+    match server.accept().await {
+        Err(Error::Closed(m)) if m == message => {}
+        other => return Err(format!("accept after close: {:?}", other.map(|_| ()))),
+    }
+    match server.start_serving() {
+        Err(Error::Closed(m)) if m == message => Ok(()),
+        other => Err(format!("start_serving after close: {other:?}")),
+    }
+}
+
+/// asyncio binds each address on its own and skips one that is not
+/// available here (EADDRNOTAVAIL, bpo-30945): 192.0.2.1 (TEST-NET-1) is
+/// never a local address, so only `host` is bound, and it serves.
+async fn bind_skips_unavailable(host: &str) -> Outcome {
+    let hosts = vec!["192.0.2.1".to_owned(), host.to_owned()];
+    let server = start_server(hosts, 0, server_options(None))
+        .await
+        .map_err(|e| format!("start_server: {e:?}"))?;
+    let sockets = server.sockets();
+    check(sockets.len() == 1, || format!("sockets(): {sockets:?}"))?;
+    let port = port_of(&server)?;
+    let (client, accepted) = join(connect(host, port), server.accept()).await;
+    let (_r, w) = client?;
+    let (sr, _sw) = accepted.map_err(|e| format!("accept: {e:?}"))?;
+    w.write(b"hi\n").map_err(|e| format!("{e:?}"))?;
+    expect_bytes("served", sr.readline().await, b"hi\n")?;
+    let unavailable = start_server(vec!["192.0.2.1".to_owned()], 0, server_options(None)).await;
+    match unavailable {
+        Err(Error::AddressNotAvailable(m)) if m.starts_with("could not bind on any address") => {}
+        other => return Err(format!("nothing bindable: {:?}", other.map(|_| ()))),
+    }
+    server.close();
+    Ok(())
+}
+
+/// A pending `accept` has its `closed` result before `wait_closed`
+/// returns (a Python component awaiting both must not be left waiting).
+async fn accept_before_wait_closed(host: &str) -> Outcome {
+    let (server, _port) = listen(host, None).await?;
+    let accepted = std::cell::Cell::new(false);
+    let accepting = async {
+        let result = server.accept().await;
+        accepted.set(true);
+        result.map(|_| ())
+    };
+    let closing = async {
+        sleep_ms(50).await;
+        server.close();
+        server.wait_closed().await;
+        accepted.get()
+    };
+    match within(5_000, join(accepting, closing)).await {
+        Some((Err(Error::Closed(_)), true)) => Ok(()),
+        Some((result, before)) => Err(format!(
+            "accept: {result:?}; accept finished before wait_closed: {before}"
+        )),
+        None => Err("accept or wait_closed hung".into()),
+    }
+}
+
+/// The unspecified and IPv4-mapped addresses reach what Linux (and so
+/// asyncio) reaches: the loopback listener.
+async fn connect_as_linux_reaches(port: u16) -> Outcome {
+    for host in ["0.0.0.0", "::ffff:127.0.0.1"] {
+        let (reader, writer) = connect(host, port).await?;
+        writer.write(b"via\n").map_err(|e| format!("{e:?}"))?;
+        expect_bytes(
+            &format!("echo via {host}"),
+            reader.readline().await,
+            b"via\n",
+        )?;
+        match writer.get_extra_info().peername {
+            Some(SocketAddress::Ipv4(e)) if e.host == "127.0.0.1" => {}
+            other => return Err(format!("peername via {host}: {other:?}")),
+        }
+        writer.close();
+    }
+    Ok(())
+}
+
+/// A size no component can hold is `invalid-argument` on every platform,
+/// never a wrapped number and never a wait.
+async fn readexactly_huge(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    match within(5_000, reader.readexactly(1 << 40)).await {
+        Some(Err(Error::InvalidArgument(m))) if m.contains("larger than a component can hold") => {}
+        other => return Err(format!("readexactly(2**40): {other:?}")),
+    }
+    match reader.readexactly(-1).await {
+        Err(Error::InvalidArgument(m)) if m == "readexactly size can not be less than zero" => {
+            Ok(())
+        }
+        other => Err(format!("readexactly(-1): {other:?}")),
+    }
+}
+
+/// An over-long line that arrives in one segment (limit 7): asyncio
+/// receives it whole, so `readline` drops it with its separator (consumed
+/// 20), and `readuntil` reports where the separator is (consumed 9).
+async fn one_segment_overrun<R: ReadSide>(
+    host: &str,
+    port: u16,
+    side: impl Fn(Reader) -> R,
+) -> Outcome {
+    let (reader, writer) = open_connection(host.to_owned(), port, options(Some(7)))
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    let reader = side(reader);
+    // The peer sends each script below in one write once it sees "go".
+    writer.write(b"go\n").map_err(|e| format!("{e:?}"))?;
+    match reader.readline().await {
+        Err(Error::LimitOverrun(o)) if o.consumed == 20 => {}
+        other => return Err(format!("readline of a 20-byte line: {other:?}")),
+    }
+    expect_bytes("next line", reader.readline().await, b"ok\n")?;
+    writer.write(b"go\n").map_err(|e| format!("{e:?}"))?;
+    match reader.readuntil(vec![b"!".to_vec()]).await {
+        Err(Error::LimitOverrun(o)) if o.consumed == 9 => {}
+        other => return Err(format!("readuntil past the limit: {other:?}")),
+    }
+    // The data stays buffered: read it whole.
+    expect_bytes(
+        "left in the buffer",
+        reader.readexactly(10).await,
+        b"abcdefghi!",
+    )
 }

@@ -1,24 +1,19 @@
-//! A connected `wasi:sockets` TCP socket as a connection: its single
-//! receive stream feeds the reader, a new stream handed to its single
-//! `send` carries the writer's bytes.
+//! Transports: a connected `wasi:sockets` TCP socket (its single receive
+//! stream feeds the reader, a new stream handed to its single `send`
+//! carries the writer's bytes), made into a running connection.
 
 use std::rc::Rc;
 
 use portable_streams_core::ReadBuffer;
 use wasip3::sockets::types::TcpSocket;
 
-use crate::conn::{Conn, Parts, Sink, Source};
+use crate::conn::{Conn, Sink, Source, Transport};
 use crate::conv::{addr_from_wasi, addr_to_wit};
 use crate::pump;
 use crate::signal::Signal;
 
-/// Turns a connected socket into a connection and starts its pump in the
-/// current task. `on_closed` is notified when the connection closes.
-pub(crate) fn connection(
-    socket: TcpSocket,
-    read: ReadBuffer,
-    on_closed: Option<Rc<Signal>>,
-) -> Rc<Conn> {
+/// The transport over a connected socket.
+pub(crate) fn tcp(socket: TcpSocket) -> Transport {
     let peername = socket
         .get_remote_address()
         .ok()
@@ -30,8 +25,7 @@ pub(crate) fn connection(
     let (received, receive_end) = socket.receive();
     let (to_send, sent) = wasip3::wit_stream::new::<u8>();
     let send_end = socket.send(sent);
-    let conn = Conn::new(Parts {
-        read,
+    Transport {
         source: Source {
             stream: Some(received),
             end: Some(receive_end),
@@ -42,8 +36,17 @@ pub(crate) fn connection(
         },
         info: (peername, sockname),
         socket: Some(socket),
-        on_closed,
-    });
+    }
+}
+
+/// A connection over `transport`, its pump started in the current task.
+/// `on_closed` is notified when the connection closes.
+pub(crate) fn start(
+    transport: Transport,
+    read: ReadBuffer,
+    on_closed: Option<Rc<Signal>>,
+) -> Rc<Conn> {
+    let conn = Conn::new(transport, read, on_closed);
     pump::spawn(conn.clone());
     conn
 }
