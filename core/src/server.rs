@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 
 use crate::Error;
+pub use crate::connect::bind_context;
 use crate::connect::py_addr;
 
 /// asyncio's default `backlog`.
@@ -177,14 +178,6 @@ pub fn bind_all<L>(
         )));
     }
     Ok(bound)
-}
-
-/// The context asyncio gives a failed bind.
-pub fn bind_context(addr: &SocketAddr) -> String {
-    format!(
-        "error while attempting to bind on address {}",
-        py_addr(addr)
-    )
 }
 
 #[cfg(test)]

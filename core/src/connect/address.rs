@@ -89,6 +89,19 @@ fn no_address(host: &str) -> Error {
     Error::NameUnresolvable(format!("{host}: no address of the requested family"))
 }
 
+/// The context asyncio gives a failed bind.
+pub fn bind_context(addr: &SocketAddr) -> String {
+    format!(
+        "error while attempting to bind on address {}",
+        super::py_addr(addr)
+    )
+}
+
+/// The context asyncio gives a failed connect attempt.
+pub fn connect_context(remote: &SocketAddr) -> String {
+    format!("Connect call failed {}", super::py_addr(remote))
+}
+
 /// A numeric host as its address, without asking a resolver.
 pub fn numeric(host: &str) -> Option<IpAddr> {
     host.parse().ok()

@@ -16,7 +16,10 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-pub use address::{Family, bind_targets, connect_targets, is_wildcard, numeric, reached, wildcard};
+pub use address::{
+    Family, bind_context, bind_targets, connect_context, connect_targets, is_wildcard, numeric,
+    reached, wildcard,
+};
 pub use race::{effective_interleave, interleave, most_specific, py_addr, staggered_race};
 
 use crate::Error;
@@ -165,7 +168,7 @@ pub fn bind_local<B>(
     for candidate in local.iter().filter(|l| l.is_ipv4() == remote.is_ipv4()) {
         match bind(*candidate) {
             Ok(bound) => return Ok(bound),
-            Err(error) => last = Some(error.context(&crate::server::bind_context(candidate))),
+            Err(error) => last = Some(error.context(&bind_context(candidate))),
         }
     }
     Err(last.unwrap_or_else(|| {
@@ -178,9 +181,4 @@ pub fn bind_local<B>(
             "no matching local address with family={family} found"
         ))
     }))
-}
-
-/// The context asyncio gives a failed connect attempt.
-pub fn connect_context(remote: &SocketAddr) -> String {
-    format!("Connect call failed {}", py_addr(remote))
 }
