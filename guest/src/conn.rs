@@ -7,49 +7,11 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use portable_streams_core::{Connection, Error, ReadBuffer, Wake};
-use wasip3::sockets::types::{ErrorCode, TcpSocket};
-use wit_bindgen::rt::async_support::StreamVtable;
-use wit_bindgen::{AbiBuffer, FutureReader, StreamReader, StreamWriter};
+use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::signal::Signal;
-
-/// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
-/// TCP byte stream: how the stream ended.
-pub(crate) type StreamEnd = FutureReader<Result<(), ErrorCode>>;
-
-/// Bytes taken from the engine but not yet accepted by the sink.
-pub(crate) type Unsent = AbiBuffer<&'static StreamVtable<u8>>;
-
-/// Where the reader's bytes come from.
-pub(crate) struct Source {
-    /// The byte stream (a socket's single receive stream, or `wrap`'s
-    /// input); none once it ended and only its end future is left to read.
-    pub(crate) stream: Option<StreamReader<u8>>,
-    /// For sockets: why the stream ended (EOF or a connection error).
-    pub(crate) end: Option<StreamEnd>,
-}
-
-/// Where the writer's bytes go.
-pub(crate) struct Sink {
-    /// The byte stream (a socket's single send stream, or `wrap`'s output).
-    pub(crate) stream: StreamWriter<u8>,
-    /// For sockets: the send's outcome (an error when the peer is gone).
-    pub(crate) end: Option<StreamEnd>,
-}
-
-/// A connection's transport: its two halves and what `get-extra-info`
-/// tells of it. This is the seam a TLS layer wraps.
-pub(crate) struct Transport {
-    /// Where reads come from.
-    pub(crate) source: Source,
-    /// Where writes go.
-    pub(crate) sink: Sink,
-    /// `peername`, `sockname`.
-    pub(crate) info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
-    /// The socket to keep open, if any.
-    pub(crate) socket: Option<TcpSocket>,
-}
+use crate::transport::{Sink, Source, Transport, Unsent};
 
 /// What the engine's state is kept with.
 pub(crate) struct State {

@@ -18,9 +18,10 @@ use std::task::{Context, Poll};
 use portable_streams_core::{Error, PumpStep, Wake};
 use wit_bindgen::{StreamResult, StreamWrite};
 
-use crate::conn::{Conn, Sink, Unsent};
+use crate::conn::Conn;
 use crate::conv::socket_error;
 use crate::signal::{Either, race};
+use crate::transport::{Sink, Unsent};
 
 /// Starts the pump of `conn` in the current task (wit-bindgen's
 /// `spawn_local`).

@@ -18,9 +18,10 @@ use wasip3::sockets::types::ErrorCode;
 use wit_bindgen::{FutureRead, StreamRead, StreamResult};
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conn::{Conn, Source};
+use crate::conn::Conn;
 use crate::conv::socket_error;
 use crate::signal::{Either, race};
+use crate::transport::Source;
 
 /// The `reader` resource.
 pub struct Reader {

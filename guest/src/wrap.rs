@@ -14,9 +14,8 @@ use portable_streams_core::ReadBuffer;
 use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conn::{Sink, Source, Transport};
 use crate::conv::limit;
-use crate::transport;
+use crate::transport::{self, Sink, Source, Transport};
 
 /// `wrap(input, options)`. A `limit` of 0 cannot be refused here (`wrap`
 /// returns no result), so the reader then holds asyncio's "Limit cannot be

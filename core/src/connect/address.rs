@@ -50,17 +50,7 @@ pub fn connect_targets(
     family: Family,
     port: u16,
 ) -> Result<Vec<SocketAddr>, Error> {
-    let mut out: Vec<SocketAddr> = Vec::new();
-    for ip in found.into_iter().filter(|ip| family.allows(ip)) {
-        let addr = SocketAddr::new(reached(ip), port);
-        if !out.contains(&addr) {
-            out.push(addr);
-        }
-    }
-    if out.is_empty() {
-        return Err(no_address(host));
-    }
-    Ok(out)
+    targets(host, found, family, port, reached)
 }
 
 /// Every address `family` admits, as resolved (for binding: local and
@@ -72,9 +62,19 @@ pub fn bind_targets(
     family: Family,
     port: u16,
 ) -> Result<Vec<SocketAddr>, Error> {
+    targets(host, found, family, port, |ip| ip)
+}
+
+fn targets(
+    host: &str,
+    found: impl IntoIterator<Item = IpAddr>,
+    family: Family,
+    port: u16,
+    used_as: fn(IpAddr) -> IpAddr,
+) -> Result<Vec<SocketAddr>, Error> {
     let mut out: Vec<SocketAddr> = Vec::new();
     for ip in found.into_iter().filter(|ip| family.allows(ip)) {
-        let addr = SocketAddr::new(ip, port);
+        let addr = SocketAddr::new(used_as(ip), port);
         if !out.contains(&addr) {
             out.push(addr);
         }
