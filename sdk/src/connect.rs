@@ -4,22 +4,13 @@ use std::time::Duration;
 
 use crate::{Error, Reader, Writer, wit};
 
-/// asyncio's `family=`: which address families to try.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Family {
-    /// Any (`AF_UNSPEC`).
-    #[default]
-    Any,
-    /// IPv4 only (`AF_INET`).
-    Ipv4,
-    /// IPv6 only (`AF_INET6`).
-    Ipv6,
-}
+/// asyncio's `family=`: core's neutral type, the same on every side.
+pub use portable_streams_core::connect::Family;
 
 impl From<Family> for wit::AddressFamily {
     fn from(f: Family) -> Self {
         match f {
-            Family::Any => wit::AddressFamily::Unspecified,
+            Family::Unspecified => wit::AddressFamily::Unspecified,
             Family::Ipv4 => wit::AddressFamily::Ipv4,
             Family::Ipv6 => wit::AddressFamily::Ipv6,
         }
