@@ -17,9 +17,10 @@
 //!
 //! The transport is read only while a call waits for data: the strongest
 //! form of asyncio's `pause_reading`, so nothing accumulates for a reader
-//! that does not read. Each transport read receives up to [`MAX_RECV`]
-//! bytes, as asyncio's transport does whatever the limit, so the limit
-//! outcomes are asyncio's for the same arrival of bytes.
+//! that does not read. A read for a separator search receives up to
+//! [`MAX_RECV`] bytes, as asyncio's transport does whatever the limit, so
+//! the limit outcomes are asyncio's for the same arrival of bytes (see
+//! [`ReadRequest::receive_size`]).
 
 use bytes::buf::Limit;
 use bytes::{Bytes, BytesMut};
@@ -174,7 +175,9 @@ impl Connection {
         if self.write.is_closing() {
             return ReadStep::WaitForClose;
         }
-        ReadStep::Receive { max: MAX_RECV }
+        ReadStep::Receive {
+            max: request.receive_size(self.read.buffered()),
+        }
     }
 
     /// Ends a call that will not be polled again (cancelled): bytes a

@@ -105,6 +105,22 @@ impl ReadRequest {
         })
     }
 
+    /// How many bytes the transport read made for this request should ask
+    /// for, with `buffered` bytes already in the reader. Searches for a
+    /// separator and `read(-1)` receive [`crate::MAX_RECV`] (asyncio's
+    /// `max_size`), so limit outcomes are asyncio's for the same arrival of
+    /// bytes; `read(n)` and `readexactly(n)` ask for no more than they can
+    /// use, which leaves the rest with the transport and changes no limit
+    /// outcome (larger blocks only cost copies).
+    pub fn receive_size(&self, buffered: usize) -> usize {
+        let wanted = match &self.kind {
+            Kind::Read(n) => *n,
+            Kind::Exactly(n) => n.saturating_sub(buffered),
+            Kind::ToEof(_) | Kind::Line(_) | Kind::Until(_) => crate::MAX_RECV,
+        };
+        wanted.clamp(1, crate::MAX_RECV)
+    }
+
     /// The asyncio method name, for the `busy` message.
     pub fn name(&self) -> &'static str {
         match self.kind {

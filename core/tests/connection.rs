@@ -28,10 +28,33 @@ fn done(c: &mut Connection, call: &mut ReadCall) -> Result<Bytes, Error> {
 }
 
 #[test]
-fn a_waiting_call_receives_asyncios_max_size_whatever_the_limit() {
+fn a_search_receives_asyncios_max_size_whatever_the_limit() {
     let mut c = conn(7);
     let mut call = ReadCall::new(ReadRequest::readline());
     assert!(matches!(step(&mut c, &mut call), ReadStep::Receive { max } if max == MAX_RECV));
+    c.abandon_read(&mut call);
+    let mut all = ReadCall::new(ReadRequest::read(-1));
+    assert!(matches!(step(&mut c, &mut all), ReadStep::Receive { max } if max == MAX_RECV));
+}
+
+#[test]
+fn counted_reads_ask_for_no_more_than_they_use() {
+    let mut c = conn(7);
+    let mut call = ReadCall::new(ReadRequest::read(100));
+    assert!(matches!(
+        step(&mut c, &mut call),
+        ReadStep::Receive { max: 100 }
+    ));
+    c.abandon_read(&mut call);
+    arrive(&mut c, b"abc");
+    let mut exact = ReadCall::new(ReadRequest::readexactly(10).unwrap());
+    assert!(matches!(
+        step(&mut c, &mut exact),
+        ReadStep::Receive { max: 7 }
+    ));
+    c.abandon_read(&mut exact);
+    let mut huge = ReadCall::new(ReadRequest::readexactly(1 << 30).unwrap());
+    assert!(matches!(step(&mut c, &mut huge), ReadStep::Receive { max } if max == MAX_RECV));
 }
 
 #[test]
