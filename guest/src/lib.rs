@@ -19,6 +19,9 @@
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
+//! * `settle.rs`: every async export yields once before an answer that
+//!   was ready at once, so composed callers do not hit wasmtime's
+//!   one-entry-per-call leak.
 //!
 //! What this backend cannot do, it reports as `unsupported`: TLS, Unix
 //! sockets, `reuse_port` (`wasi:sockets` has none of them).
@@ -29,6 +32,7 @@ mod conv;
 mod pump;
 mod reader;
 mod server;
+mod settle;
 mod signal;
 mod transport;
 mod wrap;
@@ -57,6 +61,7 @@ use portable_streams_core::Error;
 use wit_bindgen::StreamReader;
 
 use crate::conn::Conn;
+use crate::settle::settled;
 
 /// The exported `portable:streams/streams` interface.
 pub struct Component;
@@ -87,7 +92,7 @@ impl wit::Guest for Component {
         port: u16,
         options: wit::ConnectOptions,
     ) -> Result<(wit::Reader, wit::Writer), wit::Error> {
-        connect::open_connection(host, port, options)
+        settled(connect::open_connection(host, port, options))
             .await
             .map_err(Into::into)
     }
@@ -97,7 +102,7 @@ impl wit::Guest for Component {
         port: u16,
         options: wit::ServerOptions,
     ) -> Result<wit::Server, wit::Error> {
-        server::start_server(hosts, port, options)
+        settled(server::start_server(hosts, port, options))
             .await
             .map_err(Into::into)
     }
@@ -106,14 +111,14 @@ impl wit::Guest for Component {
         _path: String,
         _options: wit::UnixConnectOptions,
     ) -> Result<(wit::Reader, wit::Writer), wit::Error> {
-        Err(unix_unsupported())
+        settled(async { Err(unix_unsupported()) }).await
     }
 
     async fn start_unix_server(
         _path: String,
         _options: wit::UnixServerOptions,
     ) -> Result<wit::Server, wit::Error> {
-        Err(unix_unsupported())
+        settled(async { Err(unix_unsupported()) }).await
     }
 
     fn wrap(

@@ -20,6 +20,7 @@ use wit_bindgen::{FutureRead, StreamRead, StreamResult};
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
 use crate::conv::socket_error;
+use crate::settle::settled;
 use crate::signal::{Either, race};
 use crate::transport::Source;
 
@@ -35,8 +36,11 @@ impl Reader {
     }
 
     async fn call(&self, request: Result<ReadRequest, Error>) -> Result<Vec<u8>, wit::Error> {
-        let request = request?;
-        Ok(Vec::from(read(&self.conn, request).await?))
+        settled(async {
+            let request = request?;
+            Ok(Vec::from(read(&self.conn, request).await?))
+        })
+        .await
     }
 }
 

@@ -25,6 +25,7 @@ use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
 use crate::connect::resolve;
 use crate::conv::{addr_from_wasi, addr_to_wasi, addr_to_wit, family_of, limit, socket_error};
+use crate::settle::settled;
 use crate::signal::{Either, Signal, race};
 use crate::transport;
 
@@ -206,30 +207,33 @@ impl Drop for Accepting<'_> {
 
 impl wit::GuestServer for Server {
     async fn accept(&self) -> Result<(wit::Reader, wit::Writer), wit::Error> {
-        let shared = &*self.shared;
-        let _accepting = Accepting::new(shared);
-        loop {
-            let wake = shared.accepted.wait();
-            let step = shared.state.borrow().accept_step();
-            match step {
-                AcceptStep::Closed(error) => return Err(error.into()),
-                AcceptStep::Wait => {}
-                AcceptStep::Take => {
-                    let next = shared.queue.borrow_mut().pop_front();
-                    if let Some(socket) = next {
-                        if let Some(conn) = shared.connection(socket) {
-                            return Ok(crate::resources(conn));
+        settled(async {
+            let shared = &*self.shared;
+            let _accepting = Accepting::new(shared);
+            loop {
+                let wake = shared.accepted.wait();
+                let step = shared.state.borrow().accept_step();
+                match step {
+                    AcceptStep::Closed(error) => return Err(error.into()),
+                    AcceptStep::Wait => {}
+                    AcceptStep::Take => {
+                        let next = shared.queue.borrow_mut().pop_front();
+                        if let Some(socket) = next {
+                            if let Some(conn) = shared.connection(socket) {
+                                return Ok(crate::resources(conn));
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    // The host ended every listen stream: nothing will come.
-                    if shared.listening.get() == 0 {
-                        return Err(Error::Other("no listening socket is left".into()).into());
+                        // The host ended every listen stream: nothing will come.
+                        if shared.listening.get() == 0 {
+                            return Err(Error::Other("no listening socket is left".into()).into());
+                        }
                     }
                 }
+                wake.await;
             }
-            wake.await;
-        }
+        })
+        .await
     }
 
     fn sockets(&self) -> Vec<wit::SocketAddress> {
@@ -244,14 +248,17 @@ impl wit::GuestServer for Server {
     }
 
     async fn wait_closed(&self) {
-        let shared = &*self.shared;
-        loop {
-            let changed = shared.changed.wait();
-            if shared.state.borrow_mut().wait_closed_done() {
-                return;
+        settled(async {
+            let shared = &*self.shared;
+            loop {
+                let changed = shared.changed.wait();
+                if shared.state.borrow_mut().wait_closed_done() {
+                    return;
+                }
+                changed.await;
             }
-            changed.await;
-        }
+        })
+        .await
     }
 
     fn is_serving(&self) -> bool {

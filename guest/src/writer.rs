@@ -9,6 +9,7 @@ use portable_streams_core::DrainStatus;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
+use crate::settle::settled;
 
 /// The `writer` resource.
 pub struct Writer {
@@ -36,15 +37,18 @@ impl wit::GuestWriter for Writer {
     }
 
     async fn drain(&self) -> Result<(), wit::Error> {
-        loop {
-            let resumed = self.conn.writers.wait();
-            let status = self.conn.state().engine.drain_status();
-            match status {
-                DrainStatus::Ready => return Ok(()),
-                DrainStatus::Failed(error) => return Err(error.into()),
-                DrainStatus::Wait => resumed.await,
+        settled(async {
+            loop {
+                let resumed = self.conn.writers.wait();
+                let status = self.conn.state().engine.drain_status();
+                match status {
+                    DrainStatus::Ready => return Ok(()),
+                    DrainStatus::Failed(error) => return Err(error.into()),
+                    DrainStatus::Wait => resumed.await,
+                }
             }
-        }
+        })
+        .await
     }
 
     fn can_write_eof(&self) -> bool {
@@ -69,14 +73,17 @@ impl wit::GuestWriter for Writer {
     }
 
     async fn wait_closed(&self) -> Result<(), wit::Error> {
-        loop {
-            let changed = self.conn.writers.wait();
-            let status = self.conn.state().engine.closed_status();
-            match status {
-                Some(result) => return result.map_err(Into::into),
-                None => changed.await,
+        settled(async {
+            loop {
+                let changed = self.conn.writers.wait();
+                let status = self.conn.state().engine.closed_status();
+                match status {
+                    Some(result) => return result.map_err(Into::into),
+                    None => changed.await,
+                }
             }
-        }
+        })
+        .await
     }
 
     fn get_extra_info(&self) -> wit::ExtraInfo {
