@@ -31,5 +31,4 @@ impl wasip3::exports::cli::run::Guest for Caller {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
 wasip3::cli::command::export!(Caller);
