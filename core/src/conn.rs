@@ -34,6 +34,21 @@ pub const MAX_RECV: usize = 256 * 1024;
 /// coalesced up to it).
 pub const MAX_SEND: usize = 256 * 1024;
 
+/// Caps on what one connection may hold in memory: a sandbox's rule, which
+/// asyncio does not have. A call that would need more fails with
+/// `access-denied` naming the cap; nothing already received is lost.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// The most bytes the reader holds: buffered plus what a `read(-1)` has
+    /// gathered. `readexactly(n)` above it fails at once; `read(-1)` fails
+    /// once it has gathered this much (the bytes go back to the buffer, to
+    /// be read in smaller pieces); a transport read never receives past it.
+    pub read: Option<usize>,
+    /// The most bytes the writer buffers: a `write` that would buffer more
+    /// fails (and queues nothing), instead of growing without bound.
+    pub write: Option<u64>,
+}
+
 /// Which waiters an event concerns; the backend wakes them.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 #[must_use = "the backend must wake what changed"]
@@ -127,14 +142,21 @@ impl ReadCall {
 pub struct Connection {
     read: ReadBuffer,
     write: WriteBuffer,
+    caps: Caps,
 }
 
 impl Connection {
     /// An open connection whose reader is `read` (its limit validated).
     pub fn new(read: ReadBuffer) -> Self {
+        Self::with_caps(read, Caps::default())
+    }
+
+    /// An open connection that holds no more than `caps` allow.
+    pub fn with_caps(read: ReadBuffer, caps: Caps) -> Self {
         Self {
             read,
             write: WriteBuffer::default(),
+            caps,
         }
     }
 
@@ -175,9 +197,20 @@ impl Connection {
         if self.write.is_closing() {
             return ReadStep::WaitForClose;
         }
-        ReadStep::Receive {
-            max: request.receive_size(self.read.buffered()),
+        let mut max = request.receive_size(self.read.buffered());
+        if let Some(cap) = self.caps.read {
+            let held = self.read.buffered() + request.taken();
+            if held >= cap || request.needs().is_some_and(|n| n > cap) {
+                let error = Error::AccessDenied(format!(
+                    "{}() would hold more than this connection's read buffer cap of {cap} bytes",
+                    request.name()
+                ));
+                self.abandon_read(call);
+                return ReadStep::Done(Err(error));
+            }
+            max = max.min(cap - held);
         }
+        ReadStep::Receive { max }
     }
 
     /// Ends a call that will not be polled again (cancelled): bytes a
@@ -222,6 +255,8 @@ impl Connection {
     /// `write(data)`: queue it; never waits. After `write_eof` it fails;
     /// once closing or closed the data is discarded and `drain` reports it.
     pub fn write(&mut self, data: impl Into<Bytes>) -> Result<Wake, Error> {
+        let data = data.into();
+        self.check_write_cap(data.len())?;
         self.write.write(data)?;
         Ok(self.pump_if_pending())
     }
@@ -232,10 +267,30 @@ impl Connection {
         I: IntoIterator,
         I::Item: Into<Bytes>,
     {
-        for item in data {
+        let items: Vec<Bytes> = data.into_iter().map(Into::into).collect();
+        self.check_write_cap(items.iter().map(Bytes::len).sum())?;
+        for item in items {
             self.write.write(item)?;
         }
         Ok(self.pump_if_pending())
+    }
+
+    /// Refuses a write of `len` bytes that would buffer more than the cap
+    /// (only while the writer accepts writes: once closing they are
+    /// discarded anyway).
+    fn check_write_cap(&self, len: usize) -> Result<(), Error> {
+        if let Some(cap) = self.caps.write
+            && self.may_send_now()
+        {
+            let total = self.write.size().saturating_add(len as u64);
+            if total > cap {
+                return Err(Error::AccessDenied(format!(
+                    "a write of {len} bytes would buffer {total} bytes, above this \
+                     connection's write buffer cap of {cap} bytes (drain first)"
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn pump_if_pending(&self) -> Wake {

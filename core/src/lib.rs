@@ -45,7 +45,7 @@ pub mod server;
 mod watermarks;
 mod writer;
 
-pub use conn::{Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
+pub use conn::{Caps, Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
 pub use error::{Error, ReadResult};
 pub use reader::{Progress, ReadBuffer};
 pub use request::{MAX_EXACT, ReadRequest};

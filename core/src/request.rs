@@ -121,6 +121,23 @@ impl ReadRequest {
         wanted.clamp(1, crate::MAX_RECV)
     }
 
+    /// Bytes this request must hold at once to finish: `n` for
+    /// `readexactly(n)`, none (no fixed need) for the others.
+    pub(crate) fn needs(&self) -> Option<usize> {
+        match &self.kind {
+            Kind::Exactly(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Bytes a `read(-1)` has taken out of the buffer so far.
+    pub(crate) fn taken(&self) -> usize {
+        match &self.kind {
+            Kind::ToEof(taken) => taken.len(),
+            _ => 0,
+        }
+    }
+
     /// The asyncio method name, for the `busy` message.
     pub fn name(&self) -> &'static str {
         match self.kind {

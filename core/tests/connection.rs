@@ -199,3 +199,65 @@ fn a_send_now_leaves_a_refused_tail_first_in_line() {
         "no sends from write once closing"
     );
 }
+
+#[test]
+fn the_read_cap_bounds_what_a_connection_holds_and_loses_nothing() {
+    use portable_streams_core::Caps;
+    let caps = Caps {
+        read: Some(10),
+        write: None,
+    };
+    let mut c = Connection::with_caps(ReadBuffer::new(4).unwrap(), caps);
+    // readexactly above the cap can never finish: denied at once.
+    let mut huge = ReadCall::new(ReadRequest::readexactly(11).unwrap());
+    assert!(matches!(
+        done(&mut c, &mut huge),
+        Err(Error::AccessDenied(m)) if m.contains("readexactly()") && m.contains("10 bytes")
+    ));
+    // A transport read never receives past the cap.
+    let mut all = ReadCall::new(ReadRequest::read(-1));
+    assert!(matches!(
+        step(&mut c, &mut all),
+        ReadStep::Receive { max: 10 }
+    ));
+    arrive(&mut c, b"0123456");
+    assert!(matches!(
+        step(&mut c, &mut all),
+        ReadStep::Receive { max: 3 }
+    ));
+    arrive(&mut c, b"789");
+    // read(-1) has gathered the cap: denied, and its bytes go back.
+    assert!(matches!(done(&mut c, &mut all), Err(Error::AccessDenied(m)) if m.contains("read()")));
+    let mut some = ReadCall::new(ReadRequest::read(100));
+    assert_eq!(done(&mut c, &mut some).unwrap(), &b"0123456789"[..]);
+    // The reader is free again.
+    let mut next = ReadCall::new(ReadRequest::readline());
+    assert!(matches!(step(&mut c, &mut next), ReadStep::Receive { .. }));
+}
+
+#[test]
+fn the_write_cap_refuses_a_write_instead_of_growing() {
+    use portable_streams_core::Caps;
+    let caps = Caps {
+        read: None,
+        write: Some(8),
+    };
+    let mut c = Connection::with_caps(ReadBuffer::new(4).unwrap(), caps);
+    let _ = c.write(&b"12345"[..]).unwrap();
+    assert!(matches!(
+        c.write(&b"6789"[..]),
+        Err(Error::AccessDenied(m)) if m.contains("would buffer 9 bytes") && m.contains("cap of 8 bytes")
+    ));
+    assert_eq!(c.writer().size(), 5, "the refused write queued nothing");
+    assert!(matches!(
+        c.writelines([&b"ab"[..], b"cd"]),
+        Err(Error::AccessDenied(_))
+    ));
+    let _ = c.write(&b"678"[..]).unwrap();
+    // Once sent, there is room again.
+    let PumpStep::Send(chunk) = c.pump_step() else {
+        panic!("expected a chunk")
+    };
+    let _ = c.sent(chunk.len());
+    let _ = c.write(&b"abcdefgh"[..]).unwrap();
+}

@@ -60,6 +60,7 @@ pub struct Policy {
     unix_roots: Vec<PathBuf>,
     max_connections: Option<usize>,
     max_read_buffer: Option<usize>,
+    max_write_buffer: Option<u64>,
 }
 
 impl Policy {
@@ -78,6 +79,7 @@ impl Policy {
             unix_roots: vec![PathBuf::from("/")],
             max_connections: None,
             max_read_buffer: None,
+            max_write_buffer: None,
         }
     }
 
@@ -111,11 +113,34 @@ impl Policy {
         self
     }
 
-    /// Caps a reader's limit in bytes (and so its buffer, about 2 x limit):
-    /// a bigger explicit limit is denied, the default shrinks to the cap.
+    /// Caps a reader's limit in bytes: a bigger explicit limit is denied,
+    /// the default shrinks to the cap. A connection's reader then holds at
+    /// most 2 x `max` bytes (asyncio's 2 x limit), also for
+    /// `readexactly(n)` and `read(-1)`, which fail with `access-denied`
+    /// past it (see `portable_streams_core::Caps`).
     pub fn with_max_read_buffer(mut self, max: usize) -> Self {
         self.max_read_buffer = Some(max);
         self
+    }
+
+    /// Caps the bytes a connection's writer buffers: a `write` that would
+    /// buffer more fails with `access-denied` instead of growing.
+    pub fn with_max_write_buffer(mut self, max: u64) -> Self {
+        self.max_write_buffer = Some(max);
+        self
+    }
+
+    /// The write-buffer cap, if any.
+    pub fn max_write_buffer(&self) -> Option<u64> {
+        self.max_write_buffer
+    }
+
+    /// What one connection may hold in memory under this policy.
+    pub fn caps(&self) -> portable_streams_core::Caps {
+        portable_streams_core::Caps {
+            read: self.max_read_buffer.map(|max| max.saturating_mul(2)),
+            write: self.max_write_buffer,
+        }
     }
 
     /// The connection cap, if any.

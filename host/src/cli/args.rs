@@ -69,9 +69,14 @@ pub struct PolicyArgs {
     /// Cap on connections open at once.
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
-    /// Cap on a reader's limit, in bytes.
+    /// Cap on a reader's limit, in bytes; a connection then holds at most
+    /// twice this much unread (readexactly and read(-1) included).
     #[arg(long, value_name = "BYTES")]
     pub max_read_buffer: Option<usize>,
+    /// Cap on the bytes a connection's writer buffers; a write past it
+    /// fails with access-denied.
+    #[arg(long, value_name = "BYTES")]
+    pub max_write_buffer: Option<u64>,
 }
 
 /// `run`.

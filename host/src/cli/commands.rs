@@ -41,6 +41,9 @@ pub fn policy(args: &PolicyArgs) -> Result<Policy> {
     if let Some(max) = args.max_connections {
         policy = policy.with_max_connections(max);
     }
+    if let Some(max) = args.max_write_buffer {
+        policy = policy.with_max_write_buffer(max);
+    }
     if let Some(max) = args.max_read_buffer {
         policy = policy.with_max_read_buffer(max);
     }

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use portable_streams_core::{
-    Connection, DrainStatus, Error, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep, Wake,
+    Connection, DrainStatus, Error, PumpStep, ReadCall, ReadRequest, ReadStep, Wake,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
@@ -68,17 +68,17 @@ impl State {
 }
 
 impl Conn {
-    /// Starts a connection over `transport`: spawns its pump and returns
-    /// the shared state. `permit`, if any, counts it until it closes.
+    /// Starts `engine` over `transport`: spawns its pump and returns the
+    /// shared state. `permit`, if any, counts it until it closes.
     pub(crate) fn start(
         transport: Transport,
-        read: ReadBuffer,
+        engine: Connection,
         permit: Option<Permit>,
         on_closed: Option<OnClosed>,
     ) -> Arc<Conn> {
         let conn = Arc::new(Conn {
             state: Mutex::new(State {
-                engine: Connection::new(read),
+                engine,
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 reader: Waiters::default(),

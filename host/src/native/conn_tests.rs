@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use portable_streams_core::ReadBuffer;
+use portable_streams_core::{Connection, ReadBuffer};
 use tokio::io::{AsyncReadExt, DuplexStream, duplex};
 
 use super::Conn;
@@ -21,7 +21,10 @@ fn conn_with_pipe(capacity: usize) -> (Arc<Conn>, DuplexStream) {
         local: None,
     };
     let read = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap();
-    (Conn::start(transport, read, None, None), far)
+    (
+        Conn::start(transport, Connection::new(read), None, None),
+        far,
+    )
 }
 
 #[tokio::test]

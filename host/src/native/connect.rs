@@ -10,7 +10,7 @@ use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::conn::Conn;
-use super::conv::{duration, read_buffer};
+use super::conv::{duration, engine, read_buffer};
 use super::limits::ConnectionCount;
 use super::{transport, wit};
 use crate::policy::Policy;
@@ -43,7 +43,7 @@ pub(crate) async fn open_connection(
     .await?;
     Ok(Conn::start(
         transport::tcp(stream),
-        read,
+        engine(read, &policy),
         Some(permit),
         None,
     ))

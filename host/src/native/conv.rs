@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use portable_streams_core::connect::{ConnectPlan, Family};
-use portable_streams_core::{Error, ReadBuffer};
+use portable_streams_core::{Connection, Error, ReadBuffer};
 
 use crate::policy::Policy;
 
@@ -100,6 +100,11 @@ pub(crate) fn read_buffer(limit: Option<u32>, policy: &Policy) -> Result<ReadBuf
         )));
     }
     Ok(buffer)
+}
+
+/// A connection engine for `read` under the policy's caps.
+pub(crate) fn engine(read: ReadBuffer, policy: &Policy) -> Connection {
+    Connection::with_caps(read, policy.caps())
 }
 
 /// A WIT duration (nanoseconds) as a std duration.

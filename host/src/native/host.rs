@@ -8,6 +8,7 @@ use portable_streams_core::{Error, ReadRequest};
 use wasmtime::component::{Access, Accessor, Resource, ResourceTable, StreamReader};
 
 use super::conn::Conn;
+use super::conv::engine;
 use super::limits::ConnectionCount;
 use super::reader::Reader;
 use super::server::{self, Server};
@@ -146,7 +147,7 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         let (transport, into_pipe, from_pipe) = pipes();
         input.pipe(&mut host, into_pipe)?;
         let output = StreamReader::new(&mut host, from_pipe)?;
-        let conn = Conn::start(transport, read, None, None);
+        let conn = Conn::start(transport, engine(read, &host.get().ctx.policy), None, None);
         let (reader, writer) = push_pair(host.get().table, conn)?;
         Ok((reader, writer, output))
     }

@@ -108,10 +108,12 @@ pub fn adopt(
     wasmtime::component::Resource<reader::Reader>,
     wasmtime::component::Resource<writer::Writer>,
 )> {
-    let read = portable_streams_core::ReadBuffer::with_limit(None)?;
+    // The policy's caps hold for connections the host accepted, too.
+    let policy = view.ctx.policy.clone();
+    let read = conv::read_buffer(None, &policy)?;
     let conn = conn::Conn::start(
         accepted.into_transport(),
-        read,
+        conv::engine(read, &policy),
         Some(view.ctx.open.permit()),
         None,
     );

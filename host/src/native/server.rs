@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, UnixListener};
 
 use super::conn::{Conn, OnClosed};
 use super::connect::resolve;
-use super::conv::{read_buffer, socket_address};
+use super::conv::{engine, read_buffer, socket_address};
 use super::limits::ConnectionCount;
 use super::transport::{self, Transport};
 use super::unix::SocketFile;
@@ -161,7 +161,12 @@ impl Shared {
                 server.lock().waiters.wake_all();
             }
         });
-        let conn = Conn::start(transport, read, Some(permit), Some(on_closed));
+        let conn = Conn::start(
+            transport,
+            engine(read, &self.policy),
+            Some(permit),
+            Some(on_closed),
+        );
         st.server.add_client(ClientConn(Arc::downgrade(&conn)));
         Some(conn)
     }

@@ -11,7 +11,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::net::{UnixListener, UnixStream};
 
 use super::conn::Conn;
-use super::conv::{duration, read_buffer};
+use super::conv::{duration, engine, read_buffer};
 use super::limits::ConnectionCount;
 use super::{transport, wit};
 use crate::policy::Policy;
@@ -48,7 +48,7 @@ pub(crate) async fn open_unix_connection(
     .map_err(|e| Error::from(e).context(&context()))?;
     Ok(Conn::start(
         transport::unix(stream, None),
-        read,
+        engine(read, &policy),
         Some(permit),
         None,
     ))

@@ -62,6 +62,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "expect-denied-unix" => expect_denied_unix(host).await,
         "unix-roundtrip" => unix_roundtrip(host).await,
         "caps" => caps(host, port).await,
+        "memory-caps" => memory_caps(host, port).await,
         "unix-not-socket" => unix_not_socket(host).await,
         "write-eof-after-close" => write_eof_after_close(host, port).await,
         "server-closed-errors" => server_closed_errors(host).await,
@@ -772,6 +773,40 @@ async fn caps(host: &str, port: u16) -> Outcome {
         .map_err(|e| format!("connection after close: {e:?}"))?;
     writer.write(b"ping\n").map_err(|e| format!("{e:?}"))?;
     expect_bytes("echo", reader.readline().await, b"ping\n")
+}
+
+/// Under a 1 KiB read cap (so 2 KiB held) and a 4 KiB write cap: calls
+/// that would hold more are `access-denied` naming the cap, and nothing
+/// received is lost. The peer sends 10 KiB when asked, and stays open.
+async fn memory_caps(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    match reader.readexactly(1 << 30).await {
+        Err(Error::AccessDenied(m)) if m.contains("2048 bytes") => {}
+        other => return Err(format!("readexactly(2**30): {other:?}")),
+    }
+    match writer.write(&[0u8; 5000]) {
+        Err(Error::AccessDenied(m)) if m.contains("4096 bytes") => {}
+        other => return Err(format!("write above the cap: {other:?}")),
+    }
+    writer.write(b"go\n").map_err(|e| format!("write: {e:?}"))?;
+    match within(5_000, reader.read(-1)).await {
+        Some(Err(Error::AccessDenied(m))) if m.contains("2048 bytes") => {}
+        other => return Err(format!("read(-1) past the cap: {other:?}")),
+    }
+    // What read(-1) had gathered is still there, and the rest follows.
+    let mut got = 0;
+    while got < 10 * 1024 {
+        let chunk = reader
+            .read(4096)
+            .await
+            .map_err(|e| format!("read after the cap: {e:?}"))?;
+        check(
+            !chunk.is_empty() && chunk.iter().all(|b| *b == b'x'),
+            || format!("chunk after {got} bytes: {} bytes", chunk.len()),
+        )?;
+        got += chunk.len();
+    }
+    check(got == 10 * 1024, || format!("read {got} bytes"))
 }
 
 /// The reading calls the reader scenarios make, so that the same scenario
