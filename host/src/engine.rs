@@ -24,6 +24,22 @@ pub enum Allocation {
 /// Builds an engine with the component model's async ABI (WASI 0.3) and a
 /// compilation cache (best effort: no cache if it cannot be set up).
 pub fn new_engine(allocation: Allocation) -> wasmtime::Result<Engine> {
+    Engine::new(&config(allocation))
+}
+
+/// [`new_engine`] with epoch interruption on and its ticker running, so a
+/// store's deadline (`ComponentLimits::deadline`) interrupts code that
+/// never yields. Compiled code checks the epoch, so this costs a little on
+/// every run: use it only when a deadline is set.
+pub fn new_interruptible_engine(allocation: Allocation) -> wasmtime::Result<Engine> {
+    let mut config = config(allocation);
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config)?;
+    crate::limits::start_epoch_ticker(&engine);
+    Ok(engine)
+}
+
+fn config(allocation: Allocation) -> Config {
     let mut config = Config::new();
     config.wasm_component_model_async(true);
     config.wasm_component_model_error_context(true);
@@ -45,5 +61,5 @@ pub fn new_engine(allocation: Allocation) -> wasmtime::Result<Engine> {
         pool.max_memory_size(256 << 20);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
-    Engine::new(&config)
+    config
 }

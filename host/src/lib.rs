@@ -8,6 +8,7 @@
 pub mod compose;
 pub mod engine;
 pub mod guest_component;
+pub mod limits;
 pub mod native;
 pub mod output;
 pub mod policy;

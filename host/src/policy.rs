@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use portable_streams_core::Error;
 
+use crate::limits::ComponentLimits;
+
 /// A malformed allow-list entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -61,6 +63,7 @@ pub struct Policy {
     max_connections: Option<usize>,
     max_read_buffer: Option<usize>,
     max_write_buffer: Option<u64>,
+    component: ComponentLimits,
 }
 
 impl Policy {
@@ -80,6 +83,7 @@ impl Policy {
             max_connections: None,
             max_read_buffer: None,
             max_write_buffer: None,
+            component: ComponentLimits::UNLIMITED,
         }
     }
 
@@ -128,6 +132,18 @@ impl Policy {
     pub fn with_max_write_buffer(mut self, max: u64) -> Self {
         self.max_write_buffer = Some(max);
         self
+    }
+
+    /// Limits the component's own memories, instances, tables and running
+    /// time (see [`ComponentLimits`]).
+    pub fn with_component_limits(mut self, limits: ComponentLimits) -> Self {
+        self.component = limits;
+        self
+    }
+
+    /// The component's limits.
+    pub fn component_limits(&self) -> &ComponentLimits {
+        &self.component
     }
 
     /// The write-buffer cap, if any.

@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
+use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store};
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::compose::{ComposeError, compose_with_guest};
 use crate::output::LineOutput;
 use crate::policy::Policy;
-use crate::state::HostState;
+use crate::state::{HostState, limited_store};
 
 /// Which implementation of portable:streams a component gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,6 +91,9 @@ pub enum RunError {
     /// The component trapped.
     #[error("the component trapped: {0}")]
     Trap(String),
+    /// The component ran past the policy's deadline and was stopped.
+    #[error("the component ran past its deadline of {0:?} and was stopped")]
+    Deadline(std::time::Duration),
 }
 
 /// Compiles `bytes` for `backend`: composed with the guest first for
@@ -158,33 +161,48 @@ pub async fn run_component(
         }
     };
     let state = HostState::new(builder.build(), config.policy.clone());
-    let mut store = Store::new(engine, state);
-    let result = match command_version(engine, component)? {
-        CliVersion::P3 => {
-            let command = wasmtime_wasi::p3::bindings::Command::instantiate_async(
-                &mut store, component, &linker,
-            )
-            .await
-            .map_err(link_error)?;
-            store
-                .run_concurrent(async move |acc| command.wasi_cli_run().call_run(acc).await)
+    let mut store = limited_store(engine, state);
+    let deadline = config.policy.component_limits().deadline;
+    let version = command_version(engine, component)?;
+    let running = async {
+        Ok::<_, RunError>(match version {
+            CliVersion::P3 => {
+                let command = wasmtime_wasi::p3::bindings::Command::instantiate_async(
+                    &mut store, component, &linker,
+                )
                 .await
-                .and_then(|r| r)
-        }
-        CliVersion::P2 => {
-            let command = wasmtime_wasi::p2::bindings::Command::instantiate_async(
-                &mut store, component, &linker,
-            )
+                .map_err(link_error)?;
+                store
+                    .run_concurrent(async move |acc| command.wasi_cli_run().call_run(acc).await)
+                    .await
+                    .and_then(|r| r)
+            }
+            CliVersion::P2 => {
+                let command = wasmtime_wasi::p2::bindings::Command::instantiate_async(
+                    &mut store, component, &linker,
+                )
+                .await
+                .map_err(link_error)?;
+                command.wasi_cli_run().call_run(&mut store).await
+            }
+        })
+    };
+    // The epoch interrupts code that never yields; the timer, code that
+    // waits.
+    let result = match deadline {
+        None => running.await?,
+        Some(deadline) => tokio::time::timeout(deadline, running)
             .await
-            .map_err(link_error)?;
-            command.wasi_cli_run().call_run(&mut store).await
-        }
+            .map_err(|_| RunError::Deadline(deadline))??,
     };
     let exit_code = match result {
         Ok(Ok(())) => 0,
         Ok(Err(())) => 1,
         Err(err) => match err.downcast_ref::<I32Exit>() {
             Some(exit) => exit.0,
+            None if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) => {
+                return Err(RunError::Deadline(deadline.unwrap_or_default()));
+            }
             None => return Err(RunError::Trap(format!("{err:?}"))),
         },
     };

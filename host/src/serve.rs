@@ -24,7 +24,7 @@ use crate::native::unix::SocketFile;
 use crate::native::{self, Accepted, NativeView};
 use crate::policy::Policy;
 use crate::run::{Backend, RunError};
-use crate::state::HostState;
+use crate::state::{HostState, limited_store};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -160,7 +160,7 @@ impl Drop for Listener {
 fn new_store(engine: &Engine, policy: &Arc<Policy>) -> Store<HostState> {
     let mut builder = crate::wasi::builder(policy.clone(), &["handler".to_owned()]);
     builder.inherit_stdout().inherit_stderr();
-    Store::new(engine, HostState::new(builder.build(), policy.clone()))
+    limited_store(engine, HostState::new(builder.build(), policy.clone()))
 }
 
 /// Checks that `component` can be served: links it with WASI and the

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -18,6 +19,8 @@ pub struct HostState {
     pub policy: Arc<crate::policy::Policy>,
     /// The native backing's state (same policy).
     pub native: NativeCtx,
+    /// The policy's limits on the component's memories, instances, tables.
+    pub limits: StoreLimits,
 }
 
 impl HostState {
@@ -27,9 +30,28 @@ impl HostState {
             wasi,
             table: ResourceTable::new(),
             native: NativeCtx::new(policy.clone()),
+            limits: policy.component_limits().store_limits(),
             policy,
         }
     }
+}
+
+/// A store for `state`, limited as its policy says: memories, instances
+/// and tables, and the deadline's epoch (on an engine built with
+/// [`crate::engine::new_interruptible_engine`]).
+pub fn limited_store(engine: &wasmtime::Engine, state: HostState) -> wasmtime::Store<HostState> {
+    let ticks = state.policy.component_limits().deadline_ticks();
+    let mut store = wasmtime::Store::new(engine, state);
+    store.limiter(|state| &mut state.limits);
+    match ticks {
+        Some(ticks) => {
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_trap();
+        }
+        // Never reached: the epoch only advances on an interruptible engine.
+        None => store.set_epoch_deadline(u64::MAX),
+    }
+    store
 }
 
 impl WasiView for HostState {

@@ -310,3 +310,63 @@ fn port_in_use_is_one_clear_line_for_serve_and_run() {
     assert_one_line_error(&out, "address in use");
     drop(taken);
 }
+
+fn scenario_client() -> PathBuf {
+    component_build::component("scenario-client")
+}
+
+#[test]
+fn a_deadline_stops_a_component_that_never_yields() {
+    let started = std::time::Instant::now();
+    let out = cli()
+        .arg("run")
+        .arg(scenario_client())
+        .args(["--deadline", "1", "spin", "127.0.0.1", "1"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "ran past its deadline of 1s");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn a_deadline_stops_a_component_that_waits_for_ever() {
+    let out = cli()
+        .arg("run")
+        .arg(scenario_client())
+        .args(["--deadline", "0.5", "wait-forever", "127.0.0.1", "1"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "ran past its deadline of 500ms");
+}
+
+#[test]
+fn a_bad_deadline_is_one_line() {
+    let out = cli()
+        .arg("run")
+        .arg(scenario_client())
+        .args(["--deadline", "-3", "spin", "127.0.0.1", "1"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "--deadline takes a positive number of seconds");
+}
+
+#[test]
+fn the_memory_cap_bounds_the_components_own_memory() {
+    let allocate = |cap: &str| {
+        cli()
+            .arg("run")
+            .arg(scenario_client())
+            .args(["--max-memory", cap, "allocate", "127.0.0.1", "1"])
+            .output()
+            .unwrap()
+    };
+    let capped = allocate("67108864");
+    assert!(!capped.status.success(), "256 MiB under a 64 MiB cap");
+    assert!(
+        stderr(&capped).contains("memory allocation of 268435456 bytes failed"),
+        "{}",
+        stderr(&capped)
+    );
+    let roomy = allocate("1073741824");
+    assert!(roomy.status.success(), "{}", stderr(&roomy));
+}

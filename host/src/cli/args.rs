@@ -77,6 +77,10 @@ pub struct PolicyArgs {
     /// fails with access-denied.
     #[arg(long, value_name = "BYTES")]
     pub max_write_buffer: Option<u64>,
+    /// Cap on each of the component's linear memories, in bytes (default
+    /// 512 MiB); past it, the component's allocations fail.
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<usize>,
 }
 
 /// `run`.
@@ -91,6 +95,10 @@ pub struct RunArgs {
     /// bundled guest component over wasi:sockets.
     #[arg(long, value_enum, default_value = "native")]
     pub backend: BackendArg,
+    /// Stop the component after this many seconds (also one that never
+    /// yields); exit status 1 with one line saying so.
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
     /// The sandbox.
     #[command(flatten)]
     pub policy: PolicyArgs,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use portable_streams_host::compose::compose_with_guest;
-use portable_streams_host::engine::{Allocation, new_engine};
+use portable_streams_host::engine::{Allocation, new_engine, new_interruptible_engine};
+use portable_streams_host::limits::ComponentLimits;
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::{Backend, Output, RunConfig, prepare, run};
 use portable_streams_host::serve::{ServeConfig, serve};
@@ -47,20 +48,44 @@ pub fn policy(args: &PolicyArgs) -> Result<Policy> {
     if let Some(max) = args.max_read_buffer {
         policy = policy.with_max_read_buffer(max);
     }
-    Ok(policy)
+    let limits = ComponentLimits {
+        memory: args.max_memory.unwrap_or(ComponentLimits::UNTRUSTED.memory),
+        ..ComponentLimits::UNTRUSTED
+    };
+    Ok(policy.with_component_limits(limits))
 }
 
 async fn run_command(args: RunArgs) -> Result<ExitCode> {
     let bytes = read_component(&args.component)?;
-    let engine = new_engine(Allocation::OnDemand)
-        .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?;
+    let deadline = match args.deadline {
+        None => None,
+        Some(secs) => Some(
+            std::time::Duration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--deadline takes a positive number of seconds, not {secs}")
+                })?,
+        ),
+    };
+    let policy = policy(&args.policy)?;
+    let limits = ComponentLimits {
+        deadline,
+        ..*policy.component_limits()
+    };
+    let policy = policy.with_component_limits(limits);
+    let engine = match deadline {
+        Some(_) => new_interruptible_engine(Allocation::OnDemand),
+        None => new_engine(Allocation::OnDemand),
+    }
+    .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?;
     let name = args.component.display().to_string();
     let config = RunConfig {
         backend: match args.backend {
             BackendArg::Native => Backend::Native,
             BackendArg::Guest => Backend::Guest,
         },
-        policy: Arc::new(policy(&args.policy)?),
+        policy: Arc::new(policy),
         args: std::iter::once(name).chain(args.args).collect(),
         output: Output::Inherit,
     };

@@ -63,6 +63,9 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "unix-roundtrip" => unix_roundtrip(host).await,
         "caps" => caps(host, port).await,
         "memory-caps" => memory_caps(host, port).await,
+        "spin" => spin(),
+        "wait-forever" => wait_forever().await,
+        "allocate" => allocate(),
         "unix-not-socket" => unix_not_socket(host).await,
         "write-eof-after-close" => write_eof_after_close(host, port).await,
         "server-closed-errors" => server_closed_errors(host).await,
@@ -807,6 +810,30 @@ async fn memory_caps(host: &str, port: u16) -> Outcome {
         got += chunk.len();
     }
     check(got == 10 * 1024, || format!("read {got} bytes"))
+}
+
+/// Never yields and never ends: only an epoch deadline stops it.
+fn spin() -> Outcome {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+/// Waits and never ends: only a timer stops it.
+async fn wait_forever() -> Outcome {
+    loop {
+        sleep_ms(60_000).await;
+    }
+}
+
+/// Touches 256 MiB of linear memory: fails under a smaller memory cap.
+fn allocate() -> Outcome {
+    let mut big = vec![0u8; 256 << 20];
+    for i in (0..big.len()).step_by(4096) {
+        big[i] = 1;
+    }
+    check(std::hint::black_box(&big)[4096] == 1, || "touched".into())
 }
 
 /// The reading calls the reader scenarios make, so that the same scenario
