@@ -25,6 +25,7 @@
 use bytes::buf::Limit;
 use bytes::{Bytes, BytesMut};
 
+use crate::caps::Caps;
 use crate::{DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, WriteBuffer};
 
 /// asyncio's `max_size`: the most bytes one transport read receives.
@@ -33,21 +34,6 @@ pub const MAX_RECV: usize = 256 * 1024;
 /// The most bytes handed to a transport in one write (small writes are
 /// coalesced up to it).
 pub const MAX_SEND: usize = 256 * 1024;
-
-/// Caps on what one connection may hold in memory: a sandbox's rule, which
-/// asyncio does not have. A call that would need more fails with
-/// `access-denied` naming the cap; nothing already received is lost.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Caps {
-    /// The most bytes the reader holds: buffered plus what a `read(-1)` has
-    /// gathered. `readexactly(n)` above it fails at once; `read(-1)` fails
-    /// once it has gathered this much (the bytes go back to the buffer, to
-    /// be read in smaller pieces); a transport read never receives past it.
-    pub read: Option<usize>,
-    /// The most bytes the writer buffers: a `write` that would buffer more
-    /// fails (and queues nothing), instead of growing without bound.
-    pub write: Option<u64>,
-}
 
 /// Which waiters an event concerns; the backend wakes them.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

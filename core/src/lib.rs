@@ -35,6 +35,7 @@
 //! assert!(matches!(reader.poll(&mut line), Progress::Done(Ok(l)) if &l[..] == b"hello world\n"));
 //! ```
 
+pub mod caps;
 mod conn;
 pub mod connect;
 mod error;
@@ -45,7 +46,8 @@ pub mod server;
 mod watermarks;
 mod writer;
 
-pub use conn::{Caps, Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
+pub use caps::Caps;
+pub use conn::{Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
 pub use error::{Error, ReadResult};
 pub use reader::{Progress, ReadBuffer};
 pub use request::{MAX_EXACT, ReadRequest};

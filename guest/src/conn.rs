@@ -6,7 +6,8 @@
 use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
-use portable_streams_core::{Connection, Error, ReadBuffer, Wake};
+use portable_streams_core::caps::Permit;
+use portable_streams_core::{Connection, Error, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
@@ -25,6 +26,8 @@ pub(crate) struct State {
     /// The rest of a chunk that the sink accepted only in part.
     pub(crate) unsent: Option<Unsent>,
     socket: Option<TcpSocket>,
+    /// Counts this connection against the connection cap until it closes.
+    permit: Option<Permit>,
 }
 
 /// One connection: shared by its reader and writer resources, the pump
@@ -43,20 +46,22 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// A new open connection over `transport`; its pump must be started
-    /// with [`crate::pump::spawn`].
+    /// `engine` running over `transport`; its pump must be started with
+    /// [`crate::pump::spawn`].
     pub(crate) fn new(
         transport: Transport,
-        read: ReadBuffer,
+        engine: Connection,
+        permit: Option<Permit>,
         on_closed: Option<Rc<Signal>>,
     ) -> Rc<Self> {
         Rc::new(Self {
             state: RefCell::new(State {
-                engine: Connection::new(read),
+                engine,
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 unsent: None,
                 socket: transport.socket,
+                permit,
             }),
             closing: Signal::default(),
             writers: Signal::default(),
@@ -109,6 +114,7 @@ impl Conn {
                 st.sink.take(),
                 st.unsent.take(),
                 st.socket.take(),
+                st.permit.take(),
             );
             (wake, released)
         };

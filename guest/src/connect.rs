@@ -4,14 +4,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use portable_streams_core::Error;
 use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_context, py_addr};
-use portable_streams_core::{Error, ReadBuffer};
 use wasip3::clocks::monotonic_clock::wait_for;
 use wasip3::sockets::ip_name_lookup::resolve_addresses;
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conv::{addr_to_wasi, family_of, ip_from_wasi, limit, lookup_error, socket_error};
+use crate::conv::{addr_to_wasi, family_of, ip_from_wasi, lookup_error, socket_error};
+use crate::limits;
 use crate::transport;
 
 /// `asyncio.open_connection(host, port, ...)`.
@@ -21,7 +22,7 @@ pub(crate) async fn open_connection(
     options: wit::ConnectOptions,
 ) -> Result<(wit::Reader, wit::Writer), Error> {
     // asyncio creates the StreamReader (and so checks the limit) first.
-    let read = ReadBuffer::with_limit(limit(options.limit))?;
+    let read = limits::reader(options.limit)?;
     if options.tls.is_some() {
         return Err(Error::Unsupported(
             "TLS is not available on the wasi:sockets backend (wasi:sockets has no TLS); \
@@ -29,11 +30,13 @@ pub(crate) async fn open_connection(
                 .into(),
         ));
     }
+    let permit = limits::permit()?;
     let plan = ConnectPlan::from(&options);
     let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;
     Ok(crate::resources(transport::start(
         transport::tcp(socket),
-        read,
+        limits::engine(read),
+        Some(permit),
         None,
     )))
 }

@@ -208,12 +208,6 @@ pub(crate) fn family_of(addr: &SocketAddr) -> IpAddressFamily {
     }
 }
 
-/// A reader `limit` from the WIT's `option<u32>`: none is 64 KiB, zero is
-/// rejected by core with asyncio's "Limit cannot be <= 0".
-pub(crate) fn limit(limit: Option<u32>) -> Option<i64> {
-    limit.map(i64::from)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

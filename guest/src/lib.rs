@@ -19,6 +19,7 @@
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
+//! * `limits.rs`: the sandbox's caps, from the environment the host sets.
 //! * `settle.rs`: every async export yields once before an answer that
 //!   was ready at once, so composed callers do not hit wasmtime's
 //!   one-entry-per-call leak.
@@ -29,6 +30,7 @@
 mod conn;
 mod connect;
 mod conv;
+mod limits;
 mod pump;
 mod reader;
 mod server;

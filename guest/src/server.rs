@@ -24,7 +24,8 @@ use wit_bindgen::{StreamRead, StreamReader, StreamResult};
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
 use crate::connect::resolve;
-use crate::conv::{addr_from_wasi, addr_to_wasi, addr_to_wit, family_of, limit, socket_error};
+use crate::conv::{addr_from_wasi, addr_to_wasi, addr_to_wit, family_of, socket_error};
+use crate::limits;
 use crate::settle::settled;
 use crate::signal::{Either, Signal, race};
 use crate::transport;
@@ -74,7 +75,7 @@ pub(crate) async fn start_server(
     port: u16,
     options: wit::ServerOptions,
 ) -> Result<wit::Server, Error> {
-    let limit = ReadBuffer::with_limit(limit(options.limit))?.limit();
+    let limit = limits::reader(options.limit)?.limit();
     if options.tls.is_some() {
         return Err(Error::Unsupported(
             "TLS is not available on the wasi:sockets backend (wasi:sockets has no TLS); \
@@ -172,8 +173,16 @@ impl Shared {
             // Best effort, as asyncio's setsockopt on the listening socket.
             let _ = socket.set_keep_alive_enabled(true);
         }
+        // Past the connection cap the client is closed at once (dropped),
+        // as the native backing does.
+        let permit = limits::permit().ok()?;
         let read = ReadBuffer::new(self.limit).ok()?;
-        let conn = transport::start(transport::tcp(socket), read, Some(self.changed.clone()));
+        let conn = transport::start(
+            transport::tcp(socket),
+            limits::engine(read),
+            Some(permit),
+            Some(self.changed.clone()),
+        );
         self.state
             .borrow_mut()
             .add_client(ClientConn(Rc::downgrade(&conn)));

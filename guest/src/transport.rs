@@ -8,7 +8,8 @@
 
 use std::rc::Rc;
 
-use portable_streams_core::ReadBuffer;
+use portable_streams_core::Connection;
+use portable_streams_core::caps::Permit;
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::rt::async_support::StreamVtable;
 use wit_bindgen::{AbiBuffer, FutureReader, StreamReader, StreamWriter};
@@ -83,14 +84,16 @@ pub(crate) fn tcp(socket: TcpSocket) -> Transport {
     }
 }
 
-/// A connection over `transport`, its pump started in the current task.
-/// `on_closed` is notified when the connection closes.
+/// `engine` running over `transport`, its pump started in the current
+/// task. `permit` counts it against the connection cap; `on_closed` is
+/// notified when the connection closes.
 pub(crate) fn start(
     transport: Transport,
-    read: ReadBuffer,
+    engine: Connection,
+    permit: Option<Permit>,
     on_closed: Option<Rc<Signal>>,
 ) -> Rc<Conn> {
-    let conn = Conn::new(transport, read, on_closed);
+    let conn = Conn::new(transport, engine, permit, on_closed);
     pump::spawn(conn.clone());
     conn
 }

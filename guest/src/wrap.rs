@@ -14,7 +14,7 @@ use portable_streams_core::ReadBuffer;
 use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conv::limit;
+use crate::limits;
 use crate::transport::{self, Sink, Source, Transport};
 
 /// `wrap(input, options)`. A `limit` of 0 cannot be refused here (`wrap`
@@ -25,7 +25,7 @@ pub(crate) fn wrap(
     input: StreamReader<u8>,
     options: wit::WrapOptions,
 ) -> (wit::Reader, wit::Writer, StreamReader<u8>) {
-    let read = ReadBuffer::with_limit(limit(options.limit)).unwrap_or_else(ReadBuffer::failing);
+    let read = limits::reader(options.limit).unwrap_or_else(ReadBuffer::failing);
     let (output, handed_back) = crate::bindings::wit_stream::new::<u8>();
     let conn = transport::start(
         Transport {
@@ -40,7 +40,8 @@ pub(crate) fn wrap(
             info: (None, None),
             socket: None,
         },
-        read,
+        limits::engine(read),
+        None,
         None,
     );
     let (reader, writer) = crate::resources(conn);

@@ -153,10 +153,7 @@ impl Policy {
 
     /// What one connection may hold in memory under this policy.
     pub fn caps(&self) -> portable_streams_core::Caps {
-        portable_streams_core::Caps {
-            read: self.max_read_buffer.map(|max| max.saturating_mul(2)),
-            write: self.max_write_buffer,
-        }
+        portable_streams_core::Caps::from_buffers(self.max_read_buffer, self.max_write_buffer)
     }
 
     /// The connection cap, if any.

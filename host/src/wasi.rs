@@ -7,12 +7,32 @@ use std::sync::Arc;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder};
 
+use portable_streams_core::caps::env;
+
 use crate::policy::Policy;
 
 /// A WASI context builder with TCP and name lookup on, every socket address
-/// checked against `policy`, and `args` as the program's arguments.
+/// checked against `policy`, `args` as the program's arguments, and the
+/// policy's caps in the environment, where a guest backend composed into
+/// the component reads them (`portable_streams_core::caps::env`).
 pub fn builder(policy: Arc<Policy>, args: &[String]) -> WasiCtxBuilder {
     let mut builder = WasiCtx::builder();
+    let caps = [
+        (
+            env::MAX_CONNECTIONS,
+            policy.max_connections().map(|n| n as u64),
+        ),
+        (
+            env::MAX_READ_BUFFER,
+            policy.max_read_buffer().map(|n| n as u64),
+        ),
+        (env::MAX_WRITE_BUFFER, policy.max_write_buffer()),
+    ];
+    for (name, value) in caps {
+        if let Some(value) = value {
+            builder.env(name, value.to_string());
+        }
+    }
     builder
         .args(args)
         .allow_tcp(true)

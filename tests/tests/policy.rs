@@ -80,19 +80,14 @@ async fn an_allowed_target_still_works() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_and_reader_caps_are_enforced() {
-    let peer = peers::echo_connections(2).await;
-    let policy = Policy::allow_all()
-        .with_max_connections(1)
-        .with_max_read_buffer(1024);
-    scenario(
-        Backend::Native,
-        policy,
-        "caps",
-        "127.0.0.1",
-        peer.addr.port(),
-    )
-    .await;
-    peer.finish().await;
+    for backend in [Backend::Native, Backend::Guest] {
+        let peer = peers::echo_connections(2).await;
+        let policy = Policy::allow_all()
+            .with_max_connections(1)
+            .with_max_read_buffer(1024);
+        scenario(backend, policy, "caps", "127.0.0.1", peer.addr.port()).await;
+        peer.finish().await;
+    }
 }
 
 /// What the memory-caps peer sends on request: more than the read cap.
@@ -100,20 +95,22 @@ static FLOOD: [u8; 10 * 1024] = [b'x'; 10 * 1024];
 static FLOOD_SCRIPT: [&[u8]; 1] = [&FLOOD];
 
 #[tokio::test(flavor = "multi_thread")]
-async fn host_memory_is_bounded_by_the_read_and_write_caps() {
-    let peer = peers::on_request(&FLOOD_SCRIPT).await;
-    let policy = Policy::allow_all()
-        .with_max_read_buffer(1024)
-        .with_max_write_buffer(4096);
-    scenario(
-        Backend::Native,
-        policy,
-        "memory-caps",
-        "127.0.0.1",
-        peer.addr.port(),
-    )
-    .await;
-    peer.finish().await;
+async fn memory_is_bounded_by_the_read_and_write_caps() {
+    for backend in [Backend::Native, Backend::Guest] {
+        let peer = peers::on_request(&FLOOD_SCRIPT).await;
+        let policy = Policy::allow_all()
+            .with_max_read_buffer(1024)
+            .with_max_write_buffer(4096);
+        scenario(
+            backend,
+            policy,
+            "memory-caps",
+            "127.0.0.1",
+            peer.addr.port(),
+        )
+        .await;
+        peer.finish().await;
+    }
 }
 
 /// A temp dir with `allowed/` (the policy's Unix root) and `outside/`.

@@ -21,10 +21,10 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_util::io::poll_read_buf;
 
-use super::limits::Permit;
 use super::transport::{Sink, Source, Transport};
 use super::waiters::Waiters;
 use super::wit;
+use portable_streams_core::caps::Permit;
 
 /// Called once when a connection is fully closed (a server counts its
 /// clients this way).

@@ -11,9 +11,9 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use super::conn::Conn;
 use super::conv::{duration, engine, read_buffer};
-use super::limits::ConnectionCount;
 use super::{transport, wit};
 use crate::policy::Policy;
+use portable_streams_core::caps::ConnectionCount;
 
 /// `asyncio.open_connection(host, port, ...)`.
 pub(crate) async fn open_connection(

@@ -80,26 +80,10 @@ pub(crate) fn socket_address(addr: SocketAddr) -> wit::SocketAddress {
     }
 }
 
-/// A reader for the WIT's `limit` option (none = 64 KiB, 0 is invalid),
-/// within the policy's cap on reader buffers: an explicit limit above the
-/// cap is denied; the default shrinks to the cap.
+/// A reader for the WIT's `limit` option within the policy's cap on
+/// reader limits (core's rule, `caps::reader`).
 pub(crate) fn read_buffer(limit: Option<u32>, policy: &Policy) -> Result<ReadBuffer, Error> {
-    let limit = match (limit, policy.max_read_buffer()) {
-        (None, Some(max)) if max < ReadBuffer::DEFAULT_LIMIT => {
-            Some(i64::try_from(max).unwrap_or(i64::MAX))
-        }
-        (limit, _) => limit.map(i64::from),
-    };
-    let buffer = ReadBuffer::with_limit(limit)?;
-    if let Some(max) = policy.max_read_buffer()
-        && buffer.limit() > max
-    {
-        return Err(Error::AccessDenied(format!(
-            "a reader limit of {} bytes is above the policy's cap of {max} bytes",
-            buffer.limit()
-        )));
-    }
-    Ok(buffer)
+    portable_streams_core::caps::reader(limit, policy.max_read_buffer())
 }
 
 /// A connection engine for `read` under the policy's caps.
@@ -125,23 +109,6 @@ mod tests {
         assert!(matches!(
             wit::Error::from(Error::connection_lost()),
             wit::Error::ConnectionReset(m) if m == "Connection lost"
-        ));
-    }
-
-    #[test]
-    fn reader_limits_are_validated_and_capped() {
-        let open = Policy::allow_all();
-        assert_eq!(read_buffer(None, &open).unwrap().limit(), 64 * 1024);
-        assert!(matches!(
-            read_buffer(Some(0), &open),
-            Err(Error::InvalidArgument(_))
-        ));
-        let capped = Policy::allow_all().with_max_read_buffer(1024);
-        assert!(read_buffer(Some(1024), &capped).is_ok());
-        assert_eq!(read_buffer(None, &capped).unwrap().limit(), 1024);
-        assert!(matches!(
-            read_buffer(Some(1025), &capped),
-            Err(Error::AccessDenied(m)) if m.contains("1024")
         ));
     }
 }

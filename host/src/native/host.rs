@@ -9,13 +9,13 @@ use wasmtime::component::{Access, Accessor, Resource, ResourceTable, StreamReade
 
 use super::conn::Conn;
 use super::conv::engine;
-use super::limits::ConnectionCount;
 use super::reader::Reader;
 use super::server::{self, Server};
 use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
 use super::{NativeCtxView, NativeStreams, connect, unix, wit};
 use crate::policy::Policy;
+use portable_streams_core::caps::ConnectionCount;
 
 /// A WIT call's outcome: a trap for host bugs, else the typed result.
 type Outcome<T> = wasmtime::Result<Result<T, wit::Error>>;

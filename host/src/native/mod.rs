@@ -24,7 +24,6 @@ mod conn;
 mod connect;
 mod conv;
 mod host;
-mod limits;
 pub(crate) mod reader;
 pub(crate) mod server;
 mod transport;
@@ -38,7 +37,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 pub use bindings::streams as wit;
-pub use limits::ConnectionCount;
+pub use portable_streams_core::caps::ConnectionCount;
 pub use transport::Accepted;
 
 use crate::policy::Policy;

@@ -19,12 +19,12 @@ use tokio::net::{TcpListener, UnixListener};
 use super::conn::{Conn, OnClosed};
 use super::connect::resolve;
 use super::conv::{engine, read_buffer, socket_address};
-use super::limits::ConnectionCount;
 use super::transport::{self, Transport};
 use super::unix::SocketFile;
 use super::waiters::Waiters;
 use super::wit;
 use crate::policy::Policy;
+use portable_streams_core::caps::ConnectionCount;
 
 /// asyncio's `Server`.
 pub struct Server {

@@ -12,9 +12,9 @@ use tokio::net::{UnixListener, UnixStream};
 
 use super::conn::Conn;
 use super::conv::{duration, engine, read_buffer};
-use super::limits::ConnectionCount;
 use super::{transport, wit};
 use crate::policy::Policy;
+use portable_streams_core::caps::ConnectionCount;
 
 /// `asyncio.open_unix_connection(path, ...)`.
 pub(crate) async fn open_unix_connection(
