@@ -119,6 +119,41 @@ pub async fn on_request(scripts: &'static [&'static [u8]]) -> Peer {
     .await
 }
 
+/// A 10 MiB line (no newline until its end), then `ok\n`, in one go.
+pub async fn ten_mib_line() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        let line = vec![b'x'; 10 << 20];
+        stream.write_all(&line).await.expect("the long line");
+        stream.write_all(b"\nok\n").await.expect("the next line");
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.ok();
+    })
+    .await
+}
+
+/// Slowloris: `hello\n`, one byte every 100 ms, then EOF.
+pub async fn one_byte_at_a_time() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        for byte in b"hello\n" {
+            stream.write_all(&[*byte]).await.expect("a byte");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        stream.shutdown().await.ok();
+    })
+    .await
+}
+
+/// Floods 16 MiB of a counting pattern as fast as the client takes it, then
+/// closes (the client reads nothing at first).
+pub async fn flood() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        let data: Vec<u8> = (0..16u32 << 20).map(|i| (i % 251) as u8).collect();
+        stream.write_all(&data).await.expect("the flood");
+        stream.shutdown().await.ok();
+    })
+    .await
+}
+
 /// Sends [`SPLIT_SCRIPT`] cut as `cut` says, pausing between writes.
 pub async fn split(cut: Cut) -> Peer {
     spawn(1, None, move |mut stream| async move {

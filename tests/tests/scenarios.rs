@@ -211,6 +211,26 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn hostile_a_10_mib_line_against_the_limit() {
+                scenario($backend, "long-line", Some(peers::ten_mib_line().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn hostile_one_byte_every_100_ms() {
+                scenario(
+                    $backend,
+                    "slowloris",
+                    Some(peers::one_byte_at_a_time().await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn hostile_a_flood_while_the_component_reads_nothing() {
+                scenario($backend, "flood", Some(peers::flood().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn write_eof_after_close_does_nothing() {
                 scenario($backend, "write-eof-after-close", Some(peers::echo().await)).await;
             }

@@ -63,6 +63,9 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "unix-roundtrip" => unix_roundtrip(host).await,
         "caps" => caps(host, port).await,
         "memory-caps" => memory_caps(host, port).await,
+        "long-line" => long_line(host, port).await,
+        "slowloris" => slowloris(host, port).await,
+        "flood" => flood(host, port).await,
         "spin" => spin(),
         "wait-forever" => wait_forever().await,
         "allocate" => allocate(),
@@ -810,6 +813,61 @@ async fn memory_caps(host: &str, port: u16) -> Outcome {
         got += chunk.len();
     }
     check(got == 10 * 1024, || format!("read {got} bytes"))
+}
+
+/// A 10 MiB line against the 64 KiB limit: `readline` overruns (dropping
+/// what it scanned each time, so the reader holds little), until the next
+/// line comes through whole.
+async fn long_line(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    let mut overruns = 0;
+    let mut tails = 0;
+    loop {
+        match reader.readline().await {
+            Err(Error::LimitOverrun(_)) => overruns += 1,
+            // The end of the long line may fit in the limit.
+            Ok(line) if line.len() > 1 && line[..line.len() - 1].iter().all(|b| *b == b'x') => {
+                tails += 1
+            }
+            Ok(line) if line == b"ok\n" => break,
+            other => return Err(format!("after {overruns} overruns: {other:?}")),
+        }
+        check(overruns < 1000 && tails < 2, || {
+            format!("{overruns} overruns, {tails} tails")
+        })?;
+    }
+    check(overruns > 0, || "the long line overran".into())
+}
+
+/// One byte every 100 ms: the line arrives whole, nothing is lost.
+async fn slowloris(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    expect_bytes("the slow line", reader.readline().await, b"hello\n")?;
+    expect_bytes("then EOF", reader.read(10).await, b"")
+}
+
+/// 16 MiB arrive while the component reads nothing for a second; then
+/// every byte is there, in order.
+async fn flood(host: &str, port: u16) -> Outcome {
+    let (reader, _writer) = connect(host, port).await?;
+    sleep_ms(1_000).await;
+    let mut got: u32 = 0;
+    loop {
+        let chunk = reader
+            .read(256 * 1024)
+            .await
+            .map_err(|e| format!("read after {got} bytes: {e:?}"))?;
+        if chunk.is_empty() {
+            break;
+        }
+        for b in chunk {
+            if b != (got % 251) as u8 {
+                return Err(format!("byte {got} is {b}"));
+            }
+            got += 1;
+        }
+    }
+    check(got == 16 << 20, || format!("{got} bytes"))
 }
 
 /// Never yields and never ends: only an epoch deadline stops it.
