@@ -9,6 +9,24 @@ use portable_streams_core::Error;
 
 use crate::limits::ComponentLimits;
 
+/// One use of the network that a component asks for; see
+/// [`Policy::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkUse<'a> {
+    /// Connecting to a resolved address.
+    Connect(SocketAddr),
+    /// Binding a socket before connecting (`local_addr`).
+    Bind(SocketAddr),
+    /// Listening on an address.
+    Listen(SocketAddr),
+    /// Accepting a client on a listener.
+    Accept(SocketAddr),
+    /// Resolving a host name.
+    Resolve(&'a str),
+    /// Any UDP use.
+    Udp(SocketAddr),
+}
+
 /// A malformed allow-list entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -176,27 +194,46 @@ impl Policy {
         &self.listen
     }
 
-    /// Checks a resolved connect target. IPv4-mapped IPv6 addresses are
-    /// checked as the IPv4 address they carry.
-    pub fn check_connect(&self, addr: SocketAddr) -> Result<(), Error> {
-        if self.connect.iter().any(|r| r.matches(addr)) {
+    /// The one check of every network use a component asks for, on both
+    /// backends (the native backing calls it; so does wasmtime-wasi's
+    /// socket check for a guest backend). IPv4-mapped IPv6 addresses are
+    /// judged as the IPv4 address they carry. Unix paths have their own
+    /// single check, [`check_unix_path`](Self::check_unix_path), which
+    /// also gives the path to use.
+    pub fn check(&self, network_use: NetworkUse<'_>) -> Result<(), Error> {
+        let (allowed, what) = match network_use {
+            NetworkUse::Connect(addr) => (
+                self.connect.iter().any(|r| r.matches(addr)),
+                format!("connecting to {}", canonical(addr)),
+            ),
+            // A bind to an ephemeral port is how every connect starts; a
+            // fixed port is a listen address.
+            NetworkUse::Bind(addr) => (
+                addr.port() == 0 || self.listen.iter().any(|r| r.matches(addr)),
+                format!("binding to {}", canonical(addr)),
+            ),
+            NetworkUse::Listen(addr) => (
+                self.listen.iter().any(|r| r.matches(addr)),
+                format!("listening on {}", canonical(addr)),
+            ),
+            // Clients of an allowed listener.
+            NetworkUse::Accept(_) => (true, String::new()),
+            // Names are only worth resolving for a component that may
+            // connect or listen somewhere; the address is judged after.
+            NetworkUse::Resolve(name) => (
+                !self.connect.is_empty() || !self.listen.is_empty(),
+                format!("resolving {name:?}"),
+            ),
+            NetworkUse::Udp(addr) => (
+                false,
+                format!("UDP with {addr} (portable:streams has none)"),
+            ),
+        };
+        if allowed {
             Ok(())
         } else {
             Err(Error::AccessDenied(format!(
-                "connecting to {} is not allowed by the policy",
-                canonical(addr)
-            )))
-        }
-    }
-
-    /// Checks an address to bind a listener on.
-    pub fn check_listen(&self, addr: SocketAddr) -> Result<(), Error> {
-        if self.listen.iter().any(|r| r.matches(addr)) {
-            Ok(())
-        } else {
-            Err(Error::AccessDenied(format!(
-                "listening on {} is not allowed by the policy",
-                canonical(addr)
+                "{what} is not allowed by the policy"
             )))
         }
     }
@@ -377,11 +414,11 @@ mod tests {
     fn default_denies_everything() {
         let p = Policy::deny_all();
         assert!(matches!(
-            p.check_connect(sa("127.0.0.1:80")),
+            p.check(NetworkUse::Connect(sa("127.0.0.1:80"))),
             Err(Error::AccessDenied(_))
         ));
         assert!(matches!(
-            p.check_listen(sa("127.0.0.1:80")),
+            p.check(NetworkUse::Listen(sa("127.0.0.1:80"))),
             Err(Error::AccessDenied(_))
         ));
         assert!(matches!(
@@ -399,22 +436,27 @@ mod tests {
             .unwrap()
             .allow_connect("[::1]:*")
             .unwrap();
-        assert!(p.check_connect(sa("127.0.0.1:8080")).is_ok());
-        assert!(p.check_connect(sa("127.0.0.1:8081")).is_err());
-        assert!(p.check_connect(sa("10.1.2.3:1500")).is_ok());
-        assert!(p.check_connect(sa("10.1.2.3:2001")).is_err());
-        assert!(p.check_connect(sa("11.0.0.1:1500")).is_err());
-        assert!(p.check_connect(sa("[::1]:9")).is_ok());
-        assert!(p.check_connect(sa("[::2]:9")).is_err());
+        assert!(p.check(NetworkUse::Connect(sa("127.0.0.1:8080"))).is_ok());
+        assert!(p.check(NetworkUse::Connect(sa("127.0.0.1:8081"))).is_err());
+        assert!(p.check(NetworkUse::Connect(sa("10.1.2.3:1500"))).is_ok());
+        assert!(p.check(NetworkUse::Connect(sa("10.1.2.3:2001"))).is_err());
+        assert!(p.check(NetworkUse::Connect(sa("11.0.0.1:1500"))).is_err());
+        assert!(p.check(NetworkUse::Connect(sa("[::1]:9"))).is_ok());
+        assert!(p.check(NetworkUse::Connect(sa("[::2]:9"))).is_err());
     }
 
     #[test]
     fn ipv4_mapped_ipv6_cannot_bypass_ipv4_rules() {
         let p = Policy::deny_all().allow_connect("127.0.0.1:80").unwrap();
         // The mapped form of an allowed address is allowed...
-        assert!(p.check_connect(sa("[::ffff:127.0.0.1]:80")).is_ok());
+        assert!(
+            p.check(NetworkUse::Connect(sa("[::ffff:127.0.0.1]:80")))
+                .is_ok()
+        );
         // ...and the mapped form of a denied one is denied.
-        let err = p.check_connect(sa("[::ffff:10.0.0.1]:80")).unwrap_err();
+        let err = p
+            .check(NetworkUse::Connect(sa("[::ffff:10.0.0.1]:80")))
+            .unwrap_err();
         assert_eq!(
             err,
             Error::AccessDenied("connecting to 10.0.0.1:80 is not allowed by the policy".into())
@@ -424,10 +466,10 @@ mod tests {
     #[test]
     fn localhost_rule_covers_both_loopbacks_only() {
         let p = Policy::deny_all().allow_listen("localhost:*").unwrap();
-        assert!(p.check_listen(sa("127.0.0.1:0")).is_ok());
-        assert!(p.check_listen(sa("127.9.9.9:0")).is_ok());
-        assert!(p.check_listen(sa("[::1]:0")).is_ok());
-        assert!(p.check_listen(sa("0.0.0.0:0")).is_err());
+        assert!(p.check(NetworkUse::Listen(sa("127.0.0.1:0"))).is_ok());
+        assert!(p.check(NetworkUse::Listen(sa("127.9.9.9:0"))).is_ok());
+        assert!(p.check(NetworkUse::Listen(sa("[::1]:0"))).is_ok());
+        assert!(p.check(NetworkUse::Listen(sa("0.0.0.0:0"))).is_err());
     }
 
     #[test]
@@ -463,5 +505,30 @@ mod tests {
         assert!(p.check_unix_path(&root.join("../outside/x.sock")).is_err());
         assert!(p.check_unix_path(&root.join("link/x.sock")).is_err());
         assert!(p.check_unix_path(&root.join("..")).is_err());
+    }
+
+    #[test]
+    fn every_network_use_goes_through_one_check() {
+        let p = Policy::deny_all()
+            .allow_connect("127.0.0.1:80")
+            .unwrap()
+            .allow_listen("127.0.0.1:9000")
+            .unwrap();
+        assert!(
+            p.check(NetworkUse::Bind(sa("127.0.0.1:0"))).is_ok(),
+            "ephemeral"
+        );
+        assert!(p.check(NetworkUse::Bind(sa("127.0.0.1:9000"))).is_ok());
+        assert!(matches!(
+            p.check(NetworkUse::Bind(sa("127.0.0.1:9001"))),
+            Err(Error::AccessDenied(m)) if m == "binding to 127.0.0.1:9001 is not allowed by the policy"
+        ));
+        assert!(p.check(NetworkUse::Accept(sa("10.0.0.1:5"))).is_ok());
+        assert!(p.check(NetworkUse::Udp(sa("127.0.0.1:80"))).is_err());
+        assert!(p.check(NetworkUse::Resolve("example.com")).is_ok());
+        assert!(matches!(
+            Policy::deny_all().check(NetworkUse::Resolve("example.com")),
+            Err(Error::AccessDenied(m)) if m.contains("resolving \"example.com\"")
+        ));
     }
 }

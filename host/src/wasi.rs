@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder};
 
 use portable_streams_core::caps::env;
 
-use crate::policy::Policy;
+use crate::policy::{NetworkUse, Policy};
 
 /// A WASI context builder with TCP and name lookup on, every socket address
 /// checked against `policy`, `args` as the program's arguments, and the
@@ -37,23 +37,24 @@ pub fn builder(policy: Arc<Policy>, args: &[String]) -> WasiCtxBuilder {
         .args(args)
         .allow_tcp(true)
         .allow_udp(false)
-        .allow_ip_name_lookup(true)
+        // The same check as every other name: names are worth resolving
+        // only for a component that may connect or listen somewhere.
+        .allow_ip_name_lookup(policy.check(NetworkUse::Resolve("")).is_ok())
         .socket_addr_check(move |addr, usage| {
-            let allowed = match usage {
-                SocketAddrUse::TcpConnect => policy.check_connect(addr).is_ok(),
-                SocketAddrUse::TcpListen => policy.check_listen(addr).is_ok(),
-                // An explicit or implicit bind to an ephemeral port is how a
-                // connect starts; listening on it is checked on listen.
-                SocketAddrUse::TcpBind => addr.port() == 0 || policy.check_listen(addr).is_ok(),
-                // Clients of an allowed listener may connect.
-                SocketAddrUse::TcpAccept => true,
+            let network_use = match usage {
+                SocketAddrUse::TcpConnect => NetworkUse::Connect(addr),
+                SocketAddrUse::TcpListen => NetworkUse::Listen(addr),
+                SocketAddrUse::TcpBind => NetworkUse::Bind(addr),
+                SocketAddrUse::TcpAccept => NetworkUse::Accept(addr),
                 SocketAddrUse::UdpBind | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
-                    false
+                    NetworkUse::Udp(addr)
                 }
             };
-            if !allowed {
-                tracing::info!(%addr, ?usage, "socket use denied by policy");
+            let verdict = policy.check(network_use);
+            if let Err(denied) = &verdict {
+                tracing::info!(%addr, ?usage, "{denied}");
             }
+            let allowed = verdict.is_ok();
             Box::pin(async move { allowed })
         });
     builder

@@ -12,7 +12,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use super::conn::Conn;
 use super::conv::{duration, engine, read_buffer};
 use super::{transport, wit};
-use crate::policy::Policy;
+use crate::policy::{NetworkUse, Policy};
 use portable_streams_core::caps::ConnectionCount;
 
 /// `asyncio.open_connection(host, port, ...)`.
@@ -36,7 +36,7 @@ pub(crate) async fn open_connection(
         &host,
         port,
         &plan,
-        resolve,
+        |name| resolve(policy.clone(), name),
         |addr, local| attempt(policy.clone(), addr, local),
         |nanos| tokio::time::sleep(duration(nanos)),
     )
@@ -49,8 +49,9 @@ pub(crate) async fn open_connection(
     ))
 }
 
-/// The system resolver.
-pub(crate) async fn resolve(host: String) -> Result<Vec<IpAddr>, Error> {
+/// The system resolver, behind the policy's check.
+pub(crate) async fn resolve(policy: Arc<Policy>, host: String) -> Result<Vec<IpAddr>, Error> {
+    policy.check(NetworkUse::Resolve(&host))?;
     let found = tokio::net::lookup_host((host.as_str(), 0))
         .await
         .map_err(|e| Error::NameUnresolvable(format!("{host}: {e}")))?;
@@ -64,7 +65,7 @@ async fn attempt(
     addr: SocketAddr,
     local: LocalAddresses,
 ) -> Result<TcpStream, Error> {
-    policy.check_connect(addr)?;
+    policy.check(NetworkUse::Connect(addr))?;
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
     } else {
@@ -77,12 +78,8 @@ async fn attempt(
         ))
     })?;
     if let Some(local) = local {
-        // A fixed local port is a listen address to the policy (port 0 is
-        // how every connect starts).
         connect::bind_local(addr, &local, |candidate| {
-            if candidate.port() != 0 {
-                policy.check_listen(candidate)?;
-            }
+            policy.check(NetworkUse::Bind(candidate))?;
             socket.bind(candidate).map_err(Error::from)
         })?;
     }

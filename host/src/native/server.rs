@@ -23,7 +23,7 @@ use super::transport::{self, Transport};
 use super::unix::SocketFile;
 use super::waiters::Waiters;
 use super::wit;
-use crate::policy::Policy;
+use crate::policy::{NetworkUse, Policy};
 use portable_streams_core::caps::ConnectionCount;
 
 /// asyncio's `Server`.
@@ -299,9 +299,12 @@ pub(crate) async fn start_server(
         return Err(tls_unsupported());
     }
     let family = Family::from(options.family);
-    let addrs = connect::listen_targets(&hosts, port, family, &resolve).await?;
+    let resolver = |name| resolve(policy.clone(), name);
+    let addrs = connect::listen_targets(&hosts, port, family, &resolver).await?;
     let listeners = bind_all(&addrs, |addr| {
-        policy.check_listen(addr).map_err(BindFailure::Failed)?;
+        policy
+            .check(NetworkUse::Listen(addr))
+            .map_err(BindFailure::Failed)?;
         bind_tcp(addr, &options)
     })?;
     let addresses = listeners
