@@ -13,6 +13,7 @@ use wasip3::sockets::types::TcpSocket;
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_to_wasi, family_of, ip_from_wasi, lookup_error, socket_error};
 use crate::limits;
+use crate::pump;
 use crate::transport;
 
 /// `asyncio.open_connection(host, port, ...)`.
@@ -33,7 +34,7 @@ pub(crate) async fn open_connection(
     let permit = limits::permit()?;
     let plan = ConnectPlan::from(&options);
     let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;
-    Ok(crate::resources(transport::start(
+    Ok(crate::resources(pump::start(
         transport::tcp(socket),
         limits::engine(read),
         Some(permit),

@@ -15,13 +15,29 @@ use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use portable_streams_core::{Error, PumpStep, Wake};
+use portable_streams_core::caps::Permit;
+use portable_streams_core::{Connection, Error, PumpStep, Wake};
 use wit_bindgen::{StreamResult, StreamWrite};
 
 use crate::conn::Conn;
 use crate::conv::socket_error;
+use crate::signal::Signal;
 use crate::signal::{Either, race};
-use crate::transport::{Sink, Unsent};
+use crate::transport::{Sink, Transport, Unsent};
+
+/// `engine` running over `transport`, its pump started in the current
+/// task. `permit` counts it against the connection cap; `on_closed` is
+/// notified when the connection closes.
+pub(crate) fn start(
+    transport: Transport,
+    engine: Connection,
+    permit: Option<Permit>,
+    on_closed: Option<Rc<Signal>>,
+) -> Rc<Conn> {
+    let conn = Conn::new(transport, engine, permit, on_closed);
+    spawn(conn.clone());
+    conn
+}
 
 /// Starts the pump of `conn` in the current task (wit-bindgen's
 /// `spawn_local`).

@@ -26,6 +26,7 @@ use crate::conn::Conn;
 use crate::connect::resolve;
 use crate::conv::{addr_from_wasi, addr_to_wasi, addr_to_wit, family_of, socket_error};
 use crate::limits;
+use crate::pump;
 use crate::settle::settled;
 use crate::signal::{Either, Signal, race};
 use crate::transport;
@@ -177,7 +178,7 @@ impl Shared {
         // as the native backing does.
         let permit = limits::permit().ok()?;
         let read = ReadBuffer::new(self.limit).ok()?;
-        let conn = transport::start(
+        let conn = pump::start(
             transport::tcp(socket),
             limits::engine(read),
             Some(permit),

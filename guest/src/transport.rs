@@ -6,19 +6,12 @@
 //! feeds the reader, a new stream handed to its single `send` carries the
 //! writer's bytes.
 
-use std::rc::Rc;
-
-use portable_streams_core::Connection;
-use portable_streams_core::caps::Permit;
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::rt::async_support::StreamVtable;
 use wit_bindgen::{AbiBuffer, FutureReader, StreamReader, StreamWriter};
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conn::Conn;
 use crate::conv::{addr_from_wasi, addr_to_wit};
-use crate::pump;
-use crate::signal::Signal;
 
 /// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
 /// TCP byte stream: how the stream ended.
@@ -82,18 +75,4 @@ pub(crate) fn tcp(socket: TcpSocket) -> Transport {
         info: (peername, sockname),
         socket: Some(socket),
     }
-}
-
-/// `engine` running over `transport`, its pump started in the current
-/// task. `permit` counts it against the connection cap; `on_closed` is
-/// notified when the connection closes.
-pub(crate) fn start(
-    transport: Transport,
-    engine: Connection,
-    permit: Option<Permit>,
-    on_closed: Option<Rc<Signal>>,
-) -> Rc<Conn> {
-    let conn = Conn::new(transport, engine, permit, on_closed);
-    pump::spawn(conn.clone());
-    conn
 }

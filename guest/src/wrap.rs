@@ -15,7 +15,8 @@ use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::limits;
-use crate::transport::{self, Sink, Source, Transport};
+use crate::pump;
+use crate::transport::{Sink, Source, Transport};
 
 /// `wrap(input, options)`. A `limit` of 0 cannot be refused here (`wrap`
 /// returns no result), so the reader then holds asyncio's "Limit cannot be
@@ -27,7 +28,7 @@ pub(crate) fn wrap(
 ) -> (wit::Reader, wit::Writer, StreamReader<u8>) {
     let read = limits::reader(options.limit).unwrap_or_else(ReadBuffer::failing);
     let (output, handed_back) = crate::bindings::wit_stream::new::<u8>();
-    let conn = transport::start(
+    let conn = pump::start(
         Transport {
             source: Source {
                 stream: Some(input),
