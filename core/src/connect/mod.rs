@@ -64,7 +64,23 @@ where
     S: Fn(u64) -> SF,
     SF: Future<Output = ()>,
 {
-    let connecting = attempts(host, port, plan, &resolve, attempt, &sleep);
+    let mut attempt = attempt;
+    let connecting = async {
+        let remote = connect_targets(host, lookup(host, &resolve).await?, plan.family, port)?;
+        let local: LocalAddresses = match &plan.local_address {
+            None => None,
+            Some((local_host, local_port)) => {
+                let found = lookup(local_host, &resolve).await?;
+                Some(bind_targets(local_host, found, plan.family, *local_port)?.into())
+            }
+        };
+        let delay = plan.happy_eyeballs_delay;
+        let order = interleave(
+            remote,
+            effective_interleave(plan.interleave, delay.is_some()),
+        );
+        staggered_race(order, delay, |addr| attempt(addr, local.clone()), &sleep).await
+    };
     let Some(timeout) = plan.connect_timeout else {
         return connecting.await;
     };
@@ -82,38 +98,6 @@ where
         })
     })
     .await
-}
-
-async fn attempts<T, R, RF, A, AF, S, SF>(
-    host: &str,
-    port: u16,
-    plan: &ConnectPlan,
-    resolve: &R,
-    mut attempt: A,
-    sleep: &S,
-) -> Result<T, Error>
-where
-    R: Fn(String) -> RF,
-    RF: Future<Output = Result<Vec<IpAddr>, Error>>,
-    A: FnMut(SocketAddr, LocalAddresses) -> AF,
-    AF: Future<Output = Result<T, Error>>,
-    S: Fn(u64) -> SF,
-    SF: Future<Output = ()>,
-{
-    let remote = connect_targets(host, lookup(host, resolve).await?, plan.family, port)?;
-    let local: LocalAddresses = match &plan.local_address {
-        None => None,
-        Some((local_host, local_port)) => {
-            let found = lookup(local_host, resolve).await?;
-            Some(bind_targets(local_host, found, plan.family, *local_port)?.into())
-        }
-    };
-    let delay = plan.happy_eyeballs_delay;
-    let order = interleave(
-        remote,
-        effective_interleave(plan.interleave, delay.is_some()),
-    );
-    staggered_race(order, delay, |addr| attempt(addr, local.clone()), sleep).await
 }
 
 /// `host`'s addresses: a numeric host as it is, a name through `resolve`.
