@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
@@ -88,6 +88,12 @@ pub struct ServeConfig {
     pub policy: Arc<Policy>,
     /// How long open connections may run on after Ctrl-C.
     pub grace_period: Duration,
+    /// Per-connection mode: how many connections are served at once (one
+    /// instance each; the engine's pool must hold that many). Past it,
+    /// accepting pauses and new clients wait in the listen backlog until an
+    /// instance frees: nobody is reset because the server is busy. None =
+    /// unbounded (on-demand allocation).
+    pub max_instances: Option<u32>,
 }
 
 /// Why serving could not start.
@@ -203,7 +209,33 @@ pub async fn serve(
         ));
         tx
     });
+    // Per-connection mode takes a slot before accepting, so a full pool
+    // pauses accepting instead of failing to instantiate for a client it
+    // already took (which reset that client).
+    let slots = (!config.shared_instance)
+        .then_some(config.max_instances)
+        .flatten()
+        .map(|n| Arc::new(Semaphore::new(n.max(1) as usize)));
+    let mut busy = false;
     loop {
+        let slot = match &slots {
+            None => None,
+            Some(slots) => {
+                if slots.available_permits() == 0 && !std::mem::replace(&mut busy, true) {
+                    tracing::warn!(
+                        "every instance is busy; new clients wait in the listen backlog until one frees"
+                    );
+                }
+                tokio::select! {
+                    _ = interrupt.recv() => break,
+                    slot = slots.clone().acquire_owned() => Some(slot.expect("the semaphore is never closed")),
+                    Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                }
+            }
+        };
+        if slots.as_ref().is_some_and(|s| s.available_permits() > 0) {
+            busy = false;
+        }
         tokio::select! {
             _ = interrupt.recv() => break,
             accepted = listener.accept() => match accepted {
@@ -215,12 +247,17 @@ pub async fn serve(
                         }
                     }
                     None => {
-                        connections.spawn(own_instance(
+                        let serving = own_instance(
                             engine.clone(),
                             pre.clone(),
                             config.policy.clone(),
                             conn,
-                        ));
+                        );
+                        // The slot is held until the connection is served.
+                        connections.spawn(async move {
+                            serving.await;
+                            drop(slot);
+                        });
                     }
                 },
                 Err(error) => tracing::warn!(%error, "accept failed"),

@@ -269,3 +269,30 @@ fn a_regular_file_at_the_unix_path_is_refused() {
     assert!(err.contains("exists and is not a socket"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_server_makes_clients_wait_instead_of_resetting_them() {
+    let served = serve(&["--max-instances", "2"]);
+    let port = served.port;
+    // Two idle clients take both instances.
+    let idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let _other_idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A third waits in the listen backlog: not reset, not served yet.
+    let waiting = tokio::spawn(exchange(port, "hello\n"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the third client was answered or reset: {:?}",
+        waiting.await
+    );
+    // An instance frees: the waiting client is served.
+    drop(idle);
+    let reply = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("served once an instance freed")
+        .unwrap()
+        .expect("no reset");
+    // The handler numbers the lines it echoes.
+    assert_eq!(reply, "1 hello\n");
+}

@@ -98,12 +98,13 @@ async fn serve_command(args: ServeArgs) -> Result<ExitCode> {
     let pooled = Allocation::Pooling {
         max_instances: args.max_instances,
     };
-    let engine = match new_engine(pooled) {
-        Ok(engine) => engine,
+    let (engine, pooled_ok) = match new_engine(pooled) {
+        Ok(engine) => (engine, true),
         Err(error) => {
             tracing::warn!("pooling allocator unavailable ({error:#}); allocating on demand");
-            new_engine(Allocation::OnDemand)
-                .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?
+            let engine = new_engine(Allocation::OnDemand)
+                .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?;
+            (engine, false)
         }
     };
     let component = prepare(&engine, &bytes, Backend::Native)?;
@@ -112,6 +113,7 @@ async fn serve_command(args: ServeArgs) -> Result<ExitCode> {
         shared_instance: args.shared_instance,
         policy: Arc::new(policy(&args.policy)?),
         grace_period: std::time::Duration::from_secs(args.grace_period),
+        max_instances: pooled_ok.then_some(args.max_instances),
     };
     serve(&engine, &component, config).await?;
     Ok(ExitCode::SUCCESS)
