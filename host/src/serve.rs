@@ -288,8 +288,9 @@ async fn own_instance(
     policy: Arc<Policy>,
     conn: Accepted,
 ) {
+    let deadline = policy.component_limits().deadline;
     let mut store = new_store(&engine, &policy);
-    let result = async {
+    let serving = async {
         let served = pre.instantiate_async(&mut store).await?;
         let (reader, writer) = native::adopt(&mut store.data_mut().native(), conn)?;
         store
@@ -300,8 +301,23 @@ async fn own_instance(
                     .await
             })
             .await?
-    }
-    .await;
+    };
+    // The epoch (the store's deadline) stops a handler that never yields;
+    // the timer, one that waits. Either way the store, and with it the
+    // connection, is dropped.
+    let result = match deadline {
+        None => serving.await,
+        Some(deadline) => match tokio::time::timeout(deadline, serving).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(
+                    ?deadline,
+                    "the handler ran past its deadline; its connection is closed"
+                );
+                return;
+            }
+        },
+    };
     if let Err(error) = result {
         tracing::error!("the handler failed; its connection is closed: {error:#}");
     }

@@ -296,3 +296,43 @@ async fn a_busy_server_makes_clients_wait_instead_of_resetting_them() {
     // The handler numbers the lines it echoes.
     assert_eq!(reply, "1 hello\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handler_past_its_deadline_loses_its_connection_only() {
+    use tokio::io::AsyncReadExt;
+    let served = serve(&["--deadline", "1"]);
+    let port = served.port;
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(20), idle.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "an idle connection outlived the 1 s deadline"
+    );
+    // The server goes on serving others.
+    let reply = exchange(port, "still here\n").await.unwrap();
+    assert_eq!(reply, "1 still here\n");
+}
+
+#[test]
+fn a_deadline_with_a_shared_instance_is_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component_build::component("poison-handler"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--shared-instance",
+            "--deadline",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("cannot be combined with --shared-instance"),
+        "{text}"
+    );
+}

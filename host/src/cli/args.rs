@@ -122,6 +122,11 @@ pub struct ServeArgs {
     /// Instances alive at once (the pooling allocator's size).
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_instances: u32,
+    /// Close a connection whose handler has run this many seconds (also
+    /// one that never yields); per connection, so not with
+    /// --shared-instance.
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
     /// The sandbox for connections the handler opens itself.
     #[command(flatten)]
     pub policy: PolicyArgs,

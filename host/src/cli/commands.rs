@@ -55,25 +55,30 @@ pub fn policy(args: &PolicyArgs) -> Result<Policy> {
     Ok(policy.with_component_limits(limits))
 }
 
-async fn run_command(args: RunArgs) -> Result<ExitCode> {
-    let bytes = read_component(&args.component)?;
-    let deadline = match args.deadline {
-        None => None,
-        Some(secs) => Some(
-            std::time::Duration::try_from_secs_f64(secs)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| {
-                    anyhow::anyhow!("--deadline takes a positive number of seconds, not {secs}")
-                })?,
-        ),
+/// `--deadline SECONDS` as a duration: a positive number.
+fn deadline(secs: Option<f64>) -> Result<Option<std::time::Duration>> {
+    let Some(secs) = secs else {
+        return Ok(None);
     };
-    let policy = policy(&args.policy)?;
+    std::time::Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .map(Some)
+        .ok_or_else(|| anyhow::anyhow!("--deadline takes a positive number of seconds, not {secs}"))
+}
+
+fn with_deadline(policy: Policy, deadline: Option<std::time::Duration>) -> Policy {
     let limits = ComponentLimits {
         deadline,
         ..*policy.component_limits()
     };
-    let policy = policy.with_component_limits(limits);
+    policy.with_component_limits(limits)
+}
+
+async fn run_command(args: RunArgs) -> Result<ExitCode> {
+    let bytes = read_component(&args.component)?;
+    let deadline = deadline(args.deadline)?;
+    let policy = with_deadline(policy(&args.policy)?, deadline);
     let engine = match deadline {
         Some(_) => new_interruptible_engine(Allocation::OnDemand),
         None => new_engine(Allocation::OnDemand),
@@ -95,14 +100,24 @@ async fn run_command(args: RunArgs) -> Result<ExitCode> {
 
 async fn serve_command(args: ServeArgs) -> Result<ExitCode> {
     let bytes = read_component(&args.component)?;
+    let deadline = deadline(args.deadline)?;
+    if deadline.is_some() && args.shared_instance {
+        anyhow::bail!(
+            "--deadline applies per connection; it cannot be combined with --shared-instance"
+        );
+    }
+    let build = |allocation| match deadline {
+        Some(_) => new_interruptible_engine(allocation),
+        None => new_engine(allocation),
+    };
     let pooled = Allocation::Pooling {
         max_instances: args.max_instances,
     };
-    let (engine, pooled_ok) = match new_engine(pooled) {
+    let (engine, pooled_ok) = match build(pooled) {
         Ok(engine) => (engine, true),
         Err(error) => {
             tracing::warn!("pooling allocator unavailable ({error:#}); allocating on demand");
-            let engine = new_engine(Allocation::OnDemand)
+            let engine = build(Allocation::OnDemand)
                 .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?;
             (engine, false)
         }
@@ -111,7 +126,7 @@ async fn serve_command(args: ServeArgs) -> Result<ExitCode> {
     let config = ServeConfig {
         listen: args.listen,
         shared_instance: args.shared_instance,
-        policy: Arc::new(policy(&args.policy)?),
+        policy: Arc::new(with_deadline(policy(&args.policy)?, deadline)),
         grace_period: std::time::Duration::from_secs(args.grace_period),
         max_instances: pooled_ok.then_some(args.max_instances),
     };
