@@ -44,6 +44,17 @@ pub fn component(package: &str, backend: Backend) -> Component {
 /// Runs `package` with `args` (program name first) on `backend` with
 /// captured output, failing the test on a timeout or a host error.
 pub async fn run(package: &str, backend: Backend, policy: Policy, args: &[String]) -> RunOutcome {
+    run_within(RUN_TIMEOUT, package, backend, policy, args).await
+}
+
+/// [`run`] with a bound of its own, for long runs.
+pub async fn run_within(
+    bound: Duration,
+    package: &str,
+    backend: Backend,
+    policy: Policy,
+    args: &[String],
+) -> RunOutcome {
     let component = tokio::task::block_in_place(|| component(package, backend));
     let config = RunConfig {
         backend,
@@ -51,10 +62,10 @@ pub async fn run(package: &str, backend: Backend, policy: Policy, args: &[String
         args: args.to_vec(),
         output: Output::Capture,
     };
-    match tokio::time::timeout(RUN_TIMEOUT, run_component(engine(), &component, &config)).await {
+    match tokio::time::timeout(bound, run_component(engine(), &component, &config)).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(err)) => panic!("running {package} on {backend:?} failed: {err}"),
-        Err(_) => panic!("{package} on {backend:?} did not finish within {RUN_TIMEOUT:?}"),
+        Err(_) => panic!("{package} on {backend:?} did not finish within {bound:?}"),
     }
 }
 

@@ -289,3 +289,27 @@ async fn a_million_async_calls_on_one_connection() {
     let peer = peers::echo().await;
     scenario(Backend::Guest, "many-calls", Some(peer)).await;
 }
+
+/// Ten million calls answered at once through the guest, on one
+/// connection: long life well past the upstream table's million entries.
+/// Not in CI (about two minutes); run it with `cargo test -p
+/// portable-streams-tests --test scenarios -- --ignored ten_million`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "long: ten million calls (about two minutes)"]
+async fn ten_million_async_calls_on_one_connection() {
+    // `read(0)` needs no data: a listener whose backlog completes the
+    // connection is peer enough, and has no timeout of its own.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let args = args("ten-million-calls", listener.local_addr().unwrap().port());
+    let started = std::time::Instant::now();
+    let outcome = portable_streams_tests::run_within(
+        Duration::from_secs(900),
+        CLIENT,
+        Backend::Guest,
+        Policy::allow_all(),
+        &args,
+    )
+    .await;
+    assert_success("ten million calls on the guest", &outcome);
+    eprintln!("ten million calls in {:?}", started.elapsed());
+}

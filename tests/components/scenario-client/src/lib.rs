@@ -55,7 +55,8 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "start-serving" => start_serving(host).await,
         "options" => connect_options(host, port).await,
         "abort-clients" => abort_clients(host).await,
-        "many-calls" => many_calls(host, port).await,
+        "many-calls" => many_calls(host, port, 1_100_000).await,
+        "ten-million-calls" => many_calls(host, port, 10_000_000).await,
         "server-options" => server_option_checks(host).await,
         "expect-denied-connect" => expect_denied_connect(host, port).await,
         "expect-denied-listen" => expect_denied_listen(host, port).await,
@@ -613,9 +614,9 @@ async fn abort_clients(host: &str) -> Outcome {
 }
 
 /// 1.1 million async calls that return at once, on one connection.
-async fn many_calls(host: &str, port: u16) -> Outcome {
+async fn many_calls(host: &str, port: u16, calls: u32) -> Outcome {
     let (reader, _writer) = connect(host, port).await?;
-    for i in 0..1_100_000u32 {
+    for i in 0..calls {
         if let Err(e) = reader.read(0).await {
             return Err(format!("call {i}: {e:?}"));
         }
