@@ -7,6 +7,7 @@
 mod contenders;
 mod peers;
 mod report;
+mod soak;
 mod tokio_client;
 mod workload;
 
@@ -33,6 +34,10 @@ struct Args {
     /// Also write the table to docs/benchmarks.md (with the machine and date).
     #[arg(long)]
     write: bool,
+    /// Instead of the benchmarks: the soak, 1,000 connections per backend
+    /// echoing checked payloads for this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    soak: Option<u64>,
 }
 
 fn outcome(result: Result<report::Sample>) -> Outcome {
@@ -75,6 +80,17 @@ async fn main() -> Result<()> {
     let engine = new_engine(Allocation::OnDemand).map_err(|e| anyhow!("{e:#}"))?;
     let guest = prepare(&engine, &bytes, Backend::Guest)?;
     let native = prepare(&engine, &bytes, Backend::Native)?;
+    if let Some(seconds) = args.soak {
+        let peer = peers::start(Workload::Concurrency, 1_000).await?;
+        println!("{}", soak::HEADER);
+        for (backend, compiled) in [(Backend::Guest, &guest), (Backend::Native, &native)] {
+            eprintln!("soak on {backend:?} for {seconds} s...");
+            let report = soak::run(&engine, compiled, backend, peer.addr, seconds).await?;
+            println!("{}", report.row());
+            eprintln!("RSS samples (MiB, every 5 s): {:?}", report.rss_mib);
+        }
+        return Ok(());
+    }
     let python = portable_streams_tests::python3();
     let script: PathBuf = root.join("benches/asyncio_client.py");
 

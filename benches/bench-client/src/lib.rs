@@ -95,6 +95,53 @@ async fn concurrency(host: &str, port: u16, connections: usize) -> Result<(), Er
     Ok(())
 }
 
+/// The soak: `SOAK_CONNECTIONS` connections, each echoing payloads of
+/// varying size (1 byte to 8 KiB) with a pattern of its own, every echo
+/// checked byte for byte, until `seconds` have passed. Prints how many
+/// bytes and rounds were checked.
+async fn soak(host: &str, port: u16, seconds: usize) -> Result<(), Error> {
+    const SOAK_CONNECTIONS: usize = 1_000;
+    let deadline = Instant::now() + std::time::Duration::from_secs(seconds as u64);
+    let mut open = Vec::with_capacity(SOAK_CONNECTIONS);
+    for _ in 0..SOAK_CONNECTIONS {
+        open.push(open_connection(host, port).await?);
+    }
+    let runs = open
+        .into_iter()
+        .enumerate()
+        .map(|(i, (reader, writer))| async move {
+            let (mut bytes, mut rounds) = (0u64, 0u64);
+            while Instant::now() < deadline {
+                let len = 1 + (i * 7919 + rounds as usize * 104_729) % 8192;
+                let payload: Vec<u8> = (0..len)
+                    .map(|k| (i as u64 * 31 + rounds * 7 + k as u64) as u8)
+                    .collect();
+                writer.write(&payload)?;
+                writer.drain().await?;
+                let echo = reader.readexactly(len).await?;
+                if echo != payload {
+                    return Err(Error::Other(format!(
+                        "connection {i}, round {rounds}: wrong echo"
+                    )));
+                }
+                bytes += len as u64;
+                rounds += 1;
+            }
+            writer.close();
+            writer.wait_closed().await?;
+            Ok((bytes, rounds))
+        });
+    let (mut bytes, mut rounds) = (0u64, 0u64);
+    for result in futures::future::join_all(runs).await {
+        let (b, r) = result?;
+        bytes += b;
+        rounds += r;
+    }
+    println!("soak_bytes={bytes}");
+    println!("soak_rounds={rounds}");
+    Ok(())
+}
+
 async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let [_, workload, host, port, count] = &args[..] else {
@@ -109,6 +156,7 @@ async fn main() -> Result<(), String> {
         "ping-pong" => ping_pong(host, port, count).await,
         "accept" => accept_rate(host, port, count).await.map(|()| Vec::new()),
         "concurrency" => concurrency(host, port, count).await.map(|()| Vec::new()),
+        "soak" => soak(host, port, count).await.map(|()| Vec::new()),
         other => Err(Error::InvalidArgument(format!("unknown workload {other}"))),
     };
     let elapsed = start.elapsed();
