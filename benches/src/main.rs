@@ -28,7 +28,8 @@ struct Args {
     /// Divide every workload's size by this (1 = the full figures).
     #[arg(long, default_value_t = 1)]
     scale: usize,
-    /// Only these workloads (bulk, readline, ping-pong, accept, concurrency).
+    /// Only these workloads (bulk, readline, ping-pong, accept, concurrency);
+    /// with --soak, only these backends (guest, native).
     #[arg(long = "only", value_delimiter = ',')]
     only: Vec<String>,
     /// Also write the table to docs/benchmarks.md (with the machine and date).
@@ -84,6 +85,10 @@ async fn main() -> Result<()> {
         let peer = peers::start(Workload::Concurrency, 1_000).await?;
         println!("{}", soak::HEADER);
         for (backend, compiled) in [(Backend::Guest, &guest), (Backend::Native, &native)] {
+            let name = format!("{backend:?}").to_lowercase();
+            if !args.only.is_empty() && !args.only.contains(&name) {
+                continue;
+            }
             eprintln!("soak on {backend:?} for {seconds} s...");
             let report = soak::run(&engine, compiled, backend, peer.addr, seconds).await?;
             println!("{}", report.row());

@@ -46,8 +46,10 @@ struct State {
     /// The transport's sending half while no send is in flight (the pump
     /// takes it across an await); gone once the connection closed.
     sink: Option<Sink>,
-    /// The waiting read call.
-    reader: Waiters,
+    /// The waiting read call's waker. One slot, replaced on each wait:
+    /// only one call may wait on a reader, and a set that kept every
+    /// call's waker until the connection closed grew with every read.
+    reader: Option<Waker>,
     /// `drain` and `wait-closed` calls.
     writers: Waiters,
     pump: Option<AbortHandle>,
@@ -57,8 +59,10 @@ struct State {
 impl State {
     /// Wakes the waiters `wake` names; returns whether the pump must wake.
     fn wake(&mut self, wake: Wake) -> bool {
-        if wake.reader {
-            self.reader.wake_all();
+        if wake.reader
+            && let Some(reader) = self.reader.take()
+        {
+            reader.wake();
         }
         if wake.writers {
             self.writers.wake_all();
@@ -81,7 +85,7 @@ impl Conn {
                 engine,
                 source: Some(transport.source),
                 sink: Some(transport.sink),
-                reader: Waiters::default(),
+                reader: None,
                 writers: Waiters::default(),
                 pump: None,
                 permit,
@@ -398,12 +402,12 @@ impl Call<'_> {
                 ReadStep::Done(result) => return Poll::Ready(result),
                 ReadStep::Receive { max } => max,
                 ReadStep::WaitForClose => {
-                    st.reader.register(cx.waker());
+                    st.reader = Some(cx.waker().clone());
                     return Poll::Pending;
                 }
             };
             let Some(source) = st.source.as_mut() else {
-                st.reader.register(cx.waker());
+                st.reader = Some(cx.waker().clone());
                 return Poll::Pending;
             };
             // Straight into the engine's buffer: no scratch memory, no copy.
@@ -418,7 +422,7 @@ impl Call<'_> {
                     self.conn.lost(Some(Error::from(e).context("read")));
                 }
                 Poll::Pending => {
-                    st.reader.register(cx.waker());
+                    st.reader = Some(cx.waker().clone());
                     return Poll::Pending;
                 }
             }
