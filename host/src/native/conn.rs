@@ -57,6 +57,18 @@ struct State {
 }
 
 impl State {
+    /// Keeps `waker` as the waiting read's, unless it is the one kept
+    /// already (the same task waits again: no clone, no drop).
+    fn wait_to_read(&mut self, waker: &Waker) {
+        if !self
+            .reader
+            .as_ref()
+            .is_some_and(|kept| kept.will_wake(waker))
+        {
+            self.reader = Some(waker.clone());
+        }
+    }
+
     /// Wakes the waiters `wake` names; returns whether the pump must wake.
     fn wake(&mut self, wake: Wake) -> bool {
         if wake.reader
@@ -402,12 +414,12 @@ impl Call<'_> {
                 ReadStep::Done(result) => return Poll::Ready(result),
                 ReadStep::Receive { max } => max,
                 ReadStep::WaitForClose => {
-                    st.reader = Some(cx.waker().clone());
+                    st.wait_to_read(cx.waker());
                     return Poll::Pending;
                 }
             };
             let Some(source) = st.source.as_mut() else {
-                st.reader = Some(cx.waker().clone());
+                st.wait_to_read(cx.waker());
                 return Poll::Pending;
             };
             // Straight into the engine's buffer: no scratch memory, no copy.
@@ -422,7 +434,7 @@ impl Call<'_> {
                     self.conn.lost(Some(Error::from(e).context("read")));
                 }
                 Poll::Pending => {
-                    st.reader = Some(cx.waker().clone());
+                    st.wait_to_read(cx.waker());
                     return Poll::Pending;
                 }
             }
