@@ -85,6 +85,30 @@ impl RssWatch {
     }
 }
 
+/// How the benchmark client runs `workload` (its name) against the peer at
+/// `addr`: allowed to connect there and nowhere else, output captured.
+pub fn client_config(
+    backend: Backend,
+    workload: &str,
+    addr: SocketAddr,
+    count: u64,
+) -> Result<RunConfig> {
+    let policy = Policy::deny_all().allow_connect(&format!("127.0.0.1:{}", addr.port()))?;
+    Ok(RunConfig {
+        backend,
+        policy: Arc::new(policy),
+        args: [
+            "bench-client".to_owned(),
+            workload.to_owned(),
+            addr.ip().to_string(),
+            addr.port().to_string(),
+            count.to_string(),
+        ]
+        .to_vec(),
+        output: Output::Capture,
+    })
+}
+
 /// Runs the benchmark client component on `backend`.
 pub async fn component(
     engine: &Engine,
@@ -94,20 +118,7 @@ pub async fn component(
     addr: SocketAddr,
     count: usize,
 ) -> Result<Sample> {
-    let policy = Policy::deny_all().allow_connect(&format!("127.0.0.1:{}", addr.port()))?;
-    let config = RunConfig {
-        backend,
-        policy: Arc::new(policy),
-        args: [
-            "bench-client".to_owned(),
-            workload.name().to_owned(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            count.to_string(),
-        ]
-        .to_vec(),
-        output: Output::Capture,
-    };
+    let config = client_config(backend, workload.name(), addr, count as u64)?;
     let watch = RssWatch::start();
     let outcome = run_component(engine, compiled, &config).await?;
     let rss = watch.finish();

@@ -9,12 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use portable_streams_host::policy::Policy;
-use portable_streams_host::run::{Backend, Output, RunConfig, run_component};
+use portable_streams_host::run::{Backend, run_component};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::contenders::rss_bytes;
+use crate::contenders::{client_config, rss_bytes};
 
 /// How often resident memory is sampled.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
@@ -70,20 +69,7 @@ pub async fn run(
     seconds: u64,
 ) -> Result<SoakReport> {
     let fds_before = open_fds();
-    let policy = Policy::deny_all().allow_connect(&format!("127.0.0.1:{}", addr.port()))?;
-    let config = RunConfig {
-        backend,
-        policy: Arc::new(policy),
-        args: [
-            "bench-client".to_owned(),
-            "soak".to_owned(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            seconds.to_string(),
-        ]
-        .to_vec(),
-        output: Output::Capture,
-    };
+    let config = client_config(backend, "soak", addr, seconds)?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = {
         let stop = stop.clone();

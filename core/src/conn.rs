@@ -253,6 +253,13 @@ impl Connection {
         I: IntoIterator,
         I::Item: Into<Bytes>,
     {
+        // Without a write cap nothing needs the total first: no collecting.
+        if self.caps.write.is_none() {
+            for item in data {
+                self.write.write(item)?;
+            }
+            return Ok(self.pump_if_pending());
+        }
         let items: Vec<Bytes> = data.into_iter().map(Into::into).collect();
         self.check_write_cap(items.iter().map(Bytes::len).sum())?;
         for item in items {

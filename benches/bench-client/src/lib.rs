@@ -71,11 +71,21 @@ async fn accept_rate(host: &str, port: u16, connections: usize) -> Result<(), Er
     Ok(())
 }
 
-async fn concurrency(host: &str, port: u16, connections: usize) -> Result<(), Error> {
-    let mut open = Vec::with_capacity(connections);
-    for _ in 0..connections {
+/// `n` connections, opened one after the other.
+async fn open_all(
+    host: &str,
+    port: u16,
+    n: usize,
+) -> Result<Vec<(portable_streams::Reader, portable_streams::Writer)>, Error> {
+    let mut open = Vec::with_capacity(n);
+    for _ in 0..n {
         open.push(open_connection(host, port).await?);
     }
+    Ok(open)
+}
+
+async fn concurrency(host: &str, port: u16, connections: usize) -> Result<(), Error> {
+    let open = open_all(host, port, connections).await?;
     let rounds = open
         .iter()
         .enumerate()
@@ -102,10 +112,7 @@ async fn concurrency(host: &str, port: u16, connections: usize) -> Result<(), Er
 async fn soak(host: &str, port: u16, seconds: usize) -> Result<(), Error> {
     const SOAK_CONNECTIONS: usize = 1_000;
     let deadline = Instant::now() + std::time::Duration::from_secs(seconds as u64);
-    let mut open = Vec::with_capacity(SOAK_CONNECTIONS);
-    for _ in 0..SOAK_CONNECTIONS {
-        open.push(open_connection(host, port).await?);
-    }
+    let open = open_all(host, port, SOAK_CONNECTIONS).await?;
     let runs = open
         .into_iter()
         .enumerate()
