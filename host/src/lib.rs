@@ -3,7 +3,8 @@
 //! * [`policy`]: the sandbox (allowed connect targets, listen addresses,
 //!   Unix roots, caps), which also drives wasmtime-wasi's socket checks;
 //! * [`run`]: running a command component on either backend;
-//! * [`compose`]: plugging the embedded guest component into a client.
+//! * [`compose`]: plugging the embedded guest component into a client;
+//! * [`serve`]: serving a handler component, sized by [`system`]'s limits.
 
 pub mod compose;
 pub mod engine;
@@ -15,4 +16,5 @@ pub mod policy;
 pub mod run;
 pub mod serve;
 pub mod state;
+pub mod system;
 pub mod wasi;

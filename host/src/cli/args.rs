@@ -119,9 +119,13 @@ pub struct ServeArgs {
     /// Seconds open connections may run on after Ctrl-C.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub grace_period: u64,
-    /// Instances alive at once (the pooling allocator's size).
-    #[arg(long, value_name = "N", default_value_t = 256)]
-    pub max_instances: u32,
+    /// Connections served at once, one instance each (the pooling
+    /// allocator is sized from it); more clients wait in the listen
+    /// backlog until an instance frees. Default: as many as the open-file
+    /// limit and vm.max_map_count allow, up to 16384 (about 10,500 on a
+    /// stock Linux); a larger N is lowered to that, with a warning.
+    #[arg(long, value_name = "N")]
+    pub max_instances: Option<u32>,
     /// Close a connection whose handler has run this many seconds (also
     /// one that never yields); per connection, so not with
     /// --shared-instance.

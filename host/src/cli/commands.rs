@@ -110,25 +110,29 @@ async fn serve_command(args: ServeArgs) -> Result<ExitCode> {
         Some(_) => new_interruptible_engine(allocation),
         None => new_engine(allocation),
     };
+    let policy = with_deadline(policy(&args.policy)?, deadline);
+    let max_instances = portable_streams_host::system::fit_instances(args.max_instances);
     let pooled = Allocation::Pooling {
-        max_instances: args.max_instances,
+        max_instances,
+        max_memory: policy.component_limits().memory,
     };
-    let (engine, pooled_ok) = match build(pooled) {
-        Ok(engine) => (engine, true),
+    // Without a pool (no address space for it), instances are allocated
+    // on demand; the same count still bounds how many run at once.
+    let engine = match build(pooled) {
+        Ok(engine) => engine,
         Err(error) => {
             tracing::warn!("pooling allocator unavailable ({error:#}); allocating on demand");
-            let engine = build(Allocation::OnDemand)
-                .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?;
-            (engine, false)
+            build(Allocation::OnDemand)
+                .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e:#}"))?
         }
     };
     let component = prepare(&engine, &bytes, Backend::Native)?;
     let config = ServeConfig {
         listen: args.listen,
         shared_instance: args.shared_instance,
-        policy: Arc::new(with_deadline(policy(&args.policy)?, deadline)),
+        policy: Arc::new(policy),
         grace_period: std::time::Duration::from_secs(args.grace_period),
-        max_instances: pooled_ok.then_some(args.max_instances),
+        max_instances: Some(max_instances),
     };
     serve(&engine, &component, config).await?;
     Ok(ExitCode::SUCCESS)
