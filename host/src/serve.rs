@@ -94,6 +94,12 @@ pub struct ServeConfig {
     /// instance frees: nobody is reset because the server is busy. None =
     /// unbounded (on-demand allocation).
     pub max_instances: Option<u32>,
+    /// Close a connection whose handler has waited this long for data (its
+    /// read fails with `timeout`); None = wait for ever.
+    pub idle_timeout: Option<Duration>,
+    /// Set `SO_REUSEPORT` on the TCP listener, so several processes can
+    /// serve one port.
+    pub reuse_port: bool,
 }
 
 /// Why serving could not start.
@@ -122,7 +128,7 @@ enum Listener {
 }
 
 impl Listener {
-    async fn bind(address: &ListenAddress) -> Result<(Self, String), ServeError> {
+    fn bind(address: &ListenAddress, reuse_port: bool) -> Result<(Self, String), ServeError> {
         let fail = |reason: String| ServeError::Listen {
             address: address.to_string(),
             reason,
@@ -133,9 +139,12 @@ impl Listener {
         };
         match address {
             ListenAddress::Tcp(addr) => {
-                let listener = TcpListener::bind(addr).await.map_err(|e| fail(io(e)))?;
+                let listener = bind_tcp(*addr, reuse_port).map_err(|e| fail(io(e)))?;
                 let shown = listener.local_addr().map_err(|e| fail(io(e)))?;
                 Ok((Self::Tcp(listener), shown.to_string()))
+            }
+            ListenAddress::Unix(_) if reuse_port => {
+                Err(fail("--reuse-port applies to TCP addresses only".into()))
             }
             ListenAddress::Unix(path) => {
                 let (listener, file) =
@@ -151,6 +160,23 @@ impl Listener {
             Self::Unix(listener, _) => Ok(Accepted::Unix(listener.accept().await?.0)),
         }
     }
+}
+
+/// A TCP listener as the standard library's, plus `SO_REUSEPORT` when
+/// asked: several `serve` processes on one port share its clients (the
+/// kernel spreads them), which is how `serve` uses more than one core
+/// with `--shared-instance`.
+fn bind_tcp(addr: std::net::SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG as i32)?;
+    TcpListener::from_std(socket.into())
 }
 
 impl Drop for Listener {
@@ -187,7 +213,7 @@ pub async fn serve(
     config: ServeConfig,
 ) -> Result<(), ServeError> {
     let pre = prepare(engine, component)?;
-    let (listener, shown) = Listener::bind(&config.listen).await?;
+    let (listener, shown) = Listener::bind(&config.listen, config.reuse_port)?;
     // Installed before "Serving on" is printed, so a Ctrl-C that follows it
     // at once is handled, not fatal.
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
@@ -198,15 +224,16 @@ pub async fn serve(
     println!("Serving on {shown}");
     tracing::info!(address = %shown, shared = config.shared_instance, "serving");
 
+    let handler = Handler {
+        engine: engine.clone(),
+        pre,
+        policy: config.policy.clone(),
+        idle_timeout: config.idle_timeout,
+    };
     let mut connections = JoinSet::new();
     let shared = config.shared_instance.then(|| {
         let (tx, rx) = mpsc::unbounded_channel();
-        connections.spawn(shared_instance(
-            engine.clone(),
-            pre.clone(),
-            config.policy.clone(),
-            rx,
-        ));
+        connections.spawn(handler.clone().shared_instance(rx));
         tx
     });
     // Per-connection mode takes a slot before accepting, so a full pool
@@ -247,12 +274,7 @@ pub async fn serve(
                         }
                     }
                     None => {
-                        let serving = own_instance(
-                            engine.clone(),
-                            pre.clone(),
-                            config.policy.clone(),
-                            conn,
-                        );
+                        let serving = handler.clone().own_instance(conn);
                         // The slot is held until the connection is served.
                         connections.spawn(async move {
                             serving.await;
@@ -281,66 +303,80 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves one connection in an instance of its own.
-async fn own_instance(
+/// What serving one connection needs: the handler, ready to instantiate,
+/// and how to run it.
+#[derive(Clone)]
+struct Handler {
     engine: Engine,
     pre: ServedPre<HostState>,
     policy: Arc<Policy>,
-    conn: Accepted,
-) {
-    let deadline = policy.component_limits().deadline;
-    let mut store = new_store(&engine, &policy);
-    let serving = async {
-        let served = pre.instantiate_async(&mut store).await?;
-        let (reader, writer) = native::adopt(&mut store.data_mut().native(), conn)?;
-        store
-            .run_concurrent(async move |accessor| {
-                served
-                    .portable_streams_handler()
-                    .call_handle_client(accessor, reader, writer)
-                    .await
-            })
-            .await?
-    };
-    // The epoch (the store's deadline) stops a handler that never yields;
-    // the timer, one that waits. Either way the store, and with it the
-    // connection, is dropped.
-    let result = match deadline {
-        None => serving.await,
-        Some(deadline) => match tokio::time::timeout(deadline, serving).await {
-            Ok(result) => result,
-            Err(_) => {
-                tracing::warn!(
-                    ?deadline,
-                    "the handler ran past its deadline; its connection is closed"
-                );
-                return;
-            }
-        },
-    };
-    if let Err(error) = result {
-        tracing::error!("the handler failed; its connection is closed: {error:#}");
-    }
+    idle_timeout: Option<Duration>,
 }
 
-/// Serves every connection from one instance, replacing it after a trap.
-async fn shared_instance(
-    engine: Engine,
-    pre: ServedPre<HostState>,
-    policy: Arc<Policy>,
-    mut incoming: mpsc::UnboundedReceiver<Accepted>,
-) {
-    loop {
+impl Handler {
+    /// Serves one connection in an instance of its own.
+    async fn own_instance(self, conn: Accepted) {
+        let Self {
+            engine,
+            pre,
+            policy,
+            idle_timeout,
+        } = self;
+        let deadline = policy.component_limits().deadline;
         let mut store = new_store(&engine, &policy);
-        let served = match pre.instantiate_async(&mut store).await {
-            Ok(served) => served,
-            Err(error) => {
-                tracing::error!("cannot instantiate the handler: {error:#}");
-                return;
-            }
+        let serving = async {
+            let served = pre.instantiate_async(&mut store).await?;
+            let (reader, writer) =
+                native::adopt(&mut store.data_mut().native(), conn, idle_timeout)?;
+            store
+                .run_concurrent(async move |accessor| {
+                    served
+                        .portable_streams_handler()
+                        .call_handle_client(accessor, reader, writer)
+                        .await
+                })
+                .await?
         };
-        let incoming = &mut incoming;
-        let outcome = store
+        // The epoch (the store's deadline) stops a handler that never yields;
+        // the timer, one that waits. Either way the store, and with it the
+        // connection, is dropped.
+        let result = match deadline {
+            None => serving.await,
+            Some(deadline) => match tokio::time::timeout(deadline, serving).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!(
+                        ?deadline,
+                        "the handler ran past its deadline; its connection is closed"
+                    );
+                    return;
+                }
+            },
+        };
+        if let Err(error) = result {
+            tracing::error!("the handler failed; its connection is closed: {error:#}");
+        }
+    }
+
+    /// Serves every connection from one instance, replacing it after a trap.
+    async fn shared_instance(self, mut incoming: mpsc::UnboundedReceiver<Accepted>) {
+        let Self {
+            engine,
+            pre,
+            policy,
+            idle_timeout,
+        } = self;
+        loop {
+            let mut store = new_store(&engine, &policy);
+            let served = match pre.instantiate_async(&mut store).await {
+                Ok(served) => served,
+                Err(error) => {
+                    tracing::error!("cannot instantiate the handler: {error:#}");
+                    return;
+                }
+            };
+            let incoming = &mut incoming;
+            let outcome = store
             .run_concurrent(async move |accessor| {
                 let mut calls = FuturesUnordered::new();
                 loop {
@@ -348,7 +384,7 @@ async fn shared_instance(
                         conn = incoming.recv() => {
                             let Some(conn) = conn else { break };
                             let (reader, writer) = accessor
-                                .with(|mut access| native::adopt(&mut access.data_mut().native(), conn))?;
+                                .with(|mut access| native::adopt(&mut access.data_mut().native(), conn, idle_timeout))?;
                             calls.push(
                                 served
                                     .portable_streams_handler()
@@ -364,10 +400,11 @@ async fn shared_instance(
                 wasmtime::Result::Ok(())
             })
             .await;
-        match outcome {
-            Ok(Ok(())) => return,
-            Ok(Err(error)) | Err(error) => {
-                tracing::error!("the shared instance trapped; starting a new one: {error:#}");
+            match outcome {
+                Ok(Ok(())) => return,
+                Ok(Err(error)) | Err(error) => {
+                    tracing::error!("the shared instance trapped; starting a new one: {error:#}");
+                }
             }
         }
     }

@@ -37,7 +37,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
             limit = raised;
         }
     }
-    Some(limit.rlim_cur as u64)
+    Some(limit.rlim_cur)
 }
 
 /// The most memory mappings one process may have (Linux's
@@ -142,7 +142,7 @@ mod tests {
             unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
             0
         );
-        assert_eq!(now, limit.rlim_cur as u64);
+        assert_eq!(now, limit.rlim_cur);
         assert_eq!(limit.rlim_cur, limit.rlim_max);
     }
 }

@@ -336,3 +336,137 @@ fn a_deadline_with_a_shared_instance_is_one_line() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_mode_holds_more_idle_clients_than_the_old_pool_and_serves_the_next() {
+    // The old default pool (256 instances) reset every client past it.
+    let served = serve(&[]);
+    let port = served.port;
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+    }
+    let reply = tokio::time::timeout(Duration::from_secs(30), exchange(port, "real\n"))
+        .await
+        .expect("the real client was not served")
+        .expect("the real client was reset");
+    assert_eq!(reply, "1 real\n");
+    // Every idle client is still served, none was reset.
+    let mut idle = tokio::io::BufReader::new(idle.pop().unwrap());
+    idle.get_mut().write_all(b"late\n").await.unwrap();
+    let mut reply = String::new();
+    idle.read_line(&mut reply).await.unwrap();
+    assert_eq!(reply, "1 late\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_idle_timeout_closes_silent_clients_only() {
+    use tokio::io::AsyncReadExt;
+    let served = serve(&["--idle-timeout", "1"]);
+    let port = served.port;
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    // A client that speaks every 300 ms is never idle for 1 s.
+    let talker = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    talker.set_nodelay(true).unwrap();
+    let mut talker = tokio::io::BufReader::new(talker);
+    for i in 1..=8 {
+        talker
+            .get_mut()
+            .write_all(format!("line {i}\n").as_bytes())
+            .await
+            .unwrap();
+        let mut reply = String::new();
+        talker.read_line(&mut reply).await.unwrap();
+        assert_eq!(reply, format!("1 line {i}\n"), "the talker was cut off");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // By now (2.4 s) the silent one was closed: EOF, not a reset.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), silent.read_to_end(&mut rest))
+        .await
+        .expect("the silent client outlived the idle timeout");
+    assert_eq!(closed.expect("closed cleanly, not reset"), 0);
+}
+
+#[test]
+fn a_malformed_idle_timeout_is_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component_build::component("poison-handler"))
+        .args(["--listen", "127.0.0.1:0", "--idle-timeout", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("--idle-timeout takes a positive number"),
+        "{text}"
+    );
+}
+
+/// Sends one line on each of `count` new connections, one after another,
+/// and returns the replies.
+async fn sequential_clients(port: u16, count: usize) -> Vec<String> {
+    let mut replies = Vec::new();
+    for i in 0..count {
+        let reply =
+            tokio::time::timeout(Duration::from_secs(10), exchange(port, &format!("c{i}\n")))
+                .await
+                .expect("client timed out")
+                .expect("client failed");
+        replies.push(reply);
+    }
+    replies
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_share_one_port_with_reuse_port() {
+    // Shared instances number every line they echo, so replies from two
+    // processes show two counters.
+    let first = serve(&["--shared-instance", "--reuse-port"]);
+    let port = first.port.to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let mut second = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component_build::component("poison-handler"))
+        .args(["--listen", &listen, "--shared-instance", "--reuse-port"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut second = Served {
+        port: first.port,
+        _stdout: BufReader::new(second.stdout.take().unwrap()),
+        child: second,
+    };
+    let mut line = String::new();
+    second._stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), format!("Serving on {listen}"));
+    let replies = sequential_clients(first.port, 40).await;
+    let mut counters: Vec<u32> = replies.iter().map(|r| parse(r).0).collect();
+    counters.sort_unstable();
+    // One process would have counted 1..=40; two count less, twice over.
+    assert!(
+        *counters.last().unwrap() < 40,
+        "one process served every client: {counters:?}"
+    );
+    assert_eq!(counters.iter().filter(|&&n| n == 1).count(), 2);
+}
+
+#[test]
+fn a_taken_port_without_reuse_port_is_refused() {
+    let first = serve(&[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
+        .arg("serve")
+        .arg(component_build::component("poison-handler"))
+        .args(["--listen", &format!("127.0.0.1:{}", first.port)])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("address already in use"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

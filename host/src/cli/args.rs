@@ -126,6 +126,14 @@ pub struct ServeArgs {
     /// stock Linux); a larger N is lowered to that, with a warning.
     #[arg(long, value_name = "N")]
     pub max_instances: Option<u32>,
+    /// Let several serve processes listen on the same TCP port
+    /// (SO_REUSEPORT): the kernel spreads clients over them.
+    #[arg(long)]
+    pub reuse_port: bool,
+    /// Close a connection whose handler has waited this many seconds for
+    /// data from its client (the handler's read fails with `timeout`).
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_timeout: Option<f64>,
     /// Close a connection whose handler has run this many seconds (also
     /// one that never yields); per connection, so not with
     /// --shared-instance.

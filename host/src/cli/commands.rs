@@ -56,7 +56,8 @@ pub fn policy(args: &PolicyArgs) -> Result<Policy> {
 }
 
 /// `--deadline SECONDS` as a duration: a positive number.
-fn deadline(secs: Option<f64>) -> Result<Option<std::time::Duration>> {
+/// A flag's positive number of seconds as a duration.
+fn seconds(flag: &str, secs: Option<f64>) -> Result<Option<std::time::Duration>> {
     let Some(secs) = secs else {
         return Ok(None);
     };
@@ -64,7 +65,11 @@ fn deadline(secs: Option<f64>) -> Result<Option<std::time::Duration>> {
         .ok()
         .filter(|d| !d.is_zero())
         .map(Some)
-        .ok_or_else(|| anyhow::anyhow!("--deadline takes a positive number of seconds, not {secs}"))
+        .ok_or_else(|| anyhow::anyhow!("{flag} takes a positive number of seconds, not {secs}"))
+}
+
+fn deadline(secs: Option<f64>) -> Result<Option<std::time::Duration>> {
+    seconds("--deadline", secs)
 }
 
 fn with_deadline(policy: Policy, deadline: Option<std::time::Duration>) -> Policy {
@@ -133,6 +138,8 @@ async fn serve_command(args: ServeArgs) -> Result<ExitCode> {
         policy: Arc::new(policy),
         grace_period: std::time::Duration::from_secs(args.grace_period),
         max_instances: Some(max_instances),
+        idle_timeout: seconds("--idle-timeout", args.idle_timeout)?,
+        reuse_port: args.reuse_port,
     };
     serve(&engine, &component, config).await?;
     Ok(ExitCode::SUCCESS)

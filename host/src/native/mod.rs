@@ -10,6 +10,7 @@
 //!   a pump task for writes); `transport.rs`: TCP, Unix and pipe transports;
 //! * `connect.rs`, `unix.rs`, `server.rs`: sockets for core's pipeline and
 //!   server engine; `wrap.rs`: `wrap`'s pipes;
+//! * `idle.rs`: `serve`'s idle timeout, a layer over a transport;
 //! * `conv.rs`: `From` impls between core and the WIT types.
 //!
 //! Calls that wait (reads, `drain`, `accept`, connects) are concurrent host
@@ -24,6 +25,7 @@ mod conn;
 mod connect;
 mod conv;
 mod host;
+mod idle;
 pub(crate) mod reader;
 pub(crate) mod server;
 mod transport;
@@ -99,10 +101,13 @@ pub fn add_to_linker<T: NativeView + 'static>(linker: &mut Linker<T>) -> wasmtim
 }
 
 /// Hands a connection the host accepted itself (as `serve` does) to the
-/// component in `view` as a reader and writer pair.
+/// component in `view` as a reader and writer pair. With `idle_timeout`, a
+/// read that waits that long for data closes the connection and fails
+/// with `timeout`.
 pub fn adopt(
     view: &mut NativeCtxView<'_>,
     accepted: Accepted,
+    idle_timeout: Option<std::time::Duration>,
 ) -> wasmtime::Result<(
     wasmtime::component::Resource<reader::Reader>,
     wasmtime::component::Resource<writer::Writer>,
@@ -110,8 +115,12 @@ pub fn adopt(
     // The policy's caps hold for connections the host accepted, too.
     let policy = view.ctx.policy.clone();
     let read = conv::read_buffer(None, &policy)?;
+    let mut transport = accepted.into_transport();
+    if let Some(timeout) = idle_timeout {
+        transport = idle::with_idle_timeout(transport, timeout);
+    }
     let conn = conn::Conn::start(
-        accepted.into_transport(),
+        transport,
         conv::engine(read, &policy),
         Some(view.ctx.open.permit()),
         None,
