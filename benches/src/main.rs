@@ -7,6 +7,7 @@
 mod contenders;
 mod peers;
 mod report;
+mod serve;
 mod soak;
 mod tokio_client;
 mod workload;
@@ -39,6 +40,60 @@ struct Args {
     /// echoing checked payloads for this many seconds.
     #[arg(long, value_name = "SECONDS")]
     soak: Option<u64>,
+    /// Instead of the benchmarks: line echo servers side by side (serve
+    /// per connection and shared, tokio, asyncio) with idle clients held.
+    #[arg(long)]
+    serve: bool,
+    /// With --serve: how many idle clients to hold.
+    #[arg(long, default_value_t = 10_000)]
+    idle: usize,
+    /// Run tokio's echo server for --serve (started by the bench itself).
+    #[arg(long, hide = true)]
+    tokio_echo_server: bool,
+}
+
+/// `--serve`: prints the serve table; with `--write`, records it in
+/// docs/benchmarks.md between its own markers.
+async fn serve_bench(root: &std::path::Path, args: &Args) -> Result<()> {
+    let python = portable_streams_tests::python3();
+    let rows = serve::run(root, python.as_deref(), args.idle).await?;
+    let mut table = format!("{}\n", serve::ServeRow::HEADER);
+    for row in rows {
+        match row {
+            Ok(row) => table.push_str(&row.markdown()),
+            Err(error) => table.push_str(&format!("| failed: {error:#} | | | | | |")),
+        }
+        table.push('\n');
+    }
+    println!("{table}");
+    if args.write {
+        let (start, end) = ("<!-- serve run -->", "<!-- end serve -->");
+        let section = format!(
+            "{start}\nLatest serve run: {}, on {}, release build, loopback.\n\n{table}{end}",
+            utc_now(),
+            machine()
+        );
+        let doc = root.join("docs/benchmarks.md");
+        let old = std::fs::read_to_string(&doc).unwrap_or_default();
+        let text = match (old.find(start), old.find(end)) {
+            (Some(a), Some(b)) if a < b => {
+                format!("{}{section}{}", &old[..a], &old[b + end.len()..])
+            }
+            _ => format!("{}\n{section}\n", old.trim_end()),
+        };
+        std::fs::write(&doc, text)?;
+        eprintln!("wrote {}", doc.display());
+    }
+    Ok(())
+}
+
+fn utc_now() -> String {
+    std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn outcome(result: Result<report::Sample>) -> Outcome {
@@ -74,7 +129,13 @@ fn machine() -> String {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    if args.tokio_echo_server {
+        return serve::tokio_echo_server().await;
+    }
     let root = build::workspace_root();
+    if args.serve {
+        return serve_bench(&root, &args).await;
+    }
     eprintln!("building the benchmark component...");
     let wasm = tokio::task::spawn_blocking(|| build::component("bench-client")).await?;
     let bytes = std::fs::read(&wasm)?;
@@ -130,12 +191,7 @@ async fn main() -> Result<()> {
     let table = report.markdown();
     println!("{table}");
     if args.write {
-        let date = std::process::Command::new("date")
-            .arg("-u")
-            .arg("+%Y-%m-%d %H:%M UTC")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default();
+        let date = utc_now();
         let doc = root.join("docs/benchmarks.md");
         let old = std::fs::read_to_string(&doc).unwrap_or_default();
         let marker = "<!-- latest run -->";
