@@ -370,3 +370,71 @@ fn the_memory_cap_bounds_the_components_own_memory() {
     let roomy = allocate("1073741824");
     assert!(roomy.status.success(), "{}", stderr(&roomy));
 }
+
+/// A peer that floods each of its first `connections` clients with up to
+/// 1 GiB and reads nothing.
+fn flood_peer(connections: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            std::thread::spawn(move || {
+                let chunk = [b'x'; 64 * 1024];
+                for _ in 0..(1 << 30) / chunk.len() {
+                    if stream.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Runs `command` and returns its exit status and peak resident memory
+/// in bytes (the kernel's high-water mark for that child).
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also reports its peak memory"
+)]
+fn run_measuring_peak_memory(command: &mut Command) -> (std::process::ExitStatus, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let child = command.spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for; the pointers are
+    // valid for the call.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    (std::process::ExitStatus::from_raw(status), peak)
+}
+
+#[test]
+fn host_memory_stays_bounded_under_the_caps_on_both_backends() {
+    // Before the caps, readexactly(2**30) or read(-1) against this peer
+    // drove the host past 1.6 GB; now each way in is the typed error, and
+    // the whole run (compiling the components included) stays small.
+    for backend in ["native", "guest"] {
+        let port = flood_peer(50);
+        let (status, peak) = run_measuring_peak_memory(
+            cli()
+                .arg("run")
+                .arg(scenario_client())
+                .args(["--backend", backend, "--allow-connect", "127.0.0.1:*"])
+                .args(["--max-read-buffer", "1048576"])
+                .args(["--max-write-buffer", "1048576"])
+                .args(["--max-connections", "50"])
+                .args(["host-memory", "127.0.0.1", &port.to_string()]),
+        );
+        assert!(status.success(), "host-memory on {backend}: {status}");
+        let mib = peak >> 20;
+        eprintln!("{backend}: peak resident memory {mib} MiB");
+        assert!(mib < 400, "{backend}: the host peaked at {mib} MiB");
+    }
+}

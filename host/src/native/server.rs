@@ -67,12 +67,20 @@ struct State {
     socket_file: Option<SocketFile>,
 }
 
-/// Counts an `accept` call as pending for as long as it runs.
-struct Accepting<'a>(&'a Shared);
+/// Counts an `accept` call as pending for as long as it runs, and removes
+/// its waker when it ends: a server that accepts many clients and closes
+/// none keeps no waker per accept.
+struct Accepting<'a> {
+    shared: &'a Shared,
+    waker: Option<u64>,
+}
 
 impl Drop for Accepting<'_> {
     fn drop(&mut self) {
-        let mut st = self.0.lock();
+        let mut st = self.shared.lock();
+        if let Some(id) = self.waker {
+            st.waiters.unregister(id);
+        }
         if st.server.end_accept() {
             st.waiters.wake_all();
         }
@@ -90,19 +98,26 @@ impl Shared {
     /// it is returned.
     pub(crate) async fn accept(self: &Arc<Self>) -> Result<Arc<Conn>, Error> {
         self.lock().server.begin_accept();
-        let _accepting = Accepting(self);
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let mut accepting = Accepting {
+            shared: self,
+            waker: None,
+        };
+        poll_fn(|cx| self.poll_accept(cx, &mut accepting.waker)).await
     }
 
-    fn poll_accept(self: &Arc<Self>, cx: &mut Context<'_>) -> Poll<Result<Arc<Conn>, Error>> {
+    fn poll_accept(
+        self: &Arc<Self>,
+        cx: &mut Context<'_>,
+        waker: &mut Option<u64>,
+    ) -> Poll<Result<Arc<Conn>, Error>> {
         let mut st = self.lock();
         match st.server.accept_step() {
             AcceptStep::Closed(error) => return Poll::Ready(Err(error)),
             AcceptStep::Wait => {
-                st.waiters.register(cx.waker());
+                st.waiters.register_as(waker, cx.waker());
                 return Poll::Pending;
             }
-            AcceptStep::Take => st.waiters.register(cx.waker()),
+            AcceptStep::Take => st.waiters.register_as(waker, cx.waker()),
         }
         let count = st.listeners.len();
         let mut i = 0;
@@ -377,3 +392,7 @@ fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> Result<TcpListene
     })?;
     TcpListener::from_std(socket.into()).map_err(|e| BindFailure::Failed(fail(e)))
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;

@@ -64,6 +64,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "unix-roundtrip" => unix_roundtrip(host).await,
         "caps" => caps(host, port).await,
         "memory-caps" => memory_caps(host, port).await,
+        "host-memory" => host_memory(host, port).await,
         "long-line" => long_line(host, port).await,
         "slowloris" => slowloris(host, port).await,
         "flood" => flood(host, port).await,
@@ -814,6 +815,50 @@ async fn memory_caps(host: &str, port: u16) -> Outcome {
         got += chunk.len();
     }
     check(got == 10 * 1024, || format!("read {got} bytes"))
+}
+
+/// Every way a component could make the host buffer without bound, under
+/// `--max-read-buffer 1 MiB`, `--max-write-buffer 1 MiB` and
+/// `--max-connections 50`, against a peer that floods 1 GiB and reads
+/// nothing: each is the typed error naming its cap (the test around it
+/// measures the host's peak memory).
+async fn host_memory(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    match reader.readexactly(1 << 30).await {
+        Err(Error::AccessDenied(m)) if m.contains("2097152 bytes") => {}
+        other => return Err(format!("readexactly(2**30): {other:?}")),
+    }
+    match reader.read(-1).await {
+        Err(Error::AccessDenied(m)) if m.contains("2097152 bytes") => {}
+        other => return Err(format!("read(-1) over the flood: {other:?}")),
+    }
+    let chunk = vec![b'y'; 64 * 1024];
+    let mut written = 0usize;
+    loop {
+        match writer.write(&chunk) {
+            Ok(()) => written += chunk.len(),
+            Err(Error::AccessDenied(m)) if m.contains("1048576 bytes") => break,
+            Err(other) => return Err(format!("write after {written} bytes: {other:?}")),
+        }
+        check(written < 1 << 30, || {
+            "1 GiB written without drain: no write cap".into()
+        })?;
+    }
+    let mut open = Vec::new();
+    loop {
+        match connect(host, port).await {
+            Ok(pair) => open.push(pair),
+            Err(m) if m.contains("AccessDenied") => break,
+            Err(other) => return Err(format!("connection {}: {other}", open.len() + 2)),
+        }
+        check(open.len() < 1000, || {
+            "1,000 connections: no connection cap".into()
+        })?;
+    }
+    // The first connection held the cap's first slot.
+    check(open.len() == 49, || {
+        format!("{} connections under a cap of 50", open.len() + 1)
+    })
 }
 
 /// A 10 MiB line against the 64 KiB limit: `readline` overruns (dropping
