@@ -4,6 +4,7 @@
 //!
 //! Run it with `cargo run --release -p portable-streams-bench -- --write`.
 
+mod accept_soak;
 mod contenders;
 mod peers;
 mod report;
@@ -40,6 +41,10 @@ struct Args {
     /// echoing checked payloads for this many seconds.
     #[arg(long, value_name = "SECONDS")]
     soak: Option<u64>,
+    /// Instead of the benchmarks: one server component per backend serves
+    /// this many clients in a row in one store (see docs/reliability.md).
+    #[arg(long, value_name = "CLIENTS")]
+    accept_soak: Option<usize>,
     /// Instead of the benchmarks: line echo servers side by side (serve
     /// per connection and shared, tokio, asyncio) with idle clients held.
     #[arg(long)]
@@ -142,6 +147,19 @@ async fn main() -> Result<()> {
     let engine = new_engine(Allocation::OnDemand).map_err(|e| anyhow!("{e:#}"))?;
     let guest = prepare(&engine, &bytes, Backend::Guest)?;
     let native = prepare(&engine, &bytes, Backend::Native)?;
+    if let Some(count) = args.accept_soak {
+        println!("{}", accept_soak::AcceptSoakReport::HEADER);
+        for (backend, compiled) in [(Backend::Guest, &guest), (Backend::Native, &native)] {
+            let name = format!("{backend:?}").to_lowercase();
+            if !args.only.is_empty() && !args.only.contains(&name) {
+                continue;
+            }
+            eprintln!("accept soak on {backend:?}: {count} clients...");
+            let report = accept_soak::run(&engine, compiled, backend, count).await?;
+            println!("{}", report.row());
+        }
+        return Ok(());
+    }
     if let Some(seconds) = args.soak {
         let peer = peers::start(Workload::Concurrency, 1_000).await?;
         println!("{}", soak::HEADER);

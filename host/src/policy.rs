@@ -330,6 +330,14 @@ impl Network {
                 let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
                 u128::from(*b) & mask == u128::from(ip) & mask
             }
+            // An IPv6 network shorter than /96 may cover the mapped range.
+            (
+                Network::Cidr {
+                    base: IpAddr::V6(_),
+                    ..
+                },
+                IpAddr::V4(ip),
+            ) => self.contains(IpAddr::V6(ip.to_ipv6_mapped())),
             _ => false,
         }
     }
@@ -391,15 +399,26 @@ fn parse_ports(text: &str) -> Option<PortRange> {
     (first <= last).then_some(PortRange { first, last })
 }
 
+/// An IP or CIDR. An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) is
+/// the IPv4 network it maps (`10.0.0.0/8`), so rules see one address
+/// family for IPv4; a shorter prefix stays an IPv6 network.
 fn parse_cidr(text: &str) -> Option<Network> {
     let (ip, prefix) = match text.split_once('/') {
         Some((ip, prefix)) => (ip.parse::<IpAddr>().ok()?, Some(prefix.parse::<u8>().ok()?)),
         None => (text.parse::<IpAddr>().ok()?, None),
     };
-    let ip = ip.to_canonical();
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let prefix = prefix.unwrap_or(max);
-    (prefix <= max).then_some(Network::Cidr { base: ip, prefix })
+    if prefix > max {
+        return None;
+    }
+    Some(match ip {
+        IpAddr::V6(v6) if prefix >= 96 && v6.to_ipv4_mapped().is_some() => Network::Cidr {
+            base: ip.to_canonical(),
+            prefix: prefix - 96,
+        },
+        _ => Network::Cidr { base: ip, prefix },
+    })
 }
 
 #[cfg(test)]
@@ -461,6 +480,32 @@ mod tests {
             err,
             Error::AccessDenied("connecting to 10.0.0.1:80 is not allowed by the policy".into())
         );
+    }
+
+    #[test]
+    fn an_ipv4_mapped_network_is_the_ipv4_network_it_maps() {
+        // Writing the policy fuzz target's model showed that
+        // `::ffff:10.0.0.0/104` was refused and `::ffff:10.0.0.0/8` meant
+        // 10.0.0.0/8.
+        let p = Policy::deny_all()
+            .allow_connect("[::ffff:10.0.0.0/104]:80")
+            .unwrap();
+        assert!(p.check(NetworkUse::Connect(sa("10.1.2.3:80"))).is_ok());
+        assert!(
+            p.check(NetworkUse::Connect(sa("[::ffff:10.1.2.3]:80")))
+                .is_ok()
+        );
+        assert!(p.check(NetworkUse::Connect(sa("11.0.0.1:80"))).is_err());
+        // A short IPv6 prefix stays IPv6: ::/8 holds the mapped range, and
+        // so every IPv4 address, but not 2001:db8::1.
+        let p = Policy::deny_all().allow_connect("[::/8]:80").unwrap();
+        assert!(p.check(NetworkUse::Connect(sa("10.1.2.3:80"))).is_ok());
+        assert!(
+            p.check(NetworkUse::Connect(sa("[2001:db8::1]:80")))
+                .is_err()
+        );
+        let p = Policy::deny_all().allow_connect("[::1/128]:80").unwrap();
+        assert!(p.check(NetworkUse::Connect(sa("0.0.0.1:80"))).is_err());
     }
 
     #[test]

@@ -149,6 +149,38 @@ async fn soak(host: &str, port: u16, seconds: usize) -> Result<(), Error> {
     Ok(())
 }
 
+/// Serves `clients` clients, one line echoed each, through one server in
+/// this one store (`bench --accept-soak`): listens on `host:port`, then
+/// closes the server and returns once that many were served.
+async fn serve_many(host: &str, port: u16, clients: usize) -> Result<(), Error> {
+    let (done, mut served) = futures::channel::mpsc::unbounded::<()>();
+    let server = portable_streams::start_server(
+        move |reader, writer| {
+            let done = done.clone();
+            async move {
+                if let Ok(line) = reader.readline().await
+                    && writer.write(&line).is_ok()
+                    && writer.drain().await.is_ok()
+                {
+                    let _ = done.unbounded_send(());
+                }
+                writer.close();
+            }
+        },
+        host,
+        port,
+    )
+    .await?;
+    for _ in 0..clients {
+        if futures::StreamExt::next(&mut served).await.is_none() {
+            return Err(Error::Other("the server stopped".into()));
+        }
+    }
+    server.close();
+    server.wait_closed().await;
+    Ok(())
+}
+
 async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let [_, workload, host, port, count] = &args[..] else {
@@ -164,6 +196,7 @@ async fn main() -> Result<(), String> {
         "accept" => accept_rate(host, port, count).await.map(|()| Vec::new()),
         "concurrency" => concurrency(host, port, count).await.map(|()| Vec::new()),
         "soak" => soak(host, port, count).await.map(|()| Vec::new()),
+        "serve-many" => serve_many(host, port, count).await.map(|()| Vec::new()),
         other => Err(Error::InvalidArgument(format!("unknown workload {other}"))),
     };
     let elapsed = start.elapsed();
