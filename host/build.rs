@@ -26,9 +26,15 @@ fn main() {
 }
 
 /// Runs a nested cargo with a clean environment: the outer build's flags,
-/// target and jobserver must not leak into the wasm build.
+/// target, toolchain and jobserver must not leak into the wasm build.
+/// Under a toolchain override (`cargo +nightly fuzz ...`), the guest is
+/// still built by the toolchain the repository pins (rustup's `cargo`,
+/// which reads rust-toolchain.toml), the one with the wasm target.
 fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo = match std::env::var_os("RUSTUP_TOOLCHAIN") {
+        Some(_) => "cargo".into(),
+        None => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    };
     let mut cmd = Command::new(cargo);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
@@ -36,6 +42,9 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
             || matches!(
                 &*key,
                 "RUSTFLAGS"
+                    | "RUSTUP_TOOLCHAIN"
+                    | "RUSTC"
+                    | "RUSTDOC"
                     | "RUSTC_WRAPPER"
                     | "RUSTC_WORKSPACE_WRAPPER"
                     | "MAKEFLAGS"

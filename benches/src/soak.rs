@@ -18,9 +18,23 @@ use crate::contenders::{client_config, rss_bytes};
 /// How often resident memory is sampled.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
-/// This process's open file descriptors.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+/// This process's open file descriptors, each as what it points to (the
+/// listing's own descriptor left out).
+fn open_fds() -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    let mut fds: Vec<String> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let target = std::fs::read_link(e.path()).unwrap_or_default();
+            let own = target.starts_with("/proc") && target.ends_with("fd");
+            let name = e.file_name();
+            (!own).then(|| format!("{} -> {}", name.to_string_lossy(), target.display()))
+        })
+        .collect();
+    fds.sort();
+    fds
 }
 
 /// One backend's soak.
@@ -115,7 +129,14 @@ pub async fn run(
         rounds: field("soak_rounds"),
         elapsed,
         rss_mib,
-        fds: (fds_before, open_fds()),
+        fds: {
+            let after = open_fds();
+            let added: Vec<&String> = after.iter().filter(|f| !fds_before.contains(f)).collect();
+            if !added.is_empty() {
+                eprintln!("descriptors open after the run that were not before: {added:?}");
+            }
+            (fds_before.len(), after.len())
+        },
     })
 }
 

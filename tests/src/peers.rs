@@ -234,6 +234,24 @@ pub async fn reset_mid_read() -> Peer {
     .await
 }
 
+/// Reads 256 KiB of what the client sends, then resets the connection
+/// while the client is still writing.
+pub async fn reset_mid_write() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        let mut taken = 0;
+        let mut buf = [0u8; 16 * 1024];
+        while taken < 256 * 1024 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => taken += n,
+            }
+        }
+        stream.set_zero_linger().expect("SO_LINGER");
+        drop(stream);
+    })
+    .await
+}
+
 /// Accepts and never reads, until the client goes away (or a bound passes).
 pub async fn never_reads() -> Peer {
     spawn(1, Some(4096), |mut stream| async move {

@@ -105,6 +105,16 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn peer_reset_mid_write() {
+                scenario(
+                    $backend,
+                    "reset-mid-write",
+                    Some(peers::reset_mid_write().await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn write_eof_half_closes() {
                 scenario($backend, "write-eof", Some(peers::answer_after_eof().await)).await;
             }

@@ -45,6 +45,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "reset" => reset(host, port).await,
         "drain-blocked" => drain_blocked(host, port).await,
         "drain-closed" => drain_closed(host, port).await,
+        "reset-mid-write" => reset_mid_write(host, port).await,
         "write-eof" => write_eof(host, port).await,
         "refused" => refused(host, port).await,
         "unresolvable" => unresolvable().await,
@@ -326,6 +327,29 @@ async fn drain_closed(host: &str, port: u16) -> Outcome {
         }
     }
     Err("drain never reported the closed peer".into())
+}
+
+/// Writes 64 MiB with `drain` while the peer resets after 256 KiB: a write
+/// or `drain` fails with `connection-reset` (or the write after the loss
+/// with it), within a bound, never a hang or a panic.
+async fn reset_mid_write(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    let chunk = vec![7u8; 64 << 10];
+    for i in 0..1024 {
+        let failed = match writer.write(&chunk) {
+            Err(e) => Some(e),
+            Ok(()) => match within(5_000, writer.drain()).await {
+                None => return Err(format!("drain hung after {i} chunks")),
+                Some(result) => result.err(),
+            },
+        };
+        match failed {
+            None => {}
+            Some(Error::ConnectionReset(_)) => return Ok(()),
+            Some(other) => return Err(format!("after {i} chunks: {other:?}")),
+        }
+    }
+    Err("64 MiB written to a peer that reset after 256 KiB".into())
 }
 
 async fn write_eof(host: &str, port: u16) -> Outcome {
