@@ -1,7 +1,8 @@
 //! A sandbox's caps, applied the same on every backend: what one
 //! connection may hold ([`Caps`], enforced by the connection engine), how
-//! many connections may be open ([`ConnectionCount`]), and how large a
-//! reader's limit may be ([`reader`]). asyncio has none of these.
+//! many connections and listening sockets may be open
+//! ([`ConnectionCount`], [`ListenerCount`]), and how large a reader's
+//! limit may be ([`reader`]). asyncio has none of these.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +18,8 @@ pub mod env {
     pub const MAX_READ_BUFFER: &str = "PORTABLE_STREAMS_MAX_READ_BUFFER";
     /// The bytes a connection's writer may buffer.
     pub const MAX_WRITE_BUFFER: &str = "PORTABLE_STREAMS_MAX_WRITE_BUFFER";
+    /// Listening sockets open at once.
+    pub const MAX_LISTENERS: &str = "PORTABLE_STREAMS_MAX_LISTENERS";
 }
 
 /// Caps on what one connection may hold in memory. A call that would need
@@ -85,6 +88,10 @@ impl ConnectionCount {
     /// Counts one more connection, or refuses with `access-denied` when
     /// `max` are open already.
     pub fn try_permit(&self, max: Option<usize>) -> Result<Permit, Error> {
+        self.take(max, "open connections")
+    }
+
+    fn take(&self, max: Option<usize>, what: &str) -> Result<Permit, Error> {
         let taken = self
             .0
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| match max {
@@ -94,7 +101,7 @@ impl ConnectionCount {
         match taken {
             Ok(_) => Ok(Permit(Some(self.0.clone()))),
             Err(n) => Err(Error::AccessDenied(format!(
-                "the policy allows at most {n} open connections"
+                "the policy allows at most {n} {what}"
             ))),
         }
     }
@@ -104,6 +111,23 @@ impl ConnectionCount {
     pub fn permit(&self) -> Permit {
         self.0.fetch_add(1, Ordering::AcqRel);
         Permit(Some(self.0.clone()))
+    }
+}
+
+/// Listening sockets of one store; cloned handles share the count.
+#[derive(Debug, Clone, Default)]
+pub struct ListenerCount(ConnectionCount);
+
+impl ListenerCount {
+    /// The listening sockets open now.
+    pub fn get(&self) -> usize {
+        self.0.get()
+    }
+
+    /// Counts one more listening socket, or refuses with `access-denied`
+    /// when `max` are open already.
+    pub fn try_permit(&self, max: Option<usize>) -> Result<Permit, Error> {
+        self.0.take(max, "listening sockets")
     }
 }
 
@@ -155,5 +179,16 @@ mod tests {
         assert_eq!(count.get(), 1);
         assert!(count.try_permit(Some(2)).is_ok());
         assert!(count.try_permit(None).is_ok());
+    }
+
+    #[test]
+    fn listeners_are_counted_apart_and_named() {
+        let listeners = ListenerCount::default();
+        let _one = listeners.try_permit(Some(1)).unwrap();
+        assert!(matches!(
+            listeners.try_permit(Some(1)),
+            Err(Error::AccessDenied(m)) if m == "the policy allows at most 1 listening sockets"
+        ));
+        assert_eq!(listeners.get(), 1);
     }
 }

@@ -7,7 +7,8 @@
 //! `localhost`, an IP with or without a prefix, bracketed or not; a port,
 //! a range or `*`) parses and matches exactly the addresses a bit-by-bit
 //! model of those parts admits, the model working in IPv6 space (IPv4 as
-//! its mapped form) where the parser maps IPv4-mapped networks to IPv4.
+//! its mapped form) where the parser maps IPv4-mapped networks to IPv4;
+//! an IPv6 network admits no IPv4 address, mapped or not.
 
 #![no_main]
 
@@ -87,13 +88,18 @@ impl Spec {
                 IpAddr::V6(v6) => v6 == Ipv6Addr::LOCALHOST,
             },
             // In IPv6 space, IPv4 as its mapped form: a /p IPv4 network
-            // is /(96 + p) there.
+            // is /(96 + p) there, and so is a mapped network of /96 or
+            // more. IPv4 addresses are judged by IPv4 networks only.
             Host::Network { base, prefix } => {
-                let prefix = match base {
-                    IpAddr::V4(_) => 96 + usize::from(prefix.unwrap_or(32)),
-                    IpAddr::V6(_) => usize::from(prefix.unwrap_or(128)),
+                let (prefix, ipv4_network) = match base {
+                    IpAddr::V4(_) => (96 + usize::from(prefix.unwrap_or(32)), true),
+                    IpAddr::V6(v6) => {
+                        let p = usize::from(prefix.unwrap_or(128));
+                        (p, p >= 96 && v6.to_ipv4_mapped().is_some())
+                    }
                 };
-                bits(*base)[..prefix] == bits(ip)[..prefix]
+                let ipv4_address = ip.to_canonical().is_ipv4();
+                ipv4_network == ipv4_address && bits(*base)[..prefix] == bits(ip)[..prefix]
             }
         };
         port_ok && host_ok

@@ -7,34 +7,42 @@
 //!   (connected plus accepted);
 //! * `PORTABLE_STREAMS_MAX_READ_BUFFER`: the cap on a reader's limit (a
 //!   connection then holds at most twice it);
-//! * `PORTABLE_STREAMS_MAX_WRITE_BUFFER`: the bytes a writer buffers.
+//! * `PORTABLE_STREAMS_MAX_WRITE_BUFFER`: the bytes a writer buffers;
+//! * `PORTABLE_STREAMS_MAX_LISTENERS`: listening sockets open at once.
 //!
 //! The client a guest is composed with cannot change them: the guest is an
 //! instance of its own, with its own memory.
 
 use std::sync::OnceLock;
 
-use portable_streams_core::caps::env::{MAX_CONNECTIONS, MAX_READ_BUFFER, MAX_WRITE_BUFFER};
-use portable_streams_core::caps::{self, Caps, ConnectionCount, Permit};
+use portable_streams_core::caps::env::{
+    MAX_CONNECTIONS, MAX_LISTENERS, MAX_READ_BUFFER, MAX_WRITE_BUFFER,
+};
+use portable_streams_core::caps::{self, Caps, ConnectionCount, ListenerCount, Permit};
 use portable_streams_core::{Connection, Error, ReadBuffer};
 
 struct Limits {
     max_connections: Option<usize>,
+    max_listeners: Option<usize>,
     max_read_buffer: Option<usize>,
     caps: Caps,
     open: ConnectionCount,
+    listening: ListenerCount,
 }
 
 fn limits() -> &'static Limits {
     static LIMITS: OnceLock<Limits> = OnceLock::new();
     LIMITS.get_or_init(|| {
         let number = |name: &str| std::env::var(name).ok()?.trim().parse::<u64>().ok();
-        let max_read_buffer = number(MAX_READ_BUFFER).and_then(|n| usize::try_from(n).ok());
+        let count = |name: &str| number(name).and_then(|n| usize::try_from(n).ok());
+        let max_read_buffer = count(MAX_READ_BUFFER);
         Limits {
-            max_connections: number(MAX_CONNECTIONS).and_then(|n| usize::try_from(n).ok()),
+            max_connections: count(MAX_CONNECTIONS),
+            max_listeners: count(MAX_LISTENERS),
             max_read_buffer,
             caps: Caps::from_buffers(max_read_buffer, number(MAX_WRITE_BUFFER)),
             open: ConnectionCount::default(),
+            listening: ListenerCount::default(),
         }
     })
 }
@@ -53,4 +61,10 @@ pub(crate) fn engine(read: ReadBuffer) -> Connection {
 pub(crate) fn permit() -> Result<Permit, Error> {
     let limits = limits();
     limits.open.try_permit(limits.max_connections)
+}
+
+/// Counts one more listening socket, or refuses with `access-denied`.
+pub(crate) fn listener_permit() -> Result<Permit, Error> {
+    let limits = limits();
+    limits.listening.try_permit(limits.max_listeners)
 }

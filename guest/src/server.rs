@@ -13,6 +13,7 @@ use std::pin::{Pin, pin};
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
+use portable_streams_core::caps::Permit;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
     AcceptStep, BindFailure, Client, DEFAULT_BACKLOG, ServerState, bind_all, bind_context,
@@ -61,6 +62,8 @@ struct Shared {
     acceptors: Signal,
     /// For `wait-closed`: a client, an `accept` or the server closed.
     changed: Rc<Signal>,
+    /// The listeners' places under the listener cap, freed on close.
+    listener_permits: RefCell<Vec<Permit>>,
 }
 
 /// One listening socket.
@@ -95,7 +98,8 @@ pub(crate) async fn start_server(
     let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG).max(1);
     let family = Family::from(options.family);
     let addrs = connect::listen_targets(&hosts, port, family, &resolve).await?;
-    let listeners = bind_all(&addrs, |addr| listen(addr, backlog))?;
+    let bound = bind_all(&addrs, |addr| listen(addr, backlog))?;
+    let (listeners, permits): (Vec<Listener>, Vec<Permit>) = bound.into_iter().unzip();
     let shared = Rc::new(Shared {
         state: RefCell::new(ServerState::new(options.start_serving.unwrap_or(true))),
         limit,
@@ -106,6 +110,7 @@ pub(crate) async fn start_server(
         accepted: Signal::default(),
         acceptors: Signal::default(),
         changed: Rc::default(),
+        listener_permits: RefCell::new(permits),
     });
     for listener in listeners {
         wit_bindgen::spawn_local(acceptor(shared.clone(), listener));
@@ -113,8 +118,8 @@ pub(crate) async fn start_server(
     Ok(wit::Server::new(Server { shared }))
 }
 
-/// Binds and listens on `addr`.
-fn listen(addr: SocketAddr, backlog: u32) -> Result<Listener, BindFailure> {
+/// Binds and listens on `addr`, within the listener cap.
+fn listen(addr: SocketAddr, backlog: u32) -> Result<(Listener, Permit), BindFailure> {
     let fail = |code: ErrorCode| {
         let unavailable = matches!(
             code,
@@ -127,6 +132,7 @@ fn listen(addr: SocketAddr, backlog: u32) -> Result<Listener, BindFailure> {
             BindFailure::Failed(error)
         }
     };
+    let permit = limits::listener_permit().map_err(BindFailure::Failed)?;
     let socket = TcpSocket::create(family_of(&addr)).map_err(fail)?;
     socket.bind(addr_to_wasi(addr)).map_err(fail)?;
     // Hosts may clamp or refuse a backlog; the default then applies.
@@ -136,11 +142,12 @@ fn listen(addr: SocketAddr, backlog: u32) -> Result<Listener, BindFailure> {
         .get_local_address()
         .map(addr_from_wasi)
         .unwrap_or(addr);
-    Ok(Listener {
+    let listener = Listener {
         socket,
         incoming,
         addr,
-    })
+    };
+    Ok((listener, permit))
 }
 
 impl Shared {
@@ -162,6 +169,7 @@ impl Shared {
         }
         let queued = std::mem::take(&mut *self.queue.borrow_mut());
         drop(queued);
+        self.listener_permits.borrow_mut().clear();
         self.accepted.notify();
         self.acceptors.notify();
         self.changed.notify();

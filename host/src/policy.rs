@@ -79,6 +79,7 @@ pub struct Policy {
     listen: Vec<AddressRule>,
     unix_roots: Vec<PathBuf>,
     max_connections: Option<usize>,
+    max_listeners: Option<usize>,
     max_read_buffer: Option<usize>,
     max_write_buffer: Option<u64>,
     component: ComponentLimits,
@@ -99,6 +100,7 @@ impl Policy {
             listen: vec![any],
             unix_roots: vec![PathBuf::from("/")],
             max_connections: None,
+            max_listeners: None,
             max_read_buffer: None,
             max_write_buffer: None,
             component: ComponentLimits::UNLIMITED,
@@ -132,6 +134,13 @@ impl Policy {
     /// Caps the number of connections open at once (connected plus accepted).
     pub fn with_max_connections(mut self, max: usize) -> Self {
         self.max_connections = Some(max);
+        self
+    }
+
+    /// Caps the number of listening sockets open at once (a server on
+    /// several addresses has one per address).
+    pub fn with_max_listeners(mut self, max: usize) -> Self {
+        self.max_listeners = Some(max);
         self
     }
 
@@ -177,6 +186,11 @@ impl Policy {
     /// The connection cap, if any.
     pub fn max_connections(&self) -> Option<usize> {
         self.max_connections
+    }
+
+    /// The listening-socket cap, if any.
+    pub fn max_listeners(&self) -> Option<usize> {
+        self.max_listeners
     }
 
     /// The reader-limit cap, if any.
@@ -330,14 +344,6 @@ impl Network {
                 let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
                 u128::from(*b) & mask == u128::from(ip) & mask
             }
-            // An IPv6 network shorter than /96 may cover the mapped range.
-            (
-                Network::Cidr {
-                    base: IpAddr::V6(_),
-                    ..
-                },
-                IpAddr::V4(ip),
-            ) => self.contains(IpAddr::V6(ip.to_ipv6_mapped())),
             _ => false,
         }
     }
@@ -400,8 +406,9 @@ fn parse_ports(text: &str) -> Option<PortRange> {
 }
 
 /// An IP or CIDR. An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) is
-/// the IPv4 network it maps (`10.0.0.0/8`), so rules see one address
-/// family for IPv4; a shorter prefix stays an IPv6 network.
+/// the IPv4 network it maps (`10.0.0.0/8`): IPv4 addresses are judged by
+/// IPv4 networks only, so an IPv6 rule (even `::/0`) never admits one,
+/// mapped or not.
 fn parse_cidr(text: &str) -> Option<Network> {
     let (ip, prefix) = match text.split_once('/') {
         Some((ip, prefix)) => (ip.parse::<IpAddr>().ok()?, Some(prefix.parse::<u8>().ok()?)),
@@ -496,10 +503,11 @@ mod tests {
                 .is_ok()
         );
         assert!(p.check(NetworkUse::Connect(sa("11.0.0.1:80"))).is_err());
-        // A short IPv6 prefix stays IPv6: ::/8 holds the mapped range, and
-        // so every IPv4 address, but not 2001:db8::1.
+        // A shorter prefix stays an IPv6 network, which admits no IPv4
+        // address even where it spans the mapped range.
         let p = Policy::deny_all().allow_connect("[::/8]:80").unwrap();
-        assert!(p.check(NetworkUse::Connect(sa("10.1.2.3:80"))).is_ok());
+        assert!(p.check(NetworkUse::Connect(sa("[::2]:80"))).is_ok());
+        assert!(p.check(NetworkUse::Connect(sa("10.1.2.3:80"))).is_err());
         assert!(
             p.check(NetworkUse::Connect(sa("[2001:db8::1]:80")))
                 .is_err()

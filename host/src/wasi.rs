@@ -27,6 +27,7 @@ pub fn builder(policy: Arc<Policy>, args: &[String]) -> WasiCtxBuilder {
             policy.max_read_buffer().map(|n| n as u64),
         ),
         (env::MAX_WRITE_BUFFER, policy.max_write_buffer()),
+        (env::MAX_LISTENERS, policy.max_listeners().map(|n| n as u64)),
     ];
     for (name, value) in caps {
         if let Some(value) = value {

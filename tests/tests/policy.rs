@@ -113,6 +113,14 @@ async fn memory_is_bounded_by_the_read_and_write_caps() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_listener_cap_is_enforced() {
+    for backend in BOTH {
+        let policy = Policy::allow_all().with_max_listeners(3);
+        scenario(backend, policy, "listener-cap", "127.0.0.1", 0).await;
+    }
+}
+
 /// A temp dir with `allowed/` (the policy's Unix root) and `outside/`.
 fn unix_dirs() -> (tempfile::TempDir, Policy) {
     let dir = tempfile::tempdir().unwrap();

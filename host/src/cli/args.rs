@@ -66,21 +66,57 @@ pub struct PolicyArgs {
     /// Allow Unix sockets inside DIR. Repeatable.
     #[arg(long = "allow-unix", value_name = "DIR")]
     pub allow_unix: Vec<PathBuf>,
-    /// Cap on connections open at once.
-    #[arg(long, value_name = "N")]
-    pub max_connections: Option<usize>,
+    /// Cap on connections the component opens or accepts, open at once
+    /// ("none": no cap).
+    #[arg(long, value_name = "N", default_value = "100")]
+    pub max_connections: Cap<usize>,
+    /// Cap on listening sockets open at once ("none": no cap).
+    #[arg(long, value_name = "N", default_value = "16")]
+    pub max_listeners: Cap<usize>,
     /// Cap on a reader's limit, in bytes; a connection then holds at most
     /// twice this much unread (readexactly and read(-1) included).
-    #[arg(long, value_name = "BYTES")]
-    pub max_read_buffer: Option<usize>,
+    #[arg(long, value_name = "BYTES", default_value = "1048576")]
+    pub max_read_buffer: Cap<usize>,
     /// Cap on the bytes a connection's writer buffers; a write past it
     /// fails with access-denied.
-    #[arg(long, value_name = "BYTES")]
-    pub max_write_buffer: Option<u64>,
+    #[arg(long, value_name = "BYTES", default_value = "8388608")]
+    pub max_write_buffer: Cap<u64>,
     /// Cap on each of the component's linear memories, in bytes (default
     /// 512 MiB); past it, the component's allocations fail.
     #[arg(long, value_name = "BYTES")]
     pub max_memory: Option<usize>,
+}
+
+/// A cap from the command line: a number, or `none` for no cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap<T> {
+    /// At most this many.
+    At(T),
+    /// No cap.
+    None,
+}
+
+impl<T: std::str::FromStr> std::str::FromStr for Cap<T> {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "none" {
+            return Ok(Cap::None);
+        }
+        s.parse()
+            .map(Cap::At)
+            .map_err(|_| format!("{s:?} is not a number or \"none\""))
+    }
+}
+
+impl<T: Copy> Cap<T> {
+    /// The cap, if any.
+    pub fn get(&self) -> Option<T> {
+        match self {
+            Cap::At(n) => Some(*n),
+            Cap::None => None,
+        }
+    }
 }
 
 /// `run`.

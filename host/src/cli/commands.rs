@@ -39,13 +39,16 @@ pub fn policy(args: &PolicyArgs) -> Result<Policy> {
     for dir in &args.allow_unix {
         policy = policy.allow_unix(dir)?;
     }
-    if let Some(max) = args.max_connections {
+    if let Some(max) = args.max_connections.get() {
         policy = policy.with_max_connections(max);
     }
-    if let Some(max) = args.max_write_buffer {
+    if let Some(max) = args.max_listeners.get() {
+        policy = policy.with_max_listeners(max);
+    }
+    if let Some(max) = args.max_write_buffer.get() {
         policy = policy.with_max_write_buffer(max);
     }
-    if let Some(max) = args.max_read_buffer {
+    if let Some(max) = args.max_read_buffer.get() {
         policy = policy.with_max_read_buffer(max);
     }
     let limits = ComponentLimits {

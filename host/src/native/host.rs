@@ -15,7 +15,7 @@ use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
 use super::{NativeCtxView, NativeStreams, connect, unix, wit};
 use crate::policy::Policy;
-use portable_streams_core::caps::ConnectionCount;
+use portable_streams_core::caps::{ConnectionCount, ListenerCount};
 
 /// A WIT call's outcome: a trap for host bugs, else the typed result.
 type Outcome<T> = wasmtime::Result<Result<T, wit::Error>>;
@@ -44,6 +44,10 @@ fn policy_and_count<T>(accessor: &Accessor<T, NativeStreams>) -> (Arc<Policy>, C
         let view = access.get();
         (view.ctx.policy.clone(), view.ctx.open.clone())
     })
+}
+
+fn listener_count<T>(accessor: &Accessor<T, NativeStreams>) -> ListenerCount {
+    accessor.with(|mut access| access.get().ctx.listening.clone())
 }
 
 fn reader_conn<T>(
@@ -110,7 +114,8 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         options: wit::ServerOptions,
     ) -> Outcome<Resource<Server>> {
         let (policy, count) = policy_and_count(accessor);
-        match server::start_server(policy, count, hosts, port, options).await {
+        let listeners = listener_count(accessor);
+        match server::start_server((policy, count, listeners), hosts, port, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
             Err(error) => Ok(Err(error.into())),
         }
@@ -132,7 +137,8 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         options: wit::UnixServerOptions,
     ) -> Outcome<Resource<Server>> {
         let (policy, count) = policy_and_count(accessor);
-        match server::start_unix_server(policy, count, path, options).await {
+        let listeners = listener_count(accessor);
+        match server::start_unix_server((policy, count, listeners), path, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
             Err(error) => Ok(Err(error.into())),
         }

@@ -39,17 +39,18 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 pub use bindings::streams as wit;
-pub use portable_streams_core::caps::ConnectionCount;
+pub use portable_streams_core::caps::{ConnectionCount, ListenerCount};
 pub use transport::Accepted;
 
 use crate::policy::Policy;
 
-/// The native backing's per-store state: the policy and the count of open
-/// connections it caps.
+/// The native backing's per-store state: the policy and the counts of
+/// open connections and listening sockets it caps.
 #[derive(Debug, Clone, Default)]
 pub struct NativeCtx {
     policy: Arc<Policy>,
     open: ConnectionCount,
+    listening: ListenerCount,
 }
 
 impl NativeCtx {
@@ -58,6 +59,7 @@ impl NativeCtx {
         Self {
             policy,
             open: ConnectionCount::default(),
+            listening: ListenerCount::default(),
         }
     }
 
@@ -69,6 +71,11 @@ impl NativeCtx {
     /// The connections open now (connected plus accepted).
     pub fn open_connections(&self) -> usize {
         self.open.get()
+    }
+
+    /// The listening sockets open now.
+    pub fn listening_sockets(&self) -> usize {
+        self.listening.get()
     }
 }
 

@@ -24,7 +24,7 @@ use super::unix::SocketFile;
 use super::waiters::Waiters;
 use super::wit;
 use crate::policy::{NetworkUse, Policy};
-use portable_streams_core::caps::ConnectionCount;
+use portable_streams_core::caps::{ConnectionCount, ListenerCount, Permit};
 
 /// asyncio's `Server`.
 pub struct Server {
@@ -65,6 +65,9 @@ struct State {
     next: usize,
     /// The socket file of a Unix server, removed on close.
     socket_file: Option<SocketFile>,
+    /// The listeners' places under the policy's listener cap, freed on
+    /// close.
+    listening: Vec<Permit>,
 }
 
 /// Counts an `accept` call as pending for as long as it runs, and removes
@@ -202,6 +205,7 @@ impl Shared {
         let mut st = self.lock();
         if st.server.close() {
             st.listeners.clear();
+            st.listening.clear();
             if let Some(file) = st.socket_file.take() {
                 file.remove();
             }
@@ -269,15 +273,21 @@ impl Drop for Shared {
     }
 }
 
-/// Builds the server around bound listeners.
+/// The sandbox a server runs under: the policy and the store's counts of
+/// open connections and listening sockets.
+pub(crate) type Sandbox = (Arc<Policy>, ConnectionCount, ListenerCount);
+
+/// Builds the server around bound listeners, each with its place under
+/// the listener cap.
 fn server(
-    listeners: Vec<Listener>,
+    listeners: Vec<(Listener, Permit)>,
     addresses: Vec<wit::SocketAddress>,
     start_serving: Option<bool>,
     socket_file: Option<SocketFile>,
     (limit, keep_alive): (usize, bool),
     (policy, count): (Arc<Policy>, ConnectionCount),
 ) -> Server {
+    let (listeners, listening) = listeners.into_iter().unzip();
     let state = State {
         server: ServerState::new(start_serving.unwrap_or(true)),
         listeners,
@@ -285,6 +295,7 @@ fn server(
         waiters: Waiters::default(),
         next: 0,
         socket_file,
+        listening,
     };
     Server {
         shared: Arc::new(Shared {
@@ -303,8 +314,7 @@ fn tls_unsupported() -> Error {
 
 /// `asyncio.start_server(cb, host, port, ...)`.
 pub(crate) async fn start_server(
-    policy: Arc<Policy>,
-    count: ConnectionCount,
+    (policy, count, listeners): Sandbox,
     hosts: Vec<String>,
     port: u16,
     options: wit::ServerOptions,
@@ -316,18 +326,24 @@ pub(crate) async fn start_server(
     let family = Family::from(options.family);
     let resolver = |name| resolve(policy.clone(), name);
     let addrs = connect::listen_targets(&hosts, port, family, &resolver).await?;
-    let listeners = bind_all(&addrs, |addr| {
+    let bound = bind_all(&addrs, |addr| {
         policy
             .check(NetworkUse::Listen(addr))
             .map_err(BindFailure::Failed)?;
-        bind_tcp(addr, &options)
+        let permit = listeners
+            .try_permit(policy.max_listeners())
+            .map_err(BindFailure::Failed)?;
+        Ok((bind_tcp(addr, &options)?, permit))
     })?;
-    let addresses = listeners
+    let addresses = bound
         .iter()
-        .filter_map(|l| l.local_addr().ok().map(socket_address))
+        .filter_map(|(l, _)| l.local_addr().ok().map(socket_address))
         .collect();
     Ok(server(
-        listeners.into_iter().map(Listener::Tcp).collect(),
+        bound
+            .into_iter()
+            .map(|(l, permit)| (Listener::Tcp(l), permit))
+            .collect(),
         addresses,
         options.start_serving,
         None,
@@ -338,8 +354,7 @@ pub(crate) async fn start_server(
 
 /// `asyncio.start_unix_server(cb, path, ...)`.
 pub(crate) async fn start_unix_server(
-    policy: Arc<Policy>,
-    count: ConnectionCount,
+    (policy, count, listeners): Sandbox,
     path: String,
     options: wit::UnixServerOptions,
 ) -> Result<Server, Error> {
@@ -348,11 +363,12 @@ pub(crate) async fn start_unix_server(
         return Err(tls_unsupported());
     }
     let resolved: PathBuf = policy.check_unix_path(path.as_ref())?;
+    let permit = listeners.try_permit(policy.max_listeners())?;
     let (listener, file) =
         super::unix::bind(&resolved, options.backlog.unwrap_or(DEFAULT_BACKLOG))?;
     let shown = resolved.display().to_string();
     Ok(server(
-        vec![Listener::Unix(listener, shown.clone())],
+        vec![(Listener::Unix(listener, shown.clone()), permit)],
         vec![wit::SocketAddress::Unix(shown)],
         options.start_serving,
         options.cleanup_socket.unwrap_or(true).then_some(file),

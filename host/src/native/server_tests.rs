@@ -31,8 +31,11 @@ fn port(server: &Server) -> u16 {
 #[tokio::test]
 async fn accepts_that_waited_leave_no_waker_behind() {
     let server = start_server(
-        Arc::new(Policy::allow_all()),
-        Default::default(),
+        (
+            Arc::new(Policy::allow_all()),
+            Default::default(),
+            Default::default(),
+        ),
         vec!["127.0.0.1".into()],
         0,
         options(),

@@ -66,6 +66,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "caps" => caps(host, port).await,
         "memory-caps" => memory_caps(host, port).await,
         "host-memory" => host_memory(host, port).await,
+        "listener-cap" => listener_cap(host).await,
         "long-line" => long_line(host, port).await,
         "slowloris" => slowloris(host, port).await,
         "flood" => flood(host, port).await,
@@ -1090,6 +1091,23 @@ async fn write_eof_after_close(host: &str, port: u16) -> Outcome {
 }
 
 /// A closed server's `accept` and `start_serving` fail with one message.
+/// Under a cap of 3 listening sockets: a 4th server is `access-denied`
+/// naming the cap; closing one frees its place at once.
+async fn listener_cap(host: &str) -> Outcome {
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(listen(host, None).await?.0);
+    }
+    match start_server(vec![host.to_owned()], 0, server_options(None)).await {
+        Err(Error::AccessDenied(m)) if m.contains("at most 3 listening sockets") => {}
+        other => return Err(format!("a 4th listener: {:?}", other.map(|_| ()))),
+    }
+    let first = servers.remove(0);
+    first.close();
+    first.wait_closed().await;
+    listen(host, None).await.map(|_| ())
+}
+
 async fn server_closed_errors(host: &str) -> Outcome {
     let (server, _port) = listen(host, None).await?;
     server.close();
