@@ -4,11 +4,13 @@
 //! checks, driven by the same allow-lists); Unix rules on the native one.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use portable_streams_host::limits::ComponentLimits;
 use portable_streams_host::policy::Policy;
-use portable_streams_host::run::Backend;
+use portable_streams_host::run::{Backend, Output, RunConfig, run_component};
 use portable_streams_tests::peers;
-use portable_streams_tests::{assert_success, run};
+use portable_streams_tests::{assert_success, component, engine, run};
 
 const CLIENT: &str = "scenario-client";
 const BOTH: [Backend; 2] = [Backend::Guest, Backend::Native];
@@ -110,6 +112,57 @@ async fn memory_is_bounded_by_the_read_and_write_caps() {
         )
         .await;
         peer.finish().await;
+    }
+}
+
+/// Instantiating the scenario client under `limits` on `backend`: the
+/// host's error, if it failed.
+async fn instantiate_under(backend: Backend, limits: ComponentLimits) -> Option<String> {
+    let component = tokio::task::block_in_place(|| component(CLIENT, backend));
+    let config = RunConfig {
+        backend,
+        policy: Arc::new(Policy::deny_all().with_component_limits(limits)),
+        args: vec![
+            CLIENT.into(),
+            "expect-denied-connect".into(),
+            "127.0.0.1".into(),
+            "9".into(),
+        ],
+        output: Output::Capture,
+    };
+    run_component(engine(), &component, &config)
+        .await
+        .err()
+        .map(|e| format!("{e:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_instance_and_table_caps_stop_instantiation() {
+    for backend in BOTH {
+        let roomy = instantiate_under(backend, ComponentLimits::UNTRUSTED).await;
+        assert_eq!(roomy, None, "{backend:?} under the defaults");
+        let instances = ComponentLimits {
+            instances: 1,
+            ..ComponentLimits::UNTRUSTED
+        };
+        let error = instantiate_under(backend, instances).await;
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("instance count too high")),
+            "{backend:?} with one instance allowed: {error:?}"
+        );
+        let tables = ComponentLimits {
+            tables: 0,
+            ..ComponentLimits::UNTRUSTED
+        };
+        let error = instantiate_under(backend, tables).await;
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("table count too high")),
+            "{backend:?} with no table allowed: {error:?}"
+        );
     }
 }
 
