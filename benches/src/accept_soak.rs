@@ -6,7 +6,6 @@
 
 use std::net::TcpListener as StdListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use std::pin::pin;
@@ -21,12 +20,10 @@ use tokio::net::TcpStream;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::contenders::rss_bytes;
+use crate::soak::{RssSampler, first_last_peak};
 
 /// Clients in flight at once.
 const IN_FLIGHT: usize = 8;
-/// How often resident memory is sampled.
-const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
 /// One backend's run.
 pub struct AcceptSoakReport {
@@ -42,9 +39,7 @@ impl AcceptSoakReport {
 
     /// One markdown row.
     pub fn row(&self) -> String {
-        let first = self.rss_mib.first().copied().unwrap_or(0.0);
-        let last = self.rss_mib.last().copied().unwrap_or(0.0);
-        let peak = self.rss_mib.iter().copied().fold(0.0, f64::max);
+        let (first, last, peak) = first_last_peak(&self.rss_mib);
         format!(
             "| {:?} | {} | {:.0} s | {:.0} | {first:.0} / {last:.0} / {peak:.0} MiB |",
             self.backend,
@@ -96,21 +91,7 @@ pub async fn run(
             .collect(),
         output: Output::Capture,
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut samples = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                samples.push(rss_bytes() as f64 / (1 << 20) as f64);
-                let until = Instant::now() + SAMPLE_EVERY;
-                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-            samples
-        })
-    };
+    let sampler = RssSampler::start();
     let started = Instant::now();
     let server = run_component(engine, compiled, &config);
     let clients = async {
@@ -147,8 +128,7 @@ pub async fn run(
         }
     };
     let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let rss_mib = sampler.join().unwrap_or_default();
+    let rss_mib = sampler.finish();
     let outcome = outcome?;
     if outcome.exit_code != 0 {
         bail!("{}", String::from_utf8_lossy(&outcome.stderr).trim());

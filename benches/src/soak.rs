@@ -37,6 +37,48 @@ fn open_fds() -> Vec<String> {
     fds
 }
 
+/// Samples this process's resident memory every [`SAMPLE_EVERY`] on a
+/// thread of its own, from `start` to `finish`.
+pub struct RssSampler {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<f64>>,
+}
+
+impl RssSampler {
+    /// Takes the first sample now and goes on.
+    pub fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut samples = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    samples.push(rss_bytes() as f64 / (1 << 20) as f64);
+                    let until = Instant::now() + SAMPLE_EVERY;
+                    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+                samples
+            })
+        };
+        Self { stop, thread }
+    }
+
+    /// Stops and returns the samples, in MiB.
+    pub fn finish(self) -> Vec<f64> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+/// The first, last and highest of `samples` (0 if none).
+pub fn first_last_peak(samples: &[f64]) -> (f64, f64, f64) {
+    let first = samples.first().copied().unwrap_or(0.0);
+    let last = samples.last().copied().unwrap_or(0.0);
+    (first, last, samples.iter().copied().fold(0.0, f64::max))
+}
+
 /// One backend's soak.
 pub struct SoakReport {
     /// Which backend.
@@ -56,9 +98,7 @@ pub struct SoakReport {
 impl SoakReport {
     /// One markdown row.
     pub fn row(&self) -> String {
-        let first = self.rss_mib.first().copied().unwrap_or(0.0);
-        let last = self.rss_mib.last().copied().unwrap_or(0.0);
-        let peak = self.rss_mib.iter().copied().fold(0.0, f64::max);
+        let (first, last, peak) = first_last_peak(&self.rss_mib);
         format!(
             "| {:?} | {:.0} s | {} | {:.1} MiB | {:.0} / {:.0} / {:.0} MiB | {} / {} |",
             self.backend,
@@ -84,26 +124,11 @@ pub async fn run(
 ) -> Result<SoakReport> {
     let fds_before = open_fds();
     let config = client_config(backend, "soak", addr, seconds)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut samples = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                samples.push(rss_bytes() as f64 / (1 << 20) as f64);
-                let until = Instant::now() + SAMPLE_EVERY;
-                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-            samples
-        })
-    };
+    let sampler = RssSampler::start();
     let started = Instant::now();
     let outcome = run_component(engine, compiled, &config).await;
     let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let rss_mib = sampler.join().unwrap_or_default();
+    let rss_mib = sampler.finish();
     let outcome = outcome?;
     if outcome.exit_code != 0 {
         bail!("{}", String::from_utf8_lossy(&outcome.stderr).trim());

@@ -189,12 +189,6 @@ impl Drop for Listener {
     }
 }
 
-fn new_store(engine: &Engine, policy: &Arc<Policy>) -> Store<HostState> {
-    let mut builder = crate::wasi::builder(policy.clone(), &["handler".to_owned()]);
-    builder.inherit_stdout().inherit_stderr();
-    limited_store(engine, HostState::new(builder.build(), policy.clone()))
-}
-
 /// Checks that `component` can be served: links it with WASI and the
 /// native backing and finds its handler export.
 pub fn prepare(engine: &Engine, component: &Component) -> Result<ServedPre<HostState>, ServeError> {
@@ -314,20 +308,24 @@ struct Handler {
 }
 
 impl Handler {
+    /// A store for one instance of the handler, under the policy.
+    fn new_store(&self) -> Store<HostState> {
+        let mut builder = crate::wasi::builder(self.policy.clone(), &["handler".to_owned()]);
+        builder.inherit_stdout().inherit_stderr();
+        limited_store(
+            &self.engine,
+            HostState::new(builder.build(), self.policy.clone()),
+        )
+    }
+
     /// Serves one connection in an instance of its own.
     async fn own_instance(self, conn: Accepted) {
-        let Self {
-            engine,
-            pre,
-            policy,
-            idle_timeout,
-        } = self;
-        let deadline = policy.component_limits().deadline;
-        let mut store = new_store(&engine, &policy);
+        let deadline = self.policy.component_limits().deadline;
+        let mut store = self.new_store();
         let serving = async {
-            let served = pre.instantiate_async(&mut store).await?;
+            let served = self.pre.instantiate_async(&mut store).await?;
             let (reader, writer) =
-                native::adopt(&mut store.data_mut().native(), conn, idle_timeout)?;
+                native::adopt(&mut store.data_mut().native(), conn, self.idle_timeout)?;
             store
                 .run_concurrent(async move |accessor| {
                     served
@@ -360,15 +358,10 @@ impl Handler {
 
     /// Serves every connection from one instance, replacing it after a trap.
     async fn shared_instance(self, mut incoming: mpsc::UnboundedReceiver<Accepted>) {
-        let Self {
-            engine,
-            pre,
-            policy,
-            idle_timeout,
-        } = self;
+        let idle_timeout = self.idle_timeout;
         loop {
-            let mut store = new_store(&engine, &policy);
-            let served = match pre.instantiate_async(&mut store).await {
+            let mut store = self.new_store();
+            let served = match self.pre.instantiate_async(&mut store).await {
                 Ok(served) => served,
                 Err(error) => {
                     tracing::error!("cannot instantiate the handler: {error:#}");
