@@ -470,3 +470,20 @@ fn a_taken_port_without_reuse_port_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_clients_beyond_the_instances_cannot_starve_a_real_one() {
+    // Four silent clients against two instances: the idle timeout frees
+    // instances, so the real client behind them is served, not reset.
+    let served = serve(&["--max-instances", "2", "--idle-timeout", "1"]);
+    let port = served.port;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+    }
+    let reply = tokio::time::timeout(Duration::from_secs(20), exchange(port, "real\n"))
+        .await
+        .expect("the real client waited behind idle ones for 20 s")
+        .expect("the real client was reset");
+    assert_eq!(reply, "1 real\n");
+}
