@@ -5,6 +5,7 @@
 /// Building components (re-exported for the tests, demo and benchmarks).
 pub use component_build as build;
 pub mod peers;
+pub mod pki;
 pub mod server;
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -94,5 +95,15 @@ pub fn python3() -> Option<std::path::PathBuf> {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
+    assert!(
+        ok || !must_not_skip(),
+        "python3 is missing, and this run requires every peer the tests use"
+    );
     ok.then(|| "python3".into())
+}
+
+/// Whether a test must fail rather than skip for want of a tool: CI
+/// (`.ci/run`) installs every tool and sets `PORTABLE_STREAMS_NO_SKIP`.
+pub fn must_not_skip() -> bool {
+    std::env::var_os("PORTABLE_STREAMS_NO_SKIP").is_some()
 }

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_util::io::poll_read_buf;
 
+use super::tls::SHUTDOWN_TIMEOUT;
 use super::transport::{Sink, Source, Transport};
 use super::waiters::Waiters;
 use super::wit;
@@ -36,6 +37,7 @@ pub(crate) struct Conn {
     pump_wake: Notify,
     peer: Option<wit::SocketAddress>,
     local: Option<wit::SocketAddress>,
+    tls: Option<wit::TlsInfo>,
     on_closed: Option<OnClosed>,
 }
 
@@ -105,6 +107,7 @@ impl Conn {
             pump_wake: Notify::new(),
             peer: transport.peer,
             local: transport.local,
+            tls: transport.tls,
             on_closed,
         });
         let task = tokio::spawn(pump(conn.clone()));
@@ -135,6 +138,16 @@ impl Conn {
     /// `sockname`.
     pub(crate) fn local(&self) -> Option<wit::SocketAddress> {
         self.local.clone()
+    }
+
+    /// `ssl_object`'s details, on a TLS connection.
+    pub(crate) fn tls(&self) -> Option<wit::TlsInfo> {
+        self.tls.clone()
+    }
+
+    /// `can_write_eof()`: TLS has no half-close.
+    pub(crate) fn can_write_eof(&self) -> bool {
+        self.tls.is_none()
     }
 
     // ---- reader ----
@@ -237,11 +250,18 @@ impl Conn {
         .await
     }
 
-    /// `write_eof()`.
-    pub(crate) fn write_eof(&self) {
+    /// `write_eof()`; on TLS `unsupported`, as asyncio's
+    /// `NotImplementedError`.
+    pub(crate) fn write_eof(&self) -> Result<(), Error> {
+        if self.tls.is_some() {
+            return Err(Error::Unsupported(
+                "write_eof is not possible on a TLS connection (TLS has no half-close)".into(),
+            ));
+        }
         let mut st = self.lock();
         let wake = st.engine.write_eof();
         self.apply(st, wake);
+        Ok(())
     }
 
     /// `close()`.
@@ -387,8 +407,10 @@ async fn pump(conn: Arc<Conn>) {
                 Err(e) => return conn.lost(Some(Error::from(e).context("write_eof"))),
             },
             Step::Close(mut sink) => {
-                // The peer may be gone already; closing goes on regardless.
-                let _ = sink.shutdown().await;
+                // The peer may be gone already; closing goes on regardless,
+                // and waits at most asyncio's `ssl_shutdown_timeout` (a
+                // TLS sink sends `close_notify` here).
+                let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, sink.shutdown()).await;
                 drop(sink);
                 return conn.lost(None);
             }

@@ -14,12 +14,7 @@ use crate::native::transport::Transport;
 fn conn_with_pipe(capacity: usize) -> (Arc<Conn>, DuplexStream) {
     let (sink, far) = duplex(capacity);
     let (source, _unused) = duplex(16);
-    let transport = Transport {
-        source: Box::pin(source),
-        sink: Box::pin(sink),
-        peer: None,
-        local: None,
-    };
+    let transport = Transport::new(Box::pin(source), Box::pin(sink));
     let read = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap();
     (
         Conn::start(transport, Connection::new(read), None, None),

@@ -11,7 +11,7 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use super::conn::Conn;
 use super::conv::{duration, engine, read_buffer};
-use super::{transport, wit};
+use super::{tls, transport, wit};
 use crate::policy::{NetworkUse, Policy};
 use portable_streams_core::caps::ConnectionCount;
 
@@ -25,11 +25,6 @@ pub(crate) async fn open_connection(
 ) -> Result<Arc<Conn>, Error> {
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = read_buffer(options.limit, &policy)?;
-    if options.tls.is_some() {
-        return Err(Error::Unsupported(
-            "TLS is not available in this version of the host backend".into(),
-        ));
-    }
     let permit = count.try_permit(policy.max_connections())?;
     let plan = ConnectPlan::from(&options);
     let stream = connect::connect(
@@ -41,8 +36,16 @@ pub(crate) async fn open_connection(
         |nanos| tokio::time::sleep(duration(nanos)),
     )
     .await?;
+    let transport = match &options.tls {
+        None => transport::tcp(stream),
+        Some(tls) => {
+            let plain = transport::tcp_ends(&stream);
+            let name = tls.server_name.as_deref().unwrap_or(&host);
+            tls::connect(stream, plain, name, tls).await?
+        }
+    };
     Ok(Conn::start(
-        transport::tcp(stream),
+        transport,
         engine(read, &policy),
         Some(permit),
         None,

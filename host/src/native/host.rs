@@ -235,13 +235,11 @@ impl wit::HostWriter for NativeCtxView<'_> {
     }
 
     fn can_write_eof(&mut self, writer: Resource<Writer>) -> wasmtime::Result<bool> {
-        self.conn(&writer)?;
-        Ok(true)
+        Ok(self.conn(&writer)?.can_write_eof())
     }
 
     fn write_eof(&mut self, writer: Resource<Writer>) -> Outcome<()> {
-        self.conn(&writer)?.write_eof();
-        Ok(Ok(()))
+        Ok(self.conn(&writer)?.write_eof().map_err(Into::into))
     }
 
     fn close(&mut self, writer: Resource<Writer>) -> wasmtime::Result<()> {
@@ -263,7 +261,7 @@ impl wit::HostWriter for NativeCtxView<'_> {
         Ok(wit::ExtraInfo {
             peername: conn.peer(),
             sockname: conn.local(),
-            tls: None,
+            tls: conn.tls(),
         })
     }
 

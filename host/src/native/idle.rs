@@ -70,12 +70,7 @@ mod tests {
     fn pipe_transport() -> (Transport, tokio::io::DuplexStream) {
         let (ours, theirs) = tokio::io::duplex(64);
         let (source, sink) = tokio::io::split(ours);
-        let transport = Transport {
-            source: Box::pin(source),
-            sink: Box::pin(sink),
-            peer: None,
-            local: None,
-        };
+        let transport = Transport::new(Box::pin(source), Box::pin(sink));
         (transport, theirs)
     }
 

@@ -2,6 +2,7 @@
 //! (serving, closed, pending accepts, clients, `wait_closed`, which
 //! addresses are bound); this file binds sockets and accepts on demand.
 
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use tokio::net::{TcpListener, UnixListener};
 use super::conn::{Conn, OnClosed};
 use super::connect::resolve;
 use super::conv::{engine, read_buffer, socket_address};
+use super::tls;
 use super::transport::{self, Transport};
 use super::unix::SocketFile;
 use super::waiters::Waiters;
@@ -48,6 +50,8 @@ pub(crate) struct Shared {
     keep_alive: bool,
     policy: Arc<Policy>,
     count: ConnectionCount,
+    /// The TLS side of a TLS server.
+    tls: Option<tls::Acceptor>,
 }
 
 enum Listener {
@@ -68,6 +72,26 @@ struct State {
     /// The listeners' places under the policy's listener cap, freed on
     /// close.
     listening: Vec<Permit>,
+    /// TLS handshakes running with accepted clients.
+    handshaking: usize,
+    /// Clients whose TLS handshake is done, for the next `accept`.
+    handshaken: VecDeque<Transport>,
+}
+
+/// An accepted socket before any TLS handshake.
+enum Raw {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream, String),
+}
+
+impl Raw {
+    /// The socket as a plain transport.
+    fn plain(self) -> Transport {
+        match self {
+            Raw::Tcp(stream) => transport::tcp(stream),
+            Raw::Unix(stream, path) => transport::unix(stream, Some(path)),
+        }
+    }
 }
 
 /// Counts an `accept` call as pending for as long as it runs, and removes
@@ -122,6 +146,17 @@ impl Shared {
             }
             AcceptStep::Take => st.waiters.register_as(waker, cx.waker()),
         }
+        // Clients whose TLS handshake is done come first.
+        while let Some(transport) = st.handshaken.pop_front() {
+            if let Some(conn) = self.adopt(&mut st, transport) {
+                return Poll::Ready(Ok(conn));
+            }
+        }
+        // Take no more clients than the accept calls want, handshakes in
+        // flight included (the kernel's backlog holds the rest).
+        if st.handshaking >= st.server.wanted() {
+            return Poll::Pending;
+        }
         let count = st.listeners.len();
         let mut i = 0;
         while i < count {
@@ -133,11 +168,11 @@ impl Shared {
                     {
                         tracing::debug!(%error, "SO_KEEPALIVE not set");
                     }
-                    transport::tcp(stream)
+                    Raw::Tcp(stream)
                 }),
                 Listener::Unix(listener, path) => listener
                     .poll_accept(cx)
-                    .map_ok(|(stream, _)| transport::unix(stream, Some(path.clone()))),
+                    .map_ok(|(stream, _)| Raw::Unix(stream, path.clone())),
             };
             match accepted {
                 Poll::Pending => i += 1,
@@ -149,9 +184,17 @@ impl Shared {
                     }
                     return Poll::Ready(Err(Error::from(error).context("accept")));
                 }
-                Poll::Ready(Ok(transport)) => {
+                Poll::Ready(Ok(raw)) => {
                     st.next = index + 1;
-                    match self.adopt(&mut st, transport) {
+                    if let Some(acceptor) = &self.tls {
+                        st.handshaking += 1;
+                        self.handshake(acceptor.clone(), raw);
+                        if st.handshaking >= st.server.wanted() {
+                            return Poll::Pending;
+                        }
+                        continue;
+                    }
+                    match self.adopt(&mut st, raw.plain()) {
                         Some(conn) => return Poll::Ready(Ok(conn)),
                         // Refused by the connection cap: look for the next.
                         None => continue,
@@ -160,6 +203,35 @@ impl Shared {
             }
         }
         Poll::Pending
+    }
+
+    /// Runs the TLS handshake with an accepted client on a task of its own;
+    /// a client that completes it waits for the next `accept`, one that
+    /// fails it is logged and dropped (the server and other clients go on,
+    /// as asyncio's).
+    fn handshake(self: &Arc<Self>, acceptor: tls::Acceptor, raw: Raw) {
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let result = match raw {
+                Raw::Tcp(stream) => {
+                    let ends = transport::tcp_ends(&stream);
+                    transport::set_nodelay(&stream);
+                    acceptor.accept(stream, ends).await
+                }
+                Raw::Unix(stream, path) => {
+                    let ends = transport::unix_ends(&stream, Some(path));
+                    acceptor.accept(stream, ends).await
+                }
+            };
+            let mut st = shared.lock();
+            st.handshaking -= 1;
+            match result {
+                Ok(transport) if !st.server.is_closed() => st.handshaken.push_back(transport),
+                Ok(_) => {}
+                Err(error) => tracing::info!("a client's TLS handshake failed: {error}"),
+            }
+            st.waiters.wake_all();
+        });
     }
 
     /// A connection for an accepted transport, or none when the policy's
@@ -206,6 +278,7 @@ impl Shared {
         if st.server.close() {
             st.listeners.clear();
             st.listening.clear();
+            st.handshaken.clear();
             if let Some(file) = st.socket_file.take() {
                 file.remove();
             }
@@ -284,7 +357,7 @@ fn server(
     addresses: Vec<wit::SocketAddress>,
     start_serving: Option<bool>,
     socket_file: Option<SocketFile>,
-    (limit, keep_alive): (usize, bool),
+    (limit, keep_alive, tls): (usize, bool, Option<tls::Acceptor>),
     (policy, count): (Arc<Policy>, ConnectionCount),
 ) -> Server {
     let (listeners, listening) = listeners.into_iter().unzip();
@@ -296,6 +369,8 @@ fn server(
         next: 0,
         socket_file,
         listening,
+        handshaking: 0,
+        handshaken: VecDeque::new(),
     };
     Server {
         shared: Arc::new(Shared {
@@ -304,12 +379,9 @@ fn server(
             keep_alive,
             policy,
             count,
+            tls,
         }),
     }
-}
-
-fn tls_unsupported() -> Error {
-    Error::Unsupported("TLS is not available in this version of the host backend".into())
 }
 
 /// `asyncio.start_server(cb, host, port, ...)`.
@@ -320,9 +392,7 @@ pub(crate) async fn start_server(
     options: wit::ServerOptions,
 ) -> Result<Server, Error> {
     let limit = read_buffer(options.limit, &policy)?.limit();
-    if options.tls.is_some() {
-        return Err(tls_unsupported());
-    }
+    let tls = options.tls.as_ref().map(tls::Acceptor::new).transpose()?;
     let family = Family::from(options.family);
     let resolver = |name| resolve(policy.clone(), name);
     let addrs = connect::listen_targets(&hosts, port, family, &resolver).await?;
@@ -347,7 +417,7 @@ pub(crate) async fn start_server(
         addresses,
         options.start_serving,
         None,
-        (limit, options.keep_alive),
+        (limit, options.keep_alive, tls),
         (policy, count),
     ))
 }
@@ -359,9 +429,7 @@ pub(crate) async fn start_unix_server(
     options: wit::UnixServerOptions,
 ) -> Result<Server, Error> {
     let limit = read_buffer(options.limit, &policy)?.limit();
-    if options.tls.is_some() {
-        return Err(tls_unsupported());
-    }
+    let tls = options.tls.as_ref().map(tls::Acceptor::new).transpose()?;
     let resolved: PathBuf = policy.check_unix_path(path.as_ref())?;
     let permit = listeners.try_permit(policy.max_listeners())?;
     let (listener, file) =
@@ -372,7 +440,7 @@ pub(crate) async fn start_unix_server(
         vec![wit::SocketAddress::Unix(shown)],
         options.start_serving,
         options.cleanup_socket.unwrap_or(true).then_some(file),
-        (limit, false),
+        (limit, false, tls),
         (policy, count),
     ))
 }

@@ -9,6 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 
 use super::conv::socket_address;
+use super::tls::Ends;
 use super::wit;
 
 /// The receiving half of a transport.
@@ -26,6 +27,22 @@ pub(crate) struct Transport {
     pub(crate) peer: Option<wit::SocketAddress>,
     /// `sockname`.
     pub(crate) local: Option<wit::SocketAddress>,
+    /// `ssl_object`'s details, when the halves carry TLS: then there is no
+    /// `write_eof` (TLS has no half-close).
+    pub(crate) tls: Option<wit::TlsInfo>,
+}
+
+impl Transport {
+    /// A transport over these halves, with nothing more to tell.
+    pub(crate) fn new(source: Source, sink: Sink) -> Self {
+        Self {
+            source,
+            sink,
+            peer: None,
+            local: None,
+            tls: None,
+        }
+    }
 }
 
 /// A connection the embedder accepted itself (as `serve` does), to hand to
@@ -48,26 +65,37 @@ impl Accepted {
     }
 }
 
-/// The transport over a connected TCP stream, with `TCP_NODELAY` set as
-/// asyncio sets it.
-pub(crate) fn tcp(stream: TcpStream) -> Transport {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::debug!(%error, "TCP_NODELAY not set");
-    }
-    let peer = stream.peer_addr().ok().map(socket_address);
-    let local = stream.local_addr().ok().map(socket_address);
-    let (source, sink) = stream.into_split();
-    Transport {
-        source: Box::pin(source),
-        sink: Box::pin(sink),
-        peer,
-        local,
+/// What a connected TCP stream tells of its ends.
+pub(crate) fn tcp_ends(stream: &TcpStream) -> Ends {
+    Ends {
+        peer: stream.peer_addr().ok().map(socket_address),
+        local: stream.local_addr().ok().map(socket_address),
     }
 }
 
-/// The transport over a Unix stream. `local` is the listener's path for
-/// an accepted connection; the kernel reports none for it.
-pub(crate) fn unix(stream: UnixStream, local: Option<String>) -> Transport {
+/// The transport over a connected TCP stream, with `TCP_NODELAY` set as
+/// asyncio sets it.
+pub(crate) fn tcp(stream: TcpStream) -> Transport {
+    set_nodelay(&stream);
+    let ends = tcp_ends(&stream);
+    let (source, sink) = stream.into_split();
+    Transport {
+        peer: ends.peer,
+        local: ends.local,
+        ..Transport::new(Box::pin(source), Box::pin(sink))
+    }
+}
+
+/// `TCP_NODELAY`, as asyncio sets it on every TCP connection.
+pub(crate) fn set_nodelay(stream: &TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "TCP_NODELAY not set");
+    }
+}
+
+/// What a Unix stream tells of its ends. `local` is the listener's path
+/// for an accepted connection; the kernel reports none for it.
+pub(crate) fn unix_ends(stream: &UnixStream, local: Option<String>) -> Ends {
     let path_of = |addr: std::io::Result<tokio::net::unix::SocketAddr>| {
         addr.ok()
             .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
@@ -75,11 +103,19 @@ pub(crate) fn unix(stream: UnixStream, local: Option<String>) -> Transport {
     };
     let peer = path_of(stream.peer_addr());
     let local = local.unwrap_or_else(|| path_of(stream.local_addr()));
-    let (source, sink) = stream.into_split();
-    Transport {
-        source: Box::pin(source),
-        sink: Box::pin(sink),
+    Ends {
         peer: Some(wit::SocketAddress::Unix(peer)),
         local: Some(wit::SocketAddress::Unix(local)),
+    }
+}
+
+/// The transport over a Unix stream (see [`unix_ends`] for `local`).
+pub(crate) fn unix(stream: UnixStream, local: Option<String>) -> Transport {
+    let ends = unix_ends(&stream, local);
+    let (source, sink) = stream.into_split();
+    Transport {
+        peer: ends.peer,
+        local: ends.local,
+        ..Transport::new(Box::pin(source), Box::pin(sink))
     }
 }

@@ -12,7 +12,7 @@ use tokio::net::{UnixListener, UnixStream};
 
 use super::conn::Conn;
 use super::conv::{duration, engine, read_buffer};
-use super::{transport, wit};
+use super::{tls, transport, wit};
 use crate::policy::Policy;
 use portable_streams_core::caps::ConnectionCount;
 
@@ -24,11 +24,15 @@ pub(crate) async fn open_unix_connection(
     options: wit::UnixConnectOptions,
 ) -> Result<Arc<Conn>, Error> {
     let read = read_buffer(options.limit, &policy)?;
-    if options.tls.is_some() {
-        return Err(Error::Unsupported(
-            "TLS is not available in this version of the host backend".into(),
-        ));
-    }
+    // asyncio: "You must set server_hostname when using ssl without a host".
+    let tls_name = match &options.tls {
+        Some(tls) => Some(tls.server_name.clone().ok_or_else(|| {
+            Error::InvalidArgument(
+                "You must set server_hostname when using ssl without a host".into(),
+            )
+        })?),
+        None => None,
+    };
     let resolved = policy.check_unix_path(path.as_ref())?;
     let permit = count.try_permit(policy.max_connections())?;
     let connecting = UnixStream::connect(&resolved);
@@ -46,8 +50,15 @@ pub(crate) async fn open_unix_connection(
             })?,
     }
     .map_err(|e| Error::from(e).context(&context()))?;
+    let transport = match (&options.tls, tls_name) {
+        (Some(tls), Some(name)) => {
+            let ends = transport::unix_ends(&stream, None);
+            tls::connect(stream, ends, &name, tls).await?
+        }
+        _ => transport::unix(stream, None),
+    };
     Ok(Conn::start(
-        transport::unix(stream, None),
+        transport,
         engine(read, &policy),
         Some(permit),
         None,

@@ -32,12 +32,7 @@ pub(crate) fn wrap_read_buffer(options: &wit::WrapOptions, policy: &Policy) -> R
 pub(crate) fn pipes() -> (Transport, IntoPipe, FromPipe) {
     let (input_writer, input_reader) = tokio::io::duplex(PIPE_CAPACITY);
     let (output_writer, output_reader) = tokio::io::duplex(PIPE_CAPACITY);
-    let transport = Transport {
-        source: Box::pin(input_reader),
-        sink: Box::pin(output_writer),
-        peer: None,
-        local: None,
-    };
+    let transport = Transport::new(Box::pin(input_reader), Box::pin(output_writer));
     (transport, IntoPipe(input_writer), FromPipe(output_reader))
 }
 

@@ -1,4 +1,4 @@
-//! A test component: `scenario-client SCENARIO HOST PORT` runs one scenario
+//! A test component: `scenario-client SCENARIO HOST PORT [PEM...]` runs one scenario
 //! against portable:streams and exits 0 on success, 1 (with the reason on
 //! stderr) on failure. The integration tests start the native peer each
 //! scenario talks to.
@@ -13,17 +13,21 @@ use portable_streams::bindings::portable::streams::streams::{
     open_unix_connection, start_server, start_unix_server,
 };
 
+mod tls;
+
 type Outcome = Result<(), String>;
 
 async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, scenario, host, port] = &args[..] else {
-        return Err("usage: scenario-client SCENARIO HOST PORT".into());
+    let [_, scenario, host, port, pems @ ..] = &args[..] else {
+        return Err("usage: scenario-client SCENARIO HOST PORT [PEM...]".into());
     };
     let port: u16 = port.parse().map_err(|_| format!("bad port {port}"))?;
-    run(scenario, host, port)
-        .await
-        .map_err(|reason| format!("scenario {scenario} failed: {reason}"))?;
+    let outcome = match tls::run(scenario, host, port, pems).await {
+        Some(outcome) => outcome,
+        None => run(scenario, host, port).await,
+    };
+    outcome.map_err(|reason| format!("scenario {scenario} failed: {reason}"))?;
     println!("ok {scenario}");
     Ok(())
 }

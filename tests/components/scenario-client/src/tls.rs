@@ -1,0 +1,168 @@
+//! TLS scenarios: `scenario-client tls-... HOST PORT PEM...`, against
+//! CPython `ssl` peers the tests start (a throwaway CA; its root, or the
+//! server's chain and key, passed as PEM arguments).
+
+use futures::future::join;
+use portable_streams::bindings::portable::streams::streams::{
+    ClientTlsOptions, ConnectOptions, Error, Reader, ServerTlsOptions, Writer, open_connection,
+    start_server,
+};
+
+use crate::{Outcome, check, options, serve_echo, server_options};
+
+/// Runs `scenario` if it is a TLS one.
+pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Option<Outcome> {
+    let pem = |i: usize| pems.get(i).cloned().unwrap_or_default();
+    Some(match scenario {
+        "tls-echo" => echo(host, port, pem(0)).await,
+        "tls-untrusted" => refused(host, port, tls(None, vec![]), "UnknownIssuer").await,
+        "tls-wrong-name" => {
+            let options = tls(Some("wrong.example".into()), vec![pem(0)]);
+            refused(host, port, options, "NotValidForName").await
+        }
+        "tls-bad-pem" => {
+            let options = tls(None, vec!["not a certificate".into()]);
+            refused(host, port, options, "no PEM certificate").await
+        }
+        "tls-abrupt" => abrupt(host, port, pem(0)).await,
+        "tls-serve" => serve(host, port, pem(0), pem(1)).await,
+        "tls-unsupported" => {
+            match open_connection(host.to_owned(), port, tls(None, vec![])).await {
+                Err(Error::Unsupported(m)) if m.contains("TLS") => Ok(()),
+                other => Err(format!("TLS on this backend: {:?}", other.map(|_| ()))),
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn tls(server_name: Option<String>, roots: Vec<String>) -> ConnectOptions {
+    ConnectOptions {
+        tls: Some(ClientTlsOptions {
+            server_name,
+            extra_root_certificates: roots,
+            handshake_timeout: Some(10_000_000_000),
+            shutdown_timeout: None,
+        }),
+        ..options(None)
+    }
+}
+
+async fn connect(host: &str, port: u16, root: String) -> Result<(Reader, Writer), String> {
+    open_connection(host.to_owned(), port, tls(None, vec![root]))
+        .await
+        .map_err(|e| format!("TLS connect: {e:?}"))
+}
+
+/// Echo through CPython's TLS server: one line, then 4 MiB of lines that
+/// cross TLS records in both directions; `ssl_object` details; no
+/// `write_eof`; a clean close.
+async fn echo(host: &str, port: u16, root: String) -> Outcome {
+    let (reader, writer) = connect(host, port, root).await?;
+    writer.write(b"hello\n").map_err(|e| format!("{e:?}"))?;
+    let line = reader.readline().await.map_err(|e| format!("{e:?}"))?;
+    check(line == b"hello\n", || format!("echo: {line:?}"))?;
+    let info = writer.get_extra_info();
+    let tls = info.tls.ok_or("no TLS details in get_extra_info")?;
+    check(tls.protocol_version == "TLSv1.3", || {
+        format!("protocol {}", tls.protocol_version)
+    })?;
+    check(
+        !tls.cipher.is_empty() && !tls.peer_certificates.is_empty(),
+        || {
+            format!(
+                "cipher {:?}, {} certificates",
+                tls.cipher,
+                tls.peer_certificates.len()
+            )
+        },
+    )?;
+    check(!writer.can_write_eof(), || "can_write_eof on TLS".into())?;
+    match writer.write_eof() {
+        Err(Error::Unsupported(_)) => {}
+        other => return Err(format!("write_eof on TLS: {other:?}")),
+    }
+    let line: Vec<u8> = (0..999u32)
+        .map(|i| b'a' + (i % 26) as u8)
+        .chain([b'\n'])
+        .collect();
+    let lines = 4 * 1024 * 1024 / line.len();
+    let send = async {
+        for _ in 0..lines {
+            writer.write(&line).map_err(|e| format!("write: {e:?}"))?;
+            writer.drain().await.map_err(|e| format!("drain: {e:?}"))?;
+        }
+        Ok::<(), String>(())
+    };
+    let receive = async {
+        for i in 0..lines {
+            let got = reader
+                .readline()
+                .await
+                .map_err(|e| format!("line {i}: {e:?}"))?;
+            check(got == line, || {
+                format!("line {i} came back as {} bytes", got.len())
+            })?;
+        }
+        Ok::<(), String>(())
+    };
+    let (sent, received) = join(send, receive).await;
+    sent?;
+    received?;
+    writer.close();
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// A connect whose handshake must fail with `tls` naming `cause`.
+async fn refused(host: &str, port: u16, options: ConnectOptions, cause: &str) -> Outcome {
+    match open_connection(host.to_owned(), port, options).await {
+        Err(Error::Tls(m)) if m.contains(cause) => Ok(()),
+        other => Err(format!(
+            "expected a tls error naming {cause}: {:?}",
+            other.map(|_| ())
+        )),
+    }
+}
+
+/// The peer answers one line, then closes without `close_notify`: the
+/// next read is EOF, as CPython's default (`suppress_ragged_eofs`).
+async fn abrupt(host: &str, port: u16, root: String) -> Outcome {
+    let (reader, writer) = connect(host, port, root).await?;
+    writer.write(b"once\n").map_err(|e| format!("{e:?}"))?;
+    let line = reader.readline().await.map_err(|e| format!("{e:?}"))?;
+    check(line == b"once\n", || format!("echo: {line:?}"))?;
+    match reader.read(100).await {
+        Ok(rest) if rest.is_empty() => Ok(()),
+        other => Err(format!("after an abrupt close: {other:?}")),
+    }
+}
+
+/// A TLS server on `host:port`: a client that fails its handshake does not
+/// disturb it; the next client (CPython, trusting the CA) is echoed.
+async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
+    let mut options = server_options(None);
+    options.tls = Some(ServerTlsOptions {
+        certificate_chain: chain,
+        private_key: key,
+        handshake_timeout: Some(10_000_000_000),
+        shutdown_timeout: None,
+    });
+    let server = start_server(vec![host.to_owned()], port, options)
+        .await
+        .map_err(|e| format!("start_server: {e:?}"))?;
+    let (reader, writer) = server
+        .accept()
+        .await
+        .map_err(|e| format!("accept: {e:?}"))?;
+    let tls = writer.get_extra_info().tls.ok_or("no TLS details")?;
+    check(tls.peer_certificates.is_empty(), || {
+        "a client certificate?".into()
+    })?;
+    serve_echo(reader, writer).await;
+    server.close();
+    server.wait_closed().await;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! TLS on the native backend against CPython `ssl` peers (a throwaway CA
+//! made for each test): echo with 4 MiB of lines across TLS records, the
+//! connection's TLS details, no `write_eof`, a clean close, an abrupt
+//! close read as EOF, refusals naming their cause (untrusted root, wrong
+//! name, bad PEM), and a TLS server that serves CPython clients while one
+//! that fails its handshake disturbs nothing. The guest backend has no
+//! TLS yet and says so (`unsupported`).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use portable_streams_host::policy::Policy;
+use portable_streams_host::run::Backend;
+use portable_streams_tests::build::workspace_root;
+use portable_streams_tests::pki::Pki;
+use portable_streams_tests::{assert_success, python3, run};
+
+const CLIENT: &str = "scenario-client";
+
+/// CPython's TLS echo server (`tests/tls_peer.py server`), killed on drop.
+struct PythonServer {
+    child: Child,
+    port: u16,
+}
+
+impl PythonServer {
+    fn start(pki: &Pki, abrupt: bool) -> Option<Self> {
+        let python = python3()?;
+        let mut child = Command::new(python)
+            .arg(workspace_root().join("tests/tls_peer.py"))
+            .arg("server")
+            .arg(pki.file("chain.pem"))
+            .arg(pki.file("key.pem"))
+            .args(abrupt.then_some("abrupt"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the CPython TLS server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read its port");
+        let port = line.trim().parse().expect("a port");
+        Some(Self { child, port })
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a TLS scenario against `127.0.0.1:port` with `pems` after it.
+async fn scenario(backend: Backend, name: &str, port: u16, pems: &[&str]) {
+    let mut args: Vec<String> = [CLIENT, name, "127.0.0.1", &port.to_string()]
+        .map(String::from)
+        .to_vec();
+    args.extend(pems.iter().map(|p| p.to_string()));
+    let outcome = run(CLIENT, backend, Policy::allow_all(), &args).await;
+    assert_success(&format!("{name} on {backend:?}"), &outcome);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_echo_details_and_clean_close_against_cpython() {
+    let pki = Pki::new();
+    let Some(server) = PythonServer::start(&pki, false) else {
+        return;
+    };
+    scenario(Backend::Native, "tls-echo", server.port, &[&pki.ca_pem]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_refusals_name_their_cause() {
+    let pki = Pki::new();
+    let Some(server) = PythonServer::start(&pki, false) else {
+        return;
+    };
+    for name in ["tls-untrusted", "tls-wrong-name", "tls-bad-pem"] {
+        scenario(Backend::Native, name, server.port, &[&pki.ca_pem]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_abrupt_tls_close_reads_as_eof() {
+    let pki = Pki::new();
+    let Some(server) = PythonServer::start(&pki, true) else {
+        return;
+    };
+    scenario(Backend::Native, "tls-abrupt", server.port, &[&pki.ca_pem]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_guest_backend_reports_tls_unsupported() {
+    scenario(Backend::Guest, "tls-unsupported", 9, &[]).await;
+}
+
+/// Runs `tests/tls_peer.py MODE PORT ARGS` until it exits 0, retrying
+/// while the server is not up yet (for at most 30 s).
+fn python_client(mode: &str, port: u16, args: &[&std::path::Path]) {
+    let python = python3().expect("python3");
+    let started = Instant::now();
+    loop {
+        let out = Command::new(&python)
+            .arg(workspace_root().join("tests/tls_peer.py"))
+            .arg(mode)
+            .arg(port.to_string())
+            .args(args)
+            .output()
+            .expect("run the CPython client");
+        if out.status.success() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("ConnectionRefusedError") && started.elapsed() < Duration::from_secs(30),
+            "{mode}: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tls_server_serves_cpython_past_a_failed_handshake() {
+    let pki = Pki::new();
+    if python3().is_none() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = tokio::spawn({
+        let pems = [pki.chain_pem.clone(), pki.key_pem.clone()];
+        async move {
+            scenario(Backend::Native, "tls-serve", port, &[&pems[0], &pems[1]]).await;
+        }
+    });
+    let ca = pki.file("ca.pem");
+    tokio::task::spawn_blocking(move || {
+        // A client that does not trust the CA fails its handshake first.
+        python_client("untrusting-client", port, &[]);
+        python_client("client", port, &[&ca]);
+    })
+    .await
+    .unwrap();
+    tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("the TLS server did not finish after its client")
+        .unwrap();
+}
