@@ -7,6 +7,12 @@ client PORT CA: a TLS client trusting CA (server name localhost) that has
     two lines echoed and closes cleanly; exit status 0 if all came back.
 untrusting-client PORT: a TLS client with the default trust store, whose
     handshake must fail; exit status 0 if it did.
+starttls-server CHAIN KEY: a plain server on 127.0.0.1, printing its port,
+    that answers "STARTTLS" with "GO" and "EXTRA" in one write, upgrades
+    with StreamWriter.start_tls and then echoes lines over TLS.
+starttls-client PORT CA: a plain client that sends "STARTTLS", reads "GO",
+    upgrades with start_tls (trusting CA) and has one line echoed.
+Every TLS peer offers or accepts the ALPN protocol "echo/1".
 """
 
 import asyncio
@@ -15,8 +21,7 @@ import sys
 
 
 async def serve(chain, key, abrupt):
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(chain, key)
+    context = server_context(chain, key)
 
     async def handle(reader, writer):
         while line := await reader.readline():
@@ -32,6 +37,57 @@ async def serve(chain, key, abrupt):
     await server.serve_forever()
 
 
+def server_context(chain, key):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, key)
+    context.set_alpn_protocols(["echo/1"])
+    return context
+
+
+def client_context(ca):
+    context = ssl.create_default_context(cafile=ca)
+    context.set_alpn_protocols(["echo/1"])
+    return context
+
+
+async def starttls_server(chain, key):
+    context = server_context(chain, key)
+
+    async def handle(reader, writer):
+        if await reader.readline() != b"STARTTLS\n":
+            writer.close()
+            return
+        writer.write(b"GO\nEXTRA\n")
+        await writer.drain()
+        await writer.start_tls(context)
+        while line := await reader.readline():
+            writer.write(line)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+
+async def starttls_client(port, ca):
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", port), 10
+    )
+    writer.write(b"STARTTLS\n")
+    await writer.drain()
+    if await asyncio.wait_for(reader.readline(), 10) != b"GO\n":
+        sys.exit("no GO")
+    await writer.start_tls(client_context(ca), server_hostname="localhost")
+    writer.write(b"secret\n")
+    await writer.drain()
+    echoed = await asyncio.wait_for(reader.readline(), 10)
+    if echoed != b"secret\n":
+        sys.exit(f"got {echoed!r}")
+    writer.close()
+    await writer.wait_closed()
+
+
 async def connect(port, context):
     return await asyncio.wait_for(
         asyncio.open_connection(
@@ -42,8 +98,7 @@ async def connect(port, context):
 
 
 async def client(port, ca):
-    context = ssl.create_default_context(cafile=ca)
-    reader, writer = await connect(port, context)
+    reader, writer = await connect(port, client_context(ca))
     for line in (b"first line\n", b"second line\n"):
         writer.write(line)
         await writer.drain()
@@ -67,6 +122,10 @@ if mode == "server":
     asyncio.run(serve(sys.argv[2], sys.argv[3], "abrupt" in sys.argv[4:]))
 elif mode == "client":
     asyncio.run(client(int(sys.argv[2]), sys.argv[3]))
+elif mode == "starttls-server":
+    asyncio.run(starttls_server(sys.argv[2], sys.argv[3]))
+elif mode == "starttls-client":
+    asyncio.run(starttls_client(int(sys.argv[2]), sys.argv[3]))
 elif mode == "untrusting-client":
     asyncio.run(untrusting_client(int(sys.argv[2])))
 else:

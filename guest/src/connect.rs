@@ -25,11 +25,7 @@ pub(crate) async fn open_connection(
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = limits::reader(options.limit)?;
     if options.tls.is_some() {
-        return Err(Error::Unsupported(
-            "TLS is not available on the wasi:sockets backend (wasi:sockets has no TLS); \
-             use the host backend"
-                .into(),
-        ));
+        return Err(crate::tls_unsupported());
     }
     let permit = limits::permit()?;
     let plan = ConnectPlan::from(&options);

@@ -76,6 +76,15 @@ fn unix_unsupported() -> wit::Error {
     .into()
 }
 
+/// TLS is still to come on this backend.
+pub(crate) fn tls_unsupported() -> Error {
+    Error::Unsupported(
+        "TLS is not available on the wasi:sockets backend yet (wasi:sockets has no TLS); \
+         use the host backend"
+            .into(),
+    )
+}
+
 /// The reader and writer resources of `conn`.
 pub(crate) fn resources(conn: Rc<Conn>) -> (wit::Reader, wit::Writer) {
     (

@@ -81,11 +81,7 @@ pub(crate) async fn start_server(
 ) -> Result<wit::Server, Error> {
     let limit = limits::reader(options.limit)?.limit();
     if options.tls.is_some() {
-        return Err(Error::Unsupported(
-            "TLS is not available on the wasi:sockets backend (wasi:sockets has no TLS); \
-             use the host backend"
-                .into(),
-        ));
+        return Err(crate::tls_unsupported());
     }
     if options.reuse_port {
         return Err(Error::Unsupported(

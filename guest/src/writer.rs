@@ -86,6 +86,10 @@ impl wit::GuestWriter for Writer {
         .await
     }
 
+    async fn start_tls(&self, _side: wit::TlsSide) -> Result<(), wit::Error> {
+        settled(async { Err(crate::tls_unsupported().into()) }).await
+    }
+
     fn get_extra_info(&self) -> wit::ExtraInfo {
         let (peername, sockname) = self.conn.info();
         wit::ExtraInfo {

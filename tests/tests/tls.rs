@@ -2,9 +2,10 @@
 //! made for each test): echo with 4 MiB of lines across TLS records, the
 //! connection's TLS details, no `write_eof`, a clean close, an abrupt
 //! close read as EOF, refusals naming their cause (untrusted root, wrong
-//! name, bad PEM), and a TLS server that serves CPython clients while one
-//! that fails its handshake disturbs nothing. The guest backend has no
-//! TLS yet and says so (`unsupported`).
+//! name, bad PEM), ALPN, a TLS server that serves CPython clients while
+//! one that fails its handshake disturbs nothing, and `start_tls` mid-
+//! stream on either side (CPython's `test_start_tls`). The guest backend
+//! has no TLS yet and says so (`unsupported`).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -25,14 +26,15 @@ struct PythonServer {
 }
 
 impl PythonServer {
-    fn start(pki: &Pki, abrupt: bool) -> Option<Self> {
+    /// `tests/tls_peer.py MODE CHAIN KEY EXTRA...`.
+    fn start(mode: &str, pki: &Pki, extra: &[&str]) -> Option<Self> {
         let python = python3()?;
         let mut child = Command::new(python)
             .arg(workspace_root().join("tests/tls_peer.py"))
-            .arg("server")
+            .arg(mode)
             .arg(pki.file("chain.pem"))
             .arg(pki.file("key.pem"))
-            .args(abrupt.then_some("abrupt"))
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the CPython TLS server");
@@ -65,7 +67,7 @@ async fn scenario(backend: Backend, name: &str, port: u16, pems: &[&str]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn tls_echo_details_and_clean_close_against_cpython() {
     let pki = Pki::new();
-    let Some(server) = PythonServer::start(&pki, false) else {
+    let Some(server) = PythonServer::start("server", &pki, &[]) else {
         return;
     };
     scenario(Backend::Native, "tls-echo", server.port, &[&pki.ca_pem]).await;
@@ -74,7 +76,7 @@ async fn tls_echo_details_and_clean_close_against_cpython() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tls_refusals_name_their_cause() {
     let pki = Pki::new();
-    let Some(server) = PythonServer::start(&pki, false) else {
+    let Some(server) = PythonServer::start("server", &pki, &[]) else {
         return;
     };
     for name in ["tls-untrusted", "tls-wrong-name", "tls-bad-pem"] {
@@ -85,7 +87,7 @@ async fn tls_refusals_name_their_cause() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_abrupt_tls_close_reads_as_eof() {
     let pki = Pki::new();
-    let Some(server) = PythonServer::start(&pki, true) else {
+    let Some(server) = PythonServer::start("server", &pki, &["abrupt"]) else {
         return;
     };
     scenario(Backend::Native, "tls-abrupt", server.port, &[&pki.ca_pem]).await;
@@ -127,11 +129,7 @@ async fn a_tls_server_serves_cpython_past_a_failed_handshake() {
     if python3().is_none() {
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let server = tokio::spawn({
         let pems = [pki.chain_pem.clone(), pki.key_pem.clone()];
         async move {
@@ -149,5 +147,58 @@ async fn a_tls_server_serves_cpython_past_a_failed_handshake() {
     tokio::time::timeout(Duration::from_secs(60), server)
         .await
         .expect("the TLS server did not finish after its client")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_tls_mid_stream_as_a_client() {
+    let pki = Pki::new();
+    let Some(server) = PythonServer::start("starttls-server", &pki, &[]) else {
+        return;
+    };
+    scenario(
+        Backend::Native,
+        "tls-starttls-client",
+        server.port,
+        &[&pki.ca_pem],
+    )
+    .await;
+}
+
+/// A free loopback port for a server the component starts.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_tls_mid_stream_as_a_server() {
+    let pki = Pki::new();
+    if python3().is_none() {
+        return;
+    }
+    let port = free_port();
+    let server = tokio::spawn({
+        let pems = [pki.chain_pem.clone(), pki.key_pem.clone()];
+        async move {
+            scenario(
+                Backend::Native,
+                "tls-starttls-server",
+                port,
+                &[&pems[0], &pems[1]],
+            )
+            .await;
+        }
+    });
+    let ca = pki.file("ca.pem");
+    tokio::task::spawn_blocking(move || python_client("starttls-client", port, &[&ca]))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("the server did not finish after its client")
         .unwrap();
 }

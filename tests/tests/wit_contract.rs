@@ -115,6 +115,7 @@ fn streams_interface_holds_every_item() {
             "is-closing",
             "wait-closed",
             "get-extra-info",
+            "start-tls",
             "set-write-buffer-limits",
             "get-write-buffer-limits",
             "write-buffer-size"
@@ -145,6 +146,7 @@ fn streams_interface_holds_every_item() {
         "[method]reader.readuntil",
         "[method]writer.drain",
         "[method]writer.wait-closed",
+        "[method]writer.start-tls",
         "[method]server.accept",
         "[method]server.wait-closed",
     ] {
@@ -223,10 +225,15 @@ fn option_records_carry_every_asyncio_parameter() {
             "server-name",
             "extra-root-certificates",
             "handshake-timeout",
-            "shutdown-timeout"
+            "shutdown-timeout",
+            "alpn-protocols"
         ])
     );
-    assert!(fields("server-tls-options").is_superset(&set(&["certificate-chain", "private-key"])));
+    assert!(fields("server-tls-options").is_superset(&set(&[
+        "certificate-chain",
+        "private-key",
+        "alpn-protocols"
+    ])));
     assert!(fields("unix-server-options").contains("cleanup-socket"));
 }
 

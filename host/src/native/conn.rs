@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_util::io::poll_read_buf;
 
-use super::tls::SHUTDOWN_TIMEOUT;
+use super::tls::{self, SHUTDOWN_TIMEOUT};
 use super::transport::{Sink, Source, Transport};
 use super::waiters::Waiters;
 use super::wit;
@@ -37,7 +37,6 @@ pub(crate) struct Conn {
     pump_wake: Notify,
     peer: Option<wit::SocketAddress>,
     local: Option<wit::SocketAddress>,
-    tls: Option<wit::TlsInfo>,
     on_closed: Option<OnClosed>,
 }
 
@@ -54,8 +53,13 @@ struct State {
     reader: Option<Waker>,
     /// `drain` and `wait-closed` calls.
     writers: Waiters,
+    /// A send at once left bytes in the sink (a TLS layer's records) that
+    /// the pump must flush.
+    unflushed: bool,
     pump: Option<AbortHandle>,
     permit: Option<Permit>,
+    /// `ssl_object`'s details once the transport carries TLS.
+    tls: Option<wit::TlsInfo>,
 }
 
 impl State {
@@ -101,13 +105,14 @@ impl Conn {
                 sink: Some(transport.sink),
                 reader: None,
                 writers: Waiters::default(),
+                unflushed: false,
                 pump: None,
                 permit,
+                tls: transport.tls,
             }),
             pump_wake: Notify::new(),
             peer: transport.peer,
             local: transport.local,
-            tls: transport.tls,
             on_closed,
         });
         let task = tokio::spawn(pump(conn.clone()));
@@ -142,12 +147,97 @@ impl Conn {
 
     /// `ssl_object`'s details, on a TLS connection.
     pub(crate) fn tls(&self) -> Option<wit::TlsInfo> {
-        self.tls.clone()
+        self.lock().tls.clone()
     }
 
     /// `can_write_eof()`: TLS has no half-close.
     pub(crate) fn can_write_eof(&self) -> bool {
-        self.tls.is_none()
+        self.lock().tls.is_none()
+    }
+
+    /// `start_tls(...)`: once everything written was sent, runs the TLS
+    /// handshake over this connection's transport and carries on over TLS;
+    /// bytes already received stay in the reader. A failed handshake loses
+    /// the connection with its error.
+    pub(crate) async fn start_tls(&self, side: wit::TlsSide) -> Result<(), Error> {
+        if self.lock().tls.is_some() {
+            return Err(Error::InvalidArgument(
+                "the connection is already using TLS".into(),
+            ));
+        }
+        self.flush().await?;
+        let (source, sink) = {
+            let mut st = self.lock();
+            if st.engine.writer().is_closing() {
+                return Err(Error::connection_lost());
+            }
+            match (st.source.take(), st.sink.take()) {
+                (Some(source), Some(sink)) => (source, sink),
+                (source, sink) => {
+                    st.source = source;
+                    st.sink = sink;
+                    return Err(Error::Closed(
+                        "start_tls needs both directions of the connection".into(),
+                    ));
+                }
+            }
+        };
+        let ends = tls::Ends {
+            peer: self.peer.clone(),
+            local: self.local.clone(),
+        };
+        let plain = tls::Joined::new(source, sink);
+        let upgraded = match &side {
+            wit::TlsSide::Client(options) => {
+                let name = match (&options.server_name, &self.peer) {
+                    (Some(name), _) => name.clone(),
+                    (None, Some(wit::SocketAddress::Ipv4(peer))) => peer.host.clone(),
+                    (None, Some(wit::SocketAddress::Ipv6(peer))) => peer.host.clone(),
+                    (None, _) => {
+                        return Err(Error::InvalidArgument(
+                            "You must set server_hostname when using ssl without a host".into(),
+                        ));
+                    }
+                };
+                tls::connect(plain, ends, &name, options).await
+            }
+            wit::TlsSide::Server(options) => match tls::Acceptor::new(options) {
+                Ok(acceptor) => acceptor.accept(plain, ends).await,
+                Err(error) => Err(error),
+            },
+        };
+        let transport = match upgraded {
+            Ok(transport) => transport,
+            Err(error) => {
+                self.lost(Some(error.clone()));
+                return Err(error);
+            }
+        };
+        let mut st = self.lock();
+        if st.engine.is_closed() {
+            return Err(Error::connection_lost());
+        }
+        st.source = Some(transport.source);
+        st.sink = Some(transport.sink);
+        st.tls = transport.tls;
+        // A read that waited for the source, and writes queued meanwhile.
+        let wake = Wake {
+            reader: true,
+            writers: true,
+            pump: true,
+        };
+        self.apply(st, wake);
+        Ok(())
+    }
+
+    /// Waits until everything written was sent and the sink is idle.
+    async fn flush(&self) -> Result<(), Error> {
+        let (low, high) = self.write_buffer_limits();
+        // With both watermarks at 0, `drain` waits for an empty buffer.
+        self.set_write_buffer_limits(Some(0), Some(0))?;
+        let drained = self.drain().await;
+        self.set_write_buffer_limits(Some(high), Some(low))?;
+        drained
     }
 
     // ---- reader ----
@@ -212,6 +302,10 @@ impl Conn {
             let mut cx = Context::from_waker(Waker::noop());
             match tokio::io::AsyncWrite::poll_write(sink.as_mut(), &mut cx, &chunk) {
                 Poll::Ready(Ok(n)) => {
+                    // What the sink accepted but holds (TLS records not yet
+                    // on the socket) is the pump's to flush.
+                    let held = tokio::io::AsyncWrite::poll_flush(sink.as_mut(), &mut cx);
+                    st.unflushed |= held.is_pending();
                     let n = n.min(chunk.len());
                     let wake = st.engine.sent(n);
                     let _ = st.wake(wake);
@@ -225,7 +319,7 @@ impl Conn {
                 Poll::Pending => st.engine.requeue_unsent(chunk),
             }
         }
-        let pending = st.engine.writer().has_pending();
+        let pending = st.engine.writer().has_pending() || st.unflushed;
         drop(guard);
         if pending {
             self.pump_wake.notify_one();
@@ -253,12 +347,12 @@ impl Conn {
     /// `write_eof()`; on TLS `unsupported`, as asyncio's
     /// `NotImplementedError`.
     pub(crate) fn write_eof(&self) -> Result<(), Error> {
-        if self.tls.is_some() {
+        let mut st = self.lock();
+        if st.tls.is_some() {
             return Err(Error::Unsupported(
                 "write_eof is not possible on a TLS connection (TLS has no half-close)".into(),
             ));
         }
-        let mut st = self.lock();
         let wake = st.engine.write_eof();
         self.apply(st, wake);
         Ok(())
@@ -351,6 +445,7 @@ impl Conn {
 /// What the pump does next, with the sink taken for the steps that use it.
 enum Step {
     Send(Bytes, Sink),
+    Flush(Sink),
     ShutdownWrite(Sink),
     Close(Sink),
     Wait,
@@ -360,15 +455,23 @@ enum Step {
 impl Conn {
     fn pump_step(&self) -> Step {
         let mut st = self.lock();
-        // Only the pump takes the sink away across an await, so it is here
-        // unless the connection is closed.
+        // Only the pump and `start_tls` take the sink away across an
+        // await: it is gone for good once the connection is closed.
         let Some(sink) = st.sink.take() else {
-            return Step::Stop;
+            return if st.engine.is_closed() {
+                Step::Stop
+            } else {
+                Step::Wait
+            };
         };
         let step = match st.engine.pump_step() {
             PumpStep::Send(chunk) => return Step::Send(chunk, sink),
             PumpStep::ShutdownWrite => return Step::ShutdownWrite(sink),
             PumpStep::Close => return Step::Close(sink),
+            PumpStep::Idle if st.unflushed => {
+                st.unflushed = false;
+                return Step::Flush(sink);
+            }
             PumpStep::Idle => Step::Wait,
             PumpStep::Stop => Step::Stop,
         };
@@ -388,6 +491,11 @@ impl Conn {
     }
 }
 
+async fn write_and_flush(sink: &mut Sink, chunk: &[u8]) -> std::io::Result<()> {
+    sink.write_all(chunk).await?;
+    sink.flush().await
+}
+
 /// Moves the write buffer into the sink until the connection closes.
 async fn pump(conn: Arc<Conn>) {
     loop {
@@ -395,8 +503,14 @@ async fn pump(conn: Arc<Conn>) {
         let mut notified = pin!(notified);
         notified.as_mut().enable();
         match conn.pump_step() {
-            Step::Send(chunk, mut sink) => match sink.write_all(&chunk).await {
+            // A sink may hold what it accepted (TLS records): each send
+            // ends with a flush, a no-op for a plain socket.
+            Step::Send(chunk, mut sink) => match write_and_flush(&mut sink, &chunk).await {
                 Ok(()) => conn.give_back(sink, |engine| engine.sent(chunk.len())),
+                Err(e) => return conn.lost(Some(Error::from(e).context("write"))),
+            },
+            Step::Flush(mut sink) => match sink.flush().await {
+                Ok(()) => conn.give_back(sink, |_| Wake::default()),
                 Err(e) => return conn.lost(Some(Error::from(e).context("write"))),
             },
             Step::ShutdownWrite(mut sink) => match sink.shutdown().await {

@@ -217,6 +217,15 @@ impl<T: Send> wit::HostWriterWithStore<T> for NativeStreams {
         let conn = writer_conn(accessor, &writer)?;
         Ok(conn.wait_closed().await.map_err(Into::into))
     }
+
+    async fn start_tls(
+        accessor: &Accessor<T, Self>,
+        writer: Resource<Writer>,
+        side: wit::TlsSide,
+    ) -> Outcome<()> {
+        let conn = writer_conn(accessor, &writer)?;
+        Ok(conn.start_tls(side).await.map_err(Into::into))
+    }
 }
 
 impl NativeCtxView<'_> {

@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::conv::duration;
-use super::transport::{Source, Transport};
+use super::transport::{Sink, Source, Transport};
 use super::wit;
 
 /// asyncio's `ssl_handshake_timeout` default.
@@ -58,21 +58,29 @@ fn certificates(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>, E
     Ok(found)
 }
 
-/// The client side's configuration: web PKI roots plus `extra`.
-fn client_config(extra: &[String]) -> Result<ClientConfig, Error> {
+/// ALPN protocol names as rustls takes them.
+fn alpn(protocols: &[String]) -> Vec<Vec<u8>> {
+    protocols.iter().map(|p| p.as_bytes().to_vec()).collect()
+}
+
+/// The client side's configuration: web PKI roots plus the extra ones,
+/// and the ALPN protocols offered.
+fn client_config(options: &wit::ClientTlsOptions) -> Result<ClientConfig, Error> {
     let mut roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for pem in extra {
+    for pem in &options.extra_root_certificates {
         for cert in certificates(pem, "extra-root-certificates")? {
             roots
                 .add(cert)
                 .map_err(|e| Error::Tls(format!("unusable root certificate: {e}")))?;
         }
     }
-    Ok(ClientConfig::builder_with_provider(provider())
+    let mut config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?
         .with_root_certificates(roots)
-        .with_no_client_auth())
+        .with_no_client_auth();
+    config.alpn_protocols = alpn(&options.alpn_protocols);
+    Ok(config)
 }
 
 /// A handshake failure as asyncio reports it: a certificate problem or
@@ -117,7 +125,7 @@ pub(crate) async fn connect<S: Stream>(
     name: &str,
     options: &wit::ClientTlsOptions,
 ) -> Result<Transport, Error> {
-    let config = client_config(&options.extra_root_certificates)?;
+    let config = client_config(options)?;
     let server_name = ServerName::try_from(name.to_owned())
         .map_err(|_| Error::InvalidArgument(format!("{name:?} is not a valid server name")))?;
     let timeout = options
@@ -142,12 +150,13 @@ impl Acceptor {
         let chain = certificates(&options.certificate_chain, "certificate-chain")?;
         let key = PrivateKeyDer::from_pem_slice(options.private_key.as_bytes())
             .map_err(|e| Error::Tls(format!("bad PEM in private-key: {e}")))?;
-        let config = ServerConfig::builder_with_provider(provider())
+        let mut config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::Tls(e.to_string()))?
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .map_err(|e| Error::Tls(format!("the certificate and key do not fit: {e}")))?;
+        config.alpn_protocols = alpn(&options.alpn_protocols);
         Ok(Self {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             timeout: options
@@ -205,6 +214,48 @@ fn info(state: &CommonState) -> wit::TlsInfo {
             .peer_certificates()
             .map(|chain| chain.iter().map(|cert| cert.to_vec()).collect())
             .unwrap_or_default(),
+    }
+}
+
+/// A transport's two halves as one stream, for a handshake over a
+/// connection that was plain until now (`start_tls`).
+pub(crate) struct Joined {
+    source: Source,
+    sink: Sink,
+}
+
+impl Joined {
+    /// The halves, joined.
+    pub(crate) fn new(source: Source, sink: Sink) -> Self {
+        Self { source, sink }
+    }
+}
+
+impl AsyncRead for Joined {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.source.as_mut().poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Joined {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.sink.as_mut().poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.sink.as_mut().poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.sink.as_mut().poll_shutdown(cx)
     }
 }
 

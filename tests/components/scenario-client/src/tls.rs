@@ -4,8 +4,8 @@
 
 use futures::future::join;
 use portable_streams::bindings::portable::streams::streams::{
-    ClientTlsOptions, ConnectOptions, Error, Reader, ServerTlsOptions, Writer, open_connection,
-    start_server,
+    ClientTlsOptions, ConnectOptions, Error, Reader, ServerTlsOptions, TlsSide, Writer,
+    open_connection, start_server,
 };
 
 use crate::{Outcome, check, options, serve_echo, server_options};
@@ -26,6 +26,8 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         }
         "tls-abrupt" => abrupt(host, port, pem(0)).await,
         "tls-serve" => serve(host, port, pem(0), pem(1)).await,
+        "tls-starttls-client" => starttls_client(host, port, pem(0)).await,
+        "tls-starttls-server" => starttls_server(host, port, pem(0), pem(1)).await,
         "tls-unsupported" => {
             match open_connection(host.to_owned(), port, tls(None, vec![])).await {
                 Err(Error::Unsupported(m)) if m.contains("TLS") => Ok(()),
@@ -36,14 +38,32 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
     })
 }
 
+/// The ALPN protocol every TLS peer of these tests speaks.
+const ALPN: &str = "echo/1";
+
+fn client_tls(server_name: Option<String>, roots: Vec<String>) -> ClientTlsOptions {
+    ClientTlsOptions {
+        server_name,
+        extra_root_certificates: roots,
+        handshake_timeout: Some(10_000_000_000),
+        shutdown_timeout: None,
+        alpn_protocols: vec!["other/2".into(), ALPN.into()],
+    }
+}
+
+fn server_tls(chain: String, key: String) -> ServerTlsOptions {
+    ServerTlsOptions {
+        certificate_chain: chain,
+        private_key: key,
+        handshake_timeout: Some(10_000_000_000),
+        shutdown_timeout: None,
+        alpn_protocols: vec![ALPN.into()],
+    }
+}
+
 fn tls(server_name: Option<String>, roots: Vec<String>) -> ConnectOptions {
     ConnectOptions {
-        tls: Some(ClientTlsOptions {
-            server_name,
-            extra_root_certificates: roots,
-            handshake_timeout: Some(10_000_000_000),
-            shutdown_timeout: None,
-        }),
+        tls: Some(client_tls(server_name, roots)),
         ..options(None)
     }
 }
@@ -77,6 +97,9 @@ async fn echo(host: &str, port: u16, root: String) -> Outcome {
             )
         },
     )?;
+    check(tls.alpn_protocol.as_deref() == Some(ALPN), || {
+        format!("ALPN {:?}", tls.alpn_protocol)
+    })?;
     check(!writer.can_write_eof(), || "can_write_eof on TLS".into())?;
     match writer.write_eof() {
         Err(Error::Unsupported(_)) => {}
@@ -144,12 +167,7 @@ async fn abrupt(host: &str, port: u16, root: String) -> Outcome {
 /// disturb it; the next client (CPython, trusting the CA) is echoed.
 async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
     let mut options = server_options(None);
-    options.tls = Some(ServerTlsOptions {
-        certificate_chain: chain,
-        private_key: key,
-        handshake_timeout: Some(10_000_000_000),
-        shutdown_timeout: None,
-    });
+    options.tls = Some(server_tls(chain, key));
     let server = start_server(vec![host.to_owned()], port, options)
         .await
         .map_err(|e| format!("start_server: {e:?}"))?;
@@ -160,6 +178,84 @@ async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
     let tls = writer.get_extra_info().tls.ok_or("no TLS details")?;
     check(tls.peer_certificates.is_empty(), || {
         "a client certificate?".into()
+    })?;
+    check(tls.alpn_protocol.as_deref() == Some(ALPN), || {
+        format!("ALPN {:?}", tls.alpn_protocol)
+    })?;
+    serve_echo(reader, writer).await;
+    server.close();
+    server.wait_closed().await;
+    Ok(())
+}
+
+/// CPython's `test_start_tls`, client side: plain "STARTTLS", then the
+/// server's "GO" and "EXTRA" in one write; `start_tls` keeps "EXTRA" in
+/// the reader, and a line goes both ways over TLS.
+async fn starttls_client(host: &str, port: u16, root: String) -> Outcome {
+    let (reader, writer) = open_connection(host.to_owned(), port, options(None))
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    check(writer.get_extra_info().tls.is_none(), || {
+        "TLS before start_tls".into()
+    })?;
+    writer.write(b"STARTTLS\n").map_err(|e| format!("{e:?}"))?;
+    let go = reader.readline().await.map_err(|e| format!("{e:?}"))?;
+    check(go == b"GO\n", || format!("before start_tls: {go:?}"))?;
+    let side = TlsSide::Client(client_tls(Some("localhost".into()), vec![root]));
+    writer
+        .start_tls(side)
+        .await
+        .map_err(|e| format!("start_tls: {e:?}"))?;
+    let extra = reader.readline().await.map_err(|e| format!("{e:?}"))?;
+    check(extra == b"EXTRA\n", || {
+        format!("buffered before start_tls: {extra:?}")
+    })?;
+    let tls = writer
+        .get_extra_info()
+        .tls
+        .ok_or("no TLS details after start_tls")?;
+    check(tls.alpn_protocol.as_deref() == Some(ALPN), || {
+        format!("ALPN {:?}", tls.alpn_protocol)
+    })?;
+    check(!writer.can_write_eof(), || {
+        "can_write_eof after start_tls".into()
+    })?;
+    match writer
+        .start_tls(TlsSide::Client(client_tls(None, vec![])))
+        .await
+    {
+        Err(Error::InvalidArgument(_)) => {}
+        other => return Err(format!("a second start_tls: {other:?}")),
+    }
+    writer.write(b"secret\n").map_err(|e| format!("{e:?}"))?;
+    let echo = reader.readline().await.map_err(|e| format!("{e:?}"))?;
+    check(echo == b"secret\n", || format!("over TLS: {echo:?}"))?;
+    writer.close();
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// The server side: a plain client asks "STARTTLS", hears "GO", and both
+/// upgrade; then a line is echoed over TLS.
+async fn starttls_server(host: &str, port: u16, chain: String, key: String) -> Outcome {
+    let server = start_server(vec![host.to_owned()], port, server_options(None))
+        .await
+        .map_err(|e| format!("start_server: {e:?}"))?;
+    let (reader, writer) = server
+        .accept()
+        .await
+        .map_err(|e| format!("accept: {e:?}"))?;
+    let ask = reader.readline().await.map_err(|e| format!("{e:?}"))?;
+    check(ask == b"STARTTLS\n", || format!("asked {ask:?}"))?;
+    writer.write(b"GO\n").map_err(|e| format!("{e:?}"))?;
+    writer
+        .start_tls(TlsSide::Server(server_tls(chain, key)))
+        .await
+        .map_err(|e| format!("start_tls: {e:?}"))?;
+    check(writer.get_extra_info().tls.is_some(), || {
+        "no TLS details".into()
     })?;
     serve_echo(reader, writer).await;
     server.close();
