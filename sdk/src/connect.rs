@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{Error, Reader, Writer, wit};
+use crate::{ClientTls, Error, Reader, Writer, wit};
 
 /// asyncio's `family=`: core's neutral type, the same on every side.
 pub use portable_streams_core::connect::Family;
@@ -40,6 +40,7 @@ pub struct ConnectOptions {
     happy_eyeballs_delay: Option<Duration>,
     interleave: Option<u32>,
     connect_timeout: Option<Duration>,
+    tls: Option<ClientTls>,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -88,6 +89,12 @@ impl ConnectOptions {
         self
     }
 
+    /// `ssl=`: TLS over the connection, verified as `tls` says.
+    pub fn tls(mut self, tls: ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     fn into_wit(self) -> wit::ConnectOptions {
         wit::ConnectOptions {
             limit: self.limit,
@@ -95,7 +102,7 @@ impl ConnectOptions {
             local_address: self.local_address,
             happy_eyeballs_delay: self.happy_eyeballs_delay.map(nanos),
             interleave: self.interleave,
-            tls: None,
+            tls: self.tls.map(ClientTls::into_wit),
             connect_timeout: self.connect_timeout.map(nanos),
         }
     }

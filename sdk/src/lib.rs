@@ -25,6 +25,7 @@ mod error;
 mod io;
 mod reader;
 mod server;
+mod tls;
 mod writer;
 
 #[cfg(feature = "handler")]
@@ -38,6 +39,7 @@ pub use error::Error;
 pub use io::{AsyncReader, AsyncWriter};
 pub use reader::{Lines, Reader};
 pub use server::{Server, ServerOptions, start_server, start_server_with, start_unix_server};
+pub use tls::{ClientTls, ServerTls, TlsInfo};
 pub use writer::{SocketAddress, Writer};
 
 /// asyncio's default reader limit: 64 KiB.

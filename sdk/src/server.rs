@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::rc::Rc;
 
-use crate::{Error, Family, Reader, SocketAddress, Writer, wit};
+use crate::{Error, Family, Reader, ServerTls, SocketAddress, Writer, wit};
 
 /// The keyword arguments of `asyncio.start_server`, as a builder.
 ///
@@ -20,6 +20,7 @@ pub struct ServerOptions {
     reuse_port: bool,
     keep_alive: bool,
     start_serving: Option<bool>,
+    tls: Option<ServerTls>,
 }
 
 impl ServerOptions {
@@ -71,6 +72,13 @@ impl ServerOptions {
         self
     }
 
+    /// `ssl=`: every client's connection is TLS; a client whose handshake
+    /// fails is dropped without disturbing the server.
+    pub fn tls(mut self, tls: ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     fn into_wit(self) -> wit::ServerOptions {
         wit::ServerOptions {
             limit: self.limit,
@@ -80,7 +88,7 @@ impl ServerOptions {
             reuse_port: self.reuse_port,
             keep_alive: self.keep_alive,
             start_serving: self.start_serving,
-            tls: None,
+            tls: self.tls.map(ServerTls::into_wit),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::rc::Rc;
 
-use crate::{Error, wit};
+use crate::{ClientTls, Error, ServerTls, TlsInfo, wit};
 
 /// An end of a connection: `peername` / `sockname`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +109,40 @@ impl Writer {
     /// `wait_closed()`: waits until the connection is closed.
     pub async fn wait_closed(&self) -> Result<(), Error> {
         Ok(self.inner.wait_closed().await?)
+    }
+
+    /// `get_extra_info('ssl_object')`'s details, on a TLS connection.
+    pub fn tls(&self) -> Option<TlsInfo> {
+        self.inner.get_extra_info().tls
+    }
+
+    /// `start_tls(sslcontext, server_hostname=...)` as the client: once
+    /// everything written was sent, the connection goes on over TLS; what
+    /// the reader holds stays. A failed handshake loses the connection.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropped before the handshake ends, the connection
+    /// is lost (`connection-aborted`); dropped while waiting for the
+    /// buffer to be sent, nothing changes.
+    pub async fn start_tls(&self, tls: ClientTls) -> Result<(), Error> {
+        Ok(self
+            .inner
+            .start_tls(wit::TlsSide::Client(tls.into_wit()))
+            .await?)
+    }
+
+    /// `start_tls(...)` as the server (a server `SSLContext`); as
+    /// [`start_tls`](Self::start_tls) otherwise.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe, as [`start_tls`](Self::start_tls).
+    pub async fn start_tls_as_server(&self, tls: ServerTls) -> Result<(), Error> {
+        Ok(self
+            .inner
+            .start_tls(wit::TlsSide::Server(tls.into_wit()))
+            .await?)
     }
 
     /// `get_extra_info('peername')`.

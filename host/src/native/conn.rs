@@ -165,6 +165,19 @@ impl Conn {
                 "the connection is already using TLS".into(),
             ));
         }
+        // Everything that can be refused is, before the connection changes.
+        let handshake = match &side {
+            wit::TlsSide::Client(options) => {
+                let name = match (&options.server_name, &self.peer) {
+                    (Some(name), _) => name.clone(),
+                    (None, Some(wit::SocketAddress::Ipv4(peer))) => peer.host.clone(),
+                    (None, Some(wit::SocketAddress::Ipv6(peer))) => peer.host.clone(),
+                    (None, _) => return Err(tls::no_server_name()),
+                };
+                Handshake::Client(tls::Connector::new(options, &name)?)
+            }
+            wit::TlsSide::Server(options) => Handshake::Server(tls::Acceptor::new(options)?),
+        };
         self.flush().await?;
         let (source, sink) = {
             let mut st = self.lock();
@@ -182,30 +195,19 @@ impl Conn {
                 }
             }
         };
+        // Dropped before the handshake ends (the call was cancelled), the
+        // connection has no transport left: it is lost, not left hanging.
+        let mut upgrading = Upgrading(Some(self));
         let ends = tls::Ends {
             peer: self.peer.clone(),
             local: self.local.clone(),
         };
         let plain = tls::Joined::new(source, sink);
-        let upgraded = match &side {
-            wit::TlsSide::Client(options) => {
-                let name = match (&options.server_name, &self.peer) {
-                    (Some(name), _) => name.clone(),
-                    (None, Some(wit::SocketAddress::Ipv4(peer))) => peer.host.clone(),
-                    (None, Some(wit::SocketAddress::Ipv6(peer))) => peer.host.clone(),
-                    (None, _) => {
-                        return Err(Error::InvalidArgument(
-                            "You must set server_hostname when using ssl without a host".into(),
-                        ));
-                    }
-                };
-                tls::connect(plain, ends, &name, options).await
-            }
-            wit::TlsSide::Server(options) => match tls::Acceptor::new(options) {
-                Ok(acceptor) => acceptor.accept(plain, ends).await,
-                Err(error) => Err(error),
-            },
+        let upgraded = match handshake {
+            Handshake::Client(connector) => connector.connect(plain, ends).await,
+            Handshake::Server(acceptor) => acceptor.accept(plain, ends).await,
         };
+        upgrading.0 = None;
         let transport = match upgraded {
             Ok(transport) => transport,
             Err(error) => {
@@ -438,6 +440,26 @@ impl Conn {
         }
         if let Some(on_closed) = &self.on_closed {
             on_closed();
+        }
+    }
+}
+
+/// The side `start_tls` takes, ready to shake hands.
+enum Handshake {
+    Client(tls::Connector),
+    Server(tls::Acceptor),
+}
+
+/// A `start_tls` under way; dropped while it still holds the connection,
+/// the connection is lost.
+struct Upgrading<'a>(Option<&'a Conn>);
+
+impl Drop for Upgrading<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            conn.lost(Some(Error::ConnectionAborted(
+                "start_tls was cancelled during the handshake".into(),
+            )));
         }
     }
 }

@@ -25,6 +25,13 @@ pub(crate) async fn open_connection(
 ) -> Result<Arc<Conn>, Error> {
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = read_buffer(options.limit, &policy)?;
+    let connector = match &options.tls {
+        Some(tls) => Some(tls::Connector::new(
+            tls,
+            tls.server_name.as_deref().unwrap_or(&host),
+        )?),
+        None => None,
+    };
     let permit = count.try_permit(policy.max_connections())?;
     let plan = ConnectPlan::from(&options);
     let stream = connect::connect(
@@ -36,12 +43,12 @@ pub(crate) async fn open_connection(
         |nanos| tokio::time::sleep(duration(nanos)),
     )
     .await?;
-    let transport = match &options.tls {
+    let transport = match connector {
         None => transport::tcp(stream),
-        Some(tls) => {
-            let plain = transport::tcp_ends(&stream);
-            let name = tls.server_name.as_deref().unwrap_or(&host);
-            tls::connect(stream, plain, name, tls).await?
+        Some(connector) => {
+            transport::set_nodelay(&stream);
+            let ends = transport::tcp_ends(&stream);
+            connector.connect(stream, ends).await?
         }
     };
     Ok(Conn::start(

@@ -118,23 +118,45 @@ async fn bounded<T>(
         .map_err(handshake_error)
 }
 
-/// The client handshake over `stream`, verifying the server as `name`.
-pub(crate) async fn connect<S: Stream>(
-    stream: S,
-    ends: Ends,
-    name: &str,
-    options: &wit::ClientTlsOptions,
-) -> Result<Transport, Error> {
-    let config = client_config(options)?;
-    let server_name = ServerName::try_from(name.to_owned())
-        .map_err(|_| Error::InvalidArgument(format!("{name:?} is not a valid server name")))?;
-    let timeout = options
-        .handshake_timeout
-        .map_or(HANDSHAKE_TIMEOUT, duration);
-    let connector = TlsConnector::from(Arc::new(config));
-    let tls = bounded(timeout, connector.connect(server_name, stream)).await?;
-    let info = info(tls.get_ref().1);
-    Ok(transport(tls, ends, info))
+/// asyncio's error for a client side with no name to verify.
+pub(crate) fn no_server_name() -> Error {
+    Error::InvalidArgument("You must set server_hostname when using ssl without a host".into())
+}
+
+/// A client's TLS side, ready before any socket is touched (as asyncio
+/// makes its `SSLContext` first): bad PEM or a bad name fail here.
+pub(crate) struct Connector {
+    connector: TlsConnector,
+    name: ServerName<'static>,
+    timeout: Duration,
+}
+
+impl Connector {
+    /// The client side for `options`, verifying the server as `name`.
+    pub(crate) fn new(options: &wit::ClientTlsOptions, name: &str) -> Result<Self, Error> {
+        let config = client_config(options)?;
+        let name = ServerName::try_from(name.to_owned())
+            .map_err(|_| Error::InvalidArgument(format!("{name:?} is not a valid server name")))?;
+        Ok(Self {
+            connector: TlsConnector::from(Arc::new(config)),
+            name,
+            timeout: options
+                .handshake_timeout
+                .map_or(HANDSHAKE_TIMEOUT, duration),
+        })
+    }
+
+    /// The client handshake over `stream`.
+    pub(crate) async fn connect<S: Stream>(
+        &self,
+        stream: S,
+        ends: Ends,
+    ) -> Result<Transport, Error> {
+        let handshake = self.connector.connect(self.name.clone(), stream);
+        let tls = bounded(self.timeout, handshake).await?;
+        let info = info(tls.get_ref().1);
+        Ok(transport(tls, ends, info))
+    }
 }
 
 /// A server's TLS side, ready for each accepted client.

@@ -24,13 +24,11 @@ pub(crate) async fn open_unix_connection(
     options: wit::UnixConnectOptions,
 ) -> Result<Arc<Conn>, Error> {
     let read = read_buffer(options.limit, &policy)?;
-    // asyncio: "You must set server_hostname when using ssl without a host".
-    let tls_name = match &options.tls {
-        Some(tls) => Some(tls.server_name.clone().ok_or_else(|| {
-            Error::InvalidArgument(
-                "You must set server_hostname when using ssl without a host".into(),
-            )
-        })?),
+    let connector = match &options.tls {
+        Some(tls) => {
+            let name = tls.server_name.as_deref().ok_or_else(tls::no_server_name)?;
+            Some(tls::Connector::new(tls, name)?)
+        }
         None => None,
     };
     let resolved = policy.check_unix_path(path.as_ref())?;
@@ -50,12 +48,12 @@ pub(crate) async fn open_unix_connection(
             })?,
     }
     .map_err(|e| Error::from(e).context(&context()))?;
-    let transport = match (&options.tls, tls_name) {
-        (Some(tls), Some(name)) => {
+    let transport = match connector {
+        Some(connector) => {
             let ends = transport::unix_ends(&stream, None);
-            tls::connect(stream, ends, &name, tls).await?
+            connector.connect(stream, ends).await?
         }
-        _ => transport::unix(stream, None),
+        None => transport::unix(stream, None),
     };
     Ok(Conn::start(
         transport,
