@@ -12,10 +12,14 @@ starttls-server CHAIN KEY: a plain server on 127.0.0.1, printing its port,
     with StreamWriter.start_tls and then echoes lines over TLS.
 starttls-client PORT CA: a plain client that sends "STARTTLS", reads "GO",
     upgrades with start_tls (trusting CA) and has one line echoed.
+https-server CHAIN KEY: CPython's http.server over TLS on 127.0.0.1,
+    printing its port, answering one HEAD request with a 200 and the
+    header "X-Test: yes".
 Every TLS peer offers or accepts the ALPN protocol "echo/1".
 """
 
 import asyncio
+import http.server
 import ssl
 import sys
 
@@ -117,8 +121,31 @@ async def untrusting_client(port):
     sys.exit("the handshake succeeded without trusting the CA")
 
 
+def https_server(chain, key):
+    class Head(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_HEAD(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("X-Test", "yes")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Head)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    print(server.server_address[1], flush=True)
+    server.handle_request()
+
+
 mode = sys.argv[1]
-if mode == "server":
+if mode == "https-server":
+    https_server(sys.argv[2], sys.argv[3])
+elif mode == "server":
     asyncio.run(serve(sys.argv[2], sys.argv[3], "abrupt" in sys.argv[4:]))
 elif mode == "client":
     asyncio.run(client(int(sys.argv[2]), sys.argv[3]))

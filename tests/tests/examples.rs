@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::Backend;
+use portable_streams_tests::pki::Pki;
 use portable_streams_tests::{assert_success, lines, python3, run, server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -257,22 +258,93 @@ async fn http_headers_reads_a_local_server() {
     }
 }
 
+/// CPython's `http.server` over TLS with a throwaway CA (from
+/// `tests/tls_peer.py https-server`), and its port.
+fn https_server(pki: &Pki) -> Option<(std::process::Child, u16)> {
+    use std::io::BufRead;
+    let python = python3()?;
+    let mut child = std::process::Command::new(python)
+        .arg(portable_streams_tests::build::workspace_root().join("tests/tls_peer.py"))
+        .arg("https-server")
+        .arg(pki.file("chain.pem"))
+        .arg(pki.file("key.pem"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the CPython HTTPS server");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Some((child, line.trim().parse().expect("a port")))
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn http_headers_says_tls_is_not_available_yet() {
-    for &backend in BACKENDS {
-        let out = run(
-            "http-headers",
-            backend,
-            loopback(),
-            &args(&["http-headers", "https://127.0.0.1/"]),
-        )
-        .await;
-        assert_eq!(out.exit_code, 1, "{backend:?}");
-        assert_eq!(
-            lines(&out.stderr),
-            ["error: https:// needs TLS, which is not available yet; use an http:// URL"]
-        );
-    }
+async fn http_headers_reads_an_https_server_on_the_host_backend() {
+    let pki = Pki::new();
+    let Some((mut child, port)) = https_server(&pki) else {
+        return;
+    };
+    let url = format!("https://127.0.0.1:{port}/index.html");
+    let out = run(
+        "http-headers",
+        Backend::Native,
+        loopback(),
+        &args(&["http-headers", &url, &pki.ca_pem]),
+    )
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_success("http-headers over TLS", &out);
+    let headers = lines(&out.stdout);
+    assert_eq!(
+        headers.first().map(String::as_str),
+        Some("HTTP header> HTTP/1.0 200 OK")
+    );
+    assert!(
+        headers.iter().any(|l| l == "HTTP header> X-Test: yes"),
+        "{headers:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_headers_over_https_without_the_root_names_the_cause() {
+    let pki = Pki::new();
+    let Some((mut child, port)) = https_server(&pki) else {
+        return;
+    };
+    let url = format!("https://127.0.0.1:{port}/");
+    let out = run(
+        "http-headers",
+        Backend::Native,
+        loopback(),
+        &args(&["http-headers", &url]),
+    )
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(out.exit_code, 1);
+    let stderr = lines(&out.stderr).join("\n");
+    assert!(
+        stderr.contains("certificate verify failed: UnknownIssuer"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_headers_over_https_on_the_guest_says_tls_is_not_there_yet() {
+    let out = run(
+        "http-headers",
+        Backend::Guest,
+        loopback(),
+        &args(&["http-headers", "https://127.0.0.1:9/"]),
+    )
+    .await;
+    assert_eq!(out.exit_code, 1);
+    let stderr = lines(&out.stderr).join("\n");
+    assert!(
+        stderr.contains("TLS is not available on the wasi:sockets backend yet"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -334,4 +406,53 @@ async fn unix_echo_on_the_guest_backend_is_unsupported() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.starts_with("error: unsupported: "), "{stderr}");
     assert!(stderr.contains("host backend"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_echo_server_and_client_on_the_host_backend() {
+    let pki = Pki::new();
+    let server = server::start(
+        "tls-echo",
+        Backend::Native,
+        loopback(),
+        &[
+            "tls-echo",
+            "server",
+            "127.0.0.1",
+            "0",
+            &pki.chain_pem,
+            &pki.key_pem,
+            "--max-clients",
+            "1",
+        ],
+    )
+    .await;
+    let port = server.port.to_string();
+    let client = run(
+        "tls-echo",
+        Backend::Native,
+        loopback(),
+        &args(&[
+            "tls-echo",
+            "client",
+            "127.0.0.1",
+            &port,
+            &pki.ca_pem,
+            "Hi TLS",
+        ]),
+    )
+    .await;
+    assert_success("tls-echo client", &client);
+    let out = lines(&client.stdout);
+    assert!(out[0].starts_with("TLS: TLSv1.3 TLS13_"), "{out:?}");
+    assert_eq!(
+        out[1..],
+        [
+            "Send: \"Hi TLS\"",
+            "Received: \"Hi TLS\"",
+            "Close the connection"
+        ]
+    );
+    let outcome = server.finish().await;
+    assert_eq!(outcome.exit_code, 0);
 }

@@ -1,7 +1,10 @@
 //! Get HTTP headers (the asyncio streams documentation's example):
-//! `http-headers URL` sends `HEAD` and prints every header line.
+//! `http-headers URL [CA_PEM]` sends `HEAD` and prints every header line.
+//! An `https://` URL is fetched over TLS (as the documentation's
+//! `ssl=True`), verified against the web PKI roots plus `CA_PEM` if given
+//! (the PEM text itself, e.g. `"$(cat ca.pem)"`).
 
-use portable_streams::{Error, open_connection};
+use portable_streams::{ClientTls, ConnectOptions, Error, open_connection_with};
 
 /// The parts of an `http://host[:port]/path` URL this example needs.
 struct Url {
@@ -44,8 +47,16 @@ fn parse_url(url: &str) -> Result<Url, String> {
     })
 }
 
-async fn print_http_headers(url: &Url) -> Result<(), Error> {
-    let (reader, writer) = open_connection(&url.host, url.port).await?;
+async fn print_http_headers(url: &Url, ca: Option<String>) -> Result<(), Error> {
+    let mut options = ConnectOptions::new();
+    if url.https {
+        let mut tls = ClientTls::new();
+        if let Some(ca) = ca {
+            tls = tls.add_root_certificate(ca);
+        }
+        options = options.tls(tls);
+    }
+    let (reader, writer) = open_connection_with(&url.host, url.port, options).await?;
     let query = format!("HEAD {} HTTP/1.0\r\nHost: {}\r\n\r\n", url.path, url.host);
     writer.write(query.as_bytes())?;
     loop {
@@ -64,12 +75,12 @@ async fn print_http_headers(url: &Url) -> Result<(), Error> {
 }
 
 async fn main() -> Result<(), String> {
-    let url = std::env::args().nth(1).ok_or("usage: http-headers URL")?;
+    let mut args = std::env::args().skip(1);
+    let url = args.next().ok_or("usage: http-headers URL [CA_PEM]")?;
     let url = parse_url(&url)?;
-    if url.https {
-        return Err("https:// needs TLS, which is not available yet; use an http:// URL".into());
-    }
-    print_http_headers(&url).await.map_err(|e| e.to_string())
+    print_http_headers(&url, args.next())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 portable_streams::main!(main);
