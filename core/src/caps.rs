@@ -105,13 +105,6 @@ impl ConnectionCount {
             ))),
         }
     }
-
-    /// Counts one more connection regardless of any cap (a connection the
-    /// host accepted itself).
-    pub fn permit(&self) -> Permit {
-        self.0.fetch_add(1, Ordering::AcqRel);
-        Permit(Some(self.0.clone()))
-    }
 }
 
 /// Listening sockets of one store; cloned handles share the count.

@@ -120,18 +120,15 @@ pub fn adopt(
     wasmtime::component::Resource<reader::Reader>,
     wasmtime::component::Resource<writer::Writer>,
 )> {
-    // The policy's caps hold for connections the host accepted, too.
+    // The read and write caps hold for connections the host accepted too.
+    // The connection cap does not count them (the host bounds how many it
+    // serves): a shared handler's own connections keep their allowance.
     let policy = view.ctx.policy.clone();
     let read = conv::read_buffer(None, &policy)?;
     let mut transport = accepted.into_transport();
     if let Some(timeout) = idle_timeout {
         transport = idle::with_idle_timeout(transport, timeout);
     }
-    let conn = conn::Conn::start(
-        transport,
-        conv::engine(read, &policy),
-        Some(view.ctx.open.permit()),
-        None,
-    );
+    let conn = conn::Conn::start(transport, conv::engine(read, &policy), None, None);
     host::push_pair(view.table, conn)
 }
