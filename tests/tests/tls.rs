@@ -123,8 +123,13 @@ fn python_client(mode: &str, port: u16, args: &[&std::path::Path]) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_tls_server_serves_cpython_past_a_failed_handshake() {
+/// Runs the server scenario `name` (given the server's chain and key) on
+/// a free port, then the CPython clients `(mode, trusts the CA)` against
+/// it, one after the other; the scenario must end well once they did.
+async fn component_server_with_cpython_clients(
+    name: &'static str,
+    clients: &'static [(&str, bool)],
+) {
     let pki = Pki::new();
     if python3().is_none() {
         return;
@@ -133,21 +138,32 @@ async fn a_tls_server_serves_cpython_past_a_failed_handshake() {
     let server = tokio::spawn({
         let pems = [pki.chain_pem.clone(), pki.key_pem.clone()];
         async move {
-            scenario(Backend::Native, "tls-serve", port, &[&pems[0], &pems[1]]).await;
+            scenario(Backend::Native, name, port, &[&pems[0], &pems[1]]).await;
         }
     });
     let ca = pki.file("ca.pem");
     tokio::task::spawn_blocking(move || {
-        // A client that does not trust the CA fails its handshake first.
-        python_client("untrusting-client", port, &[]);
-        python_client("client", port, &[&ca]);
+        for &(mode, trusts) in clients {
+            let args: &[&std::path::Path] = if trusts { &[&ca] } else { &[] };
+            python_client(mode, port, args);
+        }
     })
     .await
     .unwrap();
     tokio::time::timeout(Duration::from_secs(60), server)
         .await
-        .expect("the TLS server did not finish after its client")
+        .expect("the component's server did not finish after its clients")
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tls_server_serves_cpython_past_a_failed_handshake() {
+    // A client that does not trust the CA fails its handshake first.
+    component_server_with_cpython_clients(
+        "tls-serve",
+        &[("untrusting-client", false), ("client", true)],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -176,29 +192,6 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn start_tls_mid_stream_as_a_server() {
-    let pki = Pki::new();
-    if python3().is_none() {
-        return;
-    }
-    let port = free_port();
-    let server = tokio::spawn({
-        let pems = [pki.chain_pem.clone(), pki.key_pem.clone()];
-        async move {
-            scenario(
-                Backend::Native,
-                "tls-starttls-server",
-                port,
-                &[&pems[0], &pems[1]],
-            )
-            .await;
-        }
-    });
-    let ca = pki.file("ca.pem");
-    tokio::task::spawn_blocking(move || python_client("starttls-client", port, &[&ca]))
-        .await
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(60), server)
-        .await
-        .expect("the server did not finish after its client")
-        .unwrap();
+    component_server_with_cpython_clients("tls-starttls-server", &[("starttls-client", true)])
+        .await;
 }

@@ -22,7 +22,7 @@ use tokio::task::AbortHandle;
 use tokio_util::io::poll_read_buf;
 
 use super::tls::{self, SHUTDOWN_TIMEOUT};
-use super::transport::{Sink, Source, Transport};
+use super::transport::{Ends, Sink, Source, Transport};
 use super::waiters::Waiters;
 use super::wit;
 use portable_streams_core::caps::Permit;
@@ -198,7 +198,7 @@ impl Conn {
         // Dropped before the handshake ends (the call was cancelled), the
         // connection has no transport left: it is lost, not left hanging.
         let mut upgrading = Upgrading(Some(self));
-        let ends = tls::Ends {
+        let ends = Ends {
             peer: self.peer.clone(),
             local: self.local.clone(),
         };

@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::conv::duration;
-use super::transport::{Sink, Source, Transport};
+use super::transport::{Ends, Sink, Source, Transport};
 use super::wit;
 
 /// asyncio's `ssl_handshake_timeout` default.
@@ -35,14 +35,6 @@ pub(crate) const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// A stream TLS can run over.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for S {}
-
-/// What a plain socket tells of itself, kept across the handshake.
-pub(crate) struct Ends {
-    /// `peername`.
-    pub(crate) peer: Option<wit::SocketAddress>,
-    /// `sockname`.
-    pub(crate) local: Option<wit::SocketAddress>,
-}
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

@@ -9,7 +9,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 
 use super::conv::socket_address;
-use super::tls::Ends;
 use super::wit;
 
 /// The receiving half of a transport.
@@ -30,6 +29,14 @@ pub(crate) struct Transport {
     /// `ssl_object`'s details, when the halves carry TLS: then there is no
     /// `write_eof` (TLS has no half-close).
     pub(crate) tls: Option<wit::TlsInfo>,
+}
+
+/// What a socket tells of its ends (kept across a TLS handshake).
+pub(crate) struct Ends {
+    /// `peername`.
+    pub(crate) peer: Option<wit::SocketAddress>,
+    /// `sockname`.
+    pub(crate) local: Option<wit::SocketAddress>,
 }
 
 impl Transport {
