@@ -29,7 +29,7 @@ fn package_name_and_worlds() {
     assert_eq!(package.name.to_string(), "portable:streams@0.1.0");
     assert_eq!(
         names(package.worlds.keys().map(String::as_str)),
-        set(&["client", "guest", "served"])
+        set(&["client", "command", "guest", "served"])
     );
     let world = |name: &str| &resolve.worlds[package.worlds[name]];
     let key_names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, WorldItem>| {
@@ -56,6 +56,51 @@ fn package_name_and_worlds() {
     }
     assert!(key_names(&world("served").exports).contains("portable:streams/handler@0.1.0"));
     assert!(key_names(&world("served").imports).contains("portable:streams/streams@0.1.0"));
+    let command_imports = key_names(&world("command").imports);
+    for needed in [
+        "portable:streams/streams@0.1.0",
+        "wasi:cli/environment@0.3.0",
+        "wasi:cli/stdout@0.3.0",
+        "wasi:clocks/monotonic-clock@0.3.0",
+        "wasi:sockets/types@0.3.0",
+    ] {
+        assert!(
+            command_imports.contains(needed),
+            "command world imports {needed}"
+        );
+    }
+    assert_eq!(
+        key_names(&world("command").exports),
+        set(&["wasi:cli/run@0.3.0"])
+    );
+}
+
+/// A component can be built from every world: a module with exactly the
+/// world's imports and exports (wit-component's dummy) is encoded into a
+/// component and validated, as a language's toolchain would do.
+#[test]
+fn a_component_builds_from_every_world() {
+    let (resolve, pkg) = resolve();
+    for (name, &world) in &resolve.packages[pkg].worlds {
+        let module = wit_component::dummy_module(
+            &resolve,
+            world,
+            wit_parser::ManglingAndAbi::Legacy(wit_parser::LiftLowerAbi::Sync),
+        );
+        let mut module = module;
+        wit_component::embed_component_metadata(
+            &mut module,
+            &resolve,
+            world,
+            wit_component::StringEncoding::UTF8,
+        )
+        .unwrap_or_else(|e| panic!("embedding {name}: {e:#}"));
+        let component = wit_component::ComponentEncoder::default()
+            .module(&module)
+            .and_then(|encoder| encoder.validate(true).encode())
+            .unwrap_or_else(|e| panic!("encoding a component of world {name}: {e:#}"));
+        assert!(!component.is_empty(), "{name}");
+    }
 }
 
 #[test]
