@@ -24,11 +24,17 @@ impl Drop for Served {
 }
 
 fn serve(extra: &[&str]) -> Served {
+    serve_on(0, extra)
+}
+
+/// `serve` of the poison handler on 127.0.0.1:`port` (0: any), once it
+/// says it is serving.
+fn serve_on(port: u16, extra: &[&str]) -> Served {
     let component = component_build::component("poison-handler");
     let mut child = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
         .arg("serve")
         .arg(component)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -425,24 +431,8 @@ async fn two_processes_share_one_port_with_reuse_port() {
     // Shared instances number every line they echo, so replies from two
     // processes show two counters.
     let first = serve(&["--shared-instance", "--reuse-port"]);
-    let port = first.port.to_string();
-    let listen = format!("127.0.0.1:{port}");
-    let mut second = Command::new(env!("CARGO_BIN_EXE_portable-streams"))
-        .arg("serve")
-        .arg(component_build::component("poison-handler"))
-        .args(["--listen", &listen, "--shared-instance", "--reuse-port"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut second = Served {
-        port: first.port,
-        _stdout: BufReader::new(second.stdout.take().unwrap()),
-        child: second,
-    };
-    let mut line = String::new();
-    second._stdout.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), format!("Serving on {listen}"));
+    let second = serve_on(first.port, &["--shared-instance", "--reuse-port"]);
+    assert_eq!(second.port, first.port);
     let replies = sequential_clients(first.port, 40).await;
     let mut counters: Vec<u32> = replies.iter().map(|r| parse(r).0).collect();
     counters.sort_unstable();
