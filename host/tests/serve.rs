@@ -57,6 +57,23 @@ fn serve_on(port: u16, extra: &[&str]) -> Served {
     }
 }
 
+/// `count` clients that connect and send nothing.
+async fn idle_clients(port: u16, count: usize) -> Vec<TcpStream> {
+    let mut idle = Vec::with_capacity(count);
+    for _ in 0..count {
+        idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+    }
+    idle
+}
+
+/// A client's "real" line echoed within `secs` seconds, never reset.
+async fn real_client_within(port: u16, secs: u64) -> String {
+    tokio::time::timeout(Duration::from_secs(secs), exchange(port, "real\n"))
+        .await
+        .unwrap_or_else(|_| panic!("the real client waited {secs} s"))
+        .expect("the real client was reset")
+}
+
 /// Sends `line` and returns the reply line ("" if the connection closed).
 async fn exchange(port: u16, line: &str) -> std::io::Result<String> {
     let stream = TcpStream::connect(("127.0.0.1", port)).await?;
@@ -348,15 +365,8 @@ async fn the_default_mode_holds_more_idle_clients_than_the_old_pool_and_serves_t
     // The old default pool (256 instances) reset every client past it.
     let served = serve(&[]);
     let port = served.port;
-    let mut idle = Vec::new();
-    for _ in 0..300 {
-        idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
-    }
-    let reply = tokio::time::timeout(Duration::from_secs(30), exchange(port, "real\n"))
-        .await
-        .expect("the real client was not served")
-        .expect("the real client was reset");
-    assert_eq!(reply, "1 real\n");
+    let mut idle = idle_clients(port, 300).await;
+    assert_eq!(real_client_within(port, 30).await, "1 real\n");
     // Every idle client is still served, none was reset.
     let mut idle = tokio::io::BufReader::new(idle.pop().unwrap());
     idle.get_mut().write_all(b"late\n").await.unwrap();
@@ -466,14 +476,6 @@ async fn idle_clients_beyond_the_instances_cannot_starve_a_real_one() {
     // Four silent clients against two instances: the idle timeout frees
     // instances, so the real client behind them is served, not reset.
     let served = serve(&["--max-instances", "2", "--idle-timeout", "1"]);
-    let port = served.port;
-    let mut idle = Vec::new();
-    for _ in 0..4 {
-        idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
-    }
-    let reply = tokio::time::timeout(Duration::from_secs(20), exchange(port, "real\n"))
-        .await
-        .expect("the real client waited behind idle ones for 20 s")
-        .expect("the real client was reset");
-    assert_eq!(reply, "1 real\n");
+    let _idle = idle_clients(served.port, 4).await;
+    assert_eq!(real_client_within(served.port, 20).await, "1 real\n");
 }

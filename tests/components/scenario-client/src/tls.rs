@@ -4,8 +4,8 @@
 
 use futures::future::join;
 use portable_streams::bindings::portable::streams::streams::{
-    ClientTlsOptions, ConnectOptions, Error, Reader, ServerTlsOptions, TlsSide, Writer,
-    open_connection, start_server,
+    ClientTlsOptions, ConnectOptions, Error, Reader, Server, ServerOptions, ServerTlsOptions,
+    TlsSide, Writer, open_connection, start_server,
 };
 
 use crate::{Outcome, check, options, serve_echo, server_options};
@@ -168,13 +168,7 @@ async fn abrupt(host: &str, port: u16, root: String) -> Outcome {
 async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
     let mut options = server_options(None);
     options.tls = Some(server_tls(chain, key));
-    let server = start_server(vec![host.to_owned()], port, options)
-        .await
-        .map_err(|e| format!("start_server: {e:?}"))?;
-    let (reader, writer) = server
-        .accept()
-        .await
-        .map_err(|e| format!("accept: {e:?}"))?;
+    let (server, reader, writer) = first_client(host, port, options).await?;
     let tls = writer.get_extra_info().tls.ok_or("no TLS details")?;
     check(tls.peer_certificates.is_empty(), || {
         "a client certificate?".into()
@@ -240,13 +234,7 @@ async fn starttls_client(host: &str, port: u16, root: String) -> Outcome {
 /// The server side: a plain client asks "STARTTLS", hears "GO", and both
 /// upgrade; then a line is echoed over TLS.
 async fn starttls_server(host: &str, port: u16, chain: String, key: String) -> Outcome {
-    let server = start_server(vec![host.to_owned()], port, server_options(None))
-        .await
-        .map_err(|e| format!("start_server: {e:?}"))?;
-    let (reader, writer) = server
-        .accept()
-        .await
-        .map_err(|e| format!("accept: {e:?}"))?;
+    let (server, reader, writer) = first_client(host, port, server_options(None)).await?;
     let ask = reader.readline().await.map_err(|e| format!("{e:?}"))?;
     check(ask == b"STARTTLS\n", || format!("asked {ask:?}"))?;
     writer.write(b"GO\n").map_err(|e| format!("{e:?}"))?;
@@ -261,4 +249,20 @@ async fn starttls_server(host: &str, port: u16, chain: String, key: String) -> O
     server.close();
     server.wait_closed().await;
     Ok(())
+}
+
+/// A server on `host:port` with `options`, and its first client.
+async fn first_client(
+    host: &str,
+    port: u16,
+    options: ServerOptions,
+) -> Result<(Server, Reader, Writer), String> {
+    let server = start_server(vec![host.to_owned()], port, options)
+        .await
+        .map_err(|e| format!("start_server: {e:?}"))?;
+    let (reader, writer) = server
+        .accept()
+        .await
+        .map_err(|e| format!("accept: {e:?}"))?;
+    Ok((server, reader, writer))
 }
