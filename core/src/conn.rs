@@ -26,7 +26,9 @@ use bytes::buf::Limit;
 use bytes::{Bytes, BytesMut};
 
 use crate::caps::Caps;
-use crate::{DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, WriteBuffer};
+use crate::{
+    DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, TlsDetails, WriteBuffer,
+};
 
 /// asyncio's `max_size`: the most bytes one transport read receives.
 pub const MAX_RECV: usize = 256 * 1024;
@@ -48,12 +50,14 @@ pub struct Wake {
 }
 
 impl Wake {
-    const NONE: Wake = Wake {
+    /// Nobody.
+    pub const NONE: Wake = Wake {
         reader: false,
         writers: false,
         pump: false,
     };
-    const ALL: Wake = Wake {
+    /// Everyone: the reader, the writers and the pump.
+    pub const ALL: Wake = Wake {
         reader: true,
         writers: true,
         pump: true,
@@ -129,6 +133,7 @@ pub struct Connection {
     read: ReadBuffer,
     write: WriteBuffer,
     caps: Caps,
+    tls: Option<TlsDetails>,
 }
 
 impl Connection {
@@ -143,6 +148,7 @@ impl Connection {
             read,
             write: WriteBuffer::default(),
             caps,
+            tls: None,
         }
     }
 
@@ -321,14 +327,45 @@ impl Connection {
         self.write.drain_status()
     }
 
+    /// Whether everything written was sent (see
+    /// [`WriteBuffer::flush_status`]); the reader's stored error first, as
+    /// `drain`.
+    pub fn flush_status(&mut self) -> DrainStatus {
+        if let Some(error) = self.read.exception() {
+            return DrainStatus::Failed(error.clone());
+        }
+        self.write.flush_status()
+    }
+
     /// `write_eof()`: shut the write half once flushed. A no-op once the
     /// writer is closing or closed, as asyncio's transport returns then.
-    pub fn write_eof(&mut self) -> Wake {
+    /// Over TLS it is refused (`unsupported`, asyncio's
+    /// `NotImplementedError`): TLS has no half-close.
+    pub fn write_eof(&mut self) -> Result<Wake, Error> {
+        if self.tls.is_some() {
+            return Err(crate::write_eof_unsupported());
+        }
         self.write.write_eof();
-        Wake {
+        Ok(Wake {
             pump: true,
             ..Wake::NONE
-        }
+        })
+    }
+
+    /// `can_write_eof()`: false over TLS.
+    pub fn can_write_eof(&self) -> bool {
+        self.tls.is_none()
+    }
+
+    /// The transport now carries TLS with these parameters (after a
+    /// handshake, or `start_tls`).
+    pub fn set_tls(&mut self, details: TlsDetails) {
+        self.tls = Some(details);
+    }
+
+    /// `get_extra_info('ssl_object')`'s details, over TLS.
+    pub fn tls(&self) -> Option<&TlsDetails> {
+        self.tls.as_ref()
     }
 
     /// `close()`: flush, then close; reading stops at once.

@@ -16,6 +16,9 @@
 //!   `write_eof`, loss. Backends move bytes and wake waiters; nothing more.
 //! * [`ServerState`] (`server.rs`): serving/closed, pending accepts,
 //!   clients, `wait_closed`, and which addresses a server binds.
+//! * `tls` (feature `tls`): TLS as a layer: configurations from
+//!   asyncio's `ssl=` options, a sans-I/O session, handshake errors; and
+//!   [`TlsDetails`], which makes a connection refuse `write_eof`.
 //! * [`connect`]: resolve → admit → order → staggered race with local
 //!   binding and the connect timeout, over closures a backend supplies.
 //!
@@ -43,6 +46,9 @@ mod reader;
 mod request;
 mod separators;
 pub mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
+mod tls_info;
 mod watermarks;
 mod writer;
 
@@ -53,6 +59,7 @@ pub use reader::{Progress, ReadBuffer};
 pub use request::{MAX_EXACT, ReadRequest};
 pub use separators::Separators;
 pub use server::{AcceptStep, ServerState};
+pub use tls_info::{TlsDetails, write_eof_unsupported};
 pub use watermarks::WriteLimits;
 pub use writer::{DrainStatus, WriteBuffer, WriterState};
 

@@ -45,6 +45,8 @@ pub struct WriteBuffer {
     limits: WriteLimits,
     /// asyncio's `_protocol_paused`.
     paused: bool,
+    /// A `flush_status` caller waits for the buffer to empty.
+    flush_waiting: bool,
     state: WriterState,
 }
 
@@ -63,6 +65,7 @@ impl WriteBuffer {
             in_flight: 0,
             limits,
             paused: false,
+            flush_waiting: false,
             state: WriterState::Open,
         }
     }
@@ -170,6 +173,11 @@ impl WriteBuffer {
         let n = (n as u64).min(self.in_flight);
         self.in_flight -= n;
         self.size -= n;
+        if self.size == 0 && std::mem::take(&mut self.flush_waiting) {
+            // An empty buffer is at or below any low watermark.
+            self.paused = false;
+            return true;
+        }
         if self.paused && self.size <= self.limits.low {
             self.paused = false;
             return true;
@@ -205,6 +213,21 @@ impl WriteBuffer {
             }
             _ if self.paused => DrainStatus::Wait,
             _ => DrainStatus::Ready,
+        }
+    }
+
+    /// Whether everything written was sent (for `start_tls`, which
+    /// upgrades only a flushed connection): like
+    /// [`drain_status`](Self::drain_status), but waits for an empty buffer;
+    /// while it waits, the send that empties the buffer wakes the writers.
+    pub fn flush_status(&mut self) -> DrainStatus {
+        match self.drain_status() {
+            DrainStatus::Failed(error) => DrainStatus::Failed(error),
+            _ if self.size == 0 => DrainStatus::Ready,
+            _ => {
+                self.flush_waiting = true;
+                DrainStatus::Wait
+            }
         }
     }
 

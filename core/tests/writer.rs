@@ -204,3 +204,27 @@ fn an_unsent_tail_goes_first_and_stays_counted() {
     assert_eq!(w.size(), 0);
     assert!(w.take_chunk(1024).is_none());
 }
+
+#[test]
+fn flush_waits_for_an_empty_buffer_and_the_last_send_wakes_it() {
+    let mut w = WriteBuffer::default();
+    assert_eq!(w.flush_status(), DrainStatus::Ready);
+    // Far below the high watermark: drain would not wait, flush does.
+    w.write(&b"abc"[..]).unwrap();
+    assert_eq!(w.drain_status(), DrainStatus::Ready);
+    assert_eq!(w.flush_status(), DrainStatus::Wait);
+    let chunk = w.take_chunk(1024).unwrap();
+    // A partial send leaves bytes: no wake yet.
+    assert!(!w.complete_send(1));
+    w.requeue_unsent(chunk.slice(1..));
+    w.take_chunk(1024).unwrap();
+    // The send that empties the buffer wakes the waiting flush, once.
+    assert!(w.complete_send(2));
+    assert_eq!(w.flush_status(), DrainStatus::Ready);
+    w.write(&b"x"[..]).unwrap();
+    w.take_chunk(1024).unwrap();
+    assert!(!w.complete_send(1), "nobody waited this time");
+    // A closed writer fails a flush as it fails a drain.
+    w.connection_lost(None);
+    assert!(matches!(w.flush_status(), DrainStatus::Failed(_)));
+}

@@ -12,6 +12,7 @@ use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::signal::Signal;
+use crate::tls::Layer;
 use crate::transport::{Sink, Source, Transport, Unsent};
 
 /// What the engine's state is kept with.
@@ -26,6 +27,8 @@ pub(crate) struct State {
     /// The rest of a chunk that the sink accepted only in part.
     pub(crate) unsent: Option<Unsent>,
     socket: Option<TcpSocket>,
+    /// The TLS layer over the streams, on a TLS connection.
+    pub(crate) tls: Option<Rc<Layer>>,
     /// Counts this connection against the connection cap until it closes.
     permit: Option<Permit>,
 }
@@ -54,6 +57,14 @@ impl Conn {
         permit: Option<Permit>,
         on_closed: Option<Rc<Signal>>,
     ) -> Rc<Self> {
+        let mut engine = engine;
+        if let Some(layer) = &transport.tls {
+            engine.set_tls(layer.details());
+        }
+        engine.receive(&transport.early.plaintext);
+        if transport.early.peer_closed {
+            engine.received_eof();
+        }
         Rc::new(Self {
             state: RefCell::new(State {
                 engine,
@@ -61,6 +72,7 @@ impl Conn {
                 sink: Some(transport.sink),
                 unsent: None,
                 socket: transport.socket,
+                tls: transport.tls,
                 permit,
             }),
             closing: Signal::default(),
@@ -124,6 +136,47 @@ impl Conn {
         self.wake(wake);
         if let Some(server) = &self.on_closed {
             server.notify();
+        }
+    }
+
+    /// Carries on over `secured`, the same streams after a `start_tls`
+    /// handshake: the layer, its details, and anything that came with the
+    /// handshake; a read or writes that waited meanwhile are woken.
+    pub(crate) fn secure(&self, secured: Transport) {
+        {
+            let mut st = self.state();
+            if let Some(layer) = &secured.tls {
+                let details = layer.details();
+                st.engine.set_tls(details);
+            }
+            st.engine.receive(&secured.early.plaintext);
+            if secured.early.peer_closed {
+                st.engine.received_eof();
+            }
+            st.source = Some(secured.source);
+            st.sink = Some(secured.sink);
+            st.tls = secured.tls;
+        }
+        self.wake(Wake::ALL);
+    }
+
+    /// Bytes the source received: to the engine, through the TLS layer
+    /// if there is one (a TLS failure loses the connection with it).
+    pub(crate) fn deliver(&self, data: &[u8]) {
+        let layer = self.state().tls.clone();
+        let Some(layer) = layer else {
+            self.state().engine.receive(data);
+            return;
+        };
+        match layer.receive(data) {
+            Ok(received) => {
+                let mut st = self.state();
+                st.engine.receive(&received.plaintext);
+                if received.peer_closed {
+                    st.engine.received_eof();
+                }
+            }
+            Err(error) => self.lost(Some(error)),
         }
     }
 

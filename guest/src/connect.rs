@@ -14,6 +14,7 @@ use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_to_wasi, family_of, ip_from_wasi, lookup_error, socket_error};
 use crate::limits;
 use crate::pump;
+use crate::tls;
 use crate::transport;
 
 /// `asyncio.open_connection(host, port, ...)`.
@@ -24,14 +25,20 @@ pub(crate) async fn open_connection(
 ) -> Result<(wit::Reader, wit::Writer), Error> {
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = limits::reader(options.limit)?;
-    if options.tls.is_some() {
-        return Err(crate::tls_unsupported());
-    }
+    let tls = match &options.tls {
+        Some(tls) => Some(tls::Client::new(tls, Some(&host))?),
+        None => None,
+    };
     let permit = limits::permit()?;
     let plan = ConnectPlan::from(&options);
     let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;
+    let plain = transport::tcp(socket);
+    let transport = match tls {
+        Some(tls) => tls.connect(plain).await?,
+        None => plain,
+    };
     Ok(crate::resources(pump::start(
-        transport::tcp(socket),
+        transport,
         limits::engine(read),
         Some(permit),
         None,

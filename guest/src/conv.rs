@@ -4,14 +4,51 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-use portable_streams_core::Error;
+use std::time::Duration;
+
 use portable_streams_core::connect::{ConnectPlan, Family};
+use portable_streams_core::tls::{ClientOptions, ServerOptions};
+use portable_streams_core::{Error, TlsDetails};
 use wasip3::sockets::ip_name_lookup::ErrorCode as LookupError;
 use wasip3::sockets::types::{
     ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
 };
 
 use crate::bindings::exports::portable::streams::streams as wit;
+
+impl From<&wit::ClientTlsOptions> for ClientOptions {
+    fn from(options: &wit::ClientTlsOptions) -> Self {
+        Self {
+            server_name: options.server_name.clone(),
+            extra_root_certificates: options.extra_root_certificates.clone(),
+            alpn_protocols: options.alpn_protocols.clone(),
+            handshake_timeout: options.handshake_timeout.map(Duration::from_nanos),
+            shutdown_timeout: options.shutdown_timeout.map(Duration::from_nanos),
+        }
+    }
+}
+
+impl From<&wit::ServerTlsOptions> for ServerOptions {
+    fn from(options: &wit::ServerTlsOptions) -> Self {
+        Self {
+            certificate_chain: options.certificate_chain.clone(),
+            private_key: options.private_key.clone(),
+            alpn_protocols: options.alpn_protocols.clone(),
+            handshake_timeout: options.handshake_timeout.map(Duration::from_nanos),
+        }
+    }
+}
+
+impl From<TlsDetails> for wit::TlsInfo {
+    fn from(details: TlsDetails) -> Self {
+        Self {
+            protocol_version: details.protocol_version,
+            cipher: details.cipher,
+            alpn_protocol: details.alpn_protocol,
+            peer_certificates: details.peer_certificates,
+        }
+    }
+}
 
 impl From<Error> for wit::Error {
     fn from(error: Error) -> Self {

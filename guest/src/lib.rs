@@ -16,6 +16,8 @@
 //! * `connect.rs`: the resolver, attempt and timer for core's pipeline.
 //! * `server.rs`: listening sockets and acceptor tasks for core's server
 //!   engine.
+//! * `tls.rs`: TLS inside the component (core's session, rustls with the
+//!   pure-Rust RustCrypto provider); `upgrade.rs`: `start-tls`.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
@@ -24,8 +26,8 @@
 //!   was ready at once, so composed callers do not hit wasmtime's
 //!   one-entry-per-call leak.
 //!
-//! What this backend cannot do, it reports as `unsupported`: TLS, Unix
-//! sockets, `reuse_port` (`wasi:sockets` has none of them).
+//! What this backend cannot do, it reports as `unsupported`: Unix
+//! sockets and `reuse_port` (`wasi:sockets` has neither).
 
 mod conn;
 mod connect;
@@ -36,7 +38,9 @@ mod reader;
 mod server;
 mod settle;
 mod signal;
+mod tls;
 mod transport;
+mod upgrade;
 mod wrap;
 mod writer;
 
@@ -74,15 +78,6 @@ fn unix_unsupported() -> wit::Error {
         "Unix sockets need the host backend: wasi:sockets has no Unix domain sockets".into(),
     )
     .into()
-}
-
-/// TLS is still to come on this backend.
-pub(crate) fn tls_unsupported() -> Error {
-    Error::Unsupported(
-        "TLS is not available on the wasi:sockets backend yet (wasi:sockets has no TLS); \
-         use the host backend"
-            .into(),
-    )
 }
 
 /// The reader and writer resources of `conn`.

@@ -24,6 +24,7 @@ use crate::conv::socket_error;
 use crate::signal::Signal;
 use crate::signal::{Either, race};
 use crate::transport::{Sink, Transport, Unsent};
+use wasip3::clocks::monotonic_clock::wait_for;
 
 /// `engine` running over `transport`, its pump started in the current
 /// task. `permit` counts it against the connection cap; `on_closed` is
@@ -80,12 +81,17 @@ async fn run(conn: Rc<Conn>) {
         }
         let step = conn.state().engine.pump_step();
         match step {
-            PumpStep::Send(chunk) => send(&conn, Data::Fresh(Vec::from(chunk))).await,
+            PumpStep::Send(chunk) => match encrypted(&conn, &chunk) {
+                Some(Ok(ciphertext)) => send(&conn, Data::Fresh(ciphertext)).await,
+                Some(Err(error)) => conn.lost(Some(error)),
+                None => send(&conn, Data::Fresh(Vec::from(chunk))).await,
+            },
             PumpStep::ShutdownWrite => match end_sink(&conn).await {
                 Ok(()) => conn.state().engine.eof_sent(),
                 Err(error) => conn.lost(Some(error)),
             },
             PumpStep::Close => {
+                say_goodbye(&conn).await;
                 let result = end_sink(&conn).await;
                 conn.lost(result.err());
             }
@@ -94,6 +100,30 @@ async fn run(conn: Rc<Conn>) {
         }
     }
     respawn.finished = true;
+}
+
+/// On a TLS connection: `chunk` encrypted, and counted as sent (the
+/// layer has it now; the ciphertext is not counted again).
+fn encrypted(conn: &Conn, chunk: &[u8]) -> Option<Result<Vec<u8>, Error>> {
+    let layer = conn.state().tls.clone()?;
+    let ciphertext = layer.encrypt(chunk);
+    if ciphertext.is_ok() {
+        let wake = conn.state().engine.sent(chunk.len());
+        conn.wake(wake);
+    }
+    Some(ciphertext)
+}
+
+/// On a TLS connection: sends `close_notify` before the sink ends, for at
+/// most the shutdown timeout (asyncio's `ssl_shutdown_timeout`).
+async fn say_goodbye(conn: &Conn) {
+    let layer = conn.state().tls.clone();
+    let Some(layer) = layer else {
+        return;
+    };
+    let alert = layer.close_notify();
+    let nanos = u64::try_from(layer.shutdown_timeout.as_nanos()).unwrap_or(u64::MAX);
+    let _ = race(send(conn, Data::Fresh(alert)), wait_for(nanos)).await;
 }
 
 /// A sink taken out of its connection; returned when dropped, unless the
@@ -187,8 +217,11 @@ impl Guarded<'_> {
         let mut wake = Wake::default();
         {
             let mut st = self.conn.state();
+            // Over TLS the sink takes ciphertext: its plaintext was counted
+            // when it was encrypted.
             if let StreamResult::Complete(n) = result
                 && n > 0
+                && st.tls.is_none()
             {
                 wake = st.engine.sent(n);
             }

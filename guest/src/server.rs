@@ -30,7 +30,8 @@ use crate::limits;
 use crate::pump;
 use crate::settle::settled;
 use crate::signal::{Either, Signal, race};
-use crate::transport;
+use crate::tls;
+use crate::transport::{self, Transport};
 
 /// The `server` resource.
 pub struct Server {
@@ -52,8 +53,13 @@ struct Shared {
     limit: usize,
     keep_alive: bool,
     addresses: Vec<wit::SocketAddress>,
-    /// Accepted sockets not handed out yet.
-    queue: RefCell<VecDeque<TcpSocket>>,
+    /// Accepted connections not handed out yet.
+    queue: RefCell<VecDeque<Ready>>,
+    /// The TLS side, on a TLS server: each client's handshake runs in a
+    /// task of its own, off the accept path.
+    tls: Option<tls::Server>,
+    /// Clients whose TLS handshake is under way.
+    handshaking: Cell<usize>,
     /// Acceptor tasks still listening.
     listening: Cell<usize>,
     /// For `accept` calls: a socket was queued, serving started, closed.
@@ -80,9 +86,7 @@ pub(crate) async fn start_server(
     options: wit::ServerOptions,
 ) -> Result<wit::Server, Error> {
     let limit = limits::reader(options.limit)?.limit();
-    if options.tls.is_some() {
-        return Err(crate::tls_unsupported());
-    }
+    let tls = options.tls.as_ref().map(tls::Server::new).transpose()?;
     if options.reuse_port {
         return Err(Error::Unsupported(
             "reuse_port is not supported: wasi:sockets has no SO_REUSEPORT".into(),
@@ -102,6 +106,8 @@ pub(crate) async fn start_server(
         keep_alive: options.keep_alive,
         addresses: listeners.iter().map(|l| addr_to_wit(l.addr)).collect(),
         queue: RefCell::default(),
+        tls,
+        handshaking: Cell::new(0),
         listening: Cell::new(listeners.len()),
         accepted: Signal::default(),
         acceptors: Signal::default(),
@@ -146,17 +152,35 @@ fn listen(addr: SocketAddr, backlog: u32) -> Result<(Listener, Permit), BindFail
     Ok((listener, permit))
 }
 
+/// A connection ready for `accept`.
+enum Ready {
+    /// A plain socket.
+    Socket(TcpSocket),
+    /// A client that completed its TLS handshake.
+    Secured(Transport),
+}
+
 impl Shared {
-    fn queue(&self, sockets: Vec<TcpSocket>) {
+    fn queue(self: &Rc<Self>, sockets: Vec<TcpSocket>) {
         if sockets.is_empty() || self.state.borrow().is_closed() {
             return;
         }
-        self.queue.borrow_mut().extend(sockets);
+        if let Some(server) = &self.tls {
+            for socket in sockets {
+                self.handshaking.set(self.handshaking.get() + 1);
+                wit_bindgen::spawn_local(handshake(self.clone(), server.clone(), socket));
+            }
+            return;
+        }
+        self.queue
+            .borrow_mut()
+            .extend(sockets.into_iter().map(Ready::Socket));
         self.accepted.notify();
     }
 
     fn wants_socket(&self) -> bool {
-        self.state.borrow().wanted() > self.queue.borrow().len()
+        let coming = self.queue.borrow().len() + self.handshaking.get();
+        self.state.borrow().wanted() > coming
     }
 
     fn close(&self) {
@@ -171,19 +195,22 @@ impl Shared {
         self.changed.notify();
     }
 
-    /// A connection from a queued socket, or none if accepting it failed.
-    fn connection(&self, socket: TcpSocket) -> Option<Rc<Conn>> {
-        socket.get_remote_address().ok()?;
-        if self.keep_alive {
-            // Best effort, as asyncio's setsockopt on the listening socket.
-            let _ = socket.set_keep_alive_enabled(true);
-        }
+    /// A connection from a queued one, or none if accepting it failed.
+    fn connection(&self, ready: Ready) -> Option<Rc<Conn>> {
+        let transport = match ready {
+            Ready::Socket(socket) => {
+                socket.get_remote_address().ok()?;
+                self.keep_alive(&socket);
+                transport::tcp(socket)
+            }
+            Ready::Secured(transport) => transport,
+        };
         // Past the connection cap the client is closed at once (dropped),
         // as the native backing does.
         let permit = limits::permit().ok()?;
         let read = ReadBuffer::new(self.limit).ok()?;
         let conn = pump::start(
-            transport::tcp(socket),
+            transport,
             limits::engine(read),
             Some(permit),
             Some(self.changed.clone()),
@@ -192,6 +219,13 @@ impl Shared {
             .borrow_mut()
             .add_client(ClientConn(Rc::downgrade(&conn)));
         Some(conn)
+    }
+
+    /// Best effort, as asyncio's setsockopt on the listening socket.
+    fn keep_alive(&self, socket: &TcpSocket) {
+        if self.keep_alive {
+            let _ = socket.set_keep_alive_enabled(true);
+        }
     }
 
     fn clients(&self) -> Vec<Rc<Conn>> {
@@ -232,8 +266,8 @@ impl wit::GuestServer for Server {
                     AcceptStep::Wait => {}
                     AcceptStep::Take => {
                         let next = shared.queue.borrow_mut().pop_front();
-                        if let Some(socket) = next {
-                            if let Some(conn) = shared.connection(socket) {
+                        if let Some(ready) = next {
+                            if let Some(conn) = shared.connection(ready) {
                                 return Ok(crate::resources(conn));
                             }
                             continue;
@@ -350,11 +384,42 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
     shared.accepted.notify();
 }
 
+/// One client's TLS handshake: queued for `accept` when it completes; a
+/// client that fails it (or outlasts the server) is dropped, and the server
+/// and other clients go on, as asyncio's.
+async fn handshake(shared: Rc<Shared>, server: tls::Server, socket: TcpSocket) {
+    shared.keep_alive(&socket);
+    let secured = match race(server.accept(transport::tcp(socket)), closed(&shared)).await {
+        Either::Left(Ok(secured)) => Some(secured),
+        Either::Left(Err(_)) | Either::Right(()) => None,
+    };
+    shared.handshaking.set(shared.handshaking.get() - 1);
+    if let Some(secured) = secured
+        && !shared.state.borrow().is_closed()
+    {
+        shared.queue.borrow_mut().push_back(Ready::Secured(secured));
+        shared.accepted.notify();
+    }
+    // One fewer to come: the acceptors may need another socket.
+    shared.acceptors.notify();
+}
+
+/// Returns once the server is closed.
+async fn closed(shared: &Shared) {
+    loop {
+        let changed = shared.acceptors.wait();
+        if shared.state.borrow().is_closed() {
+            return;
+        }
+        changed.await;
+    }
+}
+
 /// A read of the listen stream that queues every socket it received, also
 /// when it is dropped (cancelled) before finishing.
 struct Guarded<'a> {
     op: Pin<Box<StreamRead<'a, TcpSocket>>>,
-    shared: &'a Shared,
+    shared: &'a Rc<Shared>,
     done: bool,
 }
 

@@ -6,12 +6,16 @@
 //! feeds the reader, a new stream handed to its single `send` carries the
 //! writer's bytes.
 
+use std::rc::Rc;
+
+use portable_streams_core::tls::Received;
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::rt::async_support::StreamVtable;
 use wit_bindgen::{AbiBuffer, FutureReader, StreamReader, StreamWriter};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_from_wasi, addr_to_wit};
+use crate::tls::Layer;
 
 /// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
 /// TCP byte stream: how the stream ended.
@@ -48,6 +52,11 @@ pub(crate) struct Transport {
     pub(crate) info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
     /// The socket to keep open, if any.
     pub(crate) socket: Option<TcpSocket>,
+    /// The TLS session over the streams, once a handshake made one.
+    pub(crate) tls: Option<Rc<Layer>>,
+    /// Plaintext (and the peer's `close_notify`) that arrived with the
+    /// handshake's last flight, for the reader.
+    pub(crate) early: Received,
 }
 
 /// The transport over a connected socket.
@@ -74,5 +83,7 @@ pub(crate) fn tcp(socket: TcpSocket) -> Transport {
         },
         info: (peername, sockname),
         socket: Some(socket),
+        tls: None,
+        early: Received::default(),
     }
 }

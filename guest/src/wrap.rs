@@ -40,6 +40,8 @@ pub(crate) fn wrap(
             },
             info: (None, None),
             socket: None,
+            tls: None,
+            early: Default::default(),
         },
         limits::engine(read),
         None,

@@ -52,11 +52,12 @@ impl wit::GuestWriter for Writer {
     }
 
     fn can_write_eof(&self) -> bool {
-        true
+        self.conn.state().engine.can_write_eof()
     }
 
     fn write_eof(&self) -> Result<(), wit::Error> {
-        self.conn.with(|engine| ((), engine.write_eof()));
+        let wake = self.conn.state().engine.write_eof()?;
+        self.conn.wake(wake);
         Ok(())
     }
 
@@ -86,8 +87,10 @@ impl wit::GuestWriter for Writer {
         .await
     }
 
-    async fn start_tls(&self, _side: wit::TlsSide) -> Result<(), wit::Error> {
-        settled(async { Err(crate::tls_unsupported().into()) }).await
+    async fn start_tls(&self, side: wit::TlsSide) -> Result<(), wit::Error> {
+        settled(crate::upgrade::start_tls(&self.conn, side))
+            .await
+            .map_err(Into::into)
     }
 
     fn get_extra_info(&self) -> wit::ExtraInfo {
@@ -95,7 +98,7 @@ impl wit::GuestWriter for Writer {
         wit::ExtraInfo {
             peername,
             sockname,
-            tls: None,
+            tls: self.conn.state().engine.tls().cloned().map(Into::into),
         }
     }
 

@@ -290,6 +290,94 @@ fn composed_client_runs_on_plain_wasmtime() {
     peer.join().unwrap();
 }
 
+/// A TLS echo peer (rustls) with a throwaway CA: echoes one read back,
+/// then closes with `close_notify`. Returns its port, the CA's PEM and
+/// the thread, which ends after one client.
+fn tls_echo_peer() -> (u16, String, std::thread::JoinHandle<()>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let chain = vec![CertificateDer::from_pem_slice(leaf.pem().as_bytes()).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (socket, _) = listener.accept().unwrap();
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let session = rustls::ServerConnection::new(std::sync::Arc::new(config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(session, socket);
+        let mut buf = [0u8; 100];
+        let n = tls.read(&mut buf).unwrap();
+        tls.write_all(&buf[..n]).unwrap();
+        tls.conn.send_close_notify();
+        tls.flush().unwrap();
+    });
+    (port, ca.pem(), handle)
+}
+
+#[test]
+fn composed_tls_client_runs_on_plain_wasmtime() {
+    let Some(wasmtime) = plain_wasmtime() else {
+        assert!(
+            std::env::var_os("PORTABLE_STREAMS_NO_SKIP").is_none(),
+            "no wasmtime CLI, and this run requires it (set WASMTIME or put wasmtime 48 on PATH)"
+        );
+        eprintln!("skipped: no wasmtime CLI (set WASMTIME or put wasmtime 48 on PATH)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("tls_client.wasm");
+    let out = cli()
+        .arg("compose")
+        .arg(example("tls-echo"))
+        .arg("-o")
+        .arg(&composed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (port, ca, peer) = tls_echo_peer();
+    // TLS runs inside the composed guest: plain wasmtime only gives it
+    // sockets.
+    let out = Command::new(wasmtime)
+        .args([
+            "run",
+            "-W",
+            "component-model-async",
+            "-S",
+            "p3",
+            "-S",
+            "inherit-network",
+        ])
+        .arg(&composed)
+        .args(["client", "127.0.0.1", &port.to_string(), &ca, "Hi TLS"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("TLS: TLSv1.3 TLS13_"), "{stdout}");
+    assert!(stdout.contains("Received: \"Hi TLS\""), "{stdout}");
+    peer.join().unwrap();
+}
+
 #[test]
 fn port_in_use_is_one_clear_line_for_serve_and_run() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();

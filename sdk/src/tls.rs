@@ -1,7 +1,7 @@
 //! TLS options: asyncio's `ssl=` (with `server_hostname=`,
 //! `ssl_handshake_timeout=`, `ssl_shutdown_timeout=`) as builders, and what
-//! `get_extra_info('ssl_object')` tells. Available on the host backend;
-//! the guest backend reports `unsupported` for now.
+//! `get_extra_info('ssl_object')` tells. Available on both backends (the
+//! guest runs its TLS stack inside the component).
 
 use std::time::Duration;
 

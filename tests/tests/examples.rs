@@ -279,72 +279,61 @@ fn https_server(pki: &Pki) -> Option<(std::process::Child, u16)> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn http_headers_reads_an_https_server_on_the_host_backend() {
+async fn http_headers_reads_an_https_server() {
     let pki = Pki::new();
-    let Some((mut child, port)) = https_server(&pki) else {
-        return;
-    };
-    let url = format!("https://127.0.0.1:{port}/index.html");
-    let out = run(
-        "http-headers",
-        Backend::Native,
-        loopback(),
-        &args(&["http-headers", &url, &pki.ca_pem]),
-    )
-    .await;
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_success("http-headers over TLS", &out);
-    let headers = lines(&out.stdout);
-    assert_eq!(
-        headers.first().map(String::as_str),
-        Some("HTTP header> HTTP/1.0 200 OK")
-    );
-    assert!(
-        headers.iter().any(|l| l == "HTTP header> X-Test: yes"),
-        "{headers:?}"
-    );
+    for &backend in BACKENDS {
+        // The server answers one request.
+        let Some((mut child, port)) = https_server(&pki) else {
+            return;
+        };
+        let url = format!("https://127.0.0.1:{port}/index.html");
+        let out = run(
+            "http-headers",
+            backend,
+            loopback(),
+            &args(&["http-headers", &url, &pki.ca_pem]),
+        )
+        .await;
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_success(&format!("http-headers over TLS on {backend:?}"), &out);
+        let headers = lines(&out.stdout);
+        assert_eq!(
+            headers.first().map(String::as_str),
+            Some("HTTP header> HTTP/1.0 200 OK"),
+            "{backend:?}"
+        );
+        assert!(
+            headers.iter().any(|l| l == "HTTP header> X-Test: yes"),
+            "{backend:?}: {headers:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn http_headers_over_https_without_the_root_names_the_cause() {
     let pki = Pki::new();
-    let Some((mut child, port)) = https_server(&pki) else {
-        return;
-    };
-    let url = format!("https://127.0.0.1:{port}/");
-    let out = run(
-        "http-headers",
-        Backend::Native,
-        loopback(),
-        &args(&["http-headers", &url]),
-    )
-    .await;
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(out.exit_code, 1);
-    let stderr = lines(&out.stderr).join("\n");
-    assert!(
-        stderr.contains("certificate verify failed: UnknownIssuer"),
-        "{stderr}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn http_headers_over_https_on_the_guest_says_tls_is_not_there_yet() {
-    let out = run(
-        "http-headers",
-        Backend::Guest,
-        loopback(),
-        &args(&["http-headers", "https://127.0.0.1:9/"]),
-    )
-    .await;
-    assert_eq!(out.exit_code, 1);
-    let stderr = lines(&out.stderr).join("\n");
-    assert!(
-        stderr.contains("TLS is not available on the wasi:sockets backend yet"),
-        "{stderr}"
-    );
+    for &backend in BACKENDS {
+        let Some((mut child, port)) = https_server(&pki) else {
+            return;
+        };
+        let url = format!("https://127.0.0.1:{port}/");
+        let out = run(
+            "http-headers",
+            backend,
+            loopback(),
+            &args(&["http-headers", &url]),
+        )
+        .await;
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(out.exit_code, 1, "{backend:?}");
+        let stderr = lines(&out.stderr).join("\n");
+        assert!(
+            stderr.contains("certificate verify failed: UnknownIssuer"),
+            "{backend:?}: {stderr}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -409,11 +398,21 @@ async fn unix_echo_on_the_guest_backend_is_unsupported() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn tls_echo_server_and_client_on_the_host_backend() {
+async fn tls_echo_server_and_client_across_backends() {
+    // Each backend as the server and as the client, against the other.
+    for (server_backend, client_backend) in [
+        (Backend::Guest, Backend::Native),
+        (Backend::Native, Backend::Guest),
+    ] {
+        tls_echo_pair(server_backend, client_backend).await;
+    }
+}
+
+async fn tls_echo_pair(server_backend: Backend, client_backend: Backend) {
     let pki = Pki::new();
     let server = server::start(
         "tls-echo",
-        Backend::Native,
+        server_backend,
         loopback(),
         &[
             "tls-echo",
@@ -430,7 +429,7 @@ async fn tls_echo_server_and_client_on_the_host_backend() {
     let port = server.port.to_string();
     let client = run(
         "tls-echo",
-        Backend::Native,
+        client_backend,
         loopback(),
         &args(&[
             "tls-echo",

@@ -1,11 +1,11 @@
-//! TLS on the native backend against CPython `ssl` peers (a throwaway CA
+//! TLS on both backends against CPython `ssl` peers (a throwaway CA
 //! made for each test): echo with 4 MiB of lines across TLS records, the
 //! connection's TLS details, no `write_eof`, a clean close, an abrupt
 //! close read as EOF, refusals naming their cause (untrusted root, wrong
 //! name, bad PEM), ALPN, a TLS server that serves CPython clients while
 //! one that fails its handshake disturbs nothing, and `start_tls` mid-
-//! stream on either side (CPython's `test_start_tls`). The guest backend
-//! has no TLS yet and says so (`unsupported`).
+//! stream on either side (CPython's `test_start_tls`); every one on both
+//! backends (the guest runs its own TLS stack inside the component).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -64,38 +64,30 @@ async fn scenario(backend: Backend, name: &str, port: u16, pems: &[&str]) {
     assert_success(&format!("{name} on {backend:?}"), &outcome);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tls_echo_details_and_clean_close_against_cpython() {
+async fn tls_echo_details_and_clean_close_against_cpython(backend: Backend) {
     let pki = Pki::new();
     let Some(server) = PythonServer::start("server", &pki, &[]) else {
         return;
     };
-    scenario(Backend::Native, "tls-echo", server.port, &[&pki.ca_pem]).await;
+    scenario(backend, "tls-echo", server.port, &[&pki.ca_pem]).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tls_refusals_name_their_cause() {
+async fn tls_refusals_name_their_cause(backend: Backend) {
     let pki = Pki::new();
     let Some(server) = PythonServer::start("server", &pki, &[]) else {
         return;
     };
     for name in ["tls-untrusted", "tls-wrong-name", "tls-bad-pem"] {
-        scenario(Backend::Native, name, server.port, &[&pki.ca_pem]).await;
+        scenario(backend, name, server.port, &[&pki.ca_pem]).await;
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_abrupt_tls_close_reads_as_eof() {
+async fn an_abrupt_tls_close_reads_as_eof(backend: Backend) {
     let pki = Pki::new();
     let Some(server) = PythonServer::start("server", &pki, &["abrupt"]) else {
         return;
     };
-    scenario(Backend::Native, "tls-abrupt", server.port, &[&pki.ca_pem]).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_guest_backend_reports_tls_unsupported() {
-    scenario(Backend::Guest, "tls-unsupported", 9, &[]).await;
+    scenario(backend, "tls-abrupt", server.port, &[&pki.ca_pem]).await;
 }
 
 /// Runs `tests/tls_peer.py MODE PORT ARGS` until it exits 0, retrying
@@ -127,6 +119,7 @@ fn python_client(mode: &str, port: u16, args: &[&std::path::Path]) {
 /// a free port, then the CPython clients `(mode, trusts the CA)` against
 /// it, one after the other; the scenario must end well once they did.
 async fn component_server_with_cpython_clients(
+    backend: Backend,
     name: &'static str,
     clients: &'static [(&str, bool)],
 ) {
@@ -138,7 +131,7 @@ async fn component_server_with_cpython_clients(
     let server = tokio::spawn({
         let pems = [pki.chain_pem.clone(), pki.key_pem.clone()];
         async move {
-            scenario(Backend::Native, name, port, &[&pems[0], &pems[1]]).await;
+            scenario(backend, name, port, &[&pems[0], &pems[1]]).await;
         }
     });
     let ca = pki.file("ca.pem");
@@ -156,29 +149,22 @@ async fn component_server_with_cpython_clients(
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_tls_server_serves_cpython_past_a_failed_handshake() {
+async fn a_tls_server_serves_cpython_past_a_failed_handshake(backend: Backend) {
     // A client that does not trust the CA fails its handshake first.
     component_server_with_cpython_clients(
+        backend,
         "tls-serve",
         &[("untrusting-client", false), ("client", true)],
     )
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn start_tls_mid_stream_as_a_client() {
+async fn start_tls_mid_stream_as_a_client(backend: Backend) {
     let pki = Pki::new();
     let Some(server) = PythonServer::start("starttls-server", &pki, &[]) else {
         return;
     };
-    scenario(
-        Backend::Native,
-        "tls-starttls-client",
-        server.port,
-        &[&pki.ca_pem],
-    )
-    .await;
+    scenario(backend, "tls-starttls-client", server.port, &[&pki.ca_pem]).await;
 }
 
 /// A free loopback port for a server the component starts.
@@ -190,8 +176,41 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn start_tls_mid_stream_as_a_server() {
-    component_server_with_cpython_clients("tls-starttls-server", &[("starttls-client", true)])
-        .await;
+async fn start_tls_mid_stream_as_a_server(backend: Backend) {
+    component_server_with_cpython_clients(
+        backend,
+        "tls-starttls-server",
+        &[("starttls-client", true)],
+    )
+    .await;
 }
+
+/// Every test above, once per backend.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread")]
+                async fn native() {
+                    super::$test(Backend::Native).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread")]
+                async fn guest() {
+                    super::$test(Backend::Guest).await;
+                }
+            }
+        )*
+    };
+}
+
+on_both_backends!(
+    tls_echo_details_and_clean_close_against_cpython,
+    tls_refusals_name_their_cause,
+    an_abrupt_tls_close_reads_as_eof,
+    a_tls_server_serves_cpython_past_a_failed_handshake,
+    start_tls_mid_stream_as_a_client,
+    start_tls_mid_stream_as_a_server,
+);

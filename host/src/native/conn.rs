@@ -21,11 +21,12 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_util::io::poll_read_buf;
 
-use super::tls::{self, SHUTDOWN_TIMEOUT};
+use super::tls;
 use super::transport::{Ends, Sink, Source, Transport};
 use super::waiters::Waiters;
 use super::wit;
 use portable_streams_core::caps::Permit;
+use portable_streams_core::tls::SHUTDOWN_TIMEOUT;
 
 /// Called once when a connection is fully closed (a server counts its
 /// clients this way).
@@ -58,8 +59,6 @@ struct State {
     unflushed: bool,
     pump: Option<AbortHandle>,
     permit: Option<Permit>,
-    /// `ssl_object`'s details once the transport carries TLS.
-    tls: Option<wit::TlsInfo>,
 }
 
 impl State {
@@ -98,6 +97,10 @@ impl Conn {
         permit: Option<Permit>,
         on_closed: Option<OnClosed>,
     ) -> Arc<Conn> {
+        let mut engine = engine;
+        if let Some(details) = transport.tls {
+            engine.set_tls(details);
+        }
         let conn = Arc::new(Conn {
             state: Mutex::new(State {
                 engine,
@@ -108,7 +111,6 @@ impl Conn {
                 unflushed: false,
                 pump: None,
                 permit,
-                tls: transport.tls,
             }),
             pump_wake: Notify::new(),
             peer: transport.peer,
@@ -147,12 +149,12 @@ impl Conn {
 
     /// `ssl_object`'s details, on a TLS connection.
     pub(crate) fn tls(&self) -> Option<wit::TlsInfo> {
-        self.lock().tls.clone()
+        self.lock().engine.tls().cloned().map(Into::into)
     }
 
-    /// `can_write_eof()`: TLS has no half-close.
+    /// `can_write_eof()`: the engine's rule (none over TLS).
     pub(crate) fn can_write_eof(&self) -> bool {
-        self.lock().tls.is_none()
+        self.lock().engine.can_write_eof()
     }
 
     /// `start_tls(...)`: once everything written was sent, runs the TLS
@@ -160,7 +162,7 @@ impl Conn {
     /// bytes already received stay in the reader. A failed handshake loses
     /// the connection with its error.
     pub(crate) async fn start_tls(&self, side: wit::TlsSide) -> Result<(), Error> {
-        if self.lock().tls.is_some() {
+        if self.lock().engine.tls().is_some() {
             return Err(Error::InvalidArgument(
                 "the connection is already using TLS".into(),
             ));
@@ -168,13 +170,13 @@ impl Conn {
         // Everything that can be refused is, before the connection changes.
         let handshake = match &side {
             wit::TlsSide::Client(options) => {
-                let name = match (&options.server_name, &self.peer) {
-                    (Some(name), _) => name.clone(),
-                    (None, Some(wit::SocketAddress::Ipv4(peer))) => peer.host.clone(),
-                    (None, Some(wit::SocketAddress::Ipv6(peer))) => peer.host.clone(),
-                    (None, _) => return Err(tls::no_server_name()),
+                // Without `server-name`, the peer's address is verified.
+                let peer = match &self.peer {
+                    Some(wit::SocketAddress::Ipv4(peer)) => Some(peer.host.as_str()),
+                    Some(wit::SocketAddress::Ipv6(peer)) => Some(peer.host.as_str()),
+                    _ => None,
                 };
-                Handshake::Client(tls::Connector::new(options, &name)?)
+                Handshake::Client(tls::Connector::new(options, peer)?)
             }
             wit::TlsSide::Server(options) => Handshake::Server(tls::Acceptor::new(options)?),
         };
@@ -221,7 +223,9 @@ impl Conn {
         }
         st.source = Some(transport.source);
         st.sink = Some(transport.sink);
-        st.tls = transport.tls;
+        if let Some(details) = transport.tls {
+            st.engine.set_tls(details);
+        }
         // A read that waited for the source, and writes queued meanwhile.
         let wake = Wake {
             reader: true,
@@ -234,12 +238,18 @@ impl Conn {
 
     /// Waits until everything written was sent and the sink is idle.
     async fn flush(&self) -> Result<(), Error> {
-        let (low, high) = self.write_buffer_limits();
-        // With both watermarks at 0, `drain` waits for an empty buffer.
-        self.set_write_buffer_limits(Some(0), Some(0))?;
-        let drained = self.drain().await;
-        self.set_write_buffer_limits(Some(high), Some(low))?;
-        drained
+        poll_fn(|cx| {
+            let mut st = self.lock();
+            match st.engine.flush_status() {
+                DrainStatus::Ready => Poll::Ready(Ok(())),
+                DrainStatus::Failed(error) => Poll::Ready(Err(error)),
+                DrainStatus::Wait => {
+                    st.writers.register(cx.waker());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
     }
 
     // ---- reader ----
@@ -346,16 +356,10 @@ impl Conn {
         .await
     }
 
-    /// `write_eof()`; on TLS `unsupported`, as asyncio's
-    /// `NotImplementedError`.
+    /// `write_eof()`: the engine's rule (refused over TLS).
     pub(crate) fn write_eof(&self) -> Result<(), Error> {
         let mut st = self.lock();
-        if st.tls.is_some() {
-            return Err(Error::Unsupported(
-                "write_eof is not possible on a TLS connection (TLS has no half-close)".into(),
-            ));
-        }
-        let wake = st.engine.write_eof();
+        let wake = st.engine.write_eof()?;
         self.apply(st, wake);
         Ok(())
     }

@@ -26,10 +26,7 @@ pub(crate) async fn open_connection(
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = read_buffer(options.limit, &policy)?;
     let connector = match &options.tls {
-        Some(tls) => Some(tls::Connector::new(
-            tls,
-            tls.server_name.as_deref().unwrap_or(&host),
-        )?),
+        Some(tls) => Some(tls::Connector::new(tls, Some(&host))?),
         None => None,
     };
     let permit = count.try_permit(policy.max_connections())?;

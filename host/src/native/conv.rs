@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 
 use portable_streams_core::connect::{ConnectPlan, Family};
-use portable_streams_core::{Connection, Error, ReadBuffer};
+use portable_streams_core::tls::{ClientOptions, ServerOptions};
+use portable_streams_core::{Connection, Error, ReadBuffer, TlsDetails};
 
 use crate::policy::Policy;
 
@@ -94,6 +95,40 @@ pub(crate) fn engine(read: ReadBuffer, policy: &Policy) -> Connection {
 /// A WIT duration (nanoseconds) as a std duration.
 pub(crate) fn duration(nanos: u64) -> std::time::Duration {
     std::time::Duration::from_nanos(nanos)
+}
+
+impl From<&wit::ClientTlsOptions> for ClientOptions {
+    fn from(options: &wit::ClientTlsOptions) -> Self {
+        Self {
+            server_name: options.server_name.clone(),
+            extra_root_certificates: options.extra_root_certificates.clone(),
+            alpn_protocols: options.alpn_protocols.clone(),
+            handshake_timeout: options.handshake_timeout.map(duration),
+            shutdown_timeout: options.shutdown_timeout.map(duration),
+        }
+    }
+}
+
+impl From<&wit::ServerTlsOptions> for ServerOptions {
+    fn from(options: &wit::ServerTlsOptions) -> Self {
+        Self {
+            certificate_chain: options.certificate_chain.clone(),
+            private_key: options.private_key.clone(),
+            alpn_protocols: options.alpn_protocols.clone(),
+            handshake_timeout: options.handshake_timeout.map(duration),
+        }
+    }
+}
+
+impl From<TlsDetails> for wit::TlsInfo {
+    fn from(details: TlsDetails) -> Self {
+        Self {
+            protocol_version: details.protocol_version,
+            cipher: details.cipher,
+            alpn_protocol: details.alpn_protocol,
+            peer_certificates: details.peer_certificates,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub(crate) struct Transport {
     pub(crate) local: Option<wit::SocketAddress>,
     /// `ssl_object`'s details, when the halves carry TLS: then there is no
     /// `write_eof` (TLS has no half-close).
-    pub(crate) tls: Option<wit::TlsInfo>,
+    pub(crate) tls: Option<portable_streams_core::TlsDetails>,
 }
 
 /// What a socket tells of its ends (kept across a TLS handshake).

@@ -25,10 +25,8 @@ pub(crate) async fn open_unix_connection(
 ) -> Result<Arc<Conn>, Error> {
     let read = read_buffer(options.limit, &policy)?;
     let connector = match &options.tls {
-        Some(tls) => {
-            let name = tls.server_name.as_deref().ok_or_else(tls::no_server_name)?;
-            Some(tls::Connector::new(tls, name)?)
-        }
+        // No host to verify: only `server-name` names the server.
+        Some(tls) => Some(tls::Connector::new(tls, None)?),
         None => None,
     };
     let resolved = policy.check_unix_path(path.as_ref())?;

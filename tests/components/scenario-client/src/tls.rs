@@ -28,12 +28,6 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-serve" => serve(host, port, pem(0), pem(1)).await,
         "tls-starttls-client" => starttls_client(host, port, pem(0)).await,
         "tls-starttls-server" => starttls_server(host, port, pem(0), pem(1)).await,
-        "tls-unsupported" => {
-            match open_connection(host.to_owned(), port, tls(None, vec![])).await {
-                Err(Error::Unsupported(m)) if m.contains("TLS") => Ok(()),
-                other => Err(format!("TLS on this backend: {:?}", other.map(|_| ()))),
-            }
-        }
         _ => return None,
     })
 }

@@ -1,0 +1,36 @@
+//! TLS as a layer over a byte transport, written once for every backend
+//! (rustls; the crypto provider is the backend's choice):
+//!
+//! * `options.rs`: asyncio's `ssl=` options as neutral records, and the
+//!   rustls configurations they make (web PKI roots plus extra ones, ALPN,
+//!   certificate and key). Bad PEM or a bad name fails here, before any
+//!   socket is touched, as asyncio builds its `SSLContext` first.
+//! * `errors.rs`: every handshake failure as the typed `tls` error naming
+//!   its cause, and the handshake timeout as asyncio words it.
+//! * `session.rs`: a sans-I/O session for transports that move the
+//!   ciphertext themselves (the guest backend): bytes in, plaintext out.
+//!
+//! asyncio's rules kept: certificates are verified by default (the name
+//! is `server_hostname`, else the host connected to; an IP address is
+//! checked against the certificate's IP addresses); the handshake is
+//! bounded (60 s by default); a peer that closes without `close_notify`
+//! reads as EOF (CPython's `suppress_ragged_eofs`).
+
+mod errors;
+mod options;
+mod session;
+
+use std::time::Duration;
+
+pub use errors::{handshake_error, handshake_timed_out, no_server_name};
+pub use options::{ClientOptions, ServerOptions, details};
+pub use session::{Received, Session};
+
+/// asyncio's `ssl_handshake_timeout` default.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// asyncio's `ssl_shutdown_timeout` default: how long closing may wait for
+/// `close_notify` to be sent.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The crypto provider a backend runs rustls with.
+pub type Provider = std::sync::Arc<rustls::crypto::CryptoProvider>;

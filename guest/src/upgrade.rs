@@ -1,0 +1,110 @@
+//! `writer.start-tls`: asyncio 3.11's `StreamWriter.start_tls`. Once
+//! everything written was sent, the TLS handshake runs over the
+//! connection's own streams and the connection carries on over TLS; bytes
+//! the reader already holds stay there. A failed or cancelled handshake
+//! loses the connection (its streams are mid-handshake: nothing else can
+//! be said on them).
+
+use portable_streams_core::{DrainStatus, Error};
+
+use crate::bindings::exports::portable::streams::streams as wit;
+use crate::conn::Conn;
+use crate::tls;
+use crate::transport::Transport;
+
+/// The side `start_tls` takes, ready to shake hands.
+enum Side {
+    Client(tls::Client),
+    Server(tls::Server),
+}
+
+/// `start_tls(side)` on `conn`.
+pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Error> {
+    if conn.state().engine.tls().is_some() {
+        return Err(Error::InvalidArgument(
+            "the connection is already using TLS".into(),
+        ));
+    }
+    // Everything that can be refused is, before the connection changes.
+    let side = match &side {
+        wit::TlsSide::Client(options) => {
+            // Without `server-name`, the peer's address is verified.
+            let peer = match conn.info().0 {
+                Some(wit::SocketAddress::Ipv4(peer)) => Some(peer.host),
+                Some(wit::SocketAddress::Ipv6(peer)) => Some(peer.host),
+                _ => None,
+            };
+            Side::Client(tls::Client::new(options, peer.as_deref())?)
+        }
+        wit::TlsSide::Server(options) => Side::Server(tls::Server::new(options)?),
+    };
+    flush(conn).await?;
+    let plain = {
+        let mut st = conn.state();
+        if st.engine.writer().is_closing() {
+            return Err(Error::connection_lost());
+        }
+        match (st.source.take(), st.sink.take()) {
+            (Some(source), Some(sink)) => Transport {
+                source,
+                sink,
+                info: conn.info(),
+                socket: None,
+                tls: None,
+                early: Default::default(),
+            },
+            (source, sink) => {
+                st.source = source;
+                st.sink = sink;
+                return Err(Error::Closed(
+                    "start_tls needs both directions of the connection".into(),
+                ));
+            }
+        }
+    };
+    let mut upgrading = Upgrading(Some(conn));
+    let secured = match side {
+        Side::Client(client) => client.connect(plain).await,
+        Side::Server(server) => server.accept(plain).await,
+    };
+    upgrading.0 = None;
+    let secured = match secured {
+        Ok(secured) => secured,
+        Err(error) => {
+            conn.lost(Some(error.clone()));
+            return Err(error);
+        }
+    };
+    if conn.is_closed() {
+        return Err(Error::connection_lost());
+    }
+    conn.secure(secured);
+    Ok(())
+}
+
+/// Waits until everything written was sent.
+async fn flush(conn: &Conn) -> Result<(), Error> {
+    loop {
+        let sent = conn.writers.wait();
+        let status = conn.state().engine.flush_status();
+        match status {
+            DrainStatus::Ready => return Ok(()),
+            DrainStatus::Failed(error) => return Err(error),
+            DrainStatus::Wait => sent.await,
+        }
+    }
+}
+
+/// A `start_tls` under way; dropped while it still holds the connection's
+/// streams (the call was cancelled), the connection is lost.
+struct Upgrading<'a>(Option<&'a Conn>);
+
+impl Drop for Upgrading<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            conn.lost(Some(Error::ConnectionAborted(
+                "start_tls was cancelled during the handshake".into(),
+            )));
+        }
+    }
+}
