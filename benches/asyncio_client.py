@@ -1,7 +1,9 @@
 """The CPython asyncio contender: the same client workloads with asyncio
-streams. Usage: asyncio_client.py WORKLOAD HOST PORT COUNT"""
+streams. Usage: asyncio_client.py WORKLOAD HOST PORT COUNT [CA_FILE]
+(tls-bulk verifies its peer against CA_FILE)."""
 
 import asyncio
+import ssl
 import resource
 import sys
 import time
@@ -78,9 +80,34 @@ async def concurrency(host, port, count):
         w.close()
 
 
+async def tls_bulk(host, port, total):
+    context = ssl.create_default_context(cafile=sys.argv[5])
+    reader, writer = await asyncio.open_connection(host, port, ssl=context)
+    payload = b"\x5a" * CHUNK
+
+    async def send():
+        sent = 0
+        while sent < total:
+            writer.write(payload)
+            await writer.drain()
+            sent += CHUNK
+
+    async def receive():
+        got = 0
+        while got < total:
+            chunk = await reader.read(CHUNK)
+            if not chunk:
+                raise RuntimeError(f"EOF after {got} bytes")
+            got += len(chunk)
+
+    await asyncio.gather(send(), receive())
+    writer.close()
+    await writer.wait_closed()
+
+
 async def main():
     workload, host, port, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    fn = {"bulk": bulk, "readline": readline, "ping-pong": ping_pong,
+    fn = {"bulk": bulk, "tls-bulk": tls_bulk, "readline": readline, "ping-pong": ping_pong,
           "accept": accept, "concurrency": concurrency}[workload]
     start = time.perf_counter_ns()
     latencies = await fn(host, port, count)

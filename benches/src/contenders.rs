@@ -13,6 +13,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use crate::report::Sample;
+use crate::tls::BenchTls;
 use crate::workload::Workload;
 
 /// Parses the `key=value` lines the benchmark clients print.
@@ -92,6 +93,7 @@ pub fn client_config(
     workload: &str,
     addr: SocketAddr,
     count: u64,
+    extra: &[String],
 ) -> Result<RunConfig> {
     let policy = Policy::deny_all().allow_connect(&format!("127.0.0.1:{}", addr.port()))?;
     Ok(RunConfig {
@@ -104,7 +106,9 @@ pub fn client_config(
             addr.port().to_string(),
             count.to_string(),
         ]
-        .to_vec(),
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect(),
         output: Output::Capture,
     })
 }
@@ -117,8 +121,9 @@ pub async fn component(
     workload: Workload,
     addr: SocketAddr,
     count: usize,
+    extra: &[String],
 ) -> Result<Sample> {
-    let config = client_config(backend, workload.name(), addr, count as u64)?;
+    let config = client_config(backend, workload.name(), addr, count as u64, extra)?;
     let watch = RssWatch::start();
     let outcome = run_component(engine, compiled, &config).await?;
     let rss = watch.finish();
@@ -137,6 +142,7 @@ pub async fn asyncio(
     workload: Workload,
     addr: SocketAddr,
     count: usize,
+    extra: &[String],
 ) -> Result<Sample> {
     let out = tokio::process::Command::new(python)
         .arg(script)
@@ -146,6 +152,7 @@ pub async fn asyncio(
             &addr.port().to_string(),
             &count.to_string(),
         ])
+        .args(extra)
         .output()
         .await
         .context("run python3")?;
@@ -160,9 +167,14 @@ pub async fn asyncio(
 }
 
 /// Runs the tokio client in this process.
-pub async fn tokio_native(workload: Workload, addr: SocketAddr, count: usize) -> Result<Sample> {
+pub async fn tokio_native(
+    workload: Workload,
+    addr: SocketAddr,
+    count: usize,
+    tls: Option<&BenchTls>,
+) -> Result<Sample> {
     let watch = RssWatch::start();
-    let mut sample = crate::tokio_client::run(workload, addr, count).await?;
+    let mut sample = crate::tokio_client::run(workload, addr, count, tls).await?;
     let rss = watch.finish();
     sample.peak_rss = (workload == Workload::Concurrency).then_some(rss);
     Ok(sample)

@@ -10,6 +10,7 @@ mod peers;
 mod report;
 mod serve;
 mod soak;
+mod tls;
 mod tokio_client;
 mod workload;
 
@@ -187,19 +188,38 @@ async fn main() -> Result<()> {
         let count = workload.count(args.scale);
         let peer = peers::start(workload, count).await?;
         let addr = peer.addr;
+        let tls = peer.tls.as_deref();
+        // The components take the CA's PEM, CPython its file.
+        let (component_extra, python_extra) = match tls {
+            Some(tls) => (
+                vec![tls.pki.ca_pem.clone()],
+                vec![tls.pki.file("ca.pem").display().to_string()],
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         eprintln!("{} ({count})...", workload.name());
         let mut outcomes = Vec::new();
+        for (backend, compiled) in [(Backend::Guest, &guest), (Backend::Native, &native)] {
+            outcomes.push(outcome(
+                contenders::component(
+                    &engine,
+                    compiled,
+                    backend,
+                    workload,
+                    addr,
+                    count,
+                    &component_extra,
+                )
+                .await,
+            ));
+        }
         outcomes.push(outcome(
-            contenders::component(&engine, &guest, Backend::Guest, workload, addr, count).await,
-        ));
-        outcomes.push(outcome(
-            contenders::component(&engine, &native, Backend::Native, workload, addr, count).await,
-        ));
-        outcomes.push(outcome(
-            contenders::tokio_native(workload, addr, count).await,
+            contenders::tokio_native(workload, addr, count, tls).await,
         ));
         outcomes.push(match &python {
-            Some(py) => outcome(contenders::asyncio(py, &script, workload, addr, count).await),
+            Some(py) => outcome(
+                contenders::asyncio(py, &script, workload, addr, count, &python_extra).await,
+            ),
             None => Outcome::Skipped("python3 not installed".into()),
         });
         outcomes.push(Outcome::Skipped("wstd has no WASI 0.3 release".into()));

@@ -30,7 +30,7 @@ impl Sample {
     pub fn figure(&self, workload: Workload, count: usize) -> f64 {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         match workload {
-            Workload::Bulk => count as f64 / secs / 1e6,
+            Workload::Bulk | Workload::TlsBulk => count as f64 / secs / 1e6,
             Workload::Readline | Workload::Accept | Workload::Concurrency => count as f64 / secs,
             Workload::PingPong => self
                 .latency
@@ -43,6 +43,7 @@ impl Sample {
 pub fn unit(workload: Workload) -> &'static str {
     match workload {
         Workload::Bulk => "MB/s (each way)",
+        Workload::TlsBulk => "MB/s (each way, TLS 1.3)",
         Workload::Readline => "lines/s",
         Workload::PingPong => "p50 µs",
         Workload::Accept => "connections/s",

@@ -123,7 +123,7 @@ pub async fn run(
     seconds: u64,
 ) -> Result<SoakReport> {
     let fds_before = open_fds();
-    let config = client_config(backend, "soak", addr, seconds)?;
+    let config = client_config(backend, "soak", addr, seconds, &[])?;
     let sampler = RssSampler::start();
     let started = Instant::now();
     let outcome = run_component(engine, compiled, &config).await;

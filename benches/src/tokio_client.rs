@@ -8,6 +8,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use crate::report::Sample;
+use crate::tls::BenchTls;
 use crate::workload::Workload;
 
 const CHUNK: usize = 64 * 1024;
@@ -19,10 +20,48 @@ async fn connect(addr: SocketAddr) -> Result<TcpStream> {
 }
 
 /// Runs `workload` against the peer at `addr`.
-pub async fn run(workload: Workload, addr: SocketAddr, count: usize) -> Result<Sample> {
+pub async fn run(
+    workload: Workload,
+    addr: SocketAddr,
+    count: usize,
+    tls: Option<&BenchTls>,
+) -> Result<Sample> {
     let start = Instant::now();
     let mut latencies = Vec::new();
     match workload {
+        Workload::TlsBulk => {
+            let Some(tls) = tls else {
+                bail!("tls-bulk needs the peer's CA");
+            };
+            let name = rustls::pki_types::ServerName::from(addr.ip());
+            let stream = tls.connector()?.connect(name, connect(addr).await?).await?;
+            let (mut r, mut w) = tokio::io::split(stream);
+            let send = async {
+                let payload = vec![0x5au8; CHUNK];
+                let mut sent = 0;
+                while sent < count {
+                    w.write_all(&payload).await?;
+                    sent += CHUNK;
+                }
+                anyhow::Ok(())
+            };
+            let receive = async {
+                let mut buf = vec![0u8; CHUNK];
+                let mut got = 0;
+                while got < count {
+                    let n = r.read(&mut buf).await?;
+                    if n == 0 {
+                        bail!("EOF after {got} bytes");
+                    }
+                    got += n;
+                }
+                anyhow::Ok(())
+            };
+            let (s, got) = tokio::join!(send, receive);
+            s?;
+            got?;
+            w.shutdown().await?;
+        }
         Workload::Bulk => {
             let stream = connect(addr).await?;
             let (mut r, mut w) = stream.into_split();

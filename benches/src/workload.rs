@@ -5,6 +5,8 @@
 pub enum Workload {
     /// 64 KiB writes echoed back; `count` bytes each way.
     Bulk,
+    /// `Bulk` over TLS (TLS 1.3, each side's own TLS stack).
+    TlsBulk,
     /// `count` lines of 100 bytes read with readline.
     Readline,
     /// `count` round trips of 64 bytes.
@@ -17,8 +19,9 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::Bulk,
+        Workload::TlsBulk,
         Workload::Readline,
         Workload::PingPong,
         Workload::Accept,
@@ -29,6 +32,7 @@ impl Workload {
     pub fn name(self) -> &'static str {
         match self {
             Workload::Bulk => "bulk",
+            Workload::TlsBulk => "tls-bulk",
             Workload::Readline => "readline",
             Workload::PingPong => "ping-pong",
             Workload::Accept => "accept",
@@ -40,6 +44,7 @@ impl Workload {
     pub fn count(self, scale: usize) -> usize {
         let full = match self {
             Workload::Bulk => 256 << 20,
+            Workload::TlsBulk => 32 << 20,
             Workload::Readline => 1_000_000,
             Workload::PingPong => 100_000,
             Workload::Accept => 10_000,

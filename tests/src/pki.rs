@@ -20,6 +20,15 @@ pub struct Pki {
 impl Pki {
     /// A new CA and server certificate.
     pub fn new() -> Self {
+        Self::issue(false)
+    }
+
+    /// A new CA and a server certificate that expired in 2020.
+    pub fn expired() -> Self {
+        Self::issue(true)
+    }
+
+    fn issue(expired: bool) -> Self {
         let ca_key = KeyPair::generate().expect("CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -35,6 +44,10 @@ impl Pki {
         params
             .distinguished_name
             .push(DnType::CommonName, "localhost");
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        }
         let leaf = params.signed_by(&key, &issuer).expect("server certificate");
         let pki = Self {
             ca_pem: ca.pem(),

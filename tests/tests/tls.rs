@@ -3,7 +3,8 @@
 //! connection's TLS details, no `write_eof`, a clean close, an abrupt
 //! close read as EOF, refusals naming their cause (untrusted root, wrong
 //! name, bad PEM), ALPN, a TLS server that serves CPython clients while
-//! one that fails its handshake disturbs nothing, and `start_tls` mid-
+//! one that fails its handshake disturbs nothing, an expired certificate,
+//! a handshake timeout, and `start_tls` mid-
 //! stream on either side (CPython's `test_start_tls`); every one on both
 //! backends (the guest runs its own TLS stack inside the component).
 
@@ -88,6 +89,24 @@ async fn an_abrupt_tls_close_reads_as_eof(backend: Backend) {
         return;
     };
     scenario(backend, "tls-abrupt", server.port, &[&pki.ca_pem]).await;
+}
+
+/// A handshake the peer never answers ends at `handshake-timeout`.
+async fn a_silent_peer_hits_the_handshake_timeout(backend: Backend) {
+    scenario(backend, "tls-handshake-timeout", 9, &[]).await;
+}
+
+/// An expired server certificate is refused, naming the cause (server and
+/// client in one component).
+async fn an_expired_certificate_is_refused(backend: Backend) {
+    let pki = Pki::expired();
+    scenario(
+        backend,
+        "tls-expired",
+        9,
+        &[&pki.ca_pem, &pki.chain_pem, &pki.key_pem],
+    )
+    .await;
 }
 
 /// Runs `tests/tls_peer.py MODE PORT ARGS` until it exits 0, retrying
@@ -213,4 +232,6 @@ on_both_backends!(
     a_tls_server_serves_cpython_past_a_failed_handshake,
     start_tls_mid_stream_as_a_client,
     start_tls_mid_stream_as_a_server,
+    a_silent_peer_hits_the_handshake_timeout,
+    an_expired_certificate_is_refused,
 );

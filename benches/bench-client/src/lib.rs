@@ -1,16 +1,35 @@
-//! `bench-client WORKLOAD HOST PORT COUNT`: runs one benchmark workload
-//! against a native peer and prints `elapsed_ns=N` (plus per-op latencies
-//! for ping-pong as `latencies_ns=a,b,...` summary lines).
+//! `bench-client WORKLOAD HOST PORT COUNT [CA_PEM]`: runs one benchmark
+//! workload against a native peer and prints `elapsed_ns=N` (plus per-op
+//! latencies for ping-pong as `latencies_ns=a,b,...` summary lines).
+//! `tls-bulk` verifies its peer against CA_PEM.
 
 use std::time::Instant;
 
 use futures::future::join;
-use portable_streams::{Error, open_connection};
+use portable_streams::{
+    ClientTls, ConnectOptions, Error, Reader, Writer, open_connection, open_connection_with,
+};
 
 const CHUNK: usize = 64 * 1024;
 
 async fn bulk(host: &str, port: u16, total: usize) -> Result<(), Error> {
     let (reader, writer) = open_connection(host, port).await?;
+    echo_both_ways(&reader, &writer, total).await?;
+    writer.write_eof()
+}
+
+/// `bulk` over TLS: the same bytes both ways, then `close` (TLS has no
+/// `write_eof`).
+async fn tls_bulk(host: &str, port: u16, total: usize, ca: &str) -> Result<(), Error> {
+    let options = ConnectOptions::new().tls(ClientTls::new().add_root_certificate(ca.to_owned()));
+    let (reader, writer) = open_connection_with(host, port, options).await?;
+    echo_both_ways(&reader, &writer, total).await?;
+    writer.close();
+    writer.wait_closed().await
+}
+
+/// Sends `total` bytes in 64 KiB writes while reading as many back.
+async fn echo_both_ways(reader: &Reader, writer: &Writer, total: usize) -> Result<(), Error> {
     let payload = vec![0x5a; CHUNK];
     let send = async {
         let mut sent = 0;
@@ -19,7 +38,7 @@ async fn bulk(host: &str, port: u16, total: usize) -> Result<(), Error> {
             writer.drain().await?;
             sent += CHUNK;
         }
-        writer.write_eof()
+        Ok(())
     };
     let receive = async {
         let mut got = 0;
@@ -183,14 +202,20 @@ async fn serve_many(host: &str, port: u16, clients: usize) -> Result<(), Error> 
 
 async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, workload, host, port, count] = &args[..] else {
-        return Err("usage: bench-client WORKLOAD HOST PORT COUNT".into());
+    let (workload, host, port, count, ca) = match &args[..] {
+        [_, workload, host, port, count] => (workload, host, port, count, None),
+        [_, workload, host, port, count, ca] => (workload, host, port, count, Some(ca)),
+        _ => return Err("usage: bench-client WORKLOAD HOST PORT COUNT [CA_PEM]".into()),
     };
     let port: u16 = port.parse().map_err(|_| "bad port")?;
     let count: usize = count.parse().map_err(|_| "bad count")?;
     let start = Instant::now();
     let result = match workload.as_str() {
         "bulk" => bulk(host, port, count).await.map(|()| Vec::new()),
+        "tls-bulk" => {
+            let ca = ca.ok_or("tls-bulk needs the CA's PEM")?;
+            tls_bulk(host, port, count, ca).await.map(|()| Vec::new())
+        }
         "readline" => readline(host, port, count).await.map(|()| Vec::new()),
         "ping-pong" => ping_pong(host, port, count).await,
         "accept" => accept_rate(host, port, count).await.map(|()| Vec::new()),

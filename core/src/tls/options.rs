@@ -95,6 +95,9 @@ impl ServerOptions {
             .with_single_cert(chain, key)
             .map_err(|e| Error::Tls(format!("the certificate and key do not fit: {e}")))?;
         config.alpn_protocols = alpn(&self.alpn_protocols);
+        // The provider's order of cipher suites decides (the backend knows
+        // which are fast where it runs), not the client's.
+        config.ignore_client_order = true;
         Ok(Arc::new(config))
     }
 

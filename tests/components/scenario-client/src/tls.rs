@@ -28,6 +28,8 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-serve" => serve(host, port, pem(0), pem(1)).await,
         "tls-starttls-client" => starttls_client(host, port, pem(0)).await,
         "tls-starttls-server" => starttls_server(host, port, pem(0), pem(1)).await,
+        "tls-handshake-timeout" => handshake_timeout(host).await,
+        "tls-expired" => expired(host, pem(0), pem(1), pem(2)).await,
         _ => return None,
     })
 }
@@ -155,6 +157,46 @@ async fn abrupt(host: &str, port: u16, root: String) -> Outcome {
         Ok(rest) if rest.is_empty() => Ok(()),
         other => Err(format!("after an abrupt close: {other:?}")),
     }
+}
+
+/// A server that never answers the ClientHello: the handshake ends at
+/// `handshake-timeout` with asyncio's `TimeoutError` message.
+async fn handshake_timeout(host: &str) -> Outcome {
+    let (_silent, port) = crate::listen(host, None).await?;
+    let mut options = tls(Some("localhost".into()), vec![]);
+    if let Some(tls) = options.tls.as_mut() {
+        tls.handshake_timeout = Some(200_000_000);
+    }
+    match open_connection(host.to_owned(), port, options).await {
+        Err(Error::Timeout(m)) if m.contains("SSL handshake is taking longer than 0.2 seconds") => {
+            Ok(())
+        }
+        other => Err(format!(
+            "expected the handshake timeout: {:?}",
+            other.map(|_| ())
+        )),
+    }
+}
+
+/// This component's own TLS server with an expired certificate (from a
+/// CA the client trusts): the client refuses it, naming the cause.
+async fn expired(host: &str, root: String, chain: String, key: String) -> Outcome {
+    let mut options = server_options(None);
+    options.tls = Some(server_tls(chain, key));
+    let server = start_server(vec![host.to_owned()], 0, options)
+        .await
+        .map_err(|e| format!("start_server: {e:?}"))?;
+    let port = crate::port_of(&server)?;
+    // The server takes (and shakes hands with) clients only while an
+    // accept waits; it fails the handshake, so the accept ends at close.
+    let client = async {
+        let outcome = refused(host, port, tls(None, vec![root]), "Expired").await;
+        server.close();
+        outcome
+    };
+    let (outcome, accepted) = join(client, server.accept()).await;
+    check(accepted.is_err(), || "the expired server accepted".into())?;
+    outcome
 }
 
 /// A TLS server on `host:port`: a client that fails its handshake does not
