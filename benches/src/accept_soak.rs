@@ -89,6 +89,7 @@ pub async fn run(
             .into_iter()
             .chain([port.to_string(), count.to_string()])
             .collect(),
+        env: Vec::new(),
         output: Output::Capture,
     };
     let sampler = RssSampler::start();

@@ -109,6 +109,7 @@ pub fn client_config(
         .into_iter()
         .chain(extra.iter().cloned())
         .collect(),
+        env: Vec::new(),
         output: Output::Capture,
     })
 }

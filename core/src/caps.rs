@@ -12,6 +12,8 @@ use crate::{Error, ReadBuffer};
 /// The environment variables that carry a host's caps into a guest
 /// backend (a component that runs core's engines inside the sandbox).
 pub mod env {
+    /// What every one of these names starts with.
+    pub const PREFIX: &str = "PORTABLE_STREAMS_";
     /// Connections open at once (connected plus accepted).
     pub const MAX_CONNECTIONS: &str = "PORTABLE_STREAMS_MAX_CONNECTIONS";
     /// The cap on a reader's limit (a connection holds at most twice it).

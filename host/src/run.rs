@@ -57,6 +57,8 @@ pub struct RunConfig {
     pub policy: Arc<Policy>,
     /// The program's arguments, including its name.
     pub args: Vec<String>,
+    /// Environment variables for the program (beside the sandbox's caps).
+    pub env: Vec<(String, String)>,
     /// Where output goes.
     pub output: Output,
 }
@@ -141,6 +143,9 @@ pub async fn run_component(
 ) -> Result<RunOutcome, RunError> {
     let linker = linker(engine, config.backend).map_err(|e| RunError::Link(format!("{e:#}")))?;
     let mut builder = crate::wasi::builder(config.policy.clone(), &config.args);
+    for (name, value) in &config.env {
+        builder.env(name, value);
+    }
     let pipes = match &config.output {
         Output::Inherit => {
             builder.inherit_stdio();

@@ -410,6 +410,58 @@ fn scenario_client() -> PathBuf {
 }
 
 #[test]
+fn run_passes_env_and_returns_the_exit_status() {
+    let out = cli()
+        .arg("run")
+        .arg(scenario_client())
+        .args(["--env", "GREETING=hello=world", "--env", "EMPTY="])
+        .args(["env", "GREETING", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("GREETING=hello=world"));
+    let out = cli()
+        .arg("run")
+        .arg(scenario_client())
+        .args(["env", "GREETING", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "unset: {}", stderr(&out));
+    // `wasi:cli/exit` carries success or failure (other codes need the
+    // unstable `exit-with-code`): Rust's `exit(3)` arrives as failure.
+    for (code, status) in [(0, 0), (1, 1), (3, 1)] {
+        let out = cli()
+            .arg("run")
+            .arg(scenario_client())
+            .args(["exit", &code.to_string(), "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(status), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn malformed_or_reserved_env_is_refused() {
+    for (flag, reason) in [
+        ("NOEQUALS", "expected NAME=VALUE"),
+        ("=value", "no variable name"),
+        (
+            "PORTABLE_STREAMS_MAX_CONNECTIONS=9",
+            "the sandbox's own setting",
+        ),
+    ] {
+        let out = cli()
+            .arg("run")
+            .arg(scenario_client())
+            .args(["--env", flag, "env", "X", "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}: clap's usage error");
+        assert!(stderr(&out).contains(reason), "{flag}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn a_deadline_stops_a_component_that_never_yields() {
     let started = std::time::Instant::now();
     let out = cli()

@@ -22,7 +22,7 @@ use crate::{Reader, Writer};
 pub mod served {
     wit_bindgen::generate!({
         world: "served",
-        path: "../wit",
+        path: "wit",
         with: { "portable:streams/streams@0.1.0": crate::bindings::portable::streams::streams },
         pub_export_macro: true,
         export_macro_name: "export_served",

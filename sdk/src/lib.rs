@@ -62,7 +62,7 @@ pub use wasip3 as __wasip3;
 /// generator emits them, so `missing_docs` is not enforced here.
 #[allow(missing_docs)]
 pub mod bindings {
-    wit_bindgen::generate!({ world: "client", path: "../wit", pub_export_macro: true });
+    wit_bindgen::generate!({ world: "client", path: "wit", pub_export_macro: true });
 }
 
 pub(crate) use bindings::portable::streams::streams as wit;

@@ -61,6 +61,7 @@ pub async fn run_within(
         backend,
         policy: Arc::new(policy),
         args: args.to_vec(),
+        env: Vec::new(),
         output: Output::Capture,
     };
     match tokio::time::timeout(bound, run_component(engine(), &component, &config)).await {

@@ -71,6 +71,7 @@ pub async fn start(
         backend,
         policy: Arc::new(policy),
         args: args.iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
         output,
     };
     let name = package.to_owned();

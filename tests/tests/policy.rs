@@ -128,6 +128,7 @@ async fn instantiate_under(backend: Backend, limits: ComponentLimits) -> Option<
             "127.0.0.1".into(),
             "9".into(),
         ],
+        env: Vec::new(),
         output: Output::Capture,
     };
     run_component(engine(), &component, &config)

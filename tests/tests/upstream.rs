@@ -26,6 +26,7 @@ async fn run(mode: &str) -> Result<String, String> {
         backend: Backend::Native,
         policy: Arc::new(Policy::deny_all()),
         args: vec!["leak-caller".into(), mode.into()],
+        env: Vec::new(),
         output: Output::Capture,
     };
     let outcome = tokio::time::timeout(RUN_TIMEOUT, run_component(engine(), &component, &config))

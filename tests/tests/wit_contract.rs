@@ -336,3 +336,29 @@ fn every_item_is_documented() {
     }
     assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
 }
+
+/// The package encodes as a binary WIT package (what `wasm-tools component
+/// wit wit/ --wasm` makes, for projects that depend on it) and decodes back
+/// to the same worlds and interfaces.
+#[test]
+fn the_package_builds_into_a_binary_wit_package() {
+    let (resolve, pkg) = resolve();
+    let bytes = wit_component::encode(&resolve, pkg).expect("encode the package");
+    assert_eq!(&bytes[..4], b"\0asm");
+    let decoded = match wit_component::decode(&bytes).expect("decode the package") {
+        wit_component::DecodedWasm::WitPackage(resolve, pkg) => (resolve, pkg),
+        wit_component::DecodedWasm::Component(..) => panic!("a component, not a WIT package"),
+    };
+    let (decoded_resolve, decoded_pkg) = decoded;
+    let original = &resolve.packages[pkg];
+    let round_trip = &decoded_resolve.packages[decoded_pkg];
+    assert_eq!(round_trip.name, original.name);
+    assert_eq!(
+        names(round_trip.worlds.keys().map(String::as_str)),
+        names(original.worlds.keys().map(String::as_str))
+    );
+    assert_eq!(
+        names(round_trip.interfaces.keys().map(String::as_str)),
+        names(original.interfaces.keys().map(String::as_str))
+    );
+}

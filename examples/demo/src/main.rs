@@ -46,6 +46,7 @@ fn config(backend: Backend, args: &[&str], output: Output) -> Result<RunConfig> 
         backend,
         policy: Arc::new(policy),
         args: args.iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
         output,
     })
 }

@@ -135,9 +135,30 @@ pub struct RunArgs {
     /// yields); exit status 1 with one line saying so.
     #[arg(long, value_name = "SECONDS")]
     pub deadline: Option<f64>,
+    /// An environment variable for the component (repeatable, as
+    /// `wasmtime run --env`). Names starting `PORTABLE_STREAMS_` are the
+    /// sandbox's own and are refused.
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
     /// The sandbox.
     #[command(flatten)]
     pub policy: PolicyArgs,
+}
+
+/// `NAME=VALUE`, with a name the sandbox does not use itself.
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got {text:?}"))?;
+    if name.is_empty() {
+        return Err(format!("no variable name in {text:?}"));
+    }
+    if name.starts_with(portable_streams_core::caps::env::PREFIX) {
+        return Err(format!(
+            "{name} is the sandbox's own setting: use the policy flags instead"
+        ));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// `serve`.

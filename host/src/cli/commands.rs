@@ -100,6 +100,7 @@ async fn run_command(args: RunArgs) -> Result<ExitCode> {
         },
         policy: Arc::new(policy),
         args: std::iter::once(name).chain(args.args).collect(),
+        env: args.env,
         output: Output::Inherit,
     };
     let outcome = run(&engine, &bytes, &config).await?;

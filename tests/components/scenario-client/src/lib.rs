@@ -75,6 +75,16 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "slowloris" => slowloris(host, port).await,
         "flood" => flood(host, port).await,
         "spin" => spin(),
+        // `env NAME 0`: prints NAME's value from the environment.
+        "env" => match std::env::var(host) {
+            Ok(value) => {
+                println!("{host}={value}");
+                Ok(())
+            }
+            Err(_) => Err(format!("{host} is not set")),
+        },
+        // `exit CODE 0`: exits with CODE.
+        "exit" => std::process::exit(host.parse().map_err(|_| "bad exit code")?),
         "wait-forever" => wait_forever().await,
         "allocate" => allocate(),
         "unix-not-socket" => unix_not_socket(host).await,
