@@ -205,6 +205,21 @@ impl Connection {
         ReadStep::Receive { max }
     }
 
+    /// `request` answered from what is buffered, without waiting (the
+    /// synchronous fast path of `try-readline`): the result `poll_read`
+    /// would finish with at once, or `None` when it would have to wait
+    /// (nothing is taken then). As asyncio, an answer already buffered is
+    /// given even while another call waits.
+    pub fn try_read(&mut self, mut request: ReadRequest) -> Option<Result<Bytes, Error>> {
+        match self.read.poll(&mut request) {
+            Progress::Done(result) => Some(result),
+            _ => {
+                self.read.abandon(request);
+                None
+            }
+        }
+    }
+
     /// Ends a call that will not be polled again (cancelled): bytes a
     /// `read(-1)` had taken go back to the buffer's front, and the waiter
     /// slot is freed. Nothing received is lost.

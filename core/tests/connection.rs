@@ -261,3 +261,40 @@ fn the_write_cap_refuses_a_write_instead_of_growing() {
     let _ = c.sent(chunk.len());
     let _ = c.write(&b"abcdefgh"[..]).unwrap();
 }
+
+#[test]
+fn try_read_answers_only_what_is_buffered_and_takes_nothing_otherwise() {
+    let mut c = conn(8);
+    assert!(c.try_read(ReadRequest::readline()).is_none());
+    arrive(&mut c, b"ab");
+    // Half a line: nothing is taken, the next call sees it all.
+    assert!(c.try_read(ReadRequest::readline()).is_none());
+    // read(-1) gathers what is buffered, then gives it back.
+    assert!(c.try_read(ReadRequest::read(-1)).is_none());
+    arrive(&mut c, b"c\n");
+    assert_eq!(
+        &c.try_read(ReadRequest::readline()).unwrap().unwrap()[..],
+        b"abc\n"
+    );
+    // A line past the limit is the same error readline gives.
+    arrive(&mut c, b"123456789\nnext\nd");
+    assert!(matches!(
+        c.try_read(ReadRequest::readline()),
+        Some(Err(Error::LimitOverrun { .. }))
+    ));
+    assert_eq!(
+        &c.try_read(ReadRequest::readline()).unwrap().unwrap()[..],
+        b"next\n"
+    );
+    assert!(c.try_read(ReadRequest::readline()).is_none());
+    // No waiter slot was claimed on the way: a waiting call still can.
+    let mut call = ReadCall::new(ReadRequest::readline());
+    assert!(matches!(step(&mut c, &mut call), ReadStep::Receive { .. }));
+    // At EOF the partial line, then empty.
+    c.received_eof();
+    assert_eq!(&done(&mut c, &mut call).unwrap()[..], b"d");
+    assert_eq!(
+        &c.try_read(ReadRequest::readline()).unwrap().unwrap()[..],
+        b""
+    );
+}

@@ -290,6 +290,73 @@ fn composed_client_runs_on_plain_wasmtime() {
     peer.join().unwrap();
 }
 
+/// Node 24 and jco, where `.ci/run` installs them (`npm install --prefix
+/// tests/js`, versions pinned in tests/js/package.json).
+fn js_runtime() -> Option<PathBuf> {
+    let modules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/js/node_modules");
+    let node = modules.join(".bin/node");
+    let ok = Command::new(&node)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"v24."));
+    (ok && modules.join(".bin/jco").exists()).then_some(modules)
+}
+
+/// The second runtime: a composed client transpiled by jco runs on Node 24
+/// (its preview2 and preview3 shims give it sockets) against a local peer.
+#[test]
+fn composed_client_runs_on_node_through_jco() {
+    let Some(modules) = js_runtime() else {
+        assert!(
+            std::env::var_os("PORTABLE_STREAMS_NO_SKIP").is_none(),
+            "no Node 24 and jco in tests/js, and this run requires them (npm install --prefix tests/js)"
+        );
+        eprintln!("skipped: no Node 24 and jco (run `npm install --prefix tests/js`)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("client.wasm");
+    let out = cli()
+        .arg("compose")
+        .arg(example("tcp-echo-client"))
+        .arg("-o")
+        .arg(&composed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let node = modules.join(".bin/node");
+    let out = Command::new(&node)
+        .arg(modules.join(".bin/jco"))
+        .arg("transpile")
+        .arg(&composed)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "jco transpile: {}", stderr(&out));
+    // The transpiled module imports the shims by package name.
+    std::os::unix::fs::symlink(&modules, dir.path().join("node_modules")).unwrap();
+    let runner = dir.path().join("run.mjs");
+    std::fs::write(
+        &runner,
+        "import { run } from './out/client.js';\nawait run.run();\n",
+    )
+    .unwrap();
+    let (port, peer) = echo_peer();
+    let out = Command::new(&node)
+        .arg(&runner)
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "node: {}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Received: \"Hello World!\""),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    peer.join().unwrap();
+}
+
 /// A TLS echo peer (rustls) with a throwaway CA: echoes one read back,
 /// then closes with `close_notify`. Returns its port, the CA's PEM and
 /// the thread, which ends after one client.

@@ -31,6 +31,8 @@ mod writer;
 #[cfg(feature = "handler")]
 pub mod handler;
 
+/// Shared, cheaply cloned bytes: what [`Reader::readline_bytes`] returns.
+pub use bytes::Bytes;
 pub use connect::{
     ConnectOptions, Family, open_connection, open_connection_with, open_unix_connection,
     open_unix_connection_with, wrap,

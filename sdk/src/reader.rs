@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
 
+use bytes::Bytes;
 use futures::Stream;
 use portable_streams_core::{Connection, ReadBuffer, ReadCall, ReadRequest, ReadStep};
 
@@ -65,6 +66,11 @@ impl Reader {
     /// in flight is cancelled in the backend with its bytes kept there, and
     /// what a `read(-1)` had gathered goes back to the buffer.
     async fn call(&self, request: Result<ReadRequest, Error>) -> Result<Vec<u8>, Error> {
+        self.call_bytes(request).await.map(Vec::from)
+    }
+
+    /// [`call`](Self::call), handing out the bytes without a copy.
+    async fn call_bytes(&self, request: Result<ReadRequest, Error>) -> Result<Bytes, Error> {
         let mut call = Call {
             inner: &self.inner,
             call: ReadCall::new(request?),
@@ -72,7 +78,7 @@ impl Reader {
         loop {
             let step = self.inner.ahead.borrow_mut().poll_read(&mut call.call);
             let max = match step {
-                ReadStep::Done(result) => return result.map(Vec::from),
+                ReadStep::Done(result) => return result,
                 ReadStep::Receive { max } => max,
                 // The read-ahead engine is never closed; only its source
                 // can fail, which is a stored error.
@@ -130,7 +136,28 @@ impl Reader {
     /// # Ok(()) }
     /// ```
     pub async fn readline(&self) -> Result<Vec<u8>, Error> {
-        self.call(Ok(ReadRequest::readline())).await
+        self.readline_bytes().await.map(Vec::from)
+    }
+
+    /// [`readline`](Self::readline) without a copy: the line shares the
+    /// read-ahead buffer's memory. A line already buffered is answered
+    /// synchronously, with no call into the backend and no allocation.
+    ///
+    /// ```no_run
+    /// # async fn demo(reader: portable_streams::Reader) -> Result<(), portable_streams::Error> {
+    /// let line: portable_streams::Bytes = reader.readline_bytes().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn readline_bytes(&self) -> Result<Bytes, Error> {
+        let buffered = self
+            .inner
+            .ahead
+            .borrow_mut()
+            .try_read(ReadRequest::readline());
+        match buffered {
+            Some(result) => result,
+            None => self.call_bytes(Ok(ReadRequest::readline())).await,
+        }
     }
 
     /// `readexactly(n)`: exactly `n` bytes, or [`Error::IncompleteRead`].

@@ -58,7 +58,7 @@ async fn echo_both_ways(reader: &Reader, writer: &Writer, total: usize) -> Resul
 async fn readline(host: &str, port: u16, lines: usize) -> Result<(), Error> {
     let (reader, _writer) = open_connection(host, port).await?;
     for i in 0..lines {
-        let line = reader.readline().await?;
+        let line = reader.readline_bytes().await?;
         if line.len() != 100 {
             return Err(Error::Other(format!("line {i} has {} bytes", line.len())));
         }
