@@ -1,15 +1,27 @@
 //! Builds the guest component (portable-streams-guest for wasm32-wasip2,
 //! profile `component`) into its own target dir and embeds it, so `run --backend guest`
 //! and `compose` need no extra file.
+//!
+//! Outside the workspace (the crate as `cargo package` makes it), there is
+//! no guest source to build: the package carries the component the
+//! workspace built (`guest-component.wasm`, a link into `target/wasm`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("guest.wasm");
     let root = manifest_dir
         .parent()
-        .expect("host/ sits in the workspace root");
+        .expect("a crate has a parent directory");
+    if !root.join("guest/Cargo.toml").exists() {
+        let packaged = manifest_dir.join("guest-component.wasm");
+        println!("cargo:rerun-if-changed={}", packaged.display());
+        std::fs::copy(&packaged, &out)
+            .expect("a packaged crate carries guest-component.wasm (build the workspace first)");
+        return;
+    }
     for dir in [
         "guest/src",
         "guest/Cargo.toml",
@@ -21,7 +33,6 @@ fn main() {
     }
     let target_dir = root.join("target").join("wasm");
     let wasm = build_guest(root, &target_dir);
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("guest.wasm");
     std::fs::copy(&wasm, &out).expect("copy the guest component into OUT_DIR");
 }
 

@@ -28,7 +28,7 @@ use crate::state::{HostState, limited_store};
 
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "wit",
         world: "portable:streams/served",
         exports: { default: async | store },
         with: {

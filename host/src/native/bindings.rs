@@ -9,7 +9,7 @@
 #![allow(missing_docs)]
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "wit",
     world: "portable:streams/client",
     imports: {
         "portable:streams/streams.wrap": store | tracing | trappable,
