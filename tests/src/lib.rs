@@ -6,6 +6,7 @@
 pub use component_build as build;
 pub mod peers;
 pub mod pki;
+pub mod python;
 pub mod server;
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,7 +28,8 @@ pub fn engine() -> &'static Engine {
 }
 
 /// `package` built for wasm32-wasip2 and compiled for `backend`, once per
-/// process.
+/// process. `python:NAME` is `examples/python/NAME.py`, built as a Python
+/// component.
 pub fn component(package: &str, backend: Backend) -> Component {
     type Cache = Mutex<Vec<(String, Backend, Component)>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -36,7 +38,11 @@ pub fn component(package: &str, backend: Backend) -> Component {
     if let Some((_, _, c)) = cache.iter().find(|(p, b, _)| p == package && *b == backend) {
         return c.clone();
     }
-    let bytes = std::fs::read(build::component(package)).expect("read component");
+    let path = match package.strip_prefix("python:") {
+        Some(name) => python::component(name),
+        None => build::component(package),
+    };
+    let bytes = std::fs::read(path).expect("read component");
     let compiled = prepare(engine(), &bytes, backend).expect("prepare component");
     cache.push((package.to_owned(), backend, compiled.clone()));
     compiled

@@ -1,0 +1,69 @@
+"""The interface's errors as the exceptions asyncio raises for them."""
+
+import asyncio
+import errno
+import socket
+
+from componentize_py_types import Err
+from wit_world.imports import streams as wit
+
+try:
+    from ssl import SSLError as _TlsError
+except ImportError:  # CPython inside the component has no OpenSSL.
+
+    class _TlsError(OSError):
+        """asyncio's `ssl.SSLError`: a TLS handshake or record failed."""
+
+
+#: The `ssl.SSLError` raised for the interface's `tls` errors.
+SSLError = _TlsError
+
+
+def exception(error):
+    """The asyncio exception for one `wit.Error` case."""
+    value = error.value
+    if isinstance(error, wit.Error_IncompleteRead):
+        return asyncio.IncompleteReadError(value.partial, value.expected)
+    if isinstance(error, wit.Error_LimitOverrun):
+        return asyncio.LimitOverrunError(value.message, value.consumed)
+    simple = {
+        wit.Error_InvalidArgument: ValueError,
+        wit.Error_ConnectionRefused: ConnectionRefusedError,
+        wit.Error_ConnectionReset: ConnectionResetError,
+        wit.Error_ConnectionAborted: ConnectionAbortedError,
+        wit.Error_Timeout: TimeoutError,
+        wit.Error_NameUnresolvable: socket.gaierror,
+        wit.Error_AccessDenied: PermissionError,
+        wit.Error_Closed: RuntimeError,
+        wit.Error_Busy: RuntimeError,
+        wit.Error_Unsupported: NotImplementedError,
+        wit.Error_Tls: SSLError,
+    }
+    for case, cls in simple.items():
+        if isinstance(error, case):
+            return cls(value)
+    codes = {
+        wit.Error_HostUnreachable: errno.EHOSTUNREACH,
+        wit.Error_AddressInUse: errno.EADDRINUSE,
+        wit.Error_AddressNotAvailable: errno.EADDRNOTAVAIL,
+    }
+    for case, code in codes.items():
+        if isinstance(error, case):
+            return OSError(code, value)
+    return OSError(value)
+
+
+async def call(awaitable):
+    """Awaits an interface call, raising asyncio's exception on error."""
+    try:
+        return await awaitable
+    except Err as err:
+        raise exception(err.value) from None
+
+
+def sync(function, *args):
+    """Calls a synchronous interface function, raising asyncio's exception."""
+    try:
+        return function(*args)
+    except Err as err:
+        raise exception(err.value) from None

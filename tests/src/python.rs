@@ -1,0 +1,75 @@
+//! Python components: the files in `examples/python` (or any `.py` file
+//! under the workspace, named by its path without `.py`), built with
+//! `python -m portable_streams build` (the package in `python/`, used from
+//! the source tree) into `target/python`, once per process.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use crate::build::workspace_root;
+use crate::must_not_skip;
+
+/// Whether Python components can be built here: python3 with the pinned
+/// componentize-py. CI installs it (`.ci/run`); elsewhere tests skip.
+pub fn available() -> bool {
+    let ok = Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.metadata as m; assert m.version('componentize-py') == '0.25.1'",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok || !must_not_skip(),
+        "componentize-py 0.25.1 is missing, and this run requires it (pip install ./python)"
+    );
+    ok
+}
+
+/// The source of `name`: `examples/python/NAME.py`, or `NAME.py` from the
+/// workspace root when `name` is a path.
+fn source(name: &str) -> PathBuf {
+    let root = workspace_root();
+    match name.contains('/') {
+        true => root.join(format!("{name}.py")),
+        false => root.join("examples/python").join(format!("{name}.py")),
+    }
+}
+
+/// `name` (see [`source`]), built into a component (once per process).
+pub fn component(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let root = workspace_root();
+    let out = root
+        .join("target/python")
+        .join(format!("{}.wasm", name.replace('/', "_")));
+    let built = BUILT.get_or_init(Default::default);
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if built.iter().any(|b| b == name) {
+        return out;
+    }
+    std::fs::create_dir_all(out.parent().unwrap()).expect("target/python");
+    let done = Command::new("python3")
+        .args(["-m", "portable_streams", "build"])
+        .arg(source(name))
+        .arg("-o")
+        .arg(&out)
+        .env("PYTHONPATH", root.join("python"))
+        .output()
+        .expect("run python3 -m portable_streams build");
+    assert!(
+        done.status.success(),
+        "building {name}.py failed:\n{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    built.push(name.to_owned());
+    out
+}
+
+/// `name` (see [`source`]) under CPython itself; add its arguments.
+pub fn cpython(name: &str) -> Command {
+    let mut command = Command::new("python3");
+    command.arg(source(name));
+    command
+}

@@ -1,0 +1,364 @@
+//! Python components: the asyncio documentation's examples in
+//! `examples/python`, built with `python -m portable_streams build`, run on
+//! both backends against CPython peers. Each one's output must be what the
+//! same file prints when CPython itself runs it (client ports aside),
+//! also for `tests/python/exceptions.py`: errors, timers, cancelled reads.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use portable_streams_host::policy::Policy;
+use portable_streams_host::run::Backend;
+use portable_streams_tests::server::{self, port_of_serving_line};
+use portable_streams_tests::{assert_success, lines, python, run};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
+use tokio::net::TcpListener;
+
+const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
+
+fn loopback() -> Policy {
+    Policy::deny_all()
+        .allow_connect("127.0.0.1:*")
+        .unwrap()
+        .allow_listen("127.0.0.1:*")
+        .unwrap()
+}
+
+fn args(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// `examples/python/tcp_echo_server.py` under CPython on a free port,
+/// stopping after `clients` clients; the process and its port.
+fn cpython_echo_server(clients: usize) -> (Child, u16) {
+    let mut child = python::cpython("tcp_echo_server")
+        .args(["127.0.0.1", "0", &clients.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start CPython's echo server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .expect("its Serving on line");
+    let port = port_of_serving_line(line.trim()).expect("a port");
+    (child, port)
+}
+
+/// Lines with the port numbers in address tuples (`('127.0.0.1', 5123)`)
+/// replaced, as they differ from run to run.
+fn without_ports(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| {
+            let mut out = String::new();
+            let mut rest = line.as_str();
+            while let Some(at) = rest.find("', ") {
+                out.push_str(&rest[..at + 3]);
+                rest = &rest[at + 3..];
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                if digits > 0 {
+                    out.push_str("PORT");
+                    rest = &rest[digits..];
+                }
+            }
+            out.push_str(rest);
+            out
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn echo_client_prints_what_cpython_prints() {
+    if !python::available() {
+        return;
+    }
+    let (mut server, port) = cpython_echo_server(1 + BACKENDS.len());
+    let port = port.to_string();
+    let expected = python::cpython("tcp_echo_client")
+        .args(["127.0.0.1", &port])
+        .output()
+        .expect("run the client under CPython");
+    assert!(expected.status.success());
+    let expected = lines(&expected.stdout);
+    assert_eq!(expected[1], "Received: 'Hello World!'");
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tcp_echo_client",
+            backend,
+            loopback(),
+            &args(&["tcp_echo_client.py", "127.0.0.1", &port]),
+        )
+        .await;
+        assert_success(&format!("tcp_echo_client.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+    assert!(
+        server.wait().unwrap().success(),
+        "CPython's server ended badly"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn echo_server_prints_what_cpython_prints() {
+    if !python::available() {
+        return;
+    }
+    // CPython serving its own client, for the expected output.
+    let (reference, port) = cpython_echo_server(1);
+    let client = python::cpython("tcp_echo_client")
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(client.status.success());
+    let finished = reference.wait_with_output().unwrap();
+    assert!(finished.status.success());
+    let mut expected = vec![format!("Serving on ('127.0.0.1', {port})")];
+    expected.extend(lines(&finished.stdout));
+    let expected = without_ports(&expected);
+    assert_eq!(expected.last().map(String::as_str), Some("Server closed"));
+    for &backend in BACKENDS {
+        let server = server::start(
+            "python:tcp_echo_server",
+            backend,
+            loopback(),
+            &["tcp_echo_server.py", "127.0.0.1", "0", "1"],
+        )
+        .await;
+        let port = server.port.to_string();
+        let client = tokio::task::spawn_blocking(move || {
+            python::cpython("tcp_echo_client")
+                .args(["127.0.0.1", &port])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            client.status.success(),
+            "{backend:?}: CPython's client failed"
+        );
+        assert_eq!(
+            lines(&client.stdout)[1],
+            "Received: 'Hello World!'",
+            "{backend:?}"
+        );
+        let output = server.output();
+        let outcome = server.finish().await;
+        assert_eq!(outcome.exit_code, 0, "{backend:?}: {output:?}");
+        assert_eq!(without_ports(&output), expected, "{backend:?}");
+    }
+}
+
+/// A one-request HTTP server; the request it received.
+async fn http_server() -> (u16, tokio::task::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut stream = AsyncBufReader::new(stream);
+        let mut request = String::new();
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).await.unwrap();
+            request.push_str(&line);
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        stream
+            .get_mut()
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Test: yes\r\n\r\nbody")
+            .await
+            .unwrap();
+        request
+    });
+    (port, task)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_headers_prints_what_cpython_prints() {
+    if !python::available() {
+        return;
+    }
+    let (port, served) = http_server().await;
+    let url = format!("http://127.0.0.1:{port}/index.html");
+    let expected = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || python::cpython("http_headers").arg(url).output())
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert!(expected.status.success());
+    let expected_request = served.await.unwrap();
+    let expected = lines(&expected.stdout);
+    assert_eq!(expected[0], "HTTP header> HTTP/1.0 200 OK");
+    for &backend in BACKENDS {
+        let (port, served) = http_server().await;
+        let url = format!("http://127.0.0.1:{port}/index.html");
+        let out = run(
+            "python:http_headers",
+            backend,
+            loopback(),
+            &args(&["http_headers.py", &url]),
+        )
+        .await;
+        assert_success(&format!("http_headers.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+        assert_eq!(served.await.unwrap(), expected_request, "{backend:?}");
+    }
+}
+
+/// The peer of `tests/python/exceptions.py`: to every other client the
+/// lines and EOF it expects, to the rest b"late\n" once they send b"go".
+async fn exceptions_peer() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut late = false;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 16];
+            if late {
+                let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut buf).await;
+                let _ = stream.write_all(b"late\n").await;
+            } else {
+                let mut data = b"short\n".to_vec();
+                data.extend([b'x'; 40]);
+                data.extend(b"\nabc");
+                let _ = stream.write_all(&data).await;
+                let _ = stream.shutdown().await;
+            }
+            let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut buf).await;
+            late = !late;
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exceptions_timers_and_cancelled_reads_match_cpython() {
+    if !python::available() {
+        return;
+    }
+    let port = exceptions_peer().await.to_string();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let expected = {
+        let (port, closed) = (port.clone(), closed.clone());
+        tokio::task::spawn_blocking(move || {
+            python::cpython("tests/python/exceptions")
+                .args(["127.0.0.1", &port, &closed])
+                .output()
+        })
+        .await
+        .unwrap()
+        .unwrap()
+    };
+    assert!(
+        expected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&expected.stderr)
+    );
+    let expected = lines(&expected.stdout);
+    assert_eq!(expected.last().map(String::as_str), Some("done"));
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tests/python/exceptions",
+            backend,
+            loopback(),
+            &args(&["exceptions.py", "127.0.0.1", &port, &closed]),
+        )
+        .await;
+        assert_success(&format!("exceptions.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_from_python_matches_cpython() {
+    if !python::available() {
+        return;
+    }
+    let pki = portable_streams_tests::pki::Pki::new();
+    let mut server = std::process::Command::new("python3")
+        .arg(portable_streams_tests::build::workspace_root().join("tests/tls_peer.py"))
+        .arg("server")
+        .arg(pki.file("chain.pem"))
+        .arg(pki.file("key.pem"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start CPython's TLS server");
+    let mut line = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().to_owned();
+    let expected = {
+        let (port, ca) = (port.clone(), pki.ca_pem.clone());
+        tokio::task::spawn_blocking(move || {
+            python::cpython("tests/python/tls_client")
+                .args([&port, &ca])
+                .output()
+        })
+        .await
+        .unwrap()
+        .unwrap()
+    };
+    assert!(
+        expected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&expected.stderr)
+    );
+    let expected = lines(&expected.stdout);
+    assert_eq!(
+        expected.last().map(String::as_str),
+        Some("untrusted: SSLError")
+    );
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tests/python/tls_client",
+            backend,
+            loopback(),
+            &args(&["tls_client.py", &port, &pki.ca_pem]),
+        )
+        .await;
+        assert_success(&format!("tls_client.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn the_build_command_refuses_bad_input_in_one_line() {
+    if !python::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.py");
+    std::fs::write(&broken, "def main(:\n").unwrap();
+    let root = portable_streams_tests::build::workspace_root();
+    for (app, reason) in [
+        (dir.path().join("missing.py"), "cannot read"),
+        (broken, "is not valid Python"),
+    ] {
+        let out = std::process::Command::new("python3")
+            .args(["-m", "portable_streams", "build"])
+            .arg(&app)
+            .args(["-o", dir.path().join("out.wasm").to_str().unwrap()])
+            .env("PYTHONPATH", root.join("python"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(reason),
+            "{stderr}"
+        );
+        assert!(!dir.path().join("out.wasm").exists());
+    }
+}
