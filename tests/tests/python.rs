@@ -362,3 +362,100 @@ fn the_build_command_refuses_bad_input_in_one_line() {
         assert!(!dir.path().join("out.wasm").exists());
     }
 }
+
+/// Runs `command` against a CPython echo server; its stdout must be the
+/// echo client's.
+fn echo_client_on(mut command: std::process::Command, what: &str) {
+    let (mut server, port) = cpython_echo_server(1);
+    let out = command
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "Send: 'Hello World!'",
+            "Received: 'Hello World!'",
+            "Close the connection"
+        ],
+        "{what}"
+    );
+    assert!(server.wait().unwrap().success());
+}
+
+/// The same Python component, composed with the guest, on the other
+/// runtimes: plain `wasmtime run` and Node 24 through jco (each where
+/// present; CI installs both).
+#[test]
+fn a_composed_python_client_runs_on_plain_wasmtime_and_node() {
+    if !python::available() {
+        return;
+    }
+    let root = portable_streams_tests::build::workspace_root();
+    let client = std::fs::read(python::component("tcp_echo_client")).unwrap();
+    let composed = portable_streams_host::compose::compose_with_guest(&client).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("client.wasm");
+    std::fs::write(&wasm, composed).unwrap();
+
+    let wasmtime = std::env::var_os("WASMTIME").unwrap_or_else(|| "wasmtime".into());
+    if std::process::Command::new(&wasmtime)
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let mut command = std::process::Command::new(&wasmtime);
+        command
+            .args([
+                "run",
+                "-W",
+                "component-model-async",
+                "-S",
+                "p3",
+                "-S",
+                "inherit-network",
+            ])
+            .arg(&wasm);
+        echo_client_on(command, "plain wasmtime");
+    } else {
+        assert!(!portable_streams_tests::must_not_skip(), "no wasmtime CLI");
+    }
+
+    let modules = root.join("tests/js/node_modules");
+    if modules.join(".bin/jco").exists() {
+        let node = modules.join(".bin/node");
+        let out = std::process::Command::new(&node)
+            .arg(modules.join(".bin/jco"))
+            .arg("transpile")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::os::unix::fs::symlink(&modules, dir.path().join("node_modules")).unwrap();
+        let runner = dir.path().join("run.mjs");
+        std::fs::write(
+            &runner,
+            "import { run } from './out/client.js';\nawait run.run();\n",
+        )
+        .unwrap();
+        let mut command = std::process::Command::new(&node);
+        command.arg(&runner);
+        echo_client_on(command, "Node 24 through jco");
+    } else {
+        assert!(
+            !portable_streams_tests::must_not_skip(),
+            "no Node 24 and jco in tests/js"
+        );
+    }
+}
