@@ -459,3 +459,46 @@ fn a_composed_python_client_runs_on_plain_wasmtime_and_node() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unix_sockets_from_python_match_cpython_on_the_host_backend() {
+    if !python::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cpython.sock");
+    let expected = python::cpython("tests/python/unix_echo")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        expected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&expected.stderr)
+    );
+    let expected = lines(&expected.stdout);
+    assert_eq!(expected.last().map(String::as_str), Some("done"));
+    let path = dir.path().join("component.sock");
+    let policy = Policy::deny_all().allow_unix(dir.path()).unwrap();
+    let path = path.to_str().unwrap();
+    let out = run(
+        "python:tests/python/unix_echo",
+        Backend::Native,
+        policy.clone(),
+        &args(&["unix_echo.py", path]),
+    )
+    .await;
+    assert_success("unix_echo.py on the host backend", &out);
+    assert_eq!(lines(&out.stdout), expected);
+    // wasi:sockets has no Unix sockets: asyncio's NotImplementedError.
+    let out = run(
+        "python:tests/python/unix_echo",
+        Backend::Guest,
+        policy,
+        &args(&["unix_echo.py", path]),
+    )
+    .await;
+    assert_eq!(out.exit_code, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("NotImplementedError"), "{stderr}");
+}
