@@ -148,6 +148,11 @@ async fn main() -> Result<()> {
     let engine = new_engine(Allocation::OnDemand).map_err(|e| anyhow!("{e:#}"))?;
     let guest = prepare(&engine, &bytes, Backend::Guest)?;
     let native = prepare(&engine, &bytes, Backend::Native)?;
+    // The substrate: the same workloads written directly on wasi:sockets
+    // (nothing to compose: it imports no portable:streams).
+    let substrate_wasm =
+        tokio::task::spawn_blocking(|| build::component("substrate-client")).await?;
+    let substrate = prepare(&engine, &std::fs::read(substrate_wasm)?, Backend::Native)?;
     if let Some(count) = args.accept_soak {
         println!("{}", accept_soak::AcceptSoakReport::HEADER);
         for (backend, compiled) in [(Backend::Guest, &guest), (Backend::Native, &native)] {
@@ -179,7 +184,7 @@ async fn main() -> Result<()> {
     let python = portable_streams_tests::python3();
     let script: PathBuf = root.join("benches/asyncio_client.py");
 
-    let contenders = vec!["guest", "native", "tokio", "asyncio", "wstd"];
+    let contenders = vec!["guest", "native", "tokio", "asyncio", "wstd", "substrate"];
     let mut rows = Vec::new();
     for workload in Workload::ALL {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == workload.name()) {
@@ -223,6 +228,21 @@ async fn main() -> Result<()> {
             None => Outcome::Skipped("python3 not installed".into()),
         });
         outcomes.push(Outcome::Skipped("wstd has no WASI 0.3 release".into()));
+        outcomes.push(match workload {
+            Workload::Bulk | Workload::PingPong | Workload::Accept => outcome(
+                contenders::component(
+                    &engine,
+                    &substrate,
+                    Backend::Native,
+                    workload,
+                    addr,
+                    count,
+                    &[],
+                )
+                .await,
+            ),
+            _ => Outcome::Skipped("not a substrate workload".into()),
+        });
         rows.push((workload, count, outcomes));
     }
     let report = Report { contenders, rows };

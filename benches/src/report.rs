@@ -125,6 +125,7 @@ impl Report {
         let mut header = vec!["workload".to_owned(), "unit".to_owned()];
         header.extend(self.contenders.iter().map(|c| c.to_string()));
         let ratios = [
+            ("guest", "substrate"),
             ("guest", "tokio"),
             ("native", "tokio"),
             ("guest", "asyncio"),

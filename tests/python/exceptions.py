@@ -52,6 +52,17 @@ async def main(host, port, closed_port):
     print("retried readline:", await reader.readline())
     writer.close()
     await writer.wait_closed()
+
+    # Left behind when main returns, as asyncio.run finds them (it cancels
+    # the tasks; the component must not trap on what they wait for): a
+    # server whose handler sleeps for an hour, and a task reading from it.
+    async def silent(r, w):
+        await asyncio.sleep(3600)
+
+    server = await asyncio.start_server(silent, host, 0)
+    reader, writer = await asyncio.open_connection(host, server.sockets[0].getsockname()[1])
+    asyncio.get_running_loop().create_task(reader.readline())
+    await asyncio.sleep(0.01)
     print("done")
 
 

@@ -2,7 +2,8 @@
 //! `examples/python`, built with `python -m portable_streams build`, run on
 //! both backends against CPython peers. Each one's output must be what the
 //! same file prints when CPython itself runs it (client ports aside),
-//! also for `tests/python/exceptions.py`: errors, timers, cancelled reads.
+//! also for `tests/python/exceptions.py`: errors, timers, cancelled reads,
+//! and tasks left waiting when `main` returns (no trap on exit).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
