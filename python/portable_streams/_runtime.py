@@ -12,15 +12,18 @@ This module fills those gaps:
 * an awaited import whose caller is cancelled keeps its own future (the
   import's result still arrives, and is dropped) instead of failing
   componentize-py's callback;
-* `asyncio.run(main())` at the file's top level records `main()`; the
-  entry point runs it once the file has executed (so code after the
-  `asyncio.run` line runs before `main`, the one difference from CPython);
+* `asyncio.run(main())` in the file's top-level code (an `if __name__`
+  block included) becomes `await main()`: the file runs as a coroutine, so
+  `main` runs exactly where CPython runs it; a call made elsewhere (inside
+  a function the file calls) records `main()`, which runs once the file has
+  executed;
 * at exit, leftover tasks are cancelled, open connections aborted and
   servers closed (as CPython's `asyncio.run` cancels tasks and the process
   exit closes sockets), and the entry point returns only once no import is
   outstanding.
 """
 
+import ast
 import asyncio
 import builtins
 import contextvars
@@ -139,6 +142,36 @@ def _deferred_run(main, *, debug=None, loop_factory=None):
     _pending_runs.append(main)
 
 
+class _AwaitTopLevelRuns(ast.NodeTransformer):
+    """`asyncio.run(x)` in module-level code becomes `await x`."""
+
+    def visit_FunctionDef(self, node):
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_ClassDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "run"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "asyncio"
+            and len(node.args) == 1
+        ):
+            return ast.copy_location(ast.Await(value=node.args[0]), node)
+        return node
+
+
+def _compile(source, filename):
+    tree = _AwaitTopLevelRuns().visit(ast.parse(source, filename))
+    ast.fix_missing_locations(tree)
+    return compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+
 def install():
     """Patches componentize-py's loop and asyncio (once)."""
     global _installed
@@ -179,9 +212,12 @@ async def run_program(source, filename):
     sys.argv = [filename] + list(environment.get_arguments())[1:]
     status = 0
     try:
-        code = compile(source, filename, "exec")
+        code = _compile(source, filename)
         namespace = {"__name__": "__main__", "__file__": filename, "__builtins__": builtins}
-        exec(code, namespace)
+        # With a top-level await, evaluating the module gives a coroutine.
+        running = eval(code, namespace)
+        if asyncio.iscoroutine(running):
+            await running
         while _pending_runs:
             await _pending_runs.pop(0)
     except SystemExit as exit:

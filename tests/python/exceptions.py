@@ -67,3 +67,4 @@ async def main(host, port, closed_port):
 
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+print("after asyncio.run, as CPython")

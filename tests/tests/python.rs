@@ -265,7 +265,10 @@ async fn exceptions_timers_and_cancelled_reads_match_cpython() {
         String::from_utf8_lossy(&expected.stderr)
     );
     let expected = lines(&expected.stdout);
-    assert_eq!(expected.last().map(String::as_str), Some("done"));
+    assert_eq!(
+        expected[expected.len() - 2..],
+        ["done", "after asyncio.run, as CPython"]
+    );
     for &backend in BACKENDS {
         let out = run(
             "python:tests/python/exceptions",
