@@ -230,9 +230,10 @@ class _Transport:
 class StreamWriter:
     """asyncio's `StreamWriter`."""
 
-    def __init__(self, raw, reader=None):
+    def __init__(self, raw, reader=None, server_side=False):
         self._raw = raw
         self._reader = reader
+        self._server_side = server_side
         self.transport = _Transport(self)
         _runtime.track_writer(self)
 
@@ -276,10 +277,16 @@ class StreamWriter:
         self, sslcontext, *, server_hostname=None, ssl_handshake_timeout=None,
         ssl_shutdown_timeout=None,
     ):
-        tls = _client_tls(
-            sslcontext or True, server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout
-        )
-        await _errors.call(self._raw.start_tls(wit.TlsSide_Client(tls)))
+        # As asyncio: a connection a server accepted takes the server side.
+        if self._server_side:
+            tls = _server_tls(sslcontext, ssl_handshake_timeout, ssl_shutdown_timeout)
+            side = wit.TlsSide_Server(tls)
+        else:
+            tls = _client_tls(
+                sslcontext or True, server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout
+            )
+            side = wit.TlsSide_Client(tls)
+        await _errors.call(self._raw.start_tls(side))
 
     def __repr__(self):
         return f"<StreamWriter peername={self.get_extra_info('peername')!r}>"
@@ -339,7 +346,7 @@ class Server:
             except (RuntimeError, OSError):
                 return
             reader = StreamReader(raw_reader, self._limit)
-            writer = StreamWriter(raw_writer, reader)
+            writer = StreamWriter(raw_writer, reader, server_side=True)
             asyncio.get_running_loop().create_task(self._serve(reader, writer))
 
     async def _serve(self, reader, writer):

@@ -3,13 +3,14 @@
 //! both backends against CPython peers. Each one's output must be what the
 //! same file prints when CPython itself runs it (client ports aside),
 //! also for `tests/python/exceptions.py`: errors, timers, cancelled reads,
-//! and tasks left waiting when `main` returns (no trap on exit).
+//! and tasks left waiting when `main` returns (no trap on exit); for TLS
+//! clients and `start_tls` on an accepted connection.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use portable_streams_host::policy::Policy;
-use portable_streams_host::run::Backend;
+use portable_streams_host::run::{Backend, RunOutcome};
 use portable_streams_tests::server::{self, port_of_serving_line};
 use portable_streams_tests::{assert_success, lines, python, run};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
@@ -43,6 +44,15 @@ fn cpython_echo_server(clients: usize) -> (Child, u16) {
         .expect("its Serving on line");
     let port = port_of_serving_line(line.trim()).expect("a port");
     (child, port)
+}
+
+/// Waits for a server component to exit; its outcome and every line it
+/// printed.
+async fn finish(server: server::RunningServer) -> (RunOutcome, Vec<String>) {
+    let printed = server.lines.clone();
+    let outcome = server.finish().await;
+    let lines = printed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    (outcome, lines)
 }
 
 /// Lines with the port numbers in address tuples (`('127.0.0.1', 5123)`)
@@ -143,8 +153,7 @@ async fn echo_server_prints_what_cpython_prints() {
             "Received: 'Hello World!'",
             "{backend:?}"
         );
-        let output = server.output();
-        let outcome = server.finish().await;
+        let (outcome, output) = finish(server).await;
         assert_eq!(outcome.exit_code, 0, "{backend:?}: {output:?}");
         assert_eq!(without_ports(&output), expected, "{backend:?}");
     }
@@ -505,4 +514,58 @@ async fn unix_sockets_from_python_match_cpython_on_the_host_backend() {
     assert_eq!(out.exit_code, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("NotImplementedError"), "{stderr}");
+}
+
+/// `tests/tls_peer.py starttls-client PORT CA` against a server on `port`.
+fn starttls_client(port: u16, pki: &portable_streams_tests::pki::Pki) {
+    let out = std::process::Command::new("python3")
+        .arg(portable_streams_tests::build::workspace_root().join("tests/tls_peer.py"))
+        .arg("starttls-client")
+        .arg(port.to_string())
+        .arg(pki.file("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "CPython's STARTTLS client: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_tls_on_an_accepted_connection_matches_cpython() {
+    if !python::available() {
+        return;
+    }
+    let pki = portable_streams_tests::pki::Pki::new();
+    let mut reference = python::cpython("tests/python/starttls_server")
+        .args([&pki.chain_pem, &pki.key_pem])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(reference.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = port_of_serving_line(first.trim()).expect("a port");
+    tokio::task::block_in_place(|| starttls_client(port, &pki));
+    let finished = reference.wait_with_output().unwrap();
+    assert!(finished.status.success());
+    let mut expected = vec![first.trim().to_owned()];
+    expected.extend(lines(&finished.stdout));
+    let expected = without_ports(&expected);
+    assert_eq!(expected.last().map(String::as_str), Some("Server closed"));
+    for &backend in BACKENDS {
+        let server = server::start(
+            "python:tests/python/starttls_server",
+            backend,
+            loopback(),
+            &["starttls_server.py", &pki.chain_pem, &pki.key_pem],
+        )
+        .await;
+        tokio::task::block_in_place(|| starttls_client(server.port, &pki));
+        let (outcome, output) = finish(server).await;
+        assert_eq!(outcome.exit_code, 0, "{backend:?}: {output:?}");
+        assert_eq!(without_ports(&output), expected, "{backend:?}");
+    }
 }
