@@ -11,8 +11,8 @@ use portable_streams_core::{Connection, Error, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
+use crate::layer::Layer;
 use crate::signal::Signal;
-use crate::tls::Layer;
 use crate::transport::{Sink, Source, Transport, Unsent};
 
 /// What the engine's state is kept with.

@@ -17,7 +17,8 @@
 //! * `server.rs`: listening sockets and acceptor tasks for core's server
 //!   engine.
 //! * `tls.rs`: TLS inside the component (core's session, rustls with the
-//!   pure-Rust RustCrypto provider); `upgrade.rs`: `start-tls`.
+//!   pure-Rust RustCrypto provider): handshakes; `layer.rs`: an
+//!   established session under a connection; `upgrade.rs`: `start-tls`.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
@@ -32,6 +33,7 @@
 mod conn;
 mod connect;
 mod conv;
+mod layer;
 mod limits;
 mod pump;
 mod reader;

@@ -4,11 +4,8 @@
 //!
 //! The handshake runs over the socket's own streams before the connection
 //! exists (bounded by the handshake timeout); afterwards the session is a
-//! [`Layer`] the connection holds: the reader hands it what it received
-//! and gives the engine the plaintext, the pump encrypts each chunk before
-//! it sends it, and `close` sends `close_notify` first.
+//! [`Layer`] (`layer.rs`) the connection holds.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +18,7 @@ use wasip3::clocks::monotonic_clock::wait_for;
 use wit_bindgen::StreamResult;
 
 use crate::bindings::exports::portable::streams::streams as wit;
+use crate::layer::Layer;
 use crate::signal::{Either, race};
 use crate::transport::Transport;
 
@@ -39,36 +37,6 @@ fn provider() -> Provider {
         )
     });
     Arc::new(provider)
-}
-
-/// An established session, as the connection holds it.
-pub(crate) struct Layer {
-    session: RefCell<Session>,
-    /// How long `close` may wait for `close_notify` to be sent.
-    pub(crate) shutdown_timeout: Duration,
-}
-
-impl Layer {
-    /// Ciphertext received: the plaintext it carried, and whether the
-    /// peer closed.
-    pub(crate) fn receive(&self, data: &[u8]) -> Result<Received, Error> {
-        self.session.borrow_mut().receive(data)
-    }
-
-    /// The ciphertext for `plaintext`.
-    pub(crate) fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
-        self.session.borrow_mut().encrypt(plaintext)
-    }
-
-    /// The `close_notify` alert to send.
-    pub(crate) fn close_notify(&self) -> Vec<u8> {
-        self.session.borrow_mut().close_notify()
-    }
-
-    /// The negotiated parameters.
-    pub(crate) fn details(&self) -> portable_streams_core::TlsDetails {
-        self.session.borrow().details()
-    }
 }
 
 /// A client's TLS side, ready before any socket is touched: bad PEM or a
@@ -143,10 +111,7 @@ async fn secure(
         Either::Left(result) => result?,
         Either::Right(()) => return Err(core_tls::handshake_timed_out(handshake_timeout)),
     }
-    transport.tls = Some(Rc::new(Layer {
-        session: RefCell::new(session),
-        shutdown_timeout,
-    }));
+    transport.tls = Some(Rc::new(Layer::new(session, shutdown_timeout)));
     transport.early = early;
     Ok(transport)
 }

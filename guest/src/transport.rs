@@ -15,7 +15,7 @@ use wit_bindgen::{AbiBuffer, FutureReader, StreamReader, StreamWriter};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_from_wasi, addr_to_wit};
-use crate::tls::Layer;
+use crate::layer::Layer;
 
 /// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
 /// TCP byte stream: how the stream ended.

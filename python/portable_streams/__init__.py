@@ -18,7 +18,7 @@ Modules:
 
 * `_errors`: the interface's errors as asyncio's exceptions.
 * `_streams`: `StreamReader`, `StreamWriter`, `Server` and the four
-  functions that open them.
+  functions that open them; `_open`: what is open, for the exit.
 * `_runtime`: timers on `wasi:clocks`, the `asyncio` patches, and the
   program's entry point (what `asyncio.run` does, and a clean exit).
 * `_build`: the build command (componentize-py, pinned).

@@ -24,7 +24,7 @@ from wit_world import exports
 # program's own imports too (its source only runs in the component).
 import importlib
 
-from portable_streams import _errors, _runtime, _streams  # noqa: F401
+from portable_streams import _errors, _open, _runtime, _streams  # noqa: F401
 
 for _module in {imports!r}:
     try:

@@ -30,12 +30,13 @@ import contextvars
 import heapq
 import sys
 import traceback
-import weakref
 
 import componentize_py_async_support as support
 import componentize_py_runtime as runtime
 from componentize_py_types import Err, Ok
 from wit_world.imports import environment, monotonic_clock
+
+from . import _open, _streams
 
 #: The longest single wait of the timer driver, in nanoseconds.
 _SLICE_NS = 50_000_000
@@ -43,19 +44,7 @@ _SLICE_NS = 50_000_000
 _timers = []
 _driver = None
 _pending_runs = []
-_writers = weakref.WeakSet()
-_servers = weakref.WeakSet()
 _installed = False
-
-
-def track_writer(writer):
-    """Remembers an open connection, to abort it at exit."""
-    _writers.add(writer)
-
-
-def track_server(server):
-    """Remembers a server, to close it at exit."""
-    _servers.add(server)
 
 
 # ---- timers ----
@@ -177,8 +166,6 @@ def install():
     global _installed
     if _installed:
         return
-    from . import _streams
-
     loop_class = type(support._loop)
     loop_class.time = _time
     loop_class.call_at = _call_at
@@ -242,9 +229,9 @@ async def _shutdown():
         task.cancel()
     for handle in _timers:
         handle.cancel()
-    for server in list(_servers):
+    for server in list(_open.servers):
         server._raw.close()
-    for writer in list(_writers):
+    for writer in list(_open.writers):
         writer._raw.abort()
     future_state = support._future_state.get()
     while any(not t.done() for t in tasks) or future_state.futures:

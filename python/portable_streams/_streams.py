@@ -8,7 +8,7 @@ import traceback
 
 from wit_world.imports import streams as wit
 
-from . import _errors, _runtime
+from . import _errors, _open
 
 #: asyncio's default reader limit.
 _DEFAULT_LIMIT = 2**16
@@ -235,7 +235,7 @@ class StreamWriter:
         self._reader = reader
         self._server_side = server_side
         self.transport = _Transport(self)
-        _runtime.track_writer(self)
+        _open.track_writer(self)
 
     def write(self, data):
         _errors.sync(self._raw.write, bytes(data))
@@ -319,7 +319,7 @@ class Server:
         self._limit = limit
         self._accepting = None
         self._serving_forever = None
-        _runtime.track_server(self)
+        _open.track_server(self)
 
     @property
     def sockets(self):

@@ -306,3 +306,32 @@ pub async fn closed_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     l.local_addr().unwrap().port()
 }
+
+/// A one-request HTTP server: it answers with a 200 and the headers
+/// `Content-Type: text/plain` and `X-Test: yes`, then closes; returns its
+/// port and the request it received.
+pub async fn http_once() -> (u16, JoinHandle<String>) {
+    use tokio::io::AsyncBufReadExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut stream = tokio::io::BufReader::new(stream);
+        let mut request = String::new();
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).await.unwrap();
+            request.push_str(&line);
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        stream
+            .get_mut()
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Test: yes\r\n\r\n")
+            .await
+            .unwrap();
+        request
+    });
+    (port, task)
+}

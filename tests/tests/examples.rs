@@ -9,7 +9,6 @@ use portable_streams_host::run::Backend;
 use portable_streams_tests::pki::Pki;
 use portable_streams_tests::{assert_success, lines, python3, run, server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 /// The backends every example runs on.
 const BACKENDS: &[Backend] = &[Backend::Guest, Backend::Native];
@@ -203,36 +202,10 @@ async fn echo_client_talks_to_a_cpython_asyncio_server() {
     }
 }
 
-/// A one-shot HTTP server answering HEAD with a few headers.
-async fn http_server() -> (u16, tokio::task::JoinHandle<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let task = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut stream = BufReader::new(stream);
-        let mut request = String::new();
-        loop {
-            let mut line = String::new();
-            stream.read_line(&mut line).await.unwrap();
-            request.push_str(&line);
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-        }
-        stream
-            .get_mut()
-            .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Test: yes\r\n\r\n")
-            .await
-            .unwrap();
-        request
-    });
-    (port, task)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn http_headers_reads_a_local_server() {
     for &backend in BACKENDS {
-        let (port, server) = http_server().await;
+        let (port, server) = portable_streams_tests::peers::http_once().await;
         let url = format!("http://127.0.0.1:{port}/index.html");
         let out = run(
             "http-headers",

@@ -13,7 +13,7 @@ use portable_streams_host::policy::Policy;
 use portable_streams_host::run::{Backend, RunOutcome};
 use portable_streams_tests::server::{self, port_of_serving_line};
 use portable_streams_tests::{assert_success, lines, python, run};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
@@ -159,38 +159,12 @@ async fn echo_server_prints_what_cpython_prints() {
     }
 }
 
-/// A one-request HTTP server; the request it received.
-async fn http_server() -> (u16, tokio::task::JoinHandle<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let task = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut stream = AsyncBufReader::new(stream);
-        let mut request = String::new();
-        loop {
-            let mut line = String::new();
-            stream.read_line(&mut line).await.unwrap();
-            request.push_str(&line);
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-        }
-        stream
-            .get_mut()
-            .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Test: yes\r\n\r\nbody")
-            .await
-            .unwrap();
-        request
-    });
-    (port, task)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn http_headers_prints_what_cpython_prints() {
     if !python::available() {
         return;
     }
-    let (port, served) = http_server().await;
+    let (port, served) = portable_streams_tests::peers::http_once().await;
     let url = format!("http://127.0.0.1:{port}/index.html");
     let expected = {
         let url = url.clone();
@@ -204,7 +178,7 @@ async fn http_headers_prints_what_cpython_prints() {
     let expected = lines(&expected.stdout);
     assert_eq!(expected[0], "HTTP header> HTTP/1.0 200 OK");
     for &backend in BACKENDS {
-        let (port, served) = http_server().await;
+        let (port, served) = portable_streams_tests::peers::http_once().await;
         let url = format!("http://127.0.0.1:{port}/index.html");
         let out = run(
             "python:http_headers",
