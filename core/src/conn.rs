@@ -378,6 +378,21 @@ impl Connection {
         self.tls = Some(details);
     }
 
+    /// Whether `start_tls` may go on: not on a connection that carries TLS
+    /// already (`invalid-argument`), nor on one that is closing (lost).
+    /// Asked before the flush and again after it.
+    pub fn start_tls_status(&self) -> Result<(), Error> {
+        if self.tls.is_some() {
+            return Err(Error::InvalidArgument(
+                "the connection is already using TLS".into(),
+            ));
+        }
+        if self.write.is_closing() {
+            return Err(Error::connection_lost());
+        }
+        Ok(())
+    }
+
     /// `get_extra_info('ssl_object')`'s details, over TLS.
     pub fn tls(&self) -> Option<&TlsDetails> {
         self.tls.as_ref()

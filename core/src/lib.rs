@@ -59,7 +59,7 @@ pub use reader::{Progress, ReadBuffer};
 pub use request::{MAX_EXACT, ReadRequest};
 pub use separators::Separators;
 pub use server::{AcceptStep, ServerState};
-pub use tls_info::{TlsDetails, write_eof_unsupported};
+pub use tls_info::{TlsDetails, upgrade_needs_both_directions, write_eof_unsupported};
 pub use watermarks::WriteLimits;
 pub use writer::{DrainStatus, WriteBuffer, WriterState};
 

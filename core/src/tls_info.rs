@@ -18,6 +18,12 @@ pub struct TlsDetails {
     pub peer_certificates: Vec<Vec<u8>>,
 }
 
+/// `start_tls` without both directions of the transport to upgrade (one
+/// was shut down, or a read holds it).
+pub fn upgrade_needs_both_directions() -> Error {
+    Error::Closed("start_tls needs both directions of the connection".into())
+}
+
 /// asyncio's `NotImplementedError` for `write_eof` over TLS.
 pub fn write_eof_unsupported() -> Error {
     Error::Unsupported(

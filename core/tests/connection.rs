@@ -298,3 +298,25 @@ fn try_read_answers_only_what_is_buffered_and_takes_nothing_otherwise() {
         b""
     );
 }
+
+#[test]
+fn over_tls_there_is_no_write_eof_and_no_second_start_tls() {
+    let mut c = conn(16);
+    assert!(c.can_write_eof());
+    assert!(c.start_tls_status().is_ok());
+    c.set_tls(portable_streams_core::TlsDetails {
+        protocol_version: "TLSv1.3".into(),
+        ..Default::default()
+    });
+    assert!(!c.can_write_eof());
+    assert!(matches!(c.write_eof(), Err(Error::Unsupported(_))));
+    assert!(matches!(
+        c.start_tls_status(),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert_eq!(c.tls().unwrap().protocol_version, "TLSv1.3");
+    // A closing connection cannot be upgraded either.
+    let mut plain = conn(16);
+    let _ = plain.close();
+    assert!(plain.start_tls_status().is_err());
+}

@@ -5,7 +5,7 @@
 //! loses the connection (its streams are mid-handshake: nothing else can
 //! be said on them).
 
-use portable_streams_core::{DrainStatus, Error};
+use portable_streams_core::{DrainStatus, Error, upgrade_needs_both_directions};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
@@ -20,11 +20,7 @@ enum Side {
 
 /// `start_tls(side)` on `conn`.
 pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Error> {
-    if conn.state().engine.tls().is_some() {
-        return Err(Error::InvalidArgument(
-            "the connection is already using TLS".into(),
-        ));
-    }
+    conn.state().engine.start_tls_status()?;
     // Everything that can be refused is, before the connection changes.
     let side = match &side {
         wit::TlsSide::Client(options) => {
@@ -41,9 +37,7 @@ pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Err
     flush(conn).await?;
     let plain = {
         let mut st = conn.state();
-        if st.engine.writer().is_closing() {
-            return Err(Error::connection_lost());
-        }
+        st.engine.start_tls_status()?;
         match (st.source.take(), st.sink.take()) {
             (Some(source), Some(sink)) => Transport {
                 source,
@@ -56,9 +50,7 @@ pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Err
             (source, sink) => {
                 st.source = source;
                 st.sink = sink;
-                return Err(Error::Closed(
-                    "start_tls needs both directions of the connection".into(),
-                ));
+                return Err(upgrade_needs_both_directions());
             }
         }
     };

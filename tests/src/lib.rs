@@ -7,6 +7,7 @@ pub use component_build as build;
 pub mod peers;
 pub mod pki;
 pub mod python;
+pub mod runtimes;
 pub mod server;
 
 use std::sync::{Arc, Mutex, OnceLock};

@@ -162,11 +162,7 @@ impl Conn {
     /// bytes already received stay in the reader. A failed handshake loses
     /// the connection with its error.
     pub(crate) async fn start_tls(&self, side: wit::TlsSide) -> Result<(), Error> {
-        if self.lock().engine.tls().is_some() {
-            return Err(Error::InvalidArgument(
-                "the connection is already using TLS".into(),
-            ));
-        }
+        self.lock().engine.start_tls_status()?;
         // Everything that can be refused is, before the connection changes.
         let handshake = match &side {
             wit::TlsSide::Client(options) => {
@@ -183,17 +179,13 @@ impl Conn {
         self.flush().await?;
         let (source, sink) = {
             let mut st = self.lock();
-            if st.engine.writer().is_closing() {
-                return Err(Error::connection_lost());
-            }
+            st.engine.start_tls_status()?;
             match (st.source.take(), st.sink.take()) {
                 (Some(source), Some(sink)) => (source, sink),
                 (source, sink) => {
                     st.source = source;
                     st.sink = sink;
-                    return Err(Error::Closed(
-                        "start_tls needs both directions of the connection".into(),
-                    ));
+                    return Err(portable_streams_core::upgrade_needs_both_directions());
                 }
             }
         };

@@ -1,0 +1,92 @@
+//! The second and third runtimes: composed clients, Rust and Python, run on
+//! the plain wasmtime CLI and on Node 24 through jco, against a CPython
+//! echo server (`examples/python/tcp_echo_server.py`).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use portable_streams_host::compose::compose_with_guest;
+use portable_streams_tests::server::port_of_serving_line;
+use portable_streams_tests::{build, lines, python, python3, runtimes};
+
+/// What the echo client prints, Rust's and Python's alike.
+const ECHOED: [&str; 3] = [
+    "Send: 'Hello World!'",
+    "Received: 'Hello World!'",
+    "Close the connection",
+];
+
+/// `client` (a component's bytes) composed with the guest, in `dir`.
+fn composed(client: &[u8], dir: &Path) -> std::path::PathBuf {
+    let wasm = dir.join("client.wasm");
+    std::fs::write(&wasm, compose_with_guest(client).expect("compose")).unwrap();
+    wasm
+}
+
+/// Runs `run(port)` against CPython's echo server (one client); its output
+/// must be the echo client's (`expected`).
+fn against_an_echo_server(
+    what: &str,
+    expected: &[String],
+    run: impl FnOnce(&str) -> Option<Output>,
+) {
+    let mut server = python::cpython("tcp_echo_server")
+        .args(["127.0.0.1", "0", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start CPython's echo server");
+    let mut line = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = port_of_serving_line(line.trim())
+        .expect("a port")
+        .to_string();
+    let Some(out) = run(&port) else {
+        let _ = server.kill();
+        let _ = server.wait();
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&out.stdout), expected, "{what}");
+    assert!(server.wait().unwrap().success(), "{what}: the server");
+}
+
+fn on_both(what: &str, wasm: &Path, expected: &[String]) {
+    against_an_echo_server(&format!("{what} on plain wasmtime"), expected, |port| {
+        runtimes::on_plain_wasmtime(wasm, &["127.0.0.1", port])
+    });
+    against_an_echo_server(&format!("{what} on Node 24"), expected, |port| {
+        runtimes::on_node(wasm, &["127.0.0.1", port])
+    });
+}
+
+#[test]
+fn a_composed_rust_client_runs_on_plain_wasmtime_and_node() {
+    if python3().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let client = std::fs::read(build::component("tcp-echo-client")).unwrap();
+    let wasm = composed(&client, dir.path());
+    // The Rust example prints the same lines, with double quotes.
+    let expected: Vec<String> = ECHOED.iter().map(|l| l.replace('\'', "\"")).collect();
+    on_both("the Rust echo client", &wasm, &expected);
+}
+
+#[test]
+fn a_composed_python_client_runs_on_plain_wasmtime_and_node() {
+    if !python::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let client = std::fs::read(python::component("tcp_echo_client")).unwrap();
+    let wasm = composed(&client, dir.path());
+    let expected: Vec<String> = ECHOED.iter().map(|l| l.to_string()).collect();
+    on_both("the Python echo client", &wasm, &expected);
+}
