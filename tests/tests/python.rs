@@ -46,6 +46,22 @@ fn cpython_echo_server(clients: usize) -> (Child, u16) {
     (child, port)
 }
 
+/// What `name` prints to stdout when CPython itself runs it with `args`
+/// (it must succeed).
+async fn printed_by_cpython(name: &'static str, args: &[&str]) -> Vec<String> {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || python::cpython(name).args(&args).output())
+        .await
+        .unwrap()
+        .expect("run CPython");
+    assert!(
+        out.status.success(),
+        "{name} under CPython: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lines(&out.stdout)
+}
+
 /// Waits for a server component to exit; its outcome and every line it
 /// printed.
 async fn finish(server: server::RunningServer) -> (RunOutcome, Vec<String>) {
@@ -231,23 +247,8 @@ async fn exceptions_timers_and_cancelled_reads_match_cpython() {
         .unwrap()
         .port()
         .to_string();
-    let expected = {
-        let (port, closed) = (port.clone(), closed.clone());
-        tokio::task::spawn_blocking(move || {
-            python::cpython("tests/python/exceptions")
-                .args(["127.0.0.1", &port, &closed])
-                .output()
-        })
-        .await
-        .unwrap()
-        .unwrap()
-    };
-    assert!(
-        expected.status.success(),
-        "{}",
-        String::from_utf8_lossy(&expected.stderr)
-    );
-    let expected = lines(&expected.stdout);
+    let expected =
+        printed_by_cpython("tests/python/exceptions", &["127.0.0.1", &port, &closed]).await;
     assert_eq!(
         expected[expected.len() - 2..],
         ["done", "after asyncio.run, as CPython"]
@@ -284,23 +285,7 @@ async fn tls_from_python_matches_cpython() {
         .read_line(&mut line)
         .unwrap();
     let port = line.trim().to_owned();
-    let expected = {
-        let (port, ca) = (port.clone(), pki.ca_pem.clone());
-        tokio::task::spawn_blocking(move || {
-            python::cpython("tests/python/tls_client")
-                .args([&port, &ca])
-                .output()
-        })
-        .await
-        .unwrap()
-        .unwrap()
-    };
-    assert!(
-        expected.status.success(),
-        "{}",
-        String::from_utf8_lossy(&expected.stderr)
-    );
-    let expected = lines(&expected.stdout);
+    let expected = printed_by_cpython("tests/python/tls_client", &[&port, &pki.ca_pem]).await;
     assert_eq!(
         expected.last().map(String::as_str),
         Some("untrusted: SSLError")
