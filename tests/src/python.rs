@@ -3,7 +3,7 @@
 //! `python -m portable_streams build` (the package in `python/`, used from
 //! the source tree) into `target/python`, once per process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
@@ -46,7 +46,7 @@ pub fn component(name: &str) -> PathBuf {
         .join(format!("{}.wasm", name.replace('/', "_")));
     let built = BUILT.get_or_init(Default::default);
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    if built.iter().any(|b| b == name) {
+    if built.iter().any(|b| b == name) || fresh(&out, &source(name)) {
         return out;
     }
     std::fs::create_dir_all(out.parent().unwrap()).expect("target/python");
@@ -65,6 +65,26 @@ pub fn component(name: &str) -> PathBuf {
     );
     built.push(name.to_owned());
     out
+}
+
+/// Whether `out` was built after `source` and the package's files last
+/// changed (then the build would make the same component again).
+fn fresh(out: &Path, source: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(out) else {
+        return false;
+    };
+    let package = workspace_root().join("python/portable_streams");
+    let inputs = std::fs::read_dir(&package)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .chain([source.to_path_buf()]);
+    inputs
+        .map(|p| modified(&p))
+        .all(|m| m.is_some_and(|m| m <= built))
 }
 
 /// `name` (see [`source`]) under CPython itself; add its arguments.
