@@ -11,8 +11,8 @@ import time
 CHUNK = 64 * 1024
 
 
-async def bulk(host, port, total):
-    reader, writer = await asyncio.open_connection(host, port)
+async def echo_both_ways(reader, writer, total, after_sending=None):
+    """Sends `total` bytes in 64 KiB writes while reading as many back."""
     payload = b"\x5a" * CHUNK
 
     async def send():
@@ -21,7 +21,8 @@ async def bulk(host, port, total):
             writer.write(payload)
             await writer.drain()
             sent += CHUNK
-        writer.write_eof()
+        if after_sending is not None:
+            after_sending()
 
     async def receive():
         got = 0
@@ -32,6 +33,11 @@ async def bulk(host, port, total):
             got += len(chunk)
 
     await asyncio.gather(send(), receive())
+
+
+async def bulk(host, port, total):
+    reader, writer = await asyncio.open_connection(host, port)
+    await echo_both_ways(reader, writer, total, writer.write_eof)
     writer.close()
 
 
@@ -83,24 +89,7 @@ async def concurrency(host, port, count):
 async def tls_bulk(host, port, total):
     context = ssl.create_default_context(cafile=sys.argv[5])
     reader, writer = await asyncio.open_connection(host, port, ssl=context)
-    payload = b"\x5a" * CHUNK
-
-    async def send():
-        sent = 0
-        while sent < total:
-            writer.write(payload)
-            await writer.drain()
-            sent += CHUNK
-
-    async def receive():
-        got = 0
-        while got < total:
-            chunk = await reader.read(CHUNK)
-            if not chunk:
-                raise RuntimeError(f"EOF after {got} bytes")
-            got += len(chunk)
-
-    await asyncio.gather(send(), receive())
+    await echo_both_ways(reader, writer, total)
     writer.close()
     await writer.wait_closed()
 

@@ -7,7 +7,7 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use portable_streams_core::caps::Permit;
-use portable_streams_core::{Connection, Error, Wake};
+use portable_streams_core::{Connection, DrainStatus, Error, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
@@ -58,13 +58,7 @@ impl Conn {
         on_closed: Option<Rc<Signal>>,
     ) -> Rc<Self> {
         let mut engine = engine;
-        if let Some(layer) = &transport.tls {
-            engine.set_tls(layer.details());
-        }
-        engine.receive(&transport.early.plaintext);
-        if transport.early.peer_closed {
-            engine.received_eof();
-        }
+        take_in_tls(&mut engine, &transport);
         Rc::new(Self {
             state: RefCell::new(State {
                 engine,
@@ -145,19 +139,29 @@ impl Conn {
     pub(crate) fn secure(&self, secured: Transport) {
         {
             let mut st = self.state();
-            if let Some(layer) = &secured.tls {
-                let details = layer.details();
-                st.engine.set_tls(details);
-            }
-            st.engine.receive(&secured.early.plaintext);
-            if secured.early.peer_closed {
-                st.engine.received_eof();
-            }
+            take_in_tls(&mut st.engine, &secured);
             st.source = Some(secured.source);
             st.sink = Some(secured.sink);
             st.tls = secured.tls;
         }
         self.wake(Wake::ALL);
+    }
+
+    /// Waits, woken with the writers, until `status` is no longer `Wait`
+    /// (`drain`, and `start_tls`'s flush).
+    pub(crate) async fn wait_for_writers(
+        &self,
+        status: impl Fn(&mut Connection) -> DrainStatus,
+    ) -> Result<(), Error> {
+        loop {
+            let changed = self.writers.wait();
+            let now = status(&mut self.state().engine);
+            match now {
+                DrainStatus::Ready => return Ok(()),
+                DrainStatus::Failed(error) => return Err(error),
+                DrainStatus::Wait => changed.await,
+            }
+        }
     }
 
     /// Bytes the source received: to the engine, through the TLS layer
@@ -183,5 +187,17 @@ impl Conn {
     /// Whether the connection is closed (what `wait-closed` awaits).
     pub(crate) fn is_closed(&self) -> bool {
         self.state().engine.is_closed()
+    }
+}
+
+/// What a transport that went through a TLS handshake brings the engine:
+/// the negotiated details, and anything that came with the last flight.
+fn take_in_tls(engine: &mut Connection, transport: &Transport) {
+    if let Some(layer) = &transport.tls {
+        engine.set_tls(layer.details());
+    }
+    engine.receive(&transport.early.plaintext);
+    if transport.early.peer_closed {
+        engine.received_eof();
     }
 }

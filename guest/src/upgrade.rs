@@ -5,7 +5,7 @@
 //! loses the connection (its streams are mid-handshake: nothing else can
 //! be said on them).
 
-use portable_streams_core::{DrainStatus, Error, upgrade_needs_both_directions};
+use portable_streams_core::{Connection, Error, upgrade_needs_both_directions};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
@@ -34,7 +34,7 @@ pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Err
         }
         wit::TlsSide::Server(options) => Side::Server(tls::Server::new(options)?),
     };
-    flush(conn).await?;
+    conn.wait_for_writers(Connection::flush_status).await?;
     let plain = {
         let mut st = conn.state();
         st.engine.start_tls_status()?;
@@ -72,19 +72,6 @@ pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Err
     }
     conn.secure(secured);
     Ok(())
-}
-
-/// Waits until everything written was sent.
-async fn flush(conn: &Conn) -> Result<(), Error> {
-    loop {
-        let sent = conn.writers.wait();
-        let status = conn.state().engine.flush_status();
-        match status {
-            DrainStatus::Ready => return Ok(()),
-            DrainStatus::Failed(error) => return Err(error),
-            DrainStatus::Wait => sent.await,
-        }
-    }
 }
 
 /// A `start_tls` under way; dropped while it still holds the connection's

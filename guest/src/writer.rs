@@ -5,7 +5,6 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
-use portable_streams_core::DrainStatus;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
@@ -37,18 +36,9 @@ impl wit::GuestWriter for Writer {
     }
 
     async fn drain(&self) -> Result<(), wit::Error> {
-        settled(async {
-            loop {
-                let resumed = self.conn.writers.wait();
-                let status = self.conn.state().engine.drain_status();
-                match status {
-                    DrainStatus::Ready => return Ok(()),
-                    DrainStatus::Failed(error) => return Err(error.into()),
-                    DrainStatus::Wait => resumed.await,
-                }
-            }
-        })
-        .await
+        settled(self.conn.wait_for_writers(|engine| engine.drain_status()))
+            .await
+            .map_err(Into::into)
     }
 
     fn can_write_eof(&self) -> bool {

@@ -15,6 +15,40 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// What both sides set alike: the timeouts and ALPN.
+#[derive(Debug, Clone, Default)]
+struct Common {
+    handshake_timeout: Option<Duration>,
+    shutdown_timeout: Option<Duration>,
+    alpn: Vec<String>,
+}
+
+/// The builder methods of [`Common`], for both sides.
+macro_rules! common_setters {
+    () => {
+        /// `ssl_handshake_timeout=`.
+        pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+            self.common.handshake_timeout = Some(timeout);
+            self
+        }
+
+        /// `ssl_shutdown_timeout=`.
+        pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+            self.common.shutdown_timeout = Some(timeout);
+            self
+        }
+
+        /// `set_alpn_protocols(...)`: in order of preference.
+        pub fn alpn_protocols<S: Into<String>>(
+            mut self,
+            protocols: impl IntoIterator<Item = S>,
+        ) -> Self {
+            self.common.alpn = protocols.into_iter().map(Into::into).collect();
+            self
+        }
+    };
+}
+
 /// The client side of TLS: the server is verified against the web PKI
 /// roots plus any added here, under `server_name` (default: the host
 /// connected to; an IP address is checked against the certificate's).
@@ -32,9 +66,7 @@ fn nanos(d: Duration) -> u64 {
 pub struct ClientTls {
     server_name: Option<String>,
     roots: Vec<String>,
-    handshake_timeout: Option<Duration>,
-    shutdown_timeout: Option<Duration>,
-    alpn: Vec<String>,
+    common: Common,
 }
 
 impl ClientTls {
@@ -56,34 +88,15 @@ impl ClientTls {
         self
     }
 
-    /// `ssl_handshake_timeout=`.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = Some(timeout);
-        self
-    }
-
-    /// `ssl_shutdown_timeout=`.
-    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = Some(timeout);
-        self
-    }
-
-    /// `set_alpn_protocols(...)`: offered in this order.
-    pub fn alpn_protocols<S: Into<String>>(
-        mut self,
-        protocols: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.alpn = protocols.into_iter().map(Into::into).collect();
-        self
-    }
+    common_setters!();
 
     pub(crate) fn into_wit(self) -> wit::ClientTlsOptions {
         wit::ClientTlsOptions {
             server_name: self.server_name,
             extra_root_certificates: self.roots,
-            handshake_timeout: self.handshake_timeout.map(nanos),
-            shutdown_timeout: self.shutdown_timeout.map(nanos),
-            alpn_protocols: self.alpn,
+            handshake_timeout: self.common.handshake_timeout.map(nanos),
+            shutdown_timeout: self.common.shutdown_timeout.map(nanos),
+            alpn_protocols: self.common.alpn,
         }
     }
 }
@@ -94,9 +107,7 @@ impl ClientTls {
 pub struct ServerTls {
     chain: String,
     key: String,
-    handshake_timeout: Option<Duration>,
-    shutdown_timeout: Option<Duration>,
-    alpn: Vec<String>,
+    common: Common,
 }
 
 impl ServerTls {
@@ -106,40 +117,19 @@ impl ServerTls {
         Self {
             chain: chain_pem.into(),
             key: key_pem.into(),
-            handshake_timeout: None,
-            shutdown_timeout: None,
-            alpn: Vec::new(),
+            common: Common::default(),
         }
     }
 
-    /// `ssl_handshake_timeout=`.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = Some(timeout);
-        self
-    }
-
-    /// `ssl_shutdown_timeout=`.
-    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = Some(timeout);
-        self
-    }
-
-    /// `set_alpn_protocols(...)`: accepted, in this order of preference.
-    pub fn alpn_protocols<S: Into<String>>(
-        mut self,
-        protocols: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.alpn = protocols.into_iter().map(Into::into).collect();
-        self
-    }
+    common_setters!();
 
     pub(crate) fn into_wit(self) -> wit::ServerTlsOptions {
         wit::ServerTlsOptions {
             certificate_chain: self.chain,
             private_key: self.key,
-            handshake_timeout: self.handshake_timeout.map(nanos),
-            shutdown_timeout: self.shutdown_timeout.map(nanos),
-            alpn_protocols: self.alpn,
+            handshake_timeout: self.common.handshake_timeout.map(nanos),
+            shutdown_timeout: self.common.shutdown_timeout.map(nanos),
+            alpn_protocols: self.common.alpn,
         }
     }
 }

@@ -78,6 +78,20 @@ pub async fn run_within(
     }
 }
 
+/// A policy that allows connecting and listening on 127.0.0.1 only.
+pub fn loopback() -> Policy {
+    Policy::deny_all()
+        .allow_connect("127.0.0.1:*")
+        .expect("a valid rule")
+        .allow_listen("127.0.0.1:*")
+        .expect("a valid rule")
+}
+
+/// A component's command line from string slices.
+pub fn args(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
 /// Panics with the component's output unless it exited 0.
 pub fn assert_success(what: &str, outcome: &RunOutcome) {
     assert_eq!(

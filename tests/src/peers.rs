@@ -335,3 +335,43 @@ pub async fn http_once() -> (u16, JoinHandle<String>) {
     });
     (port, task)
 }
+
+/// A TLS echo peer (rustls, `ring`) for one client, with the chain and key
+/// of `pki`: it echoes one read back, then closes with `close_notify`.
+/// Returns its port and the thread, which ends after the client.
+pub fn tls_echo_once(pki: &crate::pki::Pki) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let chain = CertificateDer::pem_slice_iter(pki.chain_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .expect("the chain");
+    let key = PrivateKeyDer::from_pem_slice(pki.key_pem.as_bytes()).expect("the key");
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("a certificate");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("its address").port();
+    let handle = std::thread::spawn(move || {
+        let (socket, _) = listener.accept().expect("a client");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("a timeout");
+        let session =
+            rustls::ServerConnection::new(std::sync::Arc::new(config)).expect("a session");
+        let mut tls = rustls::StreamOwned::new(session, socket);
+        let mut buf = [0u8; 100];
+        let n = tls.read(&mut buf).expect("the message");
+        tls.write_all(&buf[..n]).expect("the echo");
+        tls.conn.send_close_notify();
+        tls.flush().expect("close_notify");
+    });
+    (port, handle)
+}

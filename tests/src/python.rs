@@ -3,12 +3,14 @@
 //! `python -m portable_streams build` (the package in `python/`, used from
 //! the source tree) into `target/python`, once per process.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use crate::build::workspace_root;
 use crate::must_not_skip;
+use crate::server::port_of_serving_line;
 
 /// Whether Python components can be built here: python3 with the pinned
 /// componentize-py. CI installs it (`.ci/run`); elsewhere tests skip.
@@ -85,6 +87,23 @@ fn fresh(out: &Path, source: &Path) -> bool {
     inputs
         .map(|p| modified(&p))
         .all(|m| m.is_some_and(|m| m <= built))
+}
+
+/// `examples/python/tcp_echo_server.py` under CPython on a free port,
+/// stopping after `clients` clients: the process (its output after the
+/// "Serving on" line still to read) and its port.
+pub fn echo_server(clients: usize) -> (Child, u16) {
+    let mut child = cpython("tcp_echo_server")
+        .args(["127.0.0.1", "0", &clients.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start CPython's echo server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("its stdout"))
+        .read_line(&mut line)
+        .expect("its Serving on line");
+    let port = port_of_serving_line(line.trim()).expect("a port");
+    (child, port)
 }
 
 /// `name` (see [`source`]) under CPython itself; add its arguments.

@@ -7,23 +7,11 @@ use std::time::Duration;
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::Backend;
 use portable_streams_tests::pki::Pki;
-use portable_streams_tests::{assert_success, lines, python3, run, server};
+use portable_streams_tests::{args, assert_success, lines, loopback, python3, run, server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 /// The backends every example runs on.
 const BACKENDS: &[Backend] = &[Backend::Guest, Backend::Native];
-
-fn loopback() -> Policy {
-    Policy::deny_all()
-        .allow_connect("127.0.0.1:*")
-        .unwrap()
-        .allow_listen("127.0.0.1:*")
-        .unwrap()
-}
-
-fn args(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
 
 async fn echo_pair(server_backend: Backend, client_backend: Backend) {
     let server = server::start(

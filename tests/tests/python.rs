@@ -7,44 +7,16 @@
 //! clients and `start_tls` on an accepted connection.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::{Backend, RunOutcome};
 use portable_streams_tests::server::{self, port_of_serving_line};
-use portable_streams_tests::{assert_success, lines, python, run};
+use portable_streams_tests::{args, assert_success, lines, loopback, python, run};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
-
-fn loopback() -> Policy {
-    Policy::deny_all()
-        .allow_connect("127.0.0.1:*")
-        .unwrap()
-        .allow_listen("127.0.0.1:*")
-        .unwrap()
-}
-
-fn args(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
-/// `examples/python/tcp_echo_server.py` under CPython on a free port,
-/// stopping after `clients` clients; the process and its port.
-fn cpython_echo_server(clients: usize) -> (Child, u16) {
-    let mut child = python::cpython("tcp_echo_server")
-        .args(["127.0.0.1", "0", &clients.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start CPython's echo server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .expect("its Serving on line");
-    let port = port_of_serving_line(line.trim()).expect("a port");
-    (child, port)
-}
 
 /// What `name` prints to stdout when CPython itself runs it with `args`
 /// (it must succeed).
@@ -99,7 +71,7 @@ async fn echo_client_prints_what_cpython_prints() {
     if !python::available() {
         return;
     }
-    let (mut server, port) = cpython_echo_server(1 + BACKENDS.len());
+    let (mut server, port) = python::echo_server(1 + BACKENDS.len());
     let port = port.to_string();
     let expected = python::cpython("tcp_echo_client")
         .args(["127.0.0.1", &port])
@@ -131,7 +103,7 @@ async fn echo_server_prints_what_cpython_prints() {
         return;
     }
     // CPython serving its own client, for the expected output.
-    let (reference, port) = cpython_echo_server(1);
+    let (reference, port) = python::echo_server(1);
     let client = python::cpython("tcp_echo_client")
         .args(["127.0.0.1", &port.to_string()])
         .output()

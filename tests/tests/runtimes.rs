@@ -1,13 +1,12 @@
 //! The second and third runtimes: composed clients, Rust and Python, run on
 //! the plain wasmtime CLI and on Node 24 through jco, against a CPython
-//! echo server (`examples/python/tcp_echo_server.py`).
+//! echo server (`examples/python/tcp_echo_server.py`); and a composed TLS
+//! client on plain wasmtime (its TLS runs inside the guest).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use portable_streams_host::compose::compose_with_guest;
-use portable_streams_tests::server::port_of_serving_line;
 use portable_streams_tests::{build, lines, python, python3, runtimes};
 
 /// What the echo client prints, Rust's and Python's alike.
@@ -31,18 +30,8 @@ fn against_an_echo_server(
     expected: &[String],
     run: impl FnOnce(&str) -> Option<Output>,
 ) {
-    let mut server = python::cpython("tcp_echo_server")
-        .args(["127.0.0.1", "0", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start CPython's echo server");
-    let mut line = String::new();
-    BufReader::new(server.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = port_of_serving_line(line.trim())
-        .expect("a port")
-        .to_string();
+    let (mut server, port) = python::echo_server(1);
+    let port = port.to_string();
     let Some(out) = run(&port) else {
         let _ = server.kill();
         let _ = server.wait();
@@ -89,4 +78,27 @@ fn a_composed_python_client_runs_on_plain_wasmtime_and_node() {
     let wasm = composed(&client, dir.path());
     let expected: Vec<String> = ECHOED.iter().map(|l| l.to_string()).collect();
     on_both("the Python echo client", &wasm, &expected);
+}
+
+#[test]
+fn a_composed_tls_client_runs_on_plain_wasmtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = std::fs::read(build::component("tls-echo")).unwrap();
+    let wasm = composed(&client, dir.path());
+    let pki = portable_streams_tests::pki::Pki::new();
+    let (port, peer) = portable_streams_tests::peers::tls_echo_once(&pki);
+    let port = port.to_string();
+    let args = ["client", "127.0.0.1", &port, &pki.ca_pem, "Hi TLS"];
+    let Some(out) = runtimes::on_plain_wasmtime(&wasm, &args) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("TLS: TLSv1.3 TLS13_"), "{stdout}");
+    assert!(stdout.contains("Received: \"Hi TLS\""), "{stdout}");
+    peer.join().unwrap();
 }

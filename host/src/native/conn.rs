@@ -230,9 +230,17 @@ impl Conn {
 
     /// Waits until everything written was sent and the sink is idle.
     async fn flush(&self) -> Result<(), Error> {
+        self.wait_for_writers(Connection::flush_status).await
+    }
+
+    /// Waits, woken with the writers, until `status` is no longer `Wait`.
+    async fn wait_for_writers(
+        &self,
+        status: impl Fn(&mut Connection) -> DrainStatus,
+    ) -> Result<(), Error> {
         poll_fn(|cx| {
             let mut st = self.lock();
-            match st.engine.flush_status() {
+            match status(&mut st.engine) {
                 DrainStatus::Ready => Poll::Ready(Ok(())),
                 DrainStatus::Failed(error) => Poll::Ready(Err(error)),
                 DrainStatus::Wait => {
@@ -334,18 +342,7 @@ impl Conn {
     ///
     /// Cancellation safe: nothing is queued or taken by waiting.
     pub(crate) async fn drain(&self) -> Result<(), Error> {
-        poll_fn(|cx| {
-            let mut st = self.lock();
-            match st.engine.drain_status() {
-                DrainStatus::Ready => Poll::Ready(Ok(())),
-                DrainStatus::Failed(error) => Poll::Ready(Err(error)),
-                DrainStatus::Wait => {
-                    st.writers.register(cx.waker());
-                    Poll::Pending
-                }
-            }
-        })
-        .await
+        self.wait_for_writers(|engine| engine.drain_status()).await
     }
 
     /// `write_eof()`: the engine's rule (refused over TLS).
