@@ -109,6 +109,8 @@ pub enum PumpStep {
 pub struct ReadCall {
     request: Option<ReadRequest>,
     waiting: bool,
+    /// The call fills the handed-over stream (see [`Connection::hand_over`]).
+    for_stream: bool,
 }
 
 impl ReadCall {
@@ -117,6 +119,17 @@ impl ReadCall {
         Self {
             request: Some(request),
             waiting: false,
+            for_stream: false,
+        }
+    }
+
+    /// A call that takes the next chunk of at most `max` bytes for the
+    /// stream the reader was handed over to: `read(max)`, the one read
+    /// still allowed after [`Connection::hand_over`].
+    pub fn stream_chunk(max: usize) -> Self {
+        Self {
+            for_stream: true,
+            ..Self::new(ReadRequest::read(i64::try_from(max).unwrap_or(i64::MAX)))
         }
     }
 
@@ -134,6 +147,8 @@ pub struct Connection {
     write: WriteBuffer,
     caps: Caps,
     tls: Option<TlsDetails>,
+    /// The reader's bytes go to a stream (`into-stream`).
+    handed_over: bool,
 }
 
 impl Connection {
@@ -149,6 +164,7 @@ impl Connection {
             write: WriteBuffer::default(),
             caps,
             tls: None,
+            handed_over: false,
         }
     }
 
@@ -171,6 +187,15 @@ impl Connection {
         let Some(request) = call.request.as_mut() else {
             return ReadStep::Done(Err(Error::Other("read polled after it finished".into())));
         };
+        // Once handed over, the stream's chunks are the only reads: any
+        // other would take bytes out of the middle of the stream.
+        if self.handed_over && !call.for_stream {
+            let name = request.name();
+            call.request = None;
+            return ReadStep::Done(Err(Error::Closed(format!(
+                "{name}() on a reader whose bytes were handed over to a stream"
+            ))));
+        }
         if let Progress::Done(result) = self.read.poll(request) {
             call.request = None;
             if std::mem::take(&mut call.waiting) {
@@ -218,6 +243,23 @@ impl Connection {
                 None
             }
         }
+    }
+
+    /// `into-stream`: from now on the reader's bytes (what is buffered
+    /// first) go to one stream, filled by [`ReadCall::stream_chunk`] calls;
+    /// every other read is `closed`. `busy` while a read waits (it would
+    /// race the stream for bytes) or after a first hand-over.
+    pub fn hand_over(&mut self) -> Result<(), Error> {
+        if self.handed_over || self.read.is_waiting() {
+            return Err(Error::busy("into_stream"));
+        }
+        self.handed_over = true;
+        Ok(())
+    }
+
+    /// Whether the reader's bytes were handed over to a stream.
+    pub fn is_handed_over(&self) -> bool {
+        self.handed_over
     }
 
     /// Ends a call that will not be polled again (cancelled): bytes a

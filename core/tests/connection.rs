@@ -320,3 +320,39 @@ fn over_tls_there_is_no_write_eof_and_no_second_start_tls() {
     let _ = plain.close();
     assert!(plain.start_tls_status().is_err());
 }
+
+#[test]
+fn a_handed_over_reader_gives_buffered_bytes_first_then_only_stream_chunks() {
+    let mut c = conn(64);
+    arrive(&mut c, b"buffered");
+    c.hand_over().unwrap();
+    assert!(c.is_handed_over());
+    // Any other read would take bytes out of the stream's middle.
+    let mut line = ReadCall::new(ReadRequest::readline());
+    assert!(matches!(done(&mut c, &mut line), Err(Error::Closed(m)) if m.contains("handed over")));
+    // The stream's first chunk is what was buffered, cut to its room.
+    let mut chunk = ReadCall::stream_chunk(3);
+    assert_eq!(done(&mut c, &mut chunk).unwrap(), &b"buf"[..]);
+    let mut chunk = ReadCall::stream_chunk(1024);
+    assert_eq!(done(&mut c, &mut chunk).unwrap(), &b"fered"[..]);
+    // Then the transport, once per chunk, and EOF as an empty chunk.
+    let mut chunk = ReadCall::stream_chunk(1024);
+    assert!(matches!(step(&mut c, &mut chunk), ReadStep::Receive { max } if max == 1024));
+    c.received_eof();
+    assert_eq!(done(&mut c, &mut chunk).unwrap(), &b""[..]);
+    // A second hand-over is refused.
+    assert!(matches!(c.hand_over(), Err(Error::Busy(_))));
+}
+
+#[test]
+fn a_reader_with_a_waiting_read_is_not_handed_over() {
+    let mut c = conn(64);
+    let mut waiting = ReadCall::new(ReadRequest::read(10));
+    assert!(matches!(
+        step(&mut c, &mut waiting),
+        ReadStep::Receive { .. }
+    ));
+    assert!(matches!(c.hand_over(), Err(Error::Busy(m)) if m.starts_with("into_stream()")));
+    c.abandon_read(&mut waiting);
+    c.hand_over().unwrap();
+}

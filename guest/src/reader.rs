@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
 use wasip3::sockets::types::ErrorCode;
-use wit_bindgen::{FutureRead, StreamRead, StreamResult};
+use wit_bindgen::{FutureRead, FutureReader, StreamRead, StreamReader, StreamResult};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
@@ -68,6 +68,14 @@ impl wit::GuestReader for Reader {
     fn limit(&self) -> u32 {
         u32::try_from(self.conn.state().engine.reader().limit()).unwrap_or(u32::MAX)
     }
+
+    async fn into_stream(
+        &self,
+    ) -> Result<(StreamReader<u8>, FutureReader<Result<(), wit::Error>>), wit::Error> {
+        settled(async { crate::stream_out::into_stream(self.conn.clone()) })
+            .await
+            .map_err(Into::into)
+    }
 }
 
 impl Drop for Reader {
@@ -95,10 +103,12 @@ impl Drop for Call<'_> {
 
 /// Carries out `request`: the engine's steps, receiving when it asks.
 async fn read(conn: &Conn, request: ReadRequest) -> Result<Bytes, Error> {
-    let mut call = Call {
-        conn,
-        call: ReadCall::new(request),
-    };
+    read_call(conn, ReadCall::new(request)).await
+}
+
+/// Carries out `call` (cancel-safe, as [`read`]).
+pub(crate) async fn read_call(conn: &Conn, call: ReadCall) -> Result<Bytes, Error> {
+    let mut call = Call { conn, call };
     loop {
         let woken = conn.closing.wait();
         let step = conn.state().engine.poll_read(&mut call.call);

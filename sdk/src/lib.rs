@@ -22,6 +22,7 @@
 mod command;
 mod connect;
 mod error;
+mod feed;
 mod io;
 mod reader;
 mod server;

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use futures::Stream;
 use portable_streams_core::{Connection, ReadBuffer, ReadCall, ReadRequest, ReadStep};
 
+use crate::feed::{Feed, Fetched};
 use crate::{Error, wit};
 
 /// asyncio's `StreamReader`: buffered reads from one connection. Cloning
@@ -36,7 +37,9 @@ pub struct Reader {
 
 #[derive(Debug)]
 struct Inner {
-    raw: wit::Reader,
+    raw: Rc<wit::Reader>,
+    /// Where the read-ahead buffer's bytes come from.
+    feed: Feed,
     /// core's connection engine over the read-ahead buffer: the backend's
     /// `read(n)` is its transport, and a failed fetch is its stored error.
     ahead: RefCell<Connection>,
@@ -53,8 +56,10 @@ impl Reader {
             ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT)
                 .unwrap_or_else(|_| unreachable!("the default limit is valid"))
         });
+        let raw = Rc::new(raw);
         Self {
             inner: Rc::new(Inner {
+                feed: Feed::new(raw.clone()),
                 raw,
                 ahead: RefCell::new(Connection::new(ahead)),
             }),
@@ -86,17 +91,13 @@ impl Reader {
                     return Err(Error::Other("the read-ahead buffer was closed".into()));
                 }
             };
-            let fetched = self
-                .inner
-                .raw
-                .read(i64::try_from(max).unwrap_or(i64::MAX))
-                .await;
+            let fetched = self.inner.feed.fetch(max).await;
             let mut ahead = self.inner.ahead.borrow_mut();
             match fetched {
-                Ok(block) if block.is_empty() => ahead.received_eof(),
-                Ok(block) => ahead.receive(&block),
-                Err(error) => {
-                    let _ = ahead.lost(Some(error.into()));
+                Fetched::Data(block) => ahead.receive(&block),
+                Fetched::Eof => ahead.received_eof(),
+                Fetched::Lost(error) => {
+                    let _ = ahead.lost(Some(error));
                 }
             }
         }
@@ -200,12 +201,22 @@ impl Reader {
     pub fn at_eof(&self) -> bool {
         let ahead = self.inner.ahead.borrow();
         let ahead = ahead.reader();
-        ahead.buffered() == 0 && (ahead.eof_received() || self.inner.raw.at_eof())
+        // Over the stream, only the stream's end is EOF: the backend may
+        // have EOF while bytes are still on their way.
+        ahead.buffered() == 0
+            && (ahead.eof_received() || (self.inner.feed.is_list() && self.inner.raw.at_eof()))
     }
 
     /// The reader's limit in bytes.
     pub fn limit(&self) -> u32 {
         self.inner.raw.limit()
+    }
+
+    /// The binding handle underneath. Once this reader fetched bytes from
+    /// the backend, they come through the handle's `into-stream`, so the
+    /// handle's own reads are `closed`; `at-eof` and `limit` still answer.
+    pub fn raw(&self) -> &wit::Reader {
+        &self.inner.raw
     }
 
     /// The lines until EOF, as a stream (`async for line in reader`).

@@ -282,6 +282,33 @@ macro_rules! scenarios {
                 let peer = peers::on_request(ONE_SEGMENT).await;
                 scenario($backend, "sdk-one-segment-overrun", Some(peer)).await;
             }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn into_stream_buffered_bytes_first_then_closed_reads_and_eof() {
+                let peer = peers::slow_line(Duration::from_millis(300)).await;
+                scenario($backend, "into-stream", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn into_stream_end_future_reports_a_reset() {
+                scenario(
+                    $backend,
+                    "into-stream-reset",
+                    Some(peers::reset_mid_read().await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_takes_its_bytes_through_the_stream() {
+                let peer = peers::slow_line(Duration::from_millis(100)).await;
+                scenario($backend, "sdk-hands-over", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_bulk_16_mib_through_the_stream() {
+                scenario($backend, "sdk-bulk", Some(peers::echo().await)).await;
+            }
         }
     };
 }

@@ -558,10 +558,23 @@ struct Call<'a> {
 
 impl Call<'_> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, Error>> {
+        self.conn.poll_call(&mut self.call, cx)
+    }
+}
+
+impl Conn {
+    /// Drives `call` one step further: the engine's steps, receiving from
+    /// the source when it asks. A call left pending must be given to
+    /// [`Conn::abandon`].
+    pub(crate) fn poll_call(
+        &self,
+        call: &mut ReadCall,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Bytes, Error>> {
         loop {
-            let mut guard = self.conn.lock();
+            let mut guard = self.lock();
             let st = &mut *guard;
-            let max = match st.engine.poll_read(&mut self.call) {
+            let max = match st.engine.poll_read(call) {
                 ReadStep::Done(result) => return Poll::Ready(result),
                 ReadStep::Receive { max } => max,
                 ReadStep::WaitForClose => {
@@ -582,7 +595,7 @@ impl Call<'_> {
                 Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
                     drop(guard);
-                    self.conn.lost(Some(Error::from(e).context("read")));
+                    self.lost(Some(Error::from(e).context("read")));
                 }
                 Poll::Pending => {
                     st.wait_to_read(cx.waker());
@@ -591,13 +604,23 @@ impl Call<'_> {
             }
         }
     }
+
+    /// Ends `call` unfinished: nothing it received is lost.
+    pub(crate) fn abandon(&self, call: &mut ReadCall) {
+        if call.is_pending() {
+            self.lock().engine.abandon_read(call);
+        }
+    }
+
+    /// `into-stream`: the engine's hand-over rule.
+    pub(crate) fn hand_over(&self) -> Result<(), Error> {
+        self.lock().engine.hand_over()
+    }
 }
 
 impl Drop for Call<'_> {
     fn drop(&mut self) {
-        if self.call.is_pending() {
-            self.conn.lock().engine.abandon_read(&mut self.call);
-        }
+        self.conn.abandon(&mut self.call);
     }
 }
 

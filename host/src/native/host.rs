@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use portable_streams_core::{Error, ReadRequest};
-use wasmtime::component::{Access, Accessor, Resource, ResourceTable, StreamReader};
+use wasmtime::component::{Access, Accessor, FutureReader, Resource, ResourceTable, StreamReader};
 
 use super::conn::Conn;
 use super::conv::engine;
 use super::reader::Reader;
 use super::server::{self, Server};
+use super::stream_out::ReaderStream;
 use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
 use super::{NativeCtxView, NativeStreams, connect, unix, wit};
@@ -188,6 +189,22 @@ impl<T: Send> wit::HostReaderWithStore<T> for NativeStreams {
         separators: Vec<Vec<u8>>,
     ) -> Outcome<Vec<u8>> {
         read(accessor, reader, ReadRequest::readuntil(separators)).await
+    }
+
+    async fn into_stream(
+        accessor: &Accessor<T, Self>,
+        reader: Resource<Reader>,
+    ) -> Outcome<(StreamReader<u8>, FutureReader<Result<(), wit::Error>>)> {
+        let conn = reader_conn(accessor, &reader)?;
+        if let Err(error) = conn.hand_over() {
+            return Ok(Err(error.into()));
+        }
+        let (producer, ended) = ReaderStream::new(conn);
+        accessor.with(|mut access| {
+            let stream = StreamReader::new(&mut access, producer)?;
+            let end = FutureReader::new(&mut access, ended)?;
+            Ok(Ok((stream, end)))
+        })
     }
 }
 

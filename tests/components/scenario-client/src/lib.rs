@@ -13,6 +13,7 @@ use portable_streams::bindings::portable::streams::streams::{
     open_unix_connection, start_server, start_unix_server,
 };
 
+mod stream;
 mod tls;
 
 type Outcome = Result<(), String>;
@@ -25,7 +26,10 @@ async fn main() -> Result<(), String> {
     let port: u16 = port.parse().map_err(|_| format!("bad port {port}"))?;
     let outcome = match tls::run(scenario, host, port, pems).await {
         Some(outcome) => outcome,
-        None => run(scenario, host, port).await,
+        None => match stream::run(scenario, host, port).await {
+            Some(outcome) => outcome,
+            None => run(scenario, host, port).await,
+        },
     };
     outcome.map_err(|reason| format!("scenario {scenario} failed: {reason}"))?;
     println!("ok {scenario}");
@@ -1017,7 +1021,7 @@ impl ReadSide for Reader {
 }
 
 /// The SDK's reader over the raw binding.
-struct Sdk(portable_streams::Reader);
+pub(crate) struct Sdk(pub(crate) portable_streams::Reader);
 
 impl Sdk {
     fn new(reader: Reader) -> Self {

@@ -1,0 +1,180 @@
+//! Where a [`Reader`](crate::Reader)'s read-ahead buffer gets its bytes:
+//! the backend's `into-stream` (one copy per chunk across the component
+//! boundary), or, if a backend refuses it, `read(n)` calls.
+//!
+//! The operation under way (asking for the stream, a chunk, the end) is
+//! kept across cancelled calls and finished by the next one, so a
+//! cancelled read loses no byte.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use wit_bindgen::{FutureReader, StreamReader, StreamResult};
+
+use crate::{Error, wit};
+
+/// What one fetch gave the buffer.
+pub(crate) enum Fetched {
+    /// Bytes, in order.
+    Data(Vec<u8>),
+    /// The peer sent EOF.
+    Eof,
+    /// The connection was lost with this error.
+    Lost(Error),
+}
+
+/// The stream's end future: `Ok` at EOF.
+type End = FutureReader<Result<(), wit::Error>>;
+
+/// The backend's stream and its end future.
+struct Handed {
+    data: StreamReader<u8>,
+    end: End,
+}
+
+/// What an operation under way ends with.
+enum Outcome {
+    Handed(Result<(StreamReader<u8>, End), wit::Error>),
+    Chunk(Handed, Vec<u8>),
+    End(Result<(), wit::Error>),
+}
+
+type Operation = Pin<Box<dyn Future<Output = Outcome>>>;
+
+/// The source of a reader's bytes.
+enum State {
+    /// The stream was not asked for yet.
+    Unasked,
+    /// The stream, between reads.
+    Stream(Handed),
+    /// An operation under way.
+    Busy(Operation),
+    /// The backend refused the stream: `read(n)` calls.
+    List,
+    /// The stream ended and its end was reported.
+    Ended,
+}
+
+/// A reader's feed.
+pub(crate) struct Feed {
+    raw: Rc<wit::Reader>,
+    state: RefCell<State>,
+}
+
+impl std::fmt::Debug for Feed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Feed").finish_non_exhaustive()
+    }
+}
+
+impl Feed {
+    /// A feed from `raw`; the stream is asked for on the first fetch.
+    pub(crate) fn new(raw: Rc<wit::Reader>) -> Self {
+        Self {
+            raw,
+            state: RefCell::new(State::Unasked),
+        }
+    }
+
+    /// Whether the bytes come through `read(n)` calls (so the backend's
+    /// `at-eof` speaks for them).
+    pub(crate) fn is_list(&self) -> bool {
+        matches!(*self.state.borrow(), State::Unasked | State::List)
+    }
+
+    /// The next bytes, at most `max`, or how the connection ended.
+    ///
+    /// Cancellation safe: an operation under way is kept for the next call.
+    pub(crate) async fn fetch(&self, max: usize) -> Fetched {
+        loop {
+            let taken = std::mem::replace(&mut *self.state.borrow_mut(), State::Ended);
+            let operation: Operation = match taken {
+                State::Unasked => {
+                    let raw = self.raw.clone();
+                    Box::pin(async move { Outcome::Handed(raw.into_stream().await) })
+                }
+                State::Stream(handed) => chunk(handed, max),
+                State::Busy(operation) => operation,
+                State::List => {
+                    *self.state.borrow_mut() = State::List;
+                    return self.list_fetch(max).await;
+                }
+                State::Ended => return Fetched::Eof,
+            };
+            let outcome = Kept {
+                feed: self,
+                operation: Some(operation),
+            }
+            .await;
+            let mut state = self.state.borrow_mut();
+            match outcome {
+                Outcome::Handed(Ok((data, end))) => *state = State::Stream(Handed { data, end }),
+                // An older or partial backend: list reads, as before.
+                Outcome::Handed(Err(_)) => *state = State::List,
+                Outcome::Chunk(handed, data) => {
+                    *state = State::Stream(handed);
+                    if !data.is_empty() {
+                        return Fetched::Data(data);
+                    }
+                }
+                Outcome::End(end) => {
+                    *state = State::Ended;
+                    return match end {
+                        Ok(()) => Fetched::Eof,
+                        Err(error) => Fetched::Lost(error.into()),
+                    };
+                }
+            }
+        }
+    }
+
+    async fn list_fetch(&self, max: usize) -> Fetched {
+        match self.raw.read(i64::try_from(max).unwrap_or(i64::MAX)).await {
+            Ok(block) if block.is_empty() => Fetched::Eof,
+            Ok(block) => Fetched::Data(block),
+            Err(error) => Fetched::Lost(error.into()),
+        }
+    }
+}
+
+/// One read of the stream; when the stream ends, the read of its end.
+fn chunk(mut handed: Handed, max: usize) -> Operation {
+    Box::pin(async move {
+        let (result, data) = handed.data.read(Vec::with_capacity(max)).await;
+        match result {
+            StreamResult::Complete(_) => Outcome::Chunk(handed, data),
+            StreamResult::Dropped | StreamResult::Cancelled => Outcome::End(handed.end.await),
+        }
+    })
+}
+
+/// An operation polled by one call; if the call is dropped first, the
+/// operation goes back to the feed for the next call.
+struct Kept<'a> {
+    feed: &'a Feed,
+    operation: Option<Operation>,
+}
+
+impl Future for Kept<'_> {
+    type Output = Outcome;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let Some(operation) = self.operation.as_mut() else {
+            return Poll::Pending;
+        };
+        let outcome = std::task::ready!(operation.as_mut().poll(cx));
+        self.operation = None;
+        Poll::Ready(outcome)
+    }
+}
+
+impl Drop for Kept<'_> {
+    fn drop(&mut self) {
+        if let Some(operation) = self.operation.take() {
+            *self.feed.state.borrow_mut() = State::Busy(operation);
+        }
+    }
+}
