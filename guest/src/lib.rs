@@ -40,6 +40,7 @@ mod reader;
 mod server;
 mod settle;
 mod signal;
+mod stream_in;
 mod stream_out;
 mod tls;
 mod transport;

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
+use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
@@ -27,6 +28,12 @@ impl wit::GuestWriter for Writer {
         let wake = self.conn.state().engine.write(Bytes::from(data))?;
         self.conn.wake(wake);
         Ok(())
+    }
+
+    async fn write_from(&self, data: StreamReader<u8>) -> Result<(), wit::Error> {
+        settled(crate::stream_in::write_from(&self.conn, data))
+            .await
+            .map_err(Into::into)
     }
 
     fn writelines(&self, data: Vec<Vec<u8>>) -> Result<(), wit::Error> {

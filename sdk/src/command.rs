@@ -32,7 +32,9 @@ macro_rules! main {
         struct __PortableStreamsMain;
         impl $crate::__wasip3::exports::cli::run::Guest for __PortableStreamsMain {
             async fn run() -> ::core::result::Result<(), ()> {
-                $crate::__command_report($main().await)
+                let result = $main().await;
+                $crate::__settle_writers().await;
+                $crate::__command_report(result)
             }
         }
         $crate::__wasip3::cli::command::export!(__PortableStreamsMain);

@@ -48,6 +48,9 @@ impl<H: Handler> served::exports::portable::streams::handler::Guest for Export<H
         let writer = Writer::from_raw(writer);
         H::handle_client(Reader::from_raw(reader), writer.clone()).await;
         writer.close();
+        // The host closes the connection when this returns: the outbox's
+        // last bytes and the close go first.
+        writer.settled().await;
     }
 }
 

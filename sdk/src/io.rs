@@ -112,8 +112,8 @@ impl AsyncWriter {
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let fut = self.pending.get_or_insert_with(|| {
-            let raw = self.writer.raw().clone();
-            Box::pin(async move { Ok(raw.drain().await?) })
+            let writer = self.writer.clone();
+            Box::pin(async move { writer.drain().await })
         });
         let result = ready!(fut.as_mut().poll(cx));
         self.pending = None;

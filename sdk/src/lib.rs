@@ -24,6 +24,7 @@ mod connect;
 mod error;
 mod feed;
 mod io;
+mod outbox;
 mod reader;
 mod server;
 mod tls;
@@ -57,6 +58,8 @@ pub use wit_bindgen::spawn_local as spawn;
 
 #[doc(hidden)]
 pub use command::report as __command_report;
+#[doc(hidden)]
+pub use outbox::settle_all as __settle_writers;
 #[doc(hidden)]
 pub use wasip3 as __wasip3;
 

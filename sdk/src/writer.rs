@@ -3,6 +3,9 @@
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::rc::Rc;
 
+use bytes::Bytes;
+
+use crate::outbox::Outbox;
 use crate::{ClientTls, Error, ServerTls, TlsInfo, wit};
 
 /// An end of a connection: `peername` / `sockname`.
@@ -46,21 +49,42 @@ impl SocketAddress {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Writer {
-    inner: Rc<wit::Writer>,
+    inner: Rc<Handle>,
+}
+
+/// The writer's outbox; when the last handle goes, the writer is closed
+/// (asyncio's `StreamWriter.__del__`), after what the outbox holds.
+#[derive(Debug)]
+struct Handle {
+    outbox: Rc<Outbox>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.outbox.close();
+    }
 }
 
 impl Writer {
     /// Wraps a raw binding handle.
     pub fn from_raw(inner: wit::Writer) -> Self {
         Self {
-            inner: Rc::new(inner),
+            inner: Rc::new(Handle {
+                outbox: Outbox::new(inner),
+            }),
         }
     }
 
+    fn outbox(&self) -> &Rc<Outbox> {
+        &self.inner.outbox
+    }
+
     /// `write(data)`: buffers `data`; never waits. Call [`drain`](Self::drain)
-    /// to respect flow control.
+    /// to respect flow control. The bytes reach the backend through the
+    /// writer's stream (`write-from`), in order with every other call.
     pub fn write(&self, data: &[u8]) -> Result<(), Error> {
-        Ok(self.inner.write(data)?)
+        self.outbox()
+            .write(|engine| engine.write(Bytes::copy_from_slice(data)))
     }
 
     /// `writelines(lines)`.
@@ -71,49 +95,51 @@ impl Writer {
     /// # Ok(()) }
     /// ```
     pub fn writelines<'a>(&self, lines: impl IntoIterator<Item = &'a [u8]>) -> Result<(), Error> {
-        let lines: Vec<Vec<u8>> = lines.into_iter().map(<[u8]>::to_vec).collect();
-        Ok(self.inner.writelines(&lines)?)
+        self.outbox()
+            .write(|engine| engine.writelines(lines.into_iter().map(Bytes::copy_from_slice)))
     }
 
     /// `drain()`: waits while the buffer is above the high watermark; fails
     /// once the connection is closed or lost. Cancellation safe.
     pub async fn drain(&self) -> Result<(), Error> {
-        Ok(self.inner.drain().await?)
+        self.outbox().drain().await?;
+        Ok(self.raw().drain().await?)
     }
 
     /// `can_write_eof()`.
     pub fn can_write_eof(&self) -> bool {
-        self.inner.can_write_eof()
+        self.raw().can_write_eof()
     }
 
     /// `write_eof()`: half-close after the buffer is flushed.
     pub fn write_eof(&self) -> Result<(), Error> {
-        Ok(self.inner.write_eof()?)
+        self.outbox().write_eof()
     }
 
     /// `close()`: flush, then close.
     pub fn close(&self) {
-        self.inner.close()
+        self.outbox().close()
     }
 
     /// `transport.abort()`: close now, discarding buffered data.
     pub fn abort(&self) {
-        self.inner.abort()
+        self.outbox().abort()
     }
 
     /// `is_closing()`.
     pub fn is_closing(&self) -> bool {
-        self.inner.is_closing()
+        self.outbox().is_closing() || self.raw().is_closing()
     }
 
     /// `wait_closed()`: waits until the connection is closed.
     pub async fn wait_closed(&self) -> Result<(), Error> {
-        Ok(self.inner.wait_closed().await?)
+        self.outbox().settled().await;
+        Ok(self.raw().wait_closed().await?)
     }
 
     /// `get_extra_info('ssl_object')`'s details, on a TLS connection.
     pub fn tls(&self) -> Option<TlsInfo> {
-        self.inner.get_extra_info().tls
+        self.raw().get_extra_info().tls
     }
 
     /// `start_tls(sslcontext, server_hostname=...)` as the client: once
@@ -126,8 +152,9 @@ impl Writer {
     /// is lost (`connection-aborted`); dropped while waiting for the
     /// buffer to be sent, nothing changes.
     pub async fn start_tls(&self, tls: ClientTls) -> Result<(), Error> {
+        self.outbox().detach().await;
         Ok(self
-            .inner
+            .raw()
             .start_tls(wit::TlsSide::Client(tls.into_wit()))
             .await?)
     }
@@ -139,15 +166,16 @@ impl Writer {
     ///
     /// Not cancel safe, as [`start_tls`](Self::start_tls).
     pub async fn start_tls_as_server(&self, tls: ServerTls) -> Result<(), Error> {
+        self.outbox().detach().await;
         Ok(self
-            .inner
+            .raw()
             .start_tls(wit::TlsSide::Server(tls.into_wit()))
             .await?)
     }
 
     /// `get_extra_info('peername')`.
     pub fn peername(&self) -> Option<SocketAddress> {
-        self.inner
+        self.raw()
             .get_extra_info()
             .peername
             .and_then(SocketAddress::from_wit)
@@ -155,7 +183,7 @@ impl Writer {
 
     /// `get_extra_info('sockname')`.
     pub fn sockname(&self) -> Option<SocketAddress> {
-        self.inner
+        self.raw()
             .get_extra_info()
             .sockname
             .and_then(SocketAddress::from_wit)
@@ -167,20 +195,32 @@ impl Writer {
         high: Option<u64>,
         low: Option<u64>,
     ) -> Result<(), Error> {
-        Ok(self.inner.set_write_buffer_limits(high, low)?)
+        self.raw().set_write_buffer_limits(high, low)?;
+        self.outbox().set_limits(high, low);
+        Ok(())
     }
 
     /// `transport.get_write_buffer_limits()`: `(low, high)`.
     pub fn write_buffer_limits(&self) -> (u64, u64) {
-        self.inner.get_write_buffer_limits()
+        self.raw().get_write_buffer_limits()
     }
 
-    /// `transport.get_write_buffer_size()`.
+    /// `transport.get_write_buffer_size()`: what the writer's outbox holds
+    /// plus what the backend has not sent yet.
     pub fn write_buffer_size(&self) -> u64 {
-        self.inner.write_buffer_size()
+        self.outbox().size() + self.raw().write_buffer_size()
     }
 
-    pub(crate) fn raw(&self) -> &Rc<wit::Writer> {
-        &self.inner
+    /// Waits until the outbox's pump is done: every written byte reached
+    /// the backend and a pending `close` or `write_eof` was carried out.
+    #[cfg(feature = "handler")]
+    pub(crate) async fn settled(&self) {
+        self.outbox().settled().await;
+    }
+
+    /// The binding handle underneath (calls on it bypass the writer's
+    /// outbox, so they may overtake bytes written before).
+    pub fn raw(&self) -> &Rc<wit::Writer> {
+        &self.outbox().raw
     }
 }

@@ -375,3 +375,23 @@ pub fn tls_echo_once(pki: &crate::pki::Pki) -> (u16, std::thread::JoinHandle<()>
     });
     (port, handle)
 }
+
+/// Reads to EOF (or close) and checks it got exactly `expected`: what a
+/// client wrote just before closing arrived whole and in order.
+pub async fn expect_exactly(expected: Vec<u8>) -> Peer {
+    spawn(1, None, move |mut stream| {
+        let expected = expected.clone();
+        async move {
+            let mut got = Vec::new();
+            stream.read_to_end(&mut got).await.expect("read to EOF");
+            assert!(
+                got == expected,
+                "the peer got {} bytes, expected {} (first difference at {:?})",
+                got.len(),
+                expected.len(),
+                got.iter().zip(&expected).position(|(a, b)| a != b)
+            );
+        }
+    })
+    .await
+}

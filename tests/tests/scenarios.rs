@@ -306,6 +306,34 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn write_from_bytes_in_order_and_before_write_eof() {
+                scenario(
+                    $backend,
+                    "write-from",
+                    Some(peers::answer_after_eof().await),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn write_from_after_write_eof_is_refused() {
+                scenario($backend, "write-from-after-eof", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_writer_write_eof_comes_after_its_writes() {
+                let peer = peers::answer_after_eof().await;
+                scenario($backend, "sdk-write-eof-after-writes", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_writer_close_flushes_every_write_first() {
+                let expected = (0..100_000).map(|i| (i % 251) as u8).collect();
+                let peer = peers::expect_exactly(expected).await;
+                scenario($backend, "sdk-close-after-writes", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn sdk_reader_bulk_16_mib_through_the_stream() {
                 scenario($backend, "sdk-bulk", Some(peers::echo().await)).await;
             }

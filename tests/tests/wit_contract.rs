@@ -144,7 +144,8 @@ fn streams_interface_holds_every_item() {
             "readexactly",
             "readuntil",
             "at-eof",
-            "limit"
+            "limit",
+            "into-stream"
         ])
     );
     assert_eq!(
@@ -152,6 +153,7 @@ fn streams_interface_holds_every_item() {
         set(&[
             "write",
             "writelines",
+            "write-from",
             "drain",
             "can-write-eof",
             "write-eof",

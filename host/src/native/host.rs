@@ -11,6 +11,7 @@ use super::conn::Conn;
 use super::conv::engine;
 use super::reader::Reader;
 use super::server::{self, Server};
+use super::stream_in::WriterStream;
 use super::stream_out::ReaderStream;
 use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
@@ -228,6 +229,19 @@ impl<T: Send> wit::HostWriterWithStore<T> for NativeStreams {
     async fn drain(accessor: &Accessor<T, Self>, writer: Resource<Writer>) -> Outcome<()> {
         let conn = writer_conn(accessor, &writer)?;
         Ok(conn.drain().await.map_err(Into::into))
+    }
+
+    async fn write_from(
+        accessor: &Accessor<T, Self>,
+        writer: Resource<Writer>,
+        data: StreamReader<u8>,
+    ) -> Outcome<()> {
+        let conn = writer_conn(accessor, &writer)?;
+        let (consumer, taken) = WriterStream::new(conn);
+        accessor.with(|mut access| data.pipe(&mut access, consumer))?;
+        // The consumer reports once it is dropped; a sender dropped unsent
+        // cannot happen, and would mean nothing was refused.
+        Ok(taken.await.unwrap_or(Ok(())).map_err(Into::into))
     }
 
     async fn wait_closed(accessor: &Accessor<T, Self>, writer: Resource<Writer>) -> Outcome<()> {

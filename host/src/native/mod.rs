@@ -28,6 +28,7 @@ mod host;
 mod idle;
 pub(crate) mod reader;
 pub(crate) mod server;
+mod stream_in;
 mod stream_out;
 mod tls;
 mod transport;

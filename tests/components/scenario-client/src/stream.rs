@@ -3,6 +3,7 @@
 
 use futures::future::join;
 use portable_streams::bindings::portable::streams::streams::{Error, Reader};
+use portable_streams::bindings::wit_stream;
 use wit_bindgen::StreamResult;
 
 use crate::{Outcome, ReadSide, Sdk, check, connect, expect_bytes, pattern};
@@ -14,6 +15,10 @@ pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
         "into-stream-reset" => into_stream_reset(host, port).await,
         "sdk-hands-over" => sdk_hands_over(host, port).await,
         "sdk-bulk" => sdk_bulk(host, port).await,
+        "write-from" => write_from(host, port).await,
+        "write-from-after-eof" => write_from_after_eof(host, port).await,
+        "sdk-write-eof-after-writes" => sdk_write_eof_after_writes(host, port).await,
+        "sdk-close-after-writes" => sdk_close_after_writes(host, port).await,
         _ => return None,
     })
 }
@@ -129,4 +134,102 @@ async fn sdk_bulk(host: &str, port: u16) -> Outcome {
     };
     let (sent, received) = join(send, receive).await;
     sent.and(received)
+}
+
+/// Bytes written through a `write-from` stream, between list writes, reach
+/// the peer in order; `write-from` returns once the stream ended, and a
+/// `write-eof` after it comes after every byte (the peer answers with the
+/// count it read to EOF).
+async fn write_from(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    writer
+        .write(b"head ")
+        .map_err(|e| format!("write: {e:?}"))?;
+    let (mut tx, rx) = wit_stream::new::<u8>();
+    let feed = async {
+        for _ in 0..64 {
+            let rest = tx.write_all(pattern(0, 1000)).await;
+            check(rest.is_empty(), || "the stream refused bytes".into())?;
+        }
+        drop(tx);
+        Ok::<(), String>(())
+    };
+    let (taken, fed) = join(writer.write_from(rx), feed).await;
+    fed?;
+    taken.map_err(|e| format!("write_from: {e:?}"))?;
+    writer
+        .write(b" tail")
+        .map_err(|e| format!("write: {e:?}"))?;
+    writer
+        .write_eof()
+        .map_err(|e| format!("write_eof: {e:?}"))?;
+    expect_bytes("answer", reader.readline().await, b"got 64010 bytes\n")
+}
+
+/// After `write-eof`, a `write-from` stream's bytes are refused: the
+/// stream is dropped and `write-from` returns `closed` (the refused chunk
+/// may have been taken off the stream first, as on the guest).
+async fn write_from_after_eof(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    writer
+        .write_eof()
+        .map_err(|e| format!("write_eof: {e:?}"))?;
+    let (mut tx, rx) = wit_stream::new::<u8>();
+    let feed = async move {
+        let rest = tx.write_all(b"late".to_vec()).await;
+        rest.len()
+    };
+    let (taken, unsent) = join(writer.write_from(rx), feed).await;
+    check(unsent == 4 || unsent == 0, || {
+        format!("{unsent} bytes unsent")
+    })?;
+    match taken {
+        Err(Error::Closed(_)) => Ok(()),
+        other => Err(format!("write_from after write_eof: {other:?}")),
+    }
+}
+
+/// SDK writes (through the writer's stream) followed at once by
+/// `write_eof`: the peer reads every byte before EOF.
+async fn sdk_write_eof_after_writes(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    let writer = portable_streams::Writer::from_raw(writer);
+    for _ in 0..100 {
+        writer
+            .write(&pattern(0, 1000))
+            .map_err(|e| format!("write: {e:?}"))?;
+    }
+    writer
+        .write_eof()
+        .map_err(|e| format!("write_eof: {e:?}"))?;
+    match writer.write(b"late") {
+        Err(portable_streams::Error::Closed(_)) => {}
+        other => return Err(format!("write after write_eof: {other:?}")),
+    }
+    expect_bytes("answer", reader.readline().await, b"got 100000 bytes\n")
+}
+
+/// SDK writes followed at once by `close`: everything is flushed before
+/// the connection closes (the peer checks every byte), and `wait_closed`
+/// returns after it.
+async fn sdk_close_after_writes(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    let writer = portable_streams::Writer::from_raw(writer);
+    for i in 0..100 {
+        writer
+            .write(&pattern(i * 1000, 1000))
+            .map_err(|e| format!("write: {e:?}"))?;
+    }
+    check(writer.write_buffer_size() >= 100_000, || {
+        format!(
+            "buffered before the pump ran: {}",
+            writer.write_buffer_size()
+        )
+    })?;
+    writer.close();
+    check(writer.is_closing(), || "is_closing after close".into())?;
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
 }
