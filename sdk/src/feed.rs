@@ -1,6 +1,9 @@
 //! Where a [`Reader`](crate::Reader)'s read-ahead buffer gets its bytes:
-//! the backend's `into-stream` (one copy per chunk across the component
-//! boundary), or, if a backend refuses it, `read(n)` calls.
+//! `read(n)` calls for the first [`HAND_OVER_AFTER`] bytes, then the
+//! backend's `into-stream` (one copy per chunk across the component
+//! boundary). A stream per connection pays off for bulk data only; a
+//! connection that reads little keeps none. A backend that refuses the
+//! stream is read with `read(n)` calls throughout.
 //!
 //! The operation under way (asking for the stream, a chunk, the end) is
 //! kept across cancelled calls and finished by the next one, so a
@@ -8,9 +11,9 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use wit_bindgen::{FutureReader, StreamReader, StreamResult};
 
@@ -44,16 +47,20 @@ enum Outcome {
 
 type Operation = Pin<Box<dyn Future<Output = Outcome>>>;
 
+/// How many bytes a reader takes with `read(n)` calls before it asks for
+/// the stream.
+pub(crate) const HAND_OVER_AFTER: usize = 64 * 1024;
+
 /// The source of a reader's bytes.
 enum State {
-    /// The stream was not asked for yet.
-    Unasked,
+    /// `read(n)` calls so far, this many bytes.
+    Listing(usize),
     /// The stream, between reads.
     Stream(Handed),
     /// An operation under way.
     Busy(Operation),
     /// The backend refused the stream: `read(n)` calls.
-    List,
+    Refused,
     /// The stream ended and its end was reported.
     Ended,
 }
@@ -71,18 +78,18 @@ impl std::fmt::Debug for Feed {
 }
 
 impl Feed {
-    /// A feed from `raw`; the stream is asked for on the first fetch.
+    /// A feed from `raw`.
     pub(crate) fn new(raw: Rc<wit::Reader>) -> Self {
         Self {
             raw,
-            state: RefCell::new(State::Unasked),
+            state: RefCell::new(State::Listing(0)),
         }
     }
 
     /// Whether the bytes come through `read(n)` calls (so the backend's
     /// `at-eof` speaks for them).
     pub(crate) fn is_list(&self) -> bool {
-        matches!(*self.state.borrow(), State::Unasked | State::List)
+        matches!(*self.state.borrow(), State::Listing(_) | State::Refused)
     }
 
     /// The next bytes, at most `max`, or how the connection ended.
@@ -92,14 +99,24 @@ impl Feed {
         loop {
             let taken = std::mem::replace(&mut *self.state.borrow_mut(), State::Ended);
             let operation: Operation = match taken {
-                State::Unasked => {
+                State::Listing(fetched) if fetched < HAND_OVER_AFTER => {
+                    *self.state.borrow_mut() = State::Listing(fetched);
+                    let fetched_now = self.list_fetch(max).await;
+                    if let (Fetched::Data(data), State::Listing(fetched)) =
+                        (&fetched_now, &mut *self.state.borrow_mut())
+                    {
+                        *fetched += data.len();
+                    }
+                    return fetched_now;
+                }
+                State::Listing(_) => {
                     let raw = self.raw.clone();
                     Box::pin(async move { Outcome::Handed(raw.into_stream().await) })
                 }
                 State::Stream(handed) => chunk(handed, max),
                 State::Busy(operation) => operation,
-                State::List => {
-                    *self.state.borrow_mut() = State::List;
+                State::Refused => {
+                    *self.state.borrow_mut() = State::Refused;
                     return self.list_fetch(max).await;
                 }
                 State::Ended => return Fetched::Eof,
@@ -113,7 +130,7 @@ impl Feed {
             match outcome {
                 Outcome::Handed(Ok((data, end))) => *state = State::Stream(Handed { data, end }),
                 // An older or partial backend: list reads, as before.
-                Outcome::Handed(Err(_)) => *state = State::List,
+                Outcome::Handed(Err(_)) => *state = State::Refused,
                 Outcome::Chunk(handed, data) => {
                     *state = State::Stream(handed);
                     if !data.is_empty() {
@@ -143,12 +160,37 @@ impl Feed {
 /// One read of the stream; when the stream ends, the read of its end.
 fn chunk(mut handed: Handed, max: usize) -> Operation {
     Box::pin(async move {
-        let (result, data) = handed.data.read(Vec::with_capacity(max)).await;
+        let (result, data) = read_when_ready(&mut handed.data, max).await;
         match result {
             StreamResult::Complete(_) => Outcome::Chunk(handed, data),
             StreamResult::Dropped | StreamResult::Cancelled => Outcome::End(handed.end.await),
         }
     })
+}
+
+/// Reads at most `max` bytes, holding no buffer while it waits: a read is
+/// tried at once, and when nothing is ready a zero-length read waits for
+/// the writer (so a thousand idle readers do not each keep a `max`-sized
+/// buffer).
+async fn read_when_ready(stream: &mut StreamReader<u8>, max: usize) -> (StreamResult, Vec<u8>) {
+    loop {
+        let attempt = {
+            let mut read = pin!(stream.read(Vec::with_capacity(max)));
+            match read.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(done) => done,
+                // Cancelling may still yield bytes that raced in.
+                Poll::Pending => read.cancel(),
+            }
+        };
+        match attempt {
+            (StreamResult::Cancelled | StreamResult::Complete(0), _) => {}
+            done => return done,
+        }
+        let (ready, _) = stream.read(Vec::new()).await;
+        if ready == StreamResult::Dropped {
+            return (StreamResult::Dropped, Vec::new());
+        }
+    }
 }
 
 /// An operation polled by one call; if the call is dropped first, the

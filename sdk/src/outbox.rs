@@ -5,14 +5,19 @@
 //! `start_tls` — is carried out by the pump after the backend took every
 //! byte, so the order of bytes and calls is the order they were made in.
 //!
-//! The pump runs only while there is something to move or end: it starts
-//! with the first write, and ends with the stream.
+//! The stream pays off for bulk data; for small writes a `write` call is
+//! cheaper than keeping a stream per connection. So a write smaller than
+//! [`STREAM_FROM`] made while no pump runs is a plain `write` call (nothing
+//! can overtake it then), and a larger one starts the pump, which ends its
+//! stream as soon as the outbox is empty: an idle connection holds no
+//! stream.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
+use bytes::Bytes;
 use futures::future::join;
 use portable_streams_core::{Connection, DrainStatus, PumpStep, ReadBuffer, Wake};
 
@@ -64,8 +69,7 @@ fn register(outbox: &Rc<Outbox>) {
     });
 }
 
-/// Waits until every writer's outbox reached its backend (ending the
-/// streams of idle ones): what `main!` does after `main` returns, so no
+/// Waits until every writer's outbox reached its backend: what `main!` does after `main` returns, so no
 /// written byte and no `close` is left behind when the component exits.
 pub async fn settle_all() {
     let running: Vec<Rc<Outbox>> = RUNNING.with_borrow_mut(|running| {
@@ -73,32 +77,18 @@ pub async fn settle_all() {
         running.iter().filter_map(Weak::upgrade).collect()
     });
     for outbox in running {
-        outbox.detach().await;
+        outbox.settled().await;
     }
 }
 
-/// What the pump ended with.
-enum Ending {
-    /// `write_eof`: carried out once the stream's bytes were taken.
-    WriteEof,
-    /// `close`: likewise.
-    Close,
-    /// `abort`, or the outbox was lost: nothing more to do.
-    Stop,
-    /// `start_tls` asked for the stream to end.
-    Detach,
-    /// The backend refused a chunk.
-    Refused,
-}
+/// The smallest write that goes through the stream when no pump runs.
+pub(crate) const STREAM_FROM: usize = 16 * 1024;
 
 /// The outbox shared by a writer's handles and its pump.
 pub(crate) struct Outbox {
     pub(crate) raw: Rc<wit::Writer>,
     engine: RefCell<Connection>,
     running: Cell<bool>,
-    detach: Cell<bool>,
-    /// Wakes the pump.
-    pump: Signal,
     /// Wakes `drain`, `wait_closed` and `start_tls` callers.
     waiters: Signal,
 }
@@ -122,35 +112,55 @@ impl Outbox {
             raw: Rc::new(raw),
             engine: RefCell::new(engine),
             running: Cell::new(false),
-            detach: Cell::new(false),
-            pump: Signal::default(),
             waiters: Signal::default(),
         })
     }
 
+    /// Wakes the waiters `wake` names (the pump never waits: it runs
+    /// while there is something to move, and is started by `queue`).
     fn wake(&self, wake: Wake) {
-        if wake.pump {
-            self.pump.notify();
-        }
         if wake.writers {
             self.waiters.notify();
         }
     }
 
+    /// `write(data)`: a plain `write` call when small and no pump runs,
+    /// else through the outbox and its stream.
+    pub(crate) fn write(self: &Rc<Self>, data: &[u8]) -> Result<(), Error> {
+        if !self.running.get() && data.len() < STREAM_FROM {
+            return Ok(self.raw.write(data)?);
+        }
+        self.queue(|engine| engine.write(Bytes::copy_from_slice(data)))
+    }
+
+    /// `writelines(lines)`, as [`write`](Self::write) for their total.
+    pub(crate) fn writelines(self: &Rc<Self>, lines: Vec<&[u8]>) -> Result<(), Error> {
+        let total: usize = lines.iter().map(|line| line.len()).sum();
+        if !self.running.get() && total < STREAM_FROM {
+            let lines: Vec<Vec<u8>> = lines.into_iter().map(<[u8]>::to_vec).collect();
+            return Ok(self.raw.writelines(&lines)?);
+        }
+        self.queue(|engine| engine.writelines(lines.into_iter().map(Bytes::copy_from_slice)))
+    }
+
     /// Applies `f` (a write) to the engine, then makes sure the pump runs.
-    pub(crate) fn write(
+    fn queue(
         self: &Rc<Self>,
         f: impl FnOnce(&mut Connection) -> Result<Wake, portable_streams_core::Error>,
     ) -> Result<(), Error> {
         let wake = f(&mut self.engine.borrow_mut())?;
         self.wake(wake);
+        self.start_pump_if_pending();
+        Ok(())
+    }
+
+    /// Starts the pump for bytes in the outbox, unless it runs.
+    fn start_pump_if_pending(self: &Rc<Self>) {
         if self.engine.borrow().writer().has_pending() && !self.running.get() {
             self.running.set(true);
-            self.detach.set(false);
             register(self);
             wit_bindgen::spawn_local(pump(self.clone()));
         }
-        Ok(())
     }
 
     /// `write_eof()`: after the outbox's bytes, through the pump when it
@@ -227,70 +237,66 @@ impl Outbox {
     }
 
     /// Waits until the pump is done: the outbox's bytes were taken and
-    /// its ending carried out.
+    /// its ending carried out (before `start_tls`, `wait_closed`, and at
+    /// exit).
     pub(crate) async fn settled(&self) {
         while self.running.get() {
             self.waiters.wait().await;
         }
     }
-
-    /// Ends the stream once the outbox is empty (before `start_tls`) and
-    /// waits for the pump to finish.
-    pub(crate) async fn detach(&self) {
-        self.detach.set(true);
-        self.pump.notify();
-        self.settled().await;
-    }
 }
 
-/// Moves the outbox into one `write-from` stream until an ending.
+/// Moves the outbox into one `write-from` stream until it is empty, then
+/// ends the stream and carries out what the engine asks next (`close`,
+/// `write_eof`); restarts itself for bytes written meanwhile.
 async fn pump(outbox: Rc<Outbox>) {
     let (mut tx, rx) = wit_stream::new::<u8>();
     let taken = outbox.raw.write_from(rx);
     let feed = async {
-        let ending = loop {
-            let woken = outbox.pump.wait();
+        let mut refused = false;
+        loop {
             let step = outbox.engine.borrow_mut().pump_step();
-            match step {
-                PumpStep::Send(chunk) => {
-                    let n = chunk.len();
-                    if !tx.write_all(chunk.to_vec()).await.is_empty() {
-                        break Ending::Refused;
-                    }
-                    let wake = outbox.engine.borrow_mut().sent(n);
-                    outbox.wake(wake);
-                }
-                PumpStep::ShutdownWrite => break Ending::WriteEof,
-                PumpStep::Close => break Ending::Close,
-                PumpStep::Stop => break Ending::Stop,
-                PumpStep::Idle if outbox.detach.get() => break Ending::Detach,
-                PumpStep::Idle => woken.await,
+            // Whatever else the engine asks waits for the stream's end.
+            let PumpStep::Send(chunk) = step else {
+                break;
+            };
+            let n = chunk.len();
+            if !tx.write_all(chunk.to_vec()).await.is_empty() {
+                refused = true;
+                break;
             }
-        };
+            let wake = outbox.engine.borrow_mut().sent(n);
+            outbox.wake(wake);
+        }
         // The stream's end: the backend's `write-from` returns.
         drop(tx);
-        ending
+        refused
     };
-    let (taken, ending) = join(taken, feed).await;
-    match (ending, taken) {
-        (Ending::Refused, taken) | (_, taken @ Err(_)) => {
-            let error = taken.err().map_or_else(Error::connection_lost, Error::from);
-            if let Some(wake) = outbox.engine.borrow_mut().lost(Some(error)) {
-                outbox.wake(wake);
+    let (taken, refused) = join(taken, feed).await;
+    if refused || taken.is_err() {
+        let error = taken.err().map_or_else(Error::connection_lost, Error::from);
+        if let Some(wake) = outbox.engine.borrow_mut().lost(Some(error)) {
+            outbox.wake(wake);
+        }
+    } else {
+        // Every byte is in the backend: what was asked meanwhile comes now.
+        let step = outbox.engine.borrow_mut().pump_step();
+        match step {
+            PumpStep::Send(chunk) => outbox.engine.borrow_mut().requeue_unsent(chunk),
+            PumpStep::ShutdownWrite => {
+                // Refused only when the connection was lost meanwhile:
+                // `drain` reports that.
+                let _ = outbox.raw.write_eof();
+                outbox.engine.borrow_mut().eof_sent();
             }
+            PumpStep::Close => {
+                outbox.raw.close();
+                outbox.closed();
+            }
+            PumpStep::Idle | PumpStep::Stop => {}
         }
-        (Ending::WriteEof, Ok(())) => {
-            // Refused only when the backend's state changed meanwhile (the
-            // connection was lost): `drain` reports that.
-            let _ = outbox.raw.write_eof();
-            outbox.engine.borrow_mut().eof_sent();
-        }
-        (Ending::Close, Ok(())) => {
-            outbox.raw.close();
-            outbox.closed();
-        }
-        (Ending::Stop | Ending::Detach, Ok(())) => {}
     }
     outbox.running.set(false);
     outbox.waiters.notify();
+    outbox.start_pump_if_pending();
 }

@@ -3,8 +3,6 @@
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::rc::Rc;
 
-use bytes::Bytes;
-
 use crate::outbox::Outbox;
 use crate::{ClientTls, Error, ServerTls, TlsInfo, wit};
 
@@ -83,8 +81,7 @@ impl Writer {
     /// to respect flow control. The bytes reach the backend through the
     /// writer's stream (`write-from`), in order with every other call.
     pub fn write(&self, data: &[u8]) -> Result<(), Error> {
-        self.outbox()
-            .write(|engine| engine.write(Bytes::copy_from_slice(data)))
+        self.outbox().write(data)
     }
 
     /// `writelines(lines)`.
@@ -95,8 +92,7 @@ impl Writer {
     /// # Ok(()) }
     /// ```
     pub fn writelines<'a>(&self, lines: impl IntoIterator<Item = &'a [u8]>) -> Result<(), Error> {
-        self.outbox()
-            .write(|engine| engine.writelines(lines.into_iter().map(Bytes::copy_from_slice)))
+        self.outbox().writelines(lines.into_iter().collect())
     }
 
     /// `drain()`: waits while the buffer is above the high watermark; fails
@@ -152,7 +148,7 @@ impl Writer {
     /// is lost (`connection-aborted`); dropped while waiting for the
     /// buffer to be sent, nothing changes.
     pub async fn start_tls(&self, tls: ClientTls) -> Result<(), Error> {
-        self.outbox().detach().await;
+        self.outbox().settled().await;
         Ok(self
             .raw()
             .start_tls(wit::TlsSide::Client(tls.into_wit()))
@@ -166,7 +162,7 @@ impl Writer {
     ///
     /// Not cancel safe, as [`start_tls`](Self::start_tls).
     pub async fn start_tls_as_server(&self, tls: ServerTls) -> Result<(), Error> {
-        self.outbox().detach().await;
+        self.outbox().settled().await;
         Ok(self
             .raw()
             .start_tls(wit::TlsSide::Server(tls.into_wit()))

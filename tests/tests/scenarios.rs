@@ -300,9 +300,8 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
-            async fn sdk_reader_takes_its_bytes_through_the_stream() {
-                let peer = peers::slow_line(Duration::from_millis(100)).await;
-                scenario($backend, "sdk-hands-over", Some(peer)).await;
+            async fn sdk_reader_takes_bulk_bytes_through_the_stream() {
+                scenario($backend, "sdk-hands-over", Some(peers::echo().await)).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

@@ -2,12 +2,15 @@
 //! producer takes one chunk per read of the stream, through the engine
 //! (what is buffered first, then the source), and copies it straight into
 //! the reader's memory; the end future tells EOF from loss.
+//!
+//! A zero-length read (a reader waiting for data without holding a buffer)
+//! completes once a chunk is here; the chunk is kept for the next read.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use portable_streams_core::{MAX_RECV, ReadCall};
 use tokio::sync::oneshot;
 use wasmtime::component::{Destination, StreamProducer, StreamResult};
@@ -24,6 +27,9 @@ pub(crate) struct ReaderStream {
     conn: Arc<Conn>,
     /// The chunk under way, kept across polls of one stream read.
     call: Option<ReadCall>,
+    /// A chunk taken for a zero-length read, or the rest of one larger
+    /// than the read that took it: the next read's first bytes.
+    parked: Bytes,
     /// Sends how the stream ended; taken once sent.
     end: Option<oneshot::Sender<End>>,
 }
@@ -36,6 +42,7 @@ impl ReaderStream {
         let producer = Self {
             conn,
             call: None,
+            parked: Bytes::new(),
             end: Some(end),
         };
         (producer, ended)
@@ -77,39 +84,42 @@ impl<D> StreamProducer<D> for ReaderStream {
         if self.end.is_none() {
             return Poll::Ready(Ok(StreamResult::Dropped));
         }
-        // A zero-length read asks whether data is ready: answering at once
-        // is allowed, and reads nothing ahead.
-        let room = match dst.remaining(store.as_context_mut()) {
-            Some(0) => return Poll::Ready(Ok(StreamResult::Completed)),
-            Some(room) => room.min(MAX_RECV),
-            None => MAX_RECV,
-        };
+        // A zero-length read asks whether data is ready: it completes once
+        // a chunk is parked here.
+        let room = dst.remaining(store.as_context_mut());
         let this = &mut *self;
-        let call = this
-            .call
-            .get_or_insert_with(|| ReadCall::stream_chunk(room));
-        match this.conn.poll_call(call, cx) {
-            Poll::Ready(result) => {
-                this.call = None;
-                match result {
-                    Ok(chunk) if chunk.is_empty() => this.finish(Ok(())),
-                    Ok(chunk) => {
-                        let mut dst = dst.as_direct(store, chunk.len());
-                        let n = chunk.len().min(dst.remaining().len());
-                        dst.remaining()[..n].copy_from_slice(&chunk[..n]);
-                        dst.mark_written(n);
-                        Poll::Ready(Ok(StreamResult::Completed))
+        if this.parked.is_empty() {
+            let ask = room.filter(|&n| n > 0).unwrap_or(MAX_RECV).min(MAX_RECV);
+            let call = this.call.get_or_insert_with(|| ReadCall::stream_chunk(ask));
+            match this.conn.poll_call(call, cx) {
+                Poll::Ready(Ok(chunk)) if chunk.is_empty() => {
+                    this.call = None;
+                    return this.finish(Ok(()));
+                }
+                Poll::Ready(Ok(chunk)) => {
+                    this.call = None;
+                    this.parked = chunk;
+                }
+                Poll::Ready(Err(error)) => {
+                    this.call = None;
+                    return this.finish(Err(error.into()));
+                }
+                Poll::Pending if finish => {
+                    if let Some(mut call) = this.call.take() {
+                        this.conn.abandon(&mut call);
                     }
-                    Err(error) => this.finish(Err(error.into())),
+                    return Poll::Ready(Ok(StreamResult::Cancelled));
                 }
+                Poll::Pending => return Poll::Pending,
             }
-            Poll::Pending if finish => {
-                if let Some(mut call) = this.call.take() {
-                    this.conn.abandon(&mut call);
-                }
-                Poll::Ready(Ok(StreamResult::Cancelled))
-            }
-            Poll::Pending => Poll::Pending,
         }
+        if room != Some(0) {
+            let mut dst = dst.as_direct(store, this.parked.len());
+            let n = this.parked.len().min(dst.remaining().len());
+            dst.remaining()[..n].copy_from_slice(&this.parked[..n]);
+            dst.mark_written(n);
+            bytes::Buf::advance(&mut this.parked, n);
+        }
+        Poll::Ready(Ok(StreamResult::Completed))
     }
 }

@@ -92,15 +92,28 @@ async fn into_stream_reset(host: &str, port: u16) -> Outcome {
     }
 }
 
-/// The SDK reader takes its bytes through the stream: after its first
-/// read, the handle's own reads are `closed`.
+/// The SDK reader takes its first 64 KiB with `read` calls (the handle
+/// still reads then), then the rest through the stream (the handle's
+/// reads are `closed`), every byte in order. Against the echo peer.
 async fn sdk_hands_over(host: &str, port: u16) -> Outcome {
-    let (reader, _writer) = connect(host, port).await?;
+    const TOTAL: usize = 200_000;
+    let (reader, writer) = connect(host, port).await?;
+    writer
+        .write(&pattern(0, TOTAL))
+        .map_err(|e| format!("write: {e:?}"))?;
     let sdk = Sdk::new(reader);
-    expect_bytes("sdk readline", sdk.readline().await, b"hello\n")?;
+    expect_bytes("first", sdk.readexactly(1_000).await, &pattern(0, 1_000))?;
+    expect_bytes("the handle", sdk.0.raw().read(1).await, &pattern(1_000, 1))?;
+    let mut offset = 1_001;
+    while offset < TOTAL {
+        let n = (TOTAL - offset).min(10_000);
+        let got = sdk.readexactly(n as i64).await;
+        expect_bytes(&format!("at {offset}"), got, &pattern(offset, n))?;
+        offset += n;
+    }
     match sdk.0.raw().read(1).await {
         Err(Error::Closed(_)) => Ok(()),
-        other => Err(format!("the handle's read after the SDK's: {other:?}")),
+        other => Err(format!("the handle's read after 200 KB: {other:?}")),
     }
 }
 
@@ -189,16 +202,33 @@ async fn write_from_after_eof(host: &str, port: u16) -> Outcome {
     }
 }
 
-/// SDK writes (through the writer's stream) followed at once by
-/// `write_eof`: the peer reads every byte before EOF.
+/// What the SDK scenarios write, 100,000 bytes of `pattern` in all: a
+/// small write (a plain `write` call), a large one (it starts the writer's
+/// stream), then small ones queued behind it, in order.
+fn sdk_writes(writer: &portable_streams::Writer) -> Outcome {
+    let sizes = [1_000, 19_000].into_iter().chain([9_000, 1_000].repeat(8));
+    let mut offset = 0;
+    for len in sizes {
+        writer
+            .write(&pattern(offset, len))
+            .map_err(|e| format!("write: {e:?}"))?;
+        offset += len;
+    }
+    check(offset == 100_000, || format!("wrote {offset}"))?;
+    check(writer.write_buffer_size() >= 99_000, || {
+        format!(
+            "the outbox holds {} before the pump ran",
+            writer.write_buffer_size()
+        )
+    })
+}
+
+/// SDK writes followed at once by `write_eof`: the peer reads every byte
+/// before EOF; a write after `write_eof` is `closed` at once.
 async fn sdk_write_eof_after_writes(host: &str, port: u16) -> Outcome {
     let (reader, writer) = connect(host, port).await?;
     let writer = portable_streams::Writer::from_raw(writer);
-    for _ in 0..100 {
-        writer
-            .write(&pattern(0, 1000))
-            .map_err(|e| format!("write: {e:?}"))?;
-    }
+    sdk_writes(&writer)?;
     writer
         .write_eof()
         .map_err(|e| format!("write_eof: {e:?}"))?;
@@ -215,17 +245,7 @@ async fn sdk_write_eof_after_writes(host: &str, port: u16) -> Outcome {
 async fn sdk_close_after_writes(host: &str, port: u16) -> Outcome {
     let (_reader, writer) = connect(host, port).await?;
     let writer = portable_streams::Writer::from_raw(writer);
-    for i in 0..100 {
-        writer
-            .write(&pattern(i * 1000, 1000))
-            .map_err(|e| format!("write: {e:?}"))?;
-    }
-    check(writer.write_buffer_size() >= 100_000, || {
-        format!(
-            "buffered before the pump ran: {}",
-            writer.write_buffer_size()
-        )
-    })?;
+    sdk_writes(&writer)?;
     writer.close();
     check(writer.is_closing(), || "is_closing after close".into())?;
     writer
