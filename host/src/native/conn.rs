@@ -539,7 +539,15 @@ async fn pump(conn: Arc<Conn>) {
                 // The peer may be gone already; closing goes on regardless,
                 // and waits at most asyncio's `ssl_shutdown_timeout` (a
                 // TLS sink sends `close_notify` here).
-                let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, sink.shutdown()).await;
+                // A plain socket shuts down at once: only a sink that has to
+                // wait pays for a timer.
+                let mut shutdown = pin!(sink.shutdown());
+                if poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx)))
+                    .await
+                    .is_pending()
+                {
+                    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, shutdown).await;
+                }
                 drop(sink);
                 return conn.lost(None);
             }
