@@ -236,6 +236,9 @@ impl Connection {
     /// (nothing is taken then). As asyncio, an answer already buffered is
     /// given even while another call waits.
     pub fn try_read(&mut self, mut request: ReadRequest) -> Option<Result<Bytes, Error>> {
+        if self.handed_over {
+            return None;
+        }
         match self.read.poll(&mut request) {
             Progress::Done(result) => Some(result),
             _ => {
@@ -262,6 +265,16 @@ impl Connection {
         self.handed_over
     }
 
+    /// `readline()` answered from what is buffered in its common case (see
+    /// [`ReadBuffer::try_line`]): the per-line fast path of a client's
+    /// read-ahead buffer. `None`: let a readline request decide.
+    pub fn try_readline(&mut self) -> Option<Bytes> {
+        if self.handed_over {
+            return None;
+        }
+        self.read.try_line()
+    }
+
     /// Ends a call that will not be polled again (cancelled): bytes a
     /// `read(-1)` had taken go back to the buffer's front, and the waiter
     /// slot is freed. Nothing received is lost.
@@ -283,6 +296,12 @@ impl Connection {
         fill: impl FnOnce(&mut Limit<&mut BytesMut>) -> R,
     ) -> R {
         self.read.feed_with(max, fill)
+    }
+
+    /// Receives `data`, a vector the transport read into (taken over
+    /// without a copy when nothing is buffered).
+    pub fn receive_vec(&mut self, data: Vec<u8>) {
+        self.read.feed_vec(data);
     }
 
     /// Receives `data` from a transport that hands over its own buffers.

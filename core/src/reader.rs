@@ -101,6 +101,21 @@ impl ReadBuffer {
         self.eof && self.buffer.is_empty()
     }
 
+    /// `feed_data` for a transport that reads into vectors of its own: an
+    /// empty buffer takes `data` over without a copy, unless `data` is
+    /// mostly spare capacity (a few bytes must not keep a large read's
+    /// allocation alive).
+    pub fn feed_vec(&mut self, data: Vec<u8>) {
+        if self.eof || data.is_empty() {
+            return;
+        }
+        if self.buffer.is_empty() && data.len() >= data.capacity() / 2 {
+            self.buffer = BytesMut::from(Bytes::from(data));
+        } else {
+            self.buffer.extend_from_slice(&data);
+        }
+    }
+
     /// `feed_data`: append bytes from the transport. Data after EOF is a
     /// backend bug and is ignored.
     pub fn feed_data(&mut self, data: &[u8]) {
@@ -305,9 +320,31 @@ impl ReadBuffer {
         None
     }
 
+    /// `readline()`'s common case without a request: a whole line within
+    /// the limit is buffered and no error is stored. `None` in every other
+    /// case, which a [`ReadRequest::readline`] then decides (the overrun,
+    /// the partial line at EOF, the stored error, waiting).
+    pub fn try_line(&mut self) -> Option<Bytes> {
+        if self.exception.is_some() {
+            return None;
+        }
+        let start = crate::separators::find_byte(b'\n', &self.buffer)?;
+        if start > self.limit {
+            return None;
+        }
+        Some(self.consume(start + 1))
+    }
+
     /// Removes `n` bytes from the front.
+    /// Taking everything hands the buffer itself over, so the bytes are
+    /// not shared with what is received next (a transport can then turn
+    /// them into a `Vec` without a copy).
     fn consume(&mut self, n: usize) -> Bytes {
-        let out = self.buffer.split_to(n).freeze();
+        let out = if n == self.buffer.len() {
+            std::mem::take(&mut self.buffer).freeze()
+        } else {
+            self.buffer.split_to(n).freeze()
+        };
         self.front_epoch += 1;
         out
     }

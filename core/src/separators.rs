@@ -109,7 +109,7 @@ impl Separators {
 /// memchr's fallback scans a 32-bit word at a time; wasm has 64-bit
 /// integers, so [`word_scan`] (eight bytes a step) halves the steps of the
 /// per-line search. Elsewhere, memchr's vector code.
-fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     if cfg!(target_arch = "wasm32") {
         word_scan(needle, haystack)
     } else {

@@ -356,3 +356,57 @@ fn a_reader_with_a_waiting_read_is_not_handed_over() {
     c.abandon_read(&mut waiting);
     c.hand_over().unwrap();
 }
+
+#[test]
+fn try_readline_answers_as_a_readline_request_or_leaves_it_to_one() {
+    // Every cut of a script of lines (short, exactly at the limit, over
+    // it), with and without EOF: where the fast path answers, a readline
+    // request on the same buffer answers the same; where it does not, it
+    // took nothing.
+    let script: &[u8] = b"one\n0123456789abcdef\n0123456789abcdefX\n\nlast";
+    for cut in 0..=script.len() {
+        for eof in [false, true] {
+            let mut fast = conn(16);
+            let mut slow = conn(16);
+            for c in [&mut fast, &mut slow] {
+                arrive(c, &script[..cut]);
+                if eof {
+                    c.received_eof();
+                }
+            }
+            for _ in 0..6 {
+                let before = fast.reader().buffered();
+                let mut request = ReadCall::new(ReadRequest::readline());
+                let expected = match step(&mut slow, &mut request) {
+                    ReadStep::Done(result) => Some(result),
+                    _ => {
+                        slow.abandon_read(&mut request);
+                        None
+                    }
+                };
+                match fast.try_readline() {
+                    Some(line) => assert_eq!(
+                        expected.map(|r| r.map_err(|e| e.to_string())),
+                        Some(Ok(line)),
+                        "cut {cut}, eof {eof}"
+                    ),
+                    None => {
+                        assert_eq!(fast.reader().buffered(), before, "cut {cut}");
+                        // Let the request decide, on both.
+                        let mut request = ReadCall::new(ReadRequest::readline());
+                        match step(&mut fast, &mut request) {
+                            ReadStep::Done(result) => assert_eq!(
+                                result.map_err(|e| e.to_string()),
+                                expected.clone().unwrap().map_err(|e| e.to_string())
+                            ),
+                            _ => {
+                                fast.abandon_read(&mut request);
+                                assert!(expected.is_none());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -166,13 +166,13 @@ impl Conn {
 
     /// Bytes the source received: to the engine, through the TLS layer
     /// if there is one (a TLS failure loses the connection with it).
-    pub(crate) fn deliver(&self, data: &[u8]) {
+    pub(crate) fn deliver(&self, data: Vec<u8>) {
         let layer = self.state().tls.clone();
         let Some(layer) = layer else {
-            self.state().engine.receive(data);
+            self.state().engine.receive_vec(data);
             return;
         };
-        match layer.receive(data) {
+        match layer.receive(&data) {
             Ok(received) => {
                 let mut st = self.state();
                 st.engine.receive(&received.plaintext);

@@ -262,7 +262,7 @@ impl Future for Guarded<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
         let (result, data) = std::task::ready!(self.op.as_mut().poll(cx));
         self.done = true;
-        self.conn.deliver(&data);
+        self.conn.deliver(data);
         Poll::Ready(result)
     }
 }
@@ -271,7 +271,7 @@ impl Drop for Guarded<'_> {
     fn drop(&mut self) {
         if !self.done {
             let (_, data) = self.op.as_mut().cancel();
-            self.conn.deliver(&data);
+            self.conn.deliver(data);
         }
     }
 }

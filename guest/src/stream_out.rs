@@ -39,7 +39,9 @@ async fn fill(conn: Rc<Conn>, mut out: StreamWriter<u8>, end: FutureWriter<End>)
         match read_call(&conn, ReadCall::stream_chunk(MAX_RECV)).await {
             Ok(chunk) if chunk.is_empty() => break Ok(()),
             Ok(chunk) => {
-                if !out.write_all(chunk.to_vec()).await.is_empty() {
+                // A chunk that took the whole buffer (the usual case) is
+                // its own allocation: no copy.
+                if !out.write_all(Vec::from(chunk)).await.is_empty() {
                     // The reader went away: nobody wants the rest.
                     break Ok(());
                 }

@@ -150,13 +150,9 @@ impl Reader {
     /// # Ok(()) }
     /// ```
     pub async fn readline_bytes(&self) -> Result<Bytes, Error> {
-        let buffered = self
-            .inner
-            .ahead
-            .borrow_mut()
-            .try_read(ReadRequest::readline());
+        let buffered = self.inner.ahead.borrow_mut().try_readline();
         match buffered {
-            Some(result) => result,
+            Some(line) => Ok(line),
             None => self.call_bytes(Ok(ReadRequest::readline())).await,
         }
     }
