@@ -9,7 +9,7 @@
 
 use std::future::poll_fn;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
@@ -36,6 +36,8 @@ pub(crate) type OnClosed = Box<dyn Fn() + Send + Sync>;
 pub(crate) struct Conn {
     state: Mutex<State>,
     pump_wake: Notify,
+    /// This connection, for starting its pump from `&self`.
+    me: Weak<Conn>,
     peer: Option<wit::SocketAddress>,
     local: Option<wit::SocketAddress>,
     on_closed: Option<OnClosed>,
@@ -57,6 +59,8 @@ struct State {
     /// A send at once left bytes in the sink (a TLS layer's records) that
     /// the pump must flush.
     unflushed: bool,
+    /// The pump task, once started: it starts with the first write the
+    /// socket did not take at once, or with `write_eof`.
     pump: Option<AbortHandle>,
     permit: Option<Permit>,
 }
@@ -89,8 +93,9 @@ impl State {
 }
 
 impl Conn {
-    /// Starts `engine` over `transport`: spawns its pump and returns the
-    /// shared state. `permit`, if any, counts it until it closes.
+    /// Starts `engine` over `transport` and returns the shared state; the
+    /// pump task starts when first needed. `permit`, if any, counts it
+    /// until it closes.
     pub(crate) fn start(
         transport: Transport,
         engine: Connection,
@@ -101,7 +106,7 @@ impl Conn {
         if let Some(details) = transport.tls {
             engine.set_tls(details);
         }
-        let conn = Arc::new(Conn {
+        Arc::new_cyclic(|me| Conn {
             state: Mutex::new(State {
                 engine,
                 source: Some(transport.source),
@@ -113,13 +118,26 @@ impl Conn {
                 permit,
             }),
             pump_wake: Notify::new(),
+            me: me.clone(),
             peer: transport.peer,
             local: transport.local,
             on_closed,
-        });
-        let task = tokio::spawn(pump(conn.clone()));
-        conn.lock().pump = Some(task.abort_handle());
-        conn
+        })
+    }
+
+    /// Wakes the pump, starting it first if it never ran (most
+    /// connections that only exchange short messages and close never
+    /// need it: see `send_now` and `close`).
+    fn wake_pump(&self) {
+        let mut st = self.lock();
+        if st.pump.is_none()
+            && !st.engine.is_closed()
+            && let Some(conn) = self.me.upgrade()
+        {
+            st.pump = Some(tokio::spawn(pump(conn)).abort_handle());
+        }
+        drop(st);
+        self.pump_wake.notify_one();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -133,7 +151,7 @@ impl Conn {
         let pump = st.wake(wake);
         drop(st);
         if pump {
-            self.pump_wake.notify_one();
+            self.wake_pump();
         }
     }
 
@@ -334,7 +352,7 @@ impl Conn {
         let pending = st.engine.writer().has_pending() || st.unflushed;
         drop(guard);
         if pending {
-            self.pump_wake.notify_one();
+            self.wake_pump();
         }
     }
 
@@ -353,11 +371,35 @@ impl Conn {
         Ok(())
     }
 
-    /// `close()`.
+    /// `close()`. With nothing left to send on a plain transport and no
+    /// pump running, the transport is closed right here (a socket's
+    /// shutdown does not wait): no task is started just to close.
     pub(crate) fn close(&self) {
         let mut st = self.lock();
         let wake = st.engine.close();
-        self.apply(st, wake);
+        let at_once = st.pump.is_none()
+            && st.engine.tls().is_none()
+            && !st.unflushed
+            && st.engine.writer().should_close();
+        let sink = if at_once { st.sink.take() } else { None };
+        let Some(mut sink) = sink else {
+            return self.apply(st, wake);
+        };
+        let _ = st.wake(wake);
+        drop(st);
+        let mut cx = Context::from_waker(Waker::noop());
+        match tokio::io::AsyncWrite::poll_shutdown(sink.as_mut(), &mut cx) {
+            // The pump finishes what could not be done at once.
+            Poll::Pending => {
+                self.lock().sink = Some(sink);
+                self.wake_pump();
+            }
+            // As the pump: closing goes on whether or not the peer is there.
+            Poll::Ready(_) => {
+                drop(sink);
+                self.lost(None);
+            }
+        }
     }
 
     /// `abort()`: close now, discarding what is buffered.
