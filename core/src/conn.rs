@@ -13,7 +13,9 @@
 //!   [`Connection::sent`], [`Connection::eof_sent`] or
 //!   [`Connection::lost`];
 //! * `drain` and `wait_closed` ask [`Connection::drain_status`] and
-//!   [`Connection::closed_status`].
+//!   [`Connection::closed_status`];
+//! * `into-stream` asks [`Connection::hand_over`]; the stream is then
+//!   filled by [`ReadCall::stream_chunk`] calls, the only reads left.
 //!
 //! The transport is read only while a call waits for data: the strongest
 //! form of asyncio's `pause_reading`, so nothing accumulates for a reader
