@@ -9,8 +9,11 @@
 //!
 //! * `conn.rs`: one connection: the engine, its streams, its signals;
 //!   `transport.rs`: a socket made into a connection.
-//! * `reader.rs`: receives inside the waiting call when the engine asks
-//!   (cancel-safe: no received byte is lost).
+//! * `reader.rs`: the reader resource; `receive.rs` receives inside the
+//!   waiting call when the engine asks (cancel-safe: no received byte is
+//!   lost).
+//! * `stream_out.rs` and `stream_in.rs`: `into-stream` and `write-from`,
+//!   the `stream<u8>` data path for bulk bytes.
 //! * `pump.rs` + `writer.rs`: `write` queues in the engine; one pump task
 //!   per connection feeds the socket's single send stream.
 //! * `connect.rs`: the resolver, attempt and timer for core's pipeline.
@@ -37,6 +40,7 @@ mod layer;
 mod limits;
 mod pump;
 mod reader;
+mod receive;
 mod server;
 mod settle;
 mod signal;

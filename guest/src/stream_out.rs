@@ -12,7 +12,7 @@ use wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult, Stream
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::bindings::{wit_future, wit_stream};
 use crate::conn::Conn;
-use crate::reader::read_call;
+use crate::receive::read_call;
 
 /// How a handed-over stream ended: `Ok` at EOF.
 type End = Result<(), wit::Error>;

@@ -41,7 +41,8 @@ portable_streams::main!(main);
 async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
     match scenario {
         "echo" => echo(host, port).await,
-        "bulk" => bulk(host, port).await,
+        "bulk" => bulk(host, port, raw).await,
+        "sdk-bulk" => bulk(host, port, Sdk::new).await,
         "split" => split(host, port, raw).await,
         "limit" => limit(host, port, raw).await,
         "eof-mid-line" => eof_mid_line(host, port, raw).await,
@@ -183,10 +184,13 @@ fn pattern(offset: usize, len: usize) -> Vec<u8> {
     (offset..offset + len).map(|i| (i % 251) as u8).collect()
 }
 
-async fn bulk(host: &str, port: u16) -> Outcome {
+/// 16 MiB echoed both ways, checked byte for byte (through the SDK
+/// reader, its stream after the first 64 KiB).
+async fn bulk<R: ReadSide>(host: &str, port: u16, side: impl Fn(Reader) -> R) -> Outcome {
     const TOTAL: usize = 16 << 20;
     const CHUNK: usize = 64 << 10;
     let (reader, writer) = connect(host, port).await?;
+    let reader = side(reader);
     let send = async {
         for off in (0..TOTAL).step_by(CHUNK) {
             writer

@@ -14,7 +14,6 @@ pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
         "into-stream" => into_stream(host, port).await,
         "into-stream-reset" => into_stream_reset(host, port).await,
         "sdk-hands-over" => sdk_hands_over(host, port).await,
-        "sdk-bulk" => sdk_bulk(host, port).await,
         "write-from" => write_from(host, port).await,
         "write-from-after-eof" => write_from_after_eof(host, port).await,
         "sdk-write-eof-after-writes" => sdk_write_eof_after_writes(host, port).await,
@@ -115,38 +114,6 @@ async fn sdk_hands_over(host: &str, port: u16) -> Outcome {
         Err(Error::Closed(_)) => Ok(()),
         other => Err(format!("the handle's read after 200 KB: {other:?}")),
     }
-}
-
-/// 16 MiB echoed through the SDK reader's stream, checked byte for byte.
-async fn sdk_bulk(host: &str, port: u16) -> Outcome {
-    const TOTAL: usize = 16 << 20;
-    const CHUNK: usize = 64 << 10;
-    let (reader, writer) = connect(host, port).await?;
-    let reader = Sdk::new(reader);
-    let send = async {
-        for off in (0..TOTAL).step_by(CHUNK) {
-            writer
-                .write(&pattern(off, CHUNK))
-                .map_err(|e| format!("{e:?}"))?;
-            writer.drain().await.map_err(|e| format!("drain: {e:?}"))?;
-        }
-        writer.write_eof().map_err(|e| format!("write_eof: {e:?}"))
-    };
-    let receive = async {
-        for off in (0..TOTAL).step_by(CHUNK) {
-            let got = reader
-                .readexactly(CHUNK as i64)
-                .await
-                .map_err(|e| format!("at {off}: {e:?}"))?;
-            check(got == pattern(off, CHUNK), || {
-                format!("bytes differ at {off}")
-            })?;
-        }
-        expect_bytes("EOF", reader.read(100).await, b"")?;
-        check(reader.at_eof(), || "at_eof at the end".into())
-    };
-    let (sent, received) = join(send, receive).await;
-    sent.and(received)
 }
 
 /// Bytes written through a `write-from` stream, between list writes, reach

@@ -1,0 +1,211 @@
+//! Carrying out a read: each call asks the engine what to do next and,
+//! when told to receive, reads once from the source inside the call itself.
+//!
+//! Cancellation: a read from the source that is dropped part-way is
+//! cancelled explicitly and whatever bytes it had received are given to
+//! the engine (wit-bindgen's `StreamRead`, when simply dropped, discards
+//! them); the call itself is handed back to the engine, which frees the
+//! waiter slot and restores what a `read(-1)` had taken.
+
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
+use wasip3::sockets::types::ErrorCode;
+use wit_bindgen::{FutureRead, StreamRead, StreamResult};
+
+use crate::conn::Conn;
+use crate::conv::socket_error;
+use crate::signal::{Either, race};
+use crate::transport::Source;
+
+/// One call; dropped unfinished (cancelled), it goes back to the engine.
+struct Call<'a> {
+    conn: &'a Conn,
+    call: ReadCall,
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        if self.call.is_pending() {
+            self.conn.state().engine.abandon_read(&mut self.call);
+        }
+    }
+}
+
+/// Carries out `request`: the engine's steps, receiving when it asks.
+pub(crate) async fn read(conn: &Conn, request: ReadRequest) -> Result<Bytes, Error> {
+    read_call(conn, ReadCall::new(request)).await
+}
+
+/// Carries out `call` (cancel-safe, as [`read`]).
+pub(crate) async fn read_call(conn: &Conn, call: ReadCall) -> Result<Bytes, Error> {
+    let mut call = Call { conn, call };
+    loop {
+        let woken = conn.closing.wait();
+        let step = conn.state().engine.poll_read(&mut call.call);
+        match step {
+            ReadStep::Done(result) => return result,
+            ReadStep::WaitForClose => woken.await,
+            ReadStep::Receive { max } => {
+                // Only the one waiting call reads, so the source is here
+                // unless the reader was dropped or the stream is gone.
+                let source = conn.state().source.take();
+                match source {
+                    Some(source) => receive(conn, source, max).await,
+                    None => woken.await,
+                }
+            }
+        }
+    }
+}
+
+/// Reads once from `source` into the engine, or stops early when the
+/// connection starts closing. Puts the source back unless it ended.
+async fn receive(conn: &Conn, source: Source, max: usize) {
+    // Declared before the read, so dropped after it: a cancelled call first
+    // gives the engine what the read had received, then returns the source.
+    let mut checkout = Checkout {
+        conn,
+        source: Some(source),
+    };
+    let ended = match checkout.source.as_mut().and_then(|s| s.stream.as_mut()) {
+        None => true,
+        Some(stream) => {
+            let read = Guarded {
+                op: Box::pin(stream.read(Vec::with_capacity(max))),
+                conn,
+                done: false,
+            };
+            let mut read = pin!(read);
+            loop {
+                let closing = conn.closing.wait();
+                match race(read.as_mut(), closing).await {
+                    Either::Left(result) => break result == StreamResult::Dropped,
+                    Either::Right(()) if conn.state().engine.writer().is_closing() => break false,
+                    Either::Right(()) => {}
+                }
+            }
+        }
+    };
+    if !ended {
+        return;
+    }
+    let Some(mut source) = checkout.source.take() else {
+        return;
+    };
+    source.stream = None;
+    stream_ended(conn, source).await;
+}
+
+/// A source taken out of its connection; returned when dropped.
+struct Checkout<'a> {
+    conn: &'a Conn,
+    source: Option<Source>,
+}
+
+impl Drop for Checkout<'_> {
+    fn drop(&mut self) {
+        if let Some(source) = self.source.take() {
+            put_back(self.conn, source);
+        }
+    }
+}
+
+/// Returns the source for the next read, unless the connection was closed
+/// in the meantime (then it is dropped).
+fn put_back(conn: &Conn, source: Source) {
+    let mut st = conn.state();
+    if !st.engine.is_closed() {
+        st.source = Some(source);
+    }
+}
+
+/// The source's stream ended: EOF, or for a socket the error its end
+/// future reports (asyncio's `connection_lost(exc)`).
+async fn stream_ended(conn: &Conn, mut source: Source) {
+    let Some(end) = source.end.take() else {
+        return finish(conn, Ok(()));
+    };
+    let mut read = EndRead {
+        op: Box::pin(end.into_future()),
+        conn,
+        done: false,
+    };
+    let result = (&mut read).await;
+    finish(conn, result);
+}
+
+/// Records how the source ended.
+fn finish(conn: &Conn, result: Result<(), ErrorCode>) {
+    match result {
+        Ok(()) => conn.state().engine.received_eof(),
+        Err(code) => conn.lost(Some(socket_error(code))),
+    }
+}
+
+/// The read of a socket stream's end future; if dropped before it finishes
+/// it keeps the outcome, or the future itself for the next call.
+struct EndRead<'a> {
+    op: Pin<Box<FutureRead<Result<(), ErrorCode>>>>,
+    conn: &'a Conn,
+    done: bool,
+}
+
+impl Future for EndRead<'_> {
+    type Output = Result<(), ErrorCode>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = std::task::ready!(self.op.as_mut().poll(cx));
+        self.done = true;
+        Poll::Ready(out)
+    }
+}
+
+impl Drop for EndRead<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        match self.op.as_mut().cancel() {
+            Ok(result) => finish(self.conn, result),
+            Err(end) => put_back(
+                self.conn,
+                Source {
+                    stream: None,
+                    end: Some(end),
+                },
+            ),
+        }
+    }
+}
+
+/// A read from the source that gives every byte it receives to the engine,
+/// also when it is dropped before finishing.
+struct Guarded<'a> {
+    op: Pin<Box<StreamRead<'a, u8>>>,
+    conn: &'a Conn,
+    done: bool,
+}
+
+impl Future for Guarded<'_> {
+    type Output = StreamResult;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
+        let (result, data) = std::task::ready!(self.op.as_mut().poll(cx));
+        self.done = true;
+        self.conn.deliver(data);
+        Poll::Ready(result)
+    }
+}
+
+impl Drop for Guarded<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let (_, data) = self.op.as_mut().cancel();
+            self.conn.deliver(data);
+        }
+    }
+}
