@@ -215,41 +215,37 @@ impl Policy {
     /// single check, [`check_unix_path`](Self::check_unix_path), which
     /// also gives the path to use.
     pub fn check(&self, network_use: NetworkUse<'_>) -> Result<(), Error> {
-        let (allowed, what) = match network_use {
-            NetworkUse::Connect(addr) => (
-                self.connect.iter().any(|r| r.matches(addr)),
-                format!("connecting to {}", canonical(addr)),
-            ),
+        let allowed = match network_use {
+            NetworkUse::Connect(addr) => self.connect.iter().any(|r| r.matches(addr)),
             // A bind to an ephemeral port is how every connect starts; a
             // fixed port is a listen address.
-            NetworkUse::Bind(addr) => (
-                addr.port() == 0 || self.listen.iter().any(|r| r.matches(addr)),
-                format!("binding to {}", canonical(addr)),
-            ),
-            NetworkUse::Listen(addr) => (
-                self.listen.iter().any(|r| r.matches(addr)),
-                format!("listening on {}", canonical(addr)),
-            ),
+            NetworkUse::Bind(addr) => {
+                addr.port() == 0 || self.listen.iter().any(|r| r.matches(addr))
+            }
+            NetworkUse::Listen(addr) => self.listen.iter().any(|r| r.matches(addr)),
             // Clients of an allowed listener.
-            NetworkUse::Accept(_) => (true, String::new()),
+            NetworkUse::Accept(_) => true,
             // Names are only worth resolving for a component that may
             // connect or listen somewhere; the address is judged after.
-            NetworkUse::Resolve(name) => (
-                !self.connect.is_empty() || !self.listen.is_empty(),
-                format!("resolving {name:?}"),
-            ),
-            NetworkUse::Udp(addr) => (
-                false,
-                format!("UDP with {addr} (portable:streams has none)"),
-            ),
+            NetworkUse::Resolve(_) => !self.connect.is_empty() || !self.listen.is_empty(),
+            NetworkUse::Udp(_) => false,
         };
         if allowed {
-            Ok(())
-        } else {
-            Err(Error::AccessDenied(format!(
-                "{what} is not allowed by the policy"
-            )))
+            return Ok(());
         }
+        // The message is built only for a denial: a check runs on every
+        // connect and accept.
+        let what = match network_use {
+            NetworkUse::Connect(addr) => format!("connecting to {}", canonical(addr)),
+            NetworkUse::Bind(addr) => format!("binding to {}", canonical(addr)),
+            NetworkUse::Listen(addr) => format!("listening on {}", canonical(addr)),
+            NetworkUse::Accept(addr) => format!("accepting {}", canonical(addr)),
+            NetworkUse::Resolve(name) => format!("resolving {name:?}"),
+            NetworkUse::Udp(addr) => format!("UDP with {addr} (portable:streams has none)"),
+        };
+        Err(Error::AccessDenied(format!(
+            "{what} is not allowed by the policy"
+        )))
     }
 
     /// Checks a Unix socket path and returns the normalised path to use:
