@@ -205,7 +205,12 @@ pub async fn run_component(
         Ok(Err(())) => 1,
         Err(err) => match err.downcast_ref::<I32Exit>() {
             Some(exit) => exit.0,
-            None if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) => {
+            // The epoch's trap may arrive wrapped (with the wasm backtrace
+            // as context): look through the whole chain.
+            None if err.chain().any(|e| {
+                e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
+            }) =>
+            {
                 return Err(RunError::Deadline(deadline.unwrap_or_default()));
             }
             None => return Err(RunError::Trap(format!("{err:?}"))),
