@@ -333,6 +333,11 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_reader_cancelled_readline_on_the_stream_loses_nothing() {
+                scenario($backend, "sdk-cancel-in-stream", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn sdk_reader_bulk_16_mib_through_the_stream() {
                 scenario($backend, "sdk-bulk", Some(peers::echo().await)).await;
             }

@@ -6,7 +6,7 @@ use portable_streams::bindings::portable::streams::streams::{Error, Reader};
 use portable_streams::bindings::wit_stream;
 use wit_bindgen::StreamResult;
 
-use crate::{Outcome, ReadSide, Sdk, check, connect, expect_bytes, pattern};
+use crate::{Outcome, ReadSide, Sdk, check, connect, expect_bytes, pattern, within};
 
 /// Runs `scenario` if it is one of the data path's.
 pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
@@ -14,6 +14,7 @@ pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
         "into-stream" => into_stream(host, port).await,
         "into-stream-reset" => into_stream_reset(host, port).await,
         "sdk-hands-over" => sdk_hands_over(host, port).await,
+        "sdk-cancel-in-stream" => sdk_cancel_in_stream(host, port).await,
         "write-from" => write_from(host, port).await,
         "write-from-after-eof" => write_from_after_eof(host, port).await,
         "sdk-write-eof-after-writes" => sdk_write_eof_after_writes(host, port).await,
@@ -219,4 +220,35 @@ async fn sdk_close_after_writes(host: &str, port: u16) -> Outcome {
         .wait_closed()
         .await
         .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// On the stream path, a cancelled `readline` loses nothing: the SDK
+/// reader takes 100 KB (so it reads through the stream), then a
+/// `readline` that finds only `hel` is cancelled; once `lo\n` follows,
+/// the next `readline` returns `hello\n` whole. Against the echo peer.
+async fn sdk_cancel_in_stream(host: &str, port: u16) -> Outcome {
+    const BULK: usize = 100_000;
+    let (reader, writer) = connect(host, port).await?;
+    let sdk = Sdk::new(reader);
+    writer
+        .write(&pattern(0, BULK))
+        .map_err(|e| format!("write: {e:?}"))?;
+    writer.write(b"hel").map_err(|e| format!("write: {e:?}"))?;
+    let bulk = sdk.readexactly(BULK as i64).await;
+    expect_bytes("the bulk", bulk, &pattern(0, BULK))?;
+    check(within(300, sdk.readline()).await.is_none(), || {
+        "readline returned before the line was complete".into()
+    })?;
+    writer.write(b"lo\n").map_err(|e| format!("write: {e:?}"))?;
+    expect_bytes(
+        "the line after the cancel",
+        sdk.readline().await,
+        b"hello\n",
+    )?;
+    match sdk.0.raw().read(1).await {
+        Err(Error::Closed(_)) => Ok(()),
+        other => Err(format!(
+            "expected the stream path, the handle read {other:?}"
+        )),
+    }
 }
