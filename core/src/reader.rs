@@ -336,6 +336,7 @@ impl ReadBuffer {
     }
 
     /// Removes `n` bytes from the front.
+    ///
     /// Taking everything hands the buffer itself over, so the bytes are
     /// not shared with what is received next (a transport can then turn
     /// them into a `Vec` without a copy).
