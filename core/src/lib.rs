@@ -25,7 +25,9 @@
 //! Where each rule lives: reader rules in `reader.rs` (+ `request.rs`,
 //! `separators.rs`), writer flow control in `writer.rs` (+
 //! `watermarks.rs`), a connection's life in `conn.rs`, a server's in
-//! `server.rs`, connecting in `connect/`, the error cases in `error.rs`.
+//! `server.rs`, connecting in `connect/`, the error cases in `error.rs`;
+//! `signal.rs` is the wake-up point the code running inside a component
+//! (the guest backend, the SDK) waits on.
 //!
 //! ```
 //! use portable_streams_core::{ReadBuffer, ReadRequest, Progress};
@@ -46,6 +48,7 @@ mod reader;
 mod request;
 mod separators;
 pub mod server;
+mod signal;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod tls_info;
@@ -59,7 +62,10 @@ pub use reader::{Progress, ReadBuffer};
 pub use request::{MAX_EXACT, ReadRequest};
 pub use separators::Separators;
 pub use server::{AcceptStep, ServerState};
-pub use tls_info::{TlsDetails, upgrade_needs_both_directions, write_eof_unsupported};
+pub use signal::{Signal, Wait};
+pub use tls_info::{
+    TlsDetails, start_tls_cancelled, upgrade_needs_both_directions, write_eof_unsupported,
+};
 pub use watermarks::WriteLimits;
 pub use writer::{DrainStatus, WriteBuffer, WriterState};
 

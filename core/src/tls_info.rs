@@ -24,6 +24,12 @@ pub fn upgrade_needs_both_directions() -> Error {
     Error::Closed("start_tls needs both directions of the connection".into())
 }
 
+/// `start_tls` cancelled during its handshake: the connection is lost
+/// with this error (its streams were half-way into TLS).
+pub fn start_tls_cancelled() -> Error {
+    Error::ConnectionAborted("start_tls was cancelled during the handshake".into())
+}
+
 /// asyncio's `NotImplementedError` for `write_eof` over TLS.
 pub fn write_eof_unsupported() -> Error {
     Error::Unsupported(

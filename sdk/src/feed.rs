@@ -96,25 +96,29 @@ impl Feed {
     ///
     /// Cancellation safe: an operation under way is kept for the next call.
     pub(crate) async fn fetch(&self, max: usize) -> Fetched {
+        let listing = matches!(
+            *self.state.borrow(),
+            State::Listing(fetched) if fetched < HAND_OVER_AFTER
+        );
+        if listing || matches!(*self.state.borrow(), State::Refused) {
+            let fetched_now = self.list_fetch(max).await;
+            if let (Fetched::Data(data), State::Listing(fetched)) =
+                (&fetched_now, &mut *self.state.borrow_mut())
+            {
+                *fetched += data.len();
+            }
+            return fetched_now;
+        }
         loop {
             let taken = std::mem::replace(&mut *self.state.borrow_mut(), State::Ended);
             let operation: Operation = match taken {
-                State::Listing(fetched) if fetched < HAND_OVER_AFTER => {
-                    *self.state.borrow_mut() = State::Listing(fetched);
-                    let fetched_now = self.list_fetch(max).await;
-                    if let (Fetched::Data(data), State::Listing(fetched)) =
-                        (&fetched_now, &mut *self.state.borrow_mut())
-                    {
-                        *fetched += data.len();
-                    }
-                    return fetched_now;
-                }
                 State::Listing(_) => {
                     let raw = self.raw.clone();
                     Box::pin(async move { Outcome::Handed(raw.into_stream().await) })
                 }
                 State::Stream(handed) => chunk(handed, max),
                 State::Busy(operation) => operation,
+                // A refusal while the stream was asked for: read calls.
                 State::Refused => {
                     *self.state.borrow_mut() = State::Refused;
                     return self.list_fetch(max).await;

@@ -13,44 +13,14 @@
 //! stream.
 
 use std::cell::{Cell, RefCell};
-use std::future::{Future, poll_fn};
 use std::rc::{Rc, Weak};
-use std::task::{Poll, Waker};
 
 use bytes::Bytes;
 use futures::future::join;
-use portable_streams_core::{Connection, DrainStatus, PumpStep, ReadBuffer, Wake};
+use portable_streams_core::{Connection, DrainStatus, PumpStep, ReadBuffer, Signal, Wake};
 
 use crate::bindings::wit_stream;
 use crate::{Error, wit};
-
-/// A set of waiters woken together.
-#[derive(Default)]
-struct Signal {
-    generation: Cell<u64>,
-    wakers: RefCell<Vec<Waker>>,
-}
-
-impl Signal {
-    fn notify(&self) {
-        self.generation.set(self.generation.get().wrapping_add(1));
-        for waker in self.wakers.take() {
-            waker.wake();
-        }
-    }
-
-    /// Resolves at the next `notify` after this call.
-    fn wait(&self) -> impl Future<Output = ()> + '_ {
-        let start = self.generation.get();
-        poll_fn(move |cx| {
-            if self.generation.get() != start {
-                return Poll::Ready(());
-            }
-            self.wakers.borrow_mut().push(cx.waker().clone());
-            Poll::Pending
-        })
-    }
-}
 
 thread_local! {
     /// The outboxes whose pump runs, for [`settle_all`].

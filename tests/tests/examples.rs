@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use portable_streams_host::policy::Policy;
-use portable_streams_host::run::Backend;
+use portable_streams_host::run::{Backend, RunOutcome};
 use portable_streams_tests::pki::Pki;
 use portable_streams_tests::{args, assert_success, lines, loopback, python3, run, server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -219,6 +219,27 @@ async fn http_headers_reads_a_local_server() {
     }
 }
 
+/// Runs `http-headers` on `backend` against CPython's `http.server` over
+/// TLS (one request), for `path`, with `extra` arguments after the URL;
+/// the server is stopped after the run.
+async fn http_headers_over_https(
+    pki: &Pki,
+    backend: Backend,
+    path: &str,
+    extra: &[&str],
+) -> Option<RunOutcome> {
+    let (mut child, port) = https_server(pki)?;
+    let url = format!("https://127.0.0.1:{port}{path}");
+    let argv: Vec<&str> = ["http-headers", url.as_str()]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let out = run("http-headers", backend, loopback(), &args(&argv)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    Some(out)
+}
+
 /// CPython's `http.server` over TLS with a throwaway CA (from
 /// `tests/tls_peer.py https-server`), and its port.
 fn https_server(pki: &Pki) -> Option<(std::process::Child, u16)> {
@@ -243,20 +264,10 @@ fn https_server(pki: &Pki) -> Option<(std::process::Child, u16)> {
 async fn http_headers_reads_an_https_server() {
     let pki = Pki::new();
     for &backend in BACKENDS {
-        // The server answers one request.
-        let Some((mut child, port)) = https_server(&pki) else {
+        let Some(out) = http_headers_over_https(&pki, backend, "/index.html", &[&pki.ca_pem]).await
+        else {
             return;
         };
-        let url = format!("https://127.0.0.1:{port}/index.html");
-        let out = run(
-            "http-headers",
-            backend,
-            loopback(),
-            &args(&["http-headers", &url, &pki.ca_pem]),
-        )
-        .await;
-        let _ = child.kill();
-        let _ = child.wait();
         assert_success(&format!("http-headers over TLS on {backend:?}"), &out);
         let headers = lines(&out.stdout);
         assert_eq!(
@@ -275,19 +286,9 @@ async fn http_headers_reads_an_https_server() {
 async fn http_headers_over_https_without_the_root_names_the_cause() {
     let pki = Pki::new();
     for &backend in BACKENDS {
-        let Some((mut child, port)) = https_server(&pki) else {
+        let Some(out) = http_headers_over_https(&pki, backend, "/", &[]).await else {
             return;
         };
-        let url = format!("https://127.0.0.1:{port}/");
-        let out = run(
-            "http-headers",
-            backend,
-            loopback(),
-            &args(&["http-headers", &url]),
-        )
-        .await;
-        let _ = child.kill();
-        let _ = child.wait();
         assert_eq!(out.exit_code, 1, "{backend:?}");
         let stderr = lines(&out.stderr).join("\n");
         assert!(

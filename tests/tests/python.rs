@@ -43,6 +43,18 @@ async fn finish(server: server::RunningServer) -> (RunOutcome, Vec<String>) {
     (outcome, lines)
 }
 
+/// A CPython server's whole output as a component's must read:
+/// `first` (its "Serving on" line), then the rest, without ports; it
+/// ends with "Server closed".
+fn server_output(first: &str, finished: std::process::Output) -> Vec<String> {
+    assert!(finished.status.success());
+    let mut expected = vec![first.to_owned()];
+    expected.extend(lines(&finished.stdout));
+    let expected = without_ports(&expected);
+    assert_eq!(expected.last().map(String::as_str), Some("Server closed"));
+    expected
+}
+
 /// Lines with the port numbers in address tuples (`('127.0.0.1', 5123)`)
 /// replaced, as they differ from run to run.
 fn without_ports(lines: &[String]) -> Vec<String> {
@@ -109,12 +121,10 @@ async fn echo_server_prints_what_cpython_prints() {
         .output()
         .unwrap();
     assert!(client.status.success());
-    let finished = reference.wait_with_output().unwrap();
-    assert!(finished.status.success());
-    let mut expected = vec![format!("Serving on ('127.0.0.1', {port})")];
-    expected.extend(lines(&finished.stdout));
-    let expected = without_ports(&expected);
-    assert_eq!(expected.last().map(String::as_str), Some("Server closed"));
+    let expected = server_output(
+        &format!("Serving on ('127.0.0.1', {port})"),
+        reference.wait_with_output().unwrap(),
+    );
     for &backend in BACKENDS {
         let server = server::start(
             "python:tcp_echo_server",
@@ -383,12 +393,7 @@ async fn start_tls_on_an_accepted_connection_matches_cpython() {
         .unwrap();
     let port = port_of_serving_line(first.trim()).expect("a port");
     tokio::task::block_in_place(|| starttls_client(port, &pki));
-    let finished = reference.wait_with_output().unwrap();
-    assert!(finished.status.success());
-    let mut expected = vec![first.trim().to_owned()];
-    expected.extend(lines(&finished.stdout));
-    let expected = without_ports(&expected);
-    assert_eq!(expected.last().map(String::as_str), Some("Server closed"));
+    let expected = server_output(first.trim(), reference.wait_with_output().unwrap());
     for &backend in BACKENDS {
         let server = server::start(
             "python:tests/python/starttls_server",

@@ -492,9 +492,7 @@ struct Upgrading<'a>(Option<&'a Conn>);
 impl Drop for Upgrading<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.0.take() {
-            conn.lost(Some(Error::ConnectionAborted(
-                "start_tls was cancelled during the handshake".into(),
-            )));
+            conn.lost(Some(portable_streams_core::start_tls_cancelled()));
         }
     }
 }
