@@ -13,7 +13,8 @@ use wasip3::sockets::types::TcpSocket;
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::layer::Layer;
 use crate::signal::Signal;
-use crate::transport::{Sink, Source, Transport, Unsent};
+use crate::sink::Unsent;
+use crate::transport::{Sink, Source, Transport};
 
 /// What the engine's state is kept with.
 pub(crate) struct State {
@@ -102,6 +103,38 @@ impl Conn {
         }
     }
 
+    /// `write`'s send: while the pump is idle on a plain transport, the
+    /// next chunk goes to the sink at once (asyncio's `write` tries the
+    /// socket first; see `sink.rs`), and the pump is woken only for what
+    /// is left. `wake` is what the engine's `write` asked for.
+    pub(crate) fn send_now(&self, wake: Wake) {
+        let mut wake = wake;
+        {
+            let mut st = self.state();
+            let st = &mut *st;
+            if st.tls.is_none()
+                && st.unsent.is_none()
+                && let Some(sink) = st.sink.as_mut()
+                && let Some(chunk) = st.engine.take_for_send_now()
+            {
+                let sent = sink.stream.send_now(Vec::from(chunk));
+                if sent.taken > 0 {
+                    wake.writers |= st.engine.sent(sent.taken).writers;
+                }
+                // Left in flight, refused, or met a dropped reading side:
+                // the pump carries on from here.
+                if sent.rest.remaining() > 0
+                    || sink.stream.in_flight()
+                    || sink.stream.found_dropped()
+                {
+                    st.unsent = Some(sent.rest);
+                }
+                wake.pump = st.unsent.is_some() || st.engine.writer().has_pending();
+            }
+        }
+        self.wake(wake);
+    }
+
     /// asyncio's `get_extra_info('peername')` and `('sockname')`.
     pub(crate) fn info(&self) -> (Option<wit::SocketAddress>, Option<wit::SocketAddress>) {
         self.info.clone()
@@ -115,10 +148,19 @@ impl Conn {
             let Some(wake) = st.engine.lost(error) else {
                 return;
             };
+            // A write `send_now` left in flight must be cancelled before its
+            // stream is dropped, and only a task may: the pump adopts it
+            // (it is woken below) and drops the stream after.
+            let in_flight = st.sink.as_ref().is_some_and(|s| s.stream.in_flight());
+            let (sink, unsent) = if in_flight {
+                (None, None)
+            } else {
+                (st.sink.take(), st.unsent.take())
+            };
             let released = (
                 st.source.take(),
-                st.sink.take(),
-                st.unsent.take(),
+                sink,
+                unsent,
                 st.socket.take(),
                 st.permit.take(),
             );

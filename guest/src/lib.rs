@@ -14,8 +14,10 @@
 //!   lost).
 //! * `stream_out.rs` and `stream_in.rs`: `into-stream` and `write-from`,
 //!   the `stream<u8>` data path for bulk bytes.
-//! * `pump.rs` + `writer.rs`: `write` queues in the engine; one pump task
-//!   per connection feeds the socket's single send stream.
+//! * `writer.rs` + `sink.rs` + `pump.rs`: `write` sends what the socket
+//!   takes at once (`sink.rs`: a stream write started outside a task);
+//!   one pump task per connection sends the rest, adopting a write left
+//!   in flight.
 //! * `connect.rs`: the resolver, attempt and timer for core's pipeline.
 //! * `server.rs`: listening sockets and acceptor tasks for core's server
 //!   engine.
@@ -44,6 +46,7 @@ mod receive;
 mod server;
 mod settle;
 mod signal;
+mod sink;
 mod stream_in;
 mod stream_out;
 mod tls;

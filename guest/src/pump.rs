@@ -17,13 +17,15 @@ use std::task::{Context, Poll};
 
 use portable_streams_core::caps::Permit;
 use portable_streams_core::{Connection, Error, PumpStep, Wake};
-use wit_bindgen::{StreamResult, StreamWrite};
+use wit_bindgen::StreamResult;
+use wit_bindgen::rt::async_support::RawStreamWrite;
 
 use crate::conn::Conn;
 use crate::conv::socket_error;
 use crate::signal::Signal;
 use crate::signal::{Either, race};
-use crate::transport::{Sink, Transport, Unsent};
+use crate::sink::{SinkOps, Unsent};
+use crate::transport::{Sink, Transport};
 use wasip3::clocks::monotonic_clock::wait_for;
 
 /// `engine` running over `transport`, its pump started in the current
@@ -167,7 +169,15 @@ async fn send(conn: &Conn, data: Data) {
             };
             let mut write = pin!(write);
             loop {
+                // Also when the connection closed before the write began: a
+                // write adopted from `write` (see `sink.rs`) is then
+                // cancelled once started.
                 let closing = conn.closing.wait();
+                let closing = async {
+                    if !conn.is_closed() {
+                        closing.await;
+                    }
+                };
                 match race(write.as_mut(), closing).await {
                     Either::Left(result) => break result == StreamResult::Dropped,
                     Either::Right(()) if conn.is_closed() => break false,
@@ -207,7 +217,7 @@ async fn end_of(sink: Sink) -> Result<(), Error> {
 /// A write to the sink that accounts for every byte the sink accepted,
 /// also when it is dropped (cancelled) before finishing.
 struct Guarded<'a> {
-    op: Pin<Box<StreamWrite<'a, u8>>>,
+    op: Pin<Box<RawStreamWrite<'a, SinkOps>>>,
     conn: &'a Conn,
     done: bool,
 }

@@ -157,7 +157,7 @@ enum Ready {
     /// A plain socket.
     Socket(TcpSocket),
     /// A client that completed its TLS handshake.
-    Secured(Transport),
+    Secured(Box<Transport>),
 }
 
 impl Shared {
@@ -203,7 +203,7 @@ impl Shared {
                 self.keep_alive(&socket);
                 transport::tcp(socket)
             }
-            Ready::Secured(transport) => transport,
+            Ready::Secured(transport) => *transport,
         };
         // Past the connection cap the client is closed at once (dropped),
         // as the native backing does.
@@ -397,7 +397,10 @@ async fn handshake(shared: Rc<Shared>, server: tls::Server, socket: TcpSocket) {
     if let Some(secured) = secured
         && !shared.state.borrow().is_closed()
     {
-        shared.queue.borrow_mut().push_back(Ready::Secured(secured));
+        shared
+            .queue
+            .borrow_mut()
+            .push_back(Ready::Secured(Box::new(secured)));
         shared.accepted.notify();
     }
     // One fewer to come: the acceptors may need another socket.

@@ -10,19 +10,17 @@ use std::rc::Rc;
 
 use portable_streams_core::tls::Received;
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
-use wit_bindgen::rt::async_support::StreamVtable;
-use wit_bindgen::{AbiBuffer, FutureReader, StreamReader, StreamWriter};
+use wasip3::wit_stream::StreamPayload;
+use wit_bindgen::{FutureReader, StreamReader};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_from_wasi, addr_to_wit};
 use crate::layer::Layer;
+use crate::sink::SinkStream;
 
 /// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
 /// TCP byte stream: how the stream ended.
 pub(crate) type StreamEnd = FutureReader<Result<(), ErrorCode>>;
-
-/// Bytes taken from the engine but not yet accepted by the sink.
-pub(crate) type Unsent = AbiBuffer<&'static StreamVtable<u8>>;
 
 /// Where the reader's bytes come from.
 pub(crate) struct Source {
@@ -36,7 +34,7 @@ pub(crate) struct Source {
 /// Where the writer's bytes go.
 pub(crate) struct Sink {
     /// The byte stream (a socket's single send stream, or `wrap`'s output).
-    pub(crate) stream: StreamWriter<u8>,
+    pub(crate) stream: SinkStream,
     /// For sockets: the send's outcome (an error when the peer is gone).
     pub(crate) end: Option<StreamEnd>,
 }
@@ -78,7 +76,7 @@ pub(crate) fn tcp(socket: TcpSocket) -> Transport {
             end: Some(receive_end),
         },
         sink: Sink {
-            stream: to_send,
+            stream: SinkStream::new(to_send, <u8 as StreamPayload>::VTABLE),
             end: Some(send_end),
         },
         info: (peername, sockname),

@@ -7,15 +7,20 @@
 //! call's own task: wit-bindgen's `spawn_local` queues it and the next task
 //! of this component that runs (any async call, e.g. the first `read` or
 //! `drain`) adopts it. If that task is cancelled before it returns, the
-//! pump restarts itself in the next one without losing bytes. Until some
-//! async call into this component happens, written bytes stay buffered.
+//! pump restarts itself in the next one without losing bytes. `write`
+//! needs no task: it hands its bytes to the output stream at once (see
+//! `sink.rs`), where the caller's next read takes them; what follows while
+//! that write is still in flight waits for some async call into this
+//! component.
 
 use portable_streams_core::ReadBuffer;
 use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
+use crate::bindings::wit_stream::StreamPayload;
 use crate::limits;
 use crate::pump;
+use crate::sink::SinkStream;
 use crate::transport::{Sink, Source, Transport};
 
 /// `wrap(input, options)`. A `limit` of 0 cannot be refused here (`wrap`
@@ -35,7 +40,7 @@ pub(crate) fn wrap(
                 end: None,
             },
             sink: Sink {
-                stream: output,
+                stream: SinkStream::new(output, <u8 as StreamPayload>::VTABLE),
                 end: None,
             },
             info: (None, None),

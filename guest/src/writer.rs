@@ -1,5 +1,6 @@
-//! The `writer` resource: every call is the engine's; `write` only queues
-//! and wakes the pump (see `pump.rs`), `drain` and `wait-closed` sleep on
+//! The `writer` resource: every call is the engine's; `write` sends what
+//! the socket takes at once and leaves the rest to the pump (`conn.rs`'s
+//! `send_now`, `sink.rs`, `pump.rs`), `drain` and `wait-closed` sleep on
 //! the connection's `writers` signal.
 
 use std::rc::Rc;
@@ -26,7 +27,7 @@ impl Writer {
 impl wit::GuestWriter for Writer {
     fn write(&self, data: Vec<u8>) -> Result<(), wit::Error> {
         let wake = self.conn.state().engine.write(Bytes::from(data))?;
-        self.conn.wake(wake);
+        self.conn.send_now(wake);
         Ok(())
     }
 
@@ -38,7 +39,7 @@ impl wit::GuestWriter for Writer {
 
     fn writelines(&self, data: Vec<Vec<u8>>) -> Result<(), wit::Error> {
         let wake = self.conn.state().engine.writelines(data)?;
-        self.conn.wake(wake);
+        self.conn.send_now(wake);
         Ok(())
     }
 

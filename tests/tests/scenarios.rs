@@ -284,6 +284,21 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn write_on_an_idle_socket_leaves_nothing_buffered() {
+                scenario($backend, "write-at-once", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn a_write_the_output_does_not_take_yet_comes_out_in_order() {
+                scenario($backend, "wrap-write-in-flight", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn abort_with_a_write_in_flight_ends_the_output() {
+                scenario($backend, "wrap-abort-in-flight", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn into_stream_buffered_bytes_first_then_closed_reads_and_eof() {
                 let peer = peers::slow_line(Duration::from_millis(300)).await;
                 scenario($backend, "into-stream", Some(peer)).await;
