@@ -185,6 +185,10 @@ impl SinkStream {
         let Poll::Ready((result, rest)) = polled else {
             unreachable!("a write in the `Now` mode finishes on its first poll")
         };
+        // wit-bindgen starts no write once the reading side has dropped.
+        if self.mode.get() == Mode::Now {
+            self.mode.set(Mode::Plain);
+        }
         let taken = match result {
             StreamResult::Complete(n) => n,
             StreamResult::Dropped | StreamResult::Cancelled => 0,

@@ -30,7 +30,7 @@ pub(crate) async fn write_from(conn: &Conn, mut data: StreamReader<u8>) -> Resul
                 Bytes::from(chunk)
             };
             let wake = conn.state().engine.write(chunk)?;
-            conn.wake(wake);
+            conn.send_now(wake);
         }
         if !matches!(result, StreamResult::Complete(_)) {
             return Ok(());
