@@ -11,7 +11,8 @@
 //! needs no task: it hands its bytes to the output stream at once (see
 //! `sink.rs`), where the caller's next read takes them; what follows while
 //! that write is still in flight waits for some async call into this
-//! component.
+//! component, and so does the end of the output after an `abort` that
+//! finds the write in flight (only a task may cancel it).
 
 use portable_streams_core::ReadBuffer;
 use wit_bindgen::StreamReader;
