@@ -128,12 +128,16 @@ fn word_scan(needle: u8, haystack: &[u8]) -> Option<usize> {
         let word = w ^ pattern;
         word.wrapping_sub(ONES) & !word & HIGHS
     };
-    let word = |s: &[u8], k: usize| {
-        u64::from_le_bytes(s[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]))
-    };
+    let word =
+        |s: &[u8], k: usize| u64::from_le_bytes(s[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]));
     let mut blocks = haystack.chunks_exact(32);
     for (i, block) in blocks.by_ref().enumerate() {
-        let w = [word(block, 0), word(block, 1), word(block, 2), word(block, 3)];
+        let w = [
+            word(block, 0),
+            word(block, 1),
+            word(block, 2),
+            word(block, 3),
+        ];
         if zero_in(w[0]) | zero_in(w[1]) | zero_in(w[2]) | zero_in(w[3]) != 0 {
             for (k, w) in w.into_iter().enumerate() {
                 let flags = zero_in(w);
