@@ -58,7 +58,7 @@ mod writer;
 pub use caps::Caps;
 pub use conn::{Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
 pub use error::{Error, ReadResult};
-pub use reader::{Progress, ReadBuffer};
+pub use reader::{Progress, ReadBuffer, bytes_without_slack};
 pub use request::{MAX_EXACT, ReadRequest};
 pub use separators::Separators;
 pub use server::{AcceptStep, ServerState};

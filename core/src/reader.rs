@@ -33,6 +33,17 @@ pub struct ReadBuffer {
     front_epoch: u64,
 }
 
+/// `data` as [`Bytes`]: taken over without a copy, unless it is mostly
+/// spare capacity (then copied out, so a few bytes kept in a buffer do
+/// not keep a large read's allocation alive).
+pub fn bytes_without_slack(data: Vec<u8>) -> Bytes {
+    if data.len() >= data.capacity() / 2 {
+        Bytes::from(data)
+    } else {
+        Bytes::copy_from_slice(&data)
+    }
+}
+
 impl ReadBuffer {
     /// asyncio's default limit, 64 KiB.
     pub const DEFAULT_LIMIT: usize = crate::DEFAULT_LIMIT;
@@ -102,15 +113,13 @@ impl ReadBuffer {
     }
 
     /// `feed_data` for a transport that reads into vectors of its own: an
-    /// empty buffer takes `data` over without a copy, unless `data` is
-    /// mostly spare capacity (a few bytes must not keep a large read's
-    /// allocation alive).
+    /// empty buffer takes `data` over as [`bytes_without_slack`] does.
     pub fn feed_vec(&mut self, data: Vec<u8>) {
         if self.eof || data.is_empty() {
             return;
         }
-        if self.buffer.is_empty() && data.len() >= data.capacity() / 2 {
-            self.buffer = BytesMut::from(Bytes::from(data));
+        if self.buffer.is_empty() {
+            self.buffer = BytesMut::from(bytes_without_slack(data));
         } else {
             self.buffer.extend_from_slice(&data);
         }

@@ -42,6 +42,20 @@ impl Signal {
         }
     }
 
+    /// Waits until `check` has an answer, asking it again after each
+    /// [`notify`](Self::notify).
+    ///
+    /// Cancellation safe: dropping the future only unregisters its waiter.
+    pub async fn until<T>(&self, mut check: impl FnMut() -> Option<T>) -> T {
+        loop {
+            let woken = self.wait();
+            if let Some(answer) = check() {
+                return answer;
+            }
+            woken.await;
+        }
+    }
+
     fn register(&self, id: Option<u64>, waker: &Waker) -> u64 {
         let mut waiters = self.waiters.borrow_mut();
         if let Some(id) = id
@@ -149,5 +163,19 @@ mod tests {
         assert!(signal.waiters.borrow().is_empty());
         signal.notify();
         assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn until_asks_again_after_each_notify_and_unregisters_when_dropped() {
+        let signal = Signal::default();
+        let state = Cell::new(None);
+        let mut until = pin!(signal.until(|| state.get()));
+        assert!(poll_once(until.as_mut(), Waker::noop()).is_pending());
+        signal.notify();
+        assert!(poll_once(until.as_mut(), Waker::noop()).is_pending());
+        state.set(Some(7));
+        signal.notify();
+        assert_eq!(poll_once(until.as_mut(), Waker::noop()), Poll::Ready(7));
+        assert!(signal.waiters.borrow().is_empty());
     }
 }

@@ -33,6 +33,17 @@ pub enum DrainStatus {
     Failed(Error),
 }
 
+impl DrainStatus {
+    /// `drain`'s answer, or `None` while it must wait.
+    pub fn answer(self) -> Option<Result<(), Error>> {
+        match self {
+            DrainStatus::Ready => Some(Ok(())),
+            DrainStatus::Failed(error) => Some(Err(error)),
+            DrainStatus::Wait => None,
+        }
+    }
+}
+
 /// The writer's buffer and flow-control state. `write` appends; a backend
 /// pump moves chunks to the transport with [`take_chunk`](Self::take_chunk)
 /// and [`complete_send`](Self::complete_send).

@@ -123,12 +123,7 @@ impl Conn {
                 }
                 // Left in flight, refused, or met a dropped reading side:
                 // the pump carries on from here.
-                if sent.rest.remaining() > 0
-                    || sink.stream.in_flight()
-                    || sink.stream.found_dropped()
-                {
-                    st.unsent = Some(sent.rest);
-                }
+                st.unsent = sent.rest;
                 wake.pump = st.unsent.is_some() || st.engine.writer().has_pending();
             }
         }
@@ -195,15 +190,9 @@ impl Conn {
         &self,
         status: impl Fn(&mut Connection) -> DrainStatus,
     ) -> Result<(), Error> {
-        loop {
-            let changed = self.writers.wait();
-            let now = status(&mut self.state().engine);
-            match now {
-                DrainStatus::Ready => return Ok(()),
-                DrainStatus::Failed(error) => return Err(error),
-                DrainStatus::Wait => changed.await,
-            }
-        }
+        self.writers
+            .until(|| status(&mut self.state().engine).answer())
+            .await
     }
 
     /// Bytes the source received: to the engine, through the TLS layer

@@ -298,13 +298,10 @@ impl wit::GuestServer for Server {
     async fn wait_closed(&self) {
         settled(async {
             let shared = &*self.shared;
-            loop {
-                let changed = shared.changed.wait();
-                if shared.state.borrow_mut().wait_closed_done() {
-                    return;
-                }
-                changed.await;
-            }
+            shared
+                .changed
+                .until(|| shared.state.borrow_mut().wait_closed_done().then_some(()))
+                .await
         })
         .await
     }
@@ -409,13 +406,10 @@ async fn handshake(shared: Rc<Shared>, server: tls::Server, socket: TcpSocket) {
 
 /// Returns once the server is closed.
 async fn closed(shared: &Shared) {
-    loop {
-        let changed = shared.acceptors.wait();
-        if shared.state.borrow().is_closed() {
-            return;
-        }
-        changed.await;
-    }
+    shared
+        .acceptors
+        .until(|| shared.state.borrow().is_closed().then_some(()))
+        .await
 }
 
 /// A read of the listen stream that queues every socket it received, also

@@ -127,9 +127,10 @@ unsafe impl StreamOps for SinkOps {
 pub(crate) struct SentNow {
     /// Bytes the reading side took.
     pub(crate) taken: usize,
-    /// The bytes it did not take: still in flight if
-    /// [`SinkStream::in_flight`], else simply not sent.
-    pub(crate) rest: Unsent,
+    /// What the pump must carry on with: the bytes not taken (still in
+    /// flight if [`SinkStream::in_flight`]), or a dropped reading side for
+    /// its next write to report. `None` when everything was taken.
+    pub(crate) rest: Option<Unsent>,
 }
 
 /// The writable end of the sink's byte stream.
@@ -193,18 +194,16 @@ impl SinkStream {
             StreamResult::Complete(n) => n,
             StreamResult::Dropped | StreamResult::Cancelled => 0,
         };
-        SentNow { taken, rest }
+        let for_pump = rest.remaining() > 0 || self.mode.get() != Mode::Plain;
+        SentNow {
+            taken,
+            rest: for_pump.then_some(rest),
+        }
     }
 
     /// Whether a write started by [`send_now`](Self::send_now) is in
     /// flight: the stream may not be dropped before a write adopts it.
     pub(crate) fn in_flight(&self) -> bool {
         self.mode.get() == Mode::InFlight
-    }
-
-    /// Whether [`send_now`](Self::send_now) found the reading side gone:
-    /// the next write reports it.
-    pub(crate) fn found_dropped(&self) -> bool {
-        self.mode.get() == Mode::Dropped
     }
 }

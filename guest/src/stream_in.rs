@@ -7,8 +7,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use bytes::Bytes;
-use portable_streams_core::Error;
+use portable_streams_core::{Error, bytes_without_slack};
 use wit_bindgen::{StreamReader, StreamResult};
 
 use crate::conn::Conn;
@@ -22,14 +21,7 @@ pub(crate) async fn write_from(conn: &Conn, mut data: StreamReader<u8>) -> Resul
     loop {
         let (result, chunk) = read_when_ready(&mut data).await;
         if !chunk.is_empty() {
-            // Copied out, so a small write does not keep a whole chunk's
-            // capacity alive in the write buffer.
-            let chunk = if chunk.len() < chunk.capacity() / 2 {
-                Bytes::copy_from_slice(&chunk)
-            } else {
-                Bytes::from(chunk)
-            };
-            let wake = conn.state().engine.write(chunk)?;
+            let wake = conn.state().engine.write(bytes_without_slack(chunk))?;
             conn.send_now(wake);
         }
         if !matches!(result, StreamResult::Complete(_)) {

@@ -72,17 +72,11 @@ impl wit::GuestWriter for Writer {
     }
 
     async fn wait_closed(&self) -> Result<(), wit::Error> {
-        settled(async {
-            loop {
-                let changed = self.conn.writers.wait();
-                let status = self.conn.state().engine.closed_status();
-                match status {
-                    Some(result) => return result.map_err(Into::into),
-                    None => changed.await,
-                }
-            }
-        })
-        .await
+        let closed = self
+            .conn
+            .writers
+            .until(|| self.conn.state().engine.closed_status());
+        settled(closed).await.map_err(Into::into)
     }
 
     async fn start_tls(&self, side: wit::TlsSide) -> Result<(), wit::Error> {

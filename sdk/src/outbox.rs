@@ -17,7 +17,7 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 use futures::future::join;
-use portable_streams_core::{Connection, DrainStatus, PumpStep, ReadBuffer, Signal, Wake};
+use portable_streams_core::{Connection, PumpStep, ReadBuffer, Signal, Wake};
 
 use crate::bindings::wit_stream;
 use crate::{Error, wit};
@@ -195,24 +195,18 @@ impl Outbox {
     /// Waits while the outbox is paused (above the high watermark until
     /// back at the low one); fails as `drain` does once closing.
     pub(crate) async fn drain(&self) -> Result<(), Error> {
-        loop {
-            let woken = self.waiters.wait();
-            let status = self.engine.borrow().drain_status();
-            match status {
-                DrainStatus::Ready => return Ok(()),
-                DrainStatus::Failed(error) => return Err(error),
-                DrainStatus::Wait => woken.await,
-            }
-        }
+        self.waiters
+            .until(|| self.engine.borrow().drain_status().answer())
+            .await
     }
 
     /// Waits until the pump is done: the outbox's bytes were taken and
     /// its ending carried out (before `start_tls`, `wait_closed`, and at
     /// exit).
     pub(crate) async fn settled(&self) {
-        while self.running.get() {
-            self.waiters.wait().await;
-        }
+        self.waiters
+            .until(|| (!self.running.get()).then_some(()))
+            .await
     }
 }
 
@@ -231,7 +225,9 @@ async fn pump(outbox: Rc<Outbox>) {
                 break;
             };
             let n = chunk.len();
-            if !tx.write_all(chunk.to_vec()).await.is_empty() {
+            // The outbox's own copy of a write is handed over whole, not
+            // copied again.
+            if !tx.write_all(Vec::from(chunk)).await.is_empty() {
                 refused = true;
                 break;
             }

@@ -258,10 +258,9 @@ impl Conn {
     ) -> Result<(), Error> {
         poll_fn(|cx| {
             let mut st = self.lock();
-            match status(&mut st.engine) {
-                DrainStatus::Ready => Poll::Ready(Ok(())),
-                DrainStatus::Failed(error) => Poll::Ready(Err(error)),
-                DrainStatus::Wait => {
+            match status(&mut st.engine).answer() {
+                Some(answer) => Poll::Ready(answer),
+                None => {
                     st.writers.register(cx.waker());
                     Poll::Pending
                 }
