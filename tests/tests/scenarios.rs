@@ -284,6 +284,11 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_lines_yields_every_line_through_the_stream_then_ends() {
+                scenario($backend, "sdk-lines", Some(peers::echo().await)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn write_on_an_idle_socket_leaves_nothing_buffered() {
                 scenario($backend, "write-at-once", Some(peers::echo().await)).await;
             }

@@ -1,6 +1,7 @@
 //! The `stream<u8>` data path: `into-stream` on the binding, and the SDK
 //! reader that uses it underneath.
 
+use futures::StreamExt;
 use futures::future::join;
 use portable_streams::bindings::portable::streams::streams::{Error, Reader};
 use portable_streams::bindings::wit_stream;
@@ -14,6 +15,7 @@ pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
         "into-stream" => into_stream(host, port).await,
         "into-stream-reset" => into_stream_reset(host, port).await,
         "sdk-hands-over" => sdk_hands_over(host, port).await,
+        "sdk-lines" => sdk_lines(host, port).await,
         "sdk-cancel-in-stream" => sdk_cancel_in_stream(host, port).await,
         "write-from" => write_from(host, port).await,
         "write-from-after-eof" => write_from_after_eof(host, port).await,
@@ -114,6 +116,51 @@ async fn sdk_hands_over(host: &str, port: u16) -> Outcome {
     match sdk.0.raw().read(1).await {
         Err(Error::Closed(_)) => Ok(()),
         other => Err(format!("the handle's read after 200 KB: {other:?}")),
+    }
+}
+
+/// The SDK reader's `lines()` against the echo peer: 3,000 lines of 2 to
+/// 205 bytes (past the 64 KiB after which the bytes come through the
+/// stream), then a last line without a newline at EOF, each once, in
+/// order; then the stream of lines ends.
+async fn sdk_lines(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    let mut sent: Vec<Vec<u8>> = (0..3_000)
+        .map(|i| {
+            let mut line = format!("{i}:").into_bytes();
+            line.resize(line.len() + i % 200, b'x');
+            line.push(b'\n');
+            line
+        })
+        .collect();
+    sent.push(b"no newline at EOF".to_vec());
+    for batch in sent.chunks(100) {
+        writer
+            .write(&batch.concat())
+            .map_err(|e| format!("write: {e:?}"))?;
+    }
+    writer
+        .write_eof()
+        .map_err(|e| format!("write_eof: {e:?}"))?;
+    let sdk = portable_streams::Reader::from_raw(reader);
+    let mut lines = sdk.lines();
+    for (i, want) in sent.iter().enumerate() {
+        match lines.next().await {
+            Some(Ok(line)) if line == *want => {}
+            other => {
+                return Err(format!(
+                    "line {i}: {:?}",
+                    other.map(|l| l.map(|l| String::from_utf8_lossy(&l).into_owned()))
+                ));
+            }
+        }
+    }
+    match lines.next().await {
+        None => Ok(()),
+        other => Err(format!(
+            "after the last line: {:?}",
+            other.map(|l| l.map(|l| l.len()))
+        )),
     }
 }
 
