@@ -21,6 +21,9 @@
 //!   [`TlsDetails`], which makes a connection refuse `write_eof`.
 //! * [`connect`]: resolve → admit → order → staggered race with local
 //!   binding and the connect timeout, over closures a backend supplies.
+//! * [`wit_conversions!`] (and `wit_tls_conversions!` with `tls`): the
+//!   `From` impls between these types and the WIT's generated ones,
+//!   written once and expanded in each crate that holds bindings.
 //!
 //! Where each rule lives: reader rules in `reader.rs` (+ `request.rs`,
 //! `separators.rs`), writer flow control in `writer.rs` (+
@@ -53,6 +56,7 @@ mod signal;
 pub mod tls;
 mod tls_info;
 mod watermarks;
+mod wit_conv;
 mod writer;
 
 pub use caps::Caps;

@@ -1,14 +1,11 @@
 //! Conversions between the WIT types, core's neutral types and the
-//! `wasi:sockets` types: `From` impls, and address conversions that cross
-//! two foreign types.
+//! `wasi:sockets` types: core's `From` impls expanded for this binding,
+//! the `wasi:sockets` errors as asyncio's, and address conversions that
+//! cross two foreign types.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-use std::time::Duration;
-
-use portable_streams_core::connect::{ConnectPlan, Family};
-use portable_streams_core::tls::{ClientOptions, ServerOptions};
-use portable_streams_core::{Error, TlsDetails};
+use portable_streams_core::Error;
 use wasip3::sockets::ip_name_lookup::ErrorCode as LookupError;
 use wasip3::sockets::types::{
     ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
@@ -16,92 +13,8 @@ use wasip3::sockets::types::{
 
 use crate::bindings::exports::portable::streams::streams as wit;
 
-impl From<&wit::ClientTlsOptions> for ClientOptions {
-    fn from(options: &wit::ClientTlsOptions) -> Self {
-        Self {
-            server_name: options.server_name.clone(),
-            extra_root_certificates: options.extra_root_certificates.clone(),
-            alpn_protocols: options.alpn_protocols.clone(),
-            handshake_timeout: options.handshake_timeout.map(Duration::from_nanos),
-            shutdown_timeout: options.shutdown_timeout.map(Duration::from_nanos),
-        }
-    }
-}
-
-impl From<&wit::ServerTlsOptions> for ServerOptions {
-    fn from(options: &wit::ServerTlsOptions) -> Self {
-        Self {
-            certificate_chain: options.certificate_chain.clone(),
-            private_key: options.private_key.clone(),
-            alpn_protocols: options.alpn_protocols.clone(),
-            handshake_timeout: options.handshake_timeout.map(Duration::from_nanos),
-        }
-    }
-}
-
-impl From<TlsDetails> for wit::TlsInfo {
-    fn from(details: TlsDetails) -> Self {
-        Self {
-            protocol_version: details.protocol_version,
-            cipher: details.cipher,
-            alpn_protocol: details.alpn_protocol,
-            peer_certificates: details.peer_certificates,
-        }
-    }
-}
-
-impl From<Error> for wit::Error {
-    fn from(error: Error) -> Self {
-        match error {
-            Error::IncompleteRead { partial, expected } => {
-                wit::Error::IncompleteRead(wit::IncompleteRead {
-                    partial: Vec::from(partial),
-                    expected,
-                })
-            }
-            Error::LimitOverrun { message, consumed } => {
-                wit::Error::LimitOverrun(wit::LimitOverrun { message, consumed })
-            }
-            Error::InvalidArgument(m) => wit::Error::InvalidArgument(m),
-            Error::ConnectionRefused(m) => wit::Error::ConnectionRefused(m),
-            Error::ConnectionReset(m) => wit::Error::ConnectionReset(m),
-            Error::ConnectionAborted(m) => wit::Error::ConnectionAborted(m),
-            Error::HostUnreachable(m) => wit::Error::HostUnreachable(m),
-            Error::Timeout(m) => wit::Error::Timeout(m),
-            Error::NameUnresolvable(m) => wit::Error::NameUnresolvable(m),
-            Error::AddressInUse(m) => wit::Error::AddressInUse(m),
-            Error::AddressNotAvailable(m) => wit::Error::AddressNotAvailable(m),
-            Error::AccessDenied(m) => wit::Error::AccessDenied(m),
-            Error::Closed(m) => wit::Error::Closed(m),
-            Error::Busy(m) => wit::Error::Busy(m),
-            Error::Unsupported(m) => wit::Error::Unsupported(m),
-            Error::Tls(m) => wit::Error::Tls(m),
-            Error::Other(m) => wit::Error::Other(m),
-        }
-    }
-}
-
-impl From<wit::AddressFamily> for Family {
-    fn from(family: wit::AddressFamily) -> Self {
-        match family {
-            wit::AddressFamily::Unspecified => Family::Unspecified,
-            wit::AddressFamily::Ipv4 => Family::Ipv4,
-            wit::AddressFamily::Ipv6 => Family::Ipv6,
-        }
-    }
-}
-
-impl From<&wit::ConnectOptions> for ConnectPlan {
-    fn from(options: &wit::ConnectOptions) -> Self {
-        ConnectPlan {
-            family: options.family.into(),
-            local_address: options.local_address.clone(),
-            happy_eyeballs_delay: options.happy_eyeballs_delay,
-            interleave: options.interleave,
-            connect_timeout: options.connect_timeout,
-        }
-    }
-}
+portable_streams_core::wit_conversions!(wit);
+portable_streams_core::wit_tls_conversions!(wit);
 
 /// A `wasi:sockets` error as the case asyncio raises for it, with the C
 /// library's text (add asyncio's context with [`Error::context`]).
@@ -219,23 +132,6 @@ pub(crate) fn addr_to_wasi(addr: SocketAddr) -> IpSocketAddress {
     }
 }
 
-/// A std socket address as the WIT `socket-address` (asyncio's
-/// `(host, port)` / `(host, port, flowinfo, scope_id)`).
-pub(crate) fn addr_to_wit(addr: SocketAddr) -> wit::SocketAddress {
-    match addr {
-        SocketAddr::V4(v4) => wit::SocketAddress::Ipv4(wit::Ipv4Endpoint {
-            host: v4.ip().to_string(),
-            port: v4.port(),
-        }),
-        SocketAddr::V6(v6) => wit::SocketAddress::Ipv6(wit::Ipv6Endpoint {
-            host: v6.ip().to_string(),
-            port: v6.port(),
-            flow_info: v6.flowinfo(),
-            scope_id: v6.scope_id(),
-        }),
-    }
-}
-
 /// The `wasi:sockets` family of an address.
 pub(crate) fn family_of(addr: &SocketAddr) -> IpAddressFamily {
     if addr.is_ipv4() {
@@ -266,6 +162,38 @@ mod tests {
             wit::Error::from(Error::connection_lost()),
             wit::Error::ConnectionReset(m) if m == "Connection lost"
         ));
+    }
+
+    #[test]
+    fn every_error_case_survives_the_round_trip() {
+        let cases = [
+            Error::IncompleteRead {
+                partial: Bytes::from_static(b"ab"),
+                expected: None,
+            },
+            Error::LimitOverrun {
+                message: "over".into(),
+                consumed: 7,
+            },
+            Error::InvalidArgument("a".into()),
+            Error::ConnectionRefused("b".into()),
+            Error::ConnectionReset("c".into()),
+            Error::ConnectionAborted("d".into()),
+            Error::HostUnreachable("e".into()),
+            Error::Timeout("f".into()),
+            Error::NameUnresolvable("g".into()),
+            Error::AddressInUse("h".into()),
+            Error::AddressNotAvailable("i".into()),
+            Error::AccessDenied("j".into()),
+            Error::Closed("k".into()),
+            Error::Busy("l".into()),
+            Error::Unsupported("m".into()),
+            Error::Tls("n".into()),
+            Error::Other("o".into()),
+        ];
+        for case in cases {
+            assert_eq!(Error::from(wit::Error::from(case.clone())), case);
+        }
     }
 
     #[test]
@@ -316,7 +244,7 @@ mod tests {
         let v6: SocketAddr = "[::1]:80".parse().unwrap();
         assert_eq!(py_addr(&v6), "('::1', 80, 0, 0)");
         assert!(matches!(
-            addr_to_wit(v6),
+            wit::SocketAddress::from(v6),
             wit::SocketAddress::Ipv6(e) if e.host == "::1" && e.port == 80
         ));
         assert_eq!(

@@ -25,7 +25,7 @@ use wit_bindgen::{StreamRead, StreamReader, StreamResult};
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
 use crate::connect::resolve;
-use crate::conv::{addr_from_wasi, addr_to_wasi, addr_to_wit, family_of, socket_error};
+use crate::conv::{addr_from_wasi, addr_to_wasi, family_of, socket_error};
 use crate::limits;
 use crate::pump;
 use crate::settle::settled;
@@ -104,7 +104,7 @@ pub(crate) async fn start_server(
         state: RefCell::new(ServerState::new(options.start_serving.unwrap_or(true))),
         limit,
         keep_alive: options.keep_alive,
-        addresses: listeners.iter().map(|l| addr_to_wit(l.addr)).collect(),
+        addresses: listeners.iter().map(|l| l.addr.into()).collect(),
         queue: RefCell::default(),
         tls,
         handshaking: Cell::new(0),

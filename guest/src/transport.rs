@@ -14,7 +14,7 @@ use wasip3::wit_stream::StreamPayload;
 use wit_bindgen::{FutureReader, StreamReader};
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::conv::{addr_from_wasi, addr_to_wit};
+use crate::conv::addr_from_wasi;
 use crate::layer::Layer;
 use crate::sink::SinkStream;
 
@@ -62,11 +62,11 @@ pub(crate) fn tcp(socket: TcpSocket) -> Transport {
     let peername = socket
         .get_remote_address()
         .ok()
-        .map(|a| addr_to_wit(addr_from_wasi(a)));
+        .map(|a| addr_from_wasi(a).into());
     let sockname = socket
         .get_local_address()
         .ok()
-        .map(|a| addr_to_wit(addr_from_wasi(a)));
+        .map(|a| addr_from_wasi(a).into());
     let (received, receive_end) = socket.receive();
     let (to_send, sent) = wasip3::wit_stream::new::<u8>();
     let send_end = socket.send(sent);

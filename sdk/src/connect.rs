@@ -7,15 +7,7 @@ use crate::{ClientTls, Error, Reader, Writer, wit};
 /// asyncio's `family=`: core's neutral type, the same on every side.
 pub use portable_streams_core::connect::Family;
 
-impl From<Family> for wit::AddressFamily {
-    fn from(f: Family) -> Self {
-        match f {
-            Family::Unspecified => wit::AddressFamily::Unspecified,
-            Family::Ipv4 => wit::AddressFamily::Ipv4,
-            Family::Ipv6 => wit::AddressFamily::Ipv6,
-        }
-    }
-}
+portable_streams_core::wit_address_conversions!(wit);
 
 /// The keyword arguments of `asyncio.open_connection`, as a builder.
 ///

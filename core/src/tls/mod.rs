@@ -19,6 +19,7 @@
 mod errors;
 mod options;
 mod session;
+mod wit_conv;
 
 use std::time::Duration;
 

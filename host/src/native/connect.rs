@@ -4,13 +4,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use portable_streams_core::Error;
 use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_context};
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::conn::Conn;
-use super::conv::{duration, engine, read_buffer};
+use super::conv::{engine, read_buffer};
 use super::{tls, transport, wit};
 use crate::policy::{NetworkUse, Policy};
 use portable_streams_core::caps::ConnectionCount;
@@ -37,7 +38,7 @@ pub(crate) async fn open_connection(
         &plan,
         |name| resolve(policy.clone(), name),
         |addr, local| attempt(policy.clone(), addr, local),
-        |nanos| tokio::time::sleep(duration(nanos)),
+        |nanos| tokio::time::sleep(Duration::from_nanos(nanos)),
     )
     .await?;
     let transport = match connector {

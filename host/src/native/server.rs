@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, UnixListener};
 
 use super::conn::{Conn, OnClosed};
 use super::connect::resolve;
-use super::conv::{engine, read_buffer, socket_address};
+use super::conv::{engine, read_buffer};
 use super::tls;
 use super::transport::{self, Transport};
 use super::unix::SocketFile;
@@ -407,7 +407,7 @@ pub(crate) async fn start_server(
     })?;
     let addresses = bound
         .iter()
-        .filter_map(|(l, _)| l.local_addr().ok().map(socket_address))
+        .filter_map(|(l, _)| l.local_addr().ok().map(wit::SocketAddress::from))
         .collect();
     Ok(server(
         bound

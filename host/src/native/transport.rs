@@ -8,7 +8,6 @@ use std::pin::Pin;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 
-use super::conv::socket_address;
 use super::wit;
 
 /// The receiving half of a transport.
@@ -75,8 +74,8 @@ impl Accepted {
 /// What a connected TCP stream tells of its ends.
 pub(crate) fn tcp_ends(stream: &TcpStream) -> Ends {
     Ends {
-        peer: stream.peer_addr().ok().map(socket_address),
-        local: stream.local_addr().ok().map(socket_address),
+        peer: stream.peer_addr().ok().map(wit::SocketAddress::from),
+        local: stream.local_addr().ok().map(wit::SocketAddress::from),
     }
 }
 

@@ -5,13 +5,14 @@
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use portable_streams_core::Error;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::net::{UnixListener, UnixStream};
 
 use super::conn::Conn;
-use super::conv::{duration, engine, read_buffer};
+use super::conv::{engine, read_buffer};
 use super::{tls, transport, wit};
 use crate::policy::Policy;
 use portable_streams_core::caps::ConnectionCount;
@@ -35,7 +36,7 @@ pub(crate) async fn open_unix_connection(
     let context = || format!("connecting to {}", resolved.display());
     let stream = match options.connect_timeout {
         None => connecting.await,
-        Some(timeout) => tokio::time::timeout(duration(timeout), connecting)
+        Some(timeout) => tokio::time::timeout(Duration::from_nanos(timeout), connecting)
             .await
             .map_err(|_| {
                 Error::Timeout(format!(

@@ -1,0 +1,52 @@
+//! The TLS conversions between core's neutral types and a binding's
+//! generated `portable:streams` types, written once (see `wit_conv.rs`).
+
+/// `From` impls for TLS: the WIT `client-tls-options` and
+/// `server-tls-options` as core's [`ClientOptions`](crate::tls::ClientOptions)
+/// and [`ServerOptions`](crate::tls::ServerOptions) (WIT durations are
+/// nanoseconds), and core's [`TlsDetails`](crate::TlsDetails) as the WIT
+/// `tls-info`.
+#[macro_export]
+macro_rules! wit_tls_conversions {
+    ($wit:ident) => {
+        impl ::core::convert::From<&$wit::ClientTlsOptions> for $crate::tls::ClientOptions {
+            fn from(options: &$wit::ClientTlsOptions) -> Self {
+                Self {
+                    server_name: options.server_name.clone(),
+                    extra_root_certificates: options.extra_root_certificates.clone(),
+                    alpn_protocols: options.alpn_protocols.clone(),
+                    handshake_timeout: options
+                        .handshake_timeout
+                        .map(::std::time::Duration::from_nanos),
+                    shutdown_timeout: options
+                        .shutdown_timeout
+                        .map(::std::time::Duration::from_nanos),
+                }
+            }
+        }
+
+        impl ::core::convert::From<&$wit::ServerTlsOptions> for $crate::tls::ServerOptions {
+            fn from(options: &$wit::ServerTlsOptions) -> Self {
+                Self {
+                    certificate_chain: options.certificate_chain.clone(),
+                    private_key: options.private_key.clone(),
+                    alpn_protocols: options.alpn_protocols.clone(),
+                    handshake_timeout: options
+                        .handshake_timeout
+                        .map(::std::time::Duration::from_nanos),
+                }
+            }
+        }
+
+        impl ::core::convert::From<$crate::TlsDetails> for $wit::TlsInfo {
+            fn from(details: $crate::TlsDetails) -> Self {
+                Self {
+                    protocol_version: details.protocol_version,
+                    cipher: details.cipher,
+                    alpn_protocol: details.alpn_protocol,
+                    peer_certificates: details.peer_certificates,
+                }
+            }
+        }
+    };
+}
