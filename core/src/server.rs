@@ -1,11 +1,13 @@
 //! A server's engine: serving and closed states, pending `accept` calls,
-//! the accepted clients, and which listening addresses are bound (asyncio's
+//! the connections taken off the listeners but not handed out yet, the
+//! accepted clients, and which listening addresses are bound (asyncio's
 //! `Server` and `create_server`), with no I/O.
 //!
 //! A backend keeps a [`ServerState`] behind its own lock and asks it what
 //! an `accept` or `wait_closed` call does next; it carries out the
 //! decisions on its listening sockets.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use crate::Error;
@@ -38,17 +40,23 @@ pub fn server_closed() -> Error {
     Error::Closed("the server is closed".into())
 }
 
-/// asyncio's `Server` state.
+/// asyncio's `Server` state. `C` is an accepted client; `A` an arrival: a
+/// connection taken off a listener that no `accept` call has had yet (a
+/// backend that hands each connection out as it takes it queues none).
 #[derive(Debug)]
-pub struct ServerState<C> {
+pub struct ServerState<C, A = ()> {
     serving: bool,
     closed: bool,
     /// `accept` calls in progress.
     accepting: usize,
     clients: Vec<C>,
+    /// Arrivals ready for the next `accept` calls, oldest first.
+    arrivals: VecDeque<A>,
+    /// Arrivals whose TLS handshake is still running.
+    handshaking: usize,
 }
 
-impl<C: Client> ServerState<C> {
+impl<C: Client, A> ServerState<C, A> {
     /// A server that serves at once unless `start_serving` is false.
     pub fn new(start_serving: bool) -> Self {
         Self {
@@ -56,6 +64,8 @@ impl<C: Client> ServerState<C> {
             closed: false,
             accepting: 0,
             clients: Vec::new(),
+            arrivals: VecDeque::new(),
+            handshaking: 0,
         }
     }
 
@@ -89,6 +99,43 @@ impl<C: Client> ServerState<C> {
         if self.is_serving() { self.accepting } else { 0 }
     }
 
+    /// Whether to take another connection off the listeners: only while
+    /// the `accept` calls want more than is already coming (ready, or in
+    /// its TLS handshake), so the kernel's backlog holds the rest and a
+    /// server nobody accepts on takes no client.
+    pub fn wants_more(&self) -> bool {
+        self.wanted() > self.arrivals.len() + self.handshaking
+    }
+
+    /// Queues a connection for the next `accept` call; one that arrives
+    /// after `close` is dropped.
+    pub fn arrived(&mut self, arrival: A) {
+        if !self.closed {
+            self.arrivals.push_back(arrival);
+        }
+    }
+
+    /// The oldest queued arrival, for an `accept` call.
+    pub fn next_arrival(&mut self) -> Option<A> {
+        self.arrivals.pop_front()
+    }
+
+    /// A taken connection starts its TLS handshake; pair with
+    /// [`handshake_ended`](Self::handshake_ended).
+    pub fn handshake_started(&mut self) {
+        self.handshaking += 1;
+    }
+
+    /// A handshake ended: a client that completed it (`Some`) is queued
+    /// for `accept` unless the server closed meanwhile; one that failed it
+    /// is dropped, and the server and other clients go on (as asyncio's).
+    pub fn handshake_ended(&mut self, secured: Option<A>) {
+        self.handshaking = self.handshaking.saturating_sub(1);
+        if let Some(arrival) = secured {
+            self.arrived(arrival);
+        }
+    }
+
     /// What an `accept` call does next.
     pub fn accept_step(&self) -> AcceptStep {
         if self.closed {
@@ -115,14 +162,16 @@ impl<C: Client> ServerState<C> {
         Ok(!std::mem::replace(&mut self.serving, true))
     }
 
-    /// `close()`: stop serving. Returns whether this closed it (listening
-    /// sockets should be dropped and every waiter woken).
+    /// `close()`: stop serving and drop the queued arrivals (no `accept`
+    /// will have them). Returns whether this closed it (listening sockets
+    /// should be dropped and every waiter woken).
     pub fn close(&mut self) -> bool {
         if self.closed {
             return false;
         }
         self.closed = true;
         self.serving = false;
+        self.arrivals.clear();
         true
     }
 
@@ -196,7 +245,7 @@ mod tests {
 
     #[test]
     fn wait_closed_waits_for_clients_and_pending_accepts() {
-        let mut server = ServerState::new(true);
+        let mut server: ServerState<Fake> = ServerState::new(true);
         let client = Fake(Rc::default());
         server.add_client(client.clone());
         server.begin_accept();
@@ -208,6 +257,41 @@ mod tests {
         assert!(!server.wait_closed_done(), "a client is still open");
         client.0.set(true);
         assert!(server.wait_closed_done());
+    }
+
+    #[test]
+    fn arrivals_follow_demand_and_end_with_close() {
+        let mut server: ServerState<Fake, u32> = ServerState::new(true);
+        assert!(!server.wants_more(), "no accept call: take nothing");
+        server.begin_accept();
+        server.begin_accept();
+        assert!(server.wants_more());
+        server.handshake_started();
+        server.arrived(1);
+        assert!(!server.wants_more(), "two wanted, two coming");
+        server.handshake_ended(None);
+        assert!(server.wants_more(), "a failed handshake frees its place");
+        server.handshake_started();
+        server.handshake_ended(Some(2));
+        assert_eq!(server.next_arrival(), Some(1), "oldest first");
+        assert_eq!(server.next_arrival(), Some(2));
+        assert_eq!(server.next_arrival(), None);
+        server.arrived(3);
+        server.handshake_started();
+        server.close();
+        assert_eq!(server.next_arrival(), None, "close drops the queue");
+        server.handshake_ended(Some(4));
+        assert_eq!(server.next_arrival(), None, "nothing queues after close");
+        assert!(!server.wants_more());
+    }
+
+    #[test]
+    fn not_serving_wants_nothing() {
+        let mut server: ServerState<Fake, u32> = ServerState::new(false);
+        server.begin_accept();
+        assert!(!server.wants_more());
+        server.start_serving().unwrap();
+        assert!(server.wants_more());
     }
 
     #[test]

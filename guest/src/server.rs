@@ -1,12 +1,12 @@
 //! `start-server` and the `server` resource on `wasi:sockets`: core's
-//! [`ServerState`] decides (serving, closed, pending accepts, clients,
-//! `wait_closed`, which addresses are bound); this file binds sockets and
+//! [`ServerState`] decides (serving, closed, pending accepts, how many
+//! connections to take, the queue of taken ones, clients, `wait_closed`,
+//! which addresses are bound); this file binds sockets and
 //! runs one acceptor task per listening socket, which takes connections
 //! off its listen stream only while `accept` calls want them (the kernel's
 //! backlog holds the rest).
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
@@ -49,17 +49,13 @@ impl Client for ClientConn {
 }
 
 struct Shared {
-    state: RefCell<ServerState<ClientConn>>,
+    state: RefCell<ServerState<ClientConn, Ready>>,
     limit: usize,
     keep_alive: bool,
     addresses: Vec<wit::SocketAddress>,
-    /// Accepted connections not handed out yet.
-    queue: RefCell<VecDeque<Ready>>,
     /// The TLS side, on a TLS server: each client's handshake runs in a
     /// task of its own, off the accept path.
     tls: Option<tls::Server>,
-    /// Clients whose TLS handshake is under way.
-    handshaking: Cell<usize>,
     /// Acceptor tasks still listening.
     listening: Cell<usize>,
     /// For `accept` calls: a socket was queued, serving started, closed.
@@ -105,9 +101,7 @@ pub(crate) async fn start_server(
         limit,
         keep_alive: options.keep_alive,
         addresses: listeners.iter().map(|l| l.addr.into()).collect(),
-        queue: RefCell::default(),
         tls,
-        handshaking: Cell::new(0),
         listening: Cell::new(listeners.len()),
         accepted: Signal::default(),
         acceptors: Signal::default(),
@@ -165,30 +159,24 @@ impl Shared {
         if sockets.is_empty() || self.state.borrow().is_closed() {
             return;
         }
-        if let Some(server) = &self.tls {
-            for socket in sockets {
-                self.handshaking.set(self.handshaking.get() + 1);
-                wit_bindgen::spawn_local(handshake(self.clone(), server.clone(), socket));
+        let mut state = self.state.borrow_mut();
+        for socket in sockets {
+            match &self.tls {
+                Some(server) => {
+                    state.handshake_started();
+                    wit_bindgen::spawn_local(handshake(self.clone(), server.clone(), socket));
+                }
+                None => state.arrived(Ready::Socket(socket)),
             }
-            return;
         }
-        self.queue
-            .borrow_mut()
-            .extend(sockets.into_iter().map(Ready::Socket));
+        drop(state);
         self.accepted.notify();
-    }
-
-    fn wants_socket(&self) -> bool {
-        let coming = self.queue.borrow().len() + self.handshaking.get();
-        self.state.borrow().wanted() > coming
     }
 
     fn close(&self) {
         if !self.state.borrow_mut().close() {
             return;
         }
-        let queued = std::mem::take(&mut *self.queue.borrow_mut());
-        drop(queued);
         self.listener_permits.borrow_mut().clear();
         self.accepted.notify();
         self.acceptors.notify();
@@ -265,7 +253,7 @@ impl wit::GuestServer for Server {
                     AcceptStep::Closed(error) => return Err(error.into()),
                     AcceptStep::Wait => {}
                     AcceptStep::Take => {
-                        let next = shared.queue.borrow_mut().pop_front();
+                        let next = shared.state.borrow_mut().next_arrival();
                         if let Some(ready) = next {
                             if let Some(conn) = shared.connection(ready) {
                                 return Ok(crate::resources(conn));
@@ -351,7 +339,7 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
         if shared.state.borrow().is_closed() {
             break;
         }
-        if !shared.wants_socket() {
+        if !shared.state.borrow().wants_more() {
             wake.await;
             continue;
         }
@@ -387,19 +375,11 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
 async fn handshake(shared: Rc<Shared>, server: tls::Server, socket: TcpSocket) {
     shared.keep_alive(&socket);
     let secured = match race(server.accept(transport::tcp(socket)), closed(&shared)).await {
-        Either::Left(Ok(secured)) => Some(secured),
+        Either::Left(Ok(secured)) => Some(Ready::Secured(Box::new(secured))),
         Either::Left(Err(_)) | Either::Right(()) => None,
     };
-    shared.handshaking.set(shared.handshaking.get() - 1);
-    if let Some(secured) = secured
-        && !shared.state.borrow().is_closed()
-    {
-        shared
-            .queue
-            .borrow_mut()
-            .push_back(Ready::Secured(Box::new(secured)));
-        shared.accepted.notify();
-    }
+    shared.state.borrow_mut().handshake_ended(secured);
+    shared.accepted.notify();
     // One fewer to come: the acceptors may need another socket.
     shared.acceptors.notify();
 }

@@ -1,8 +1,8 @@
 //! The `server` resource on tokio listeners: core's [`ServerState`] decides
-//! (serving, closed, pending accepts, clients, `wait_closed`, which
-//! addresses are bound); this file binds sockets and accepts on demand.
+//! (serving, closed, pending accepts, how many connections to take, the
+//! queue of TLS clients ready, clients, `wait_closed`, which addresses are
+//! bound); this file binds sockets and accepts on demand.
 
-use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,7 +60,9 @@ enum Listener {
 }
 
 struct State {
-    server: ServerState<ClientConn>,
+    /// Core's server engine; its arrivals are TLS clients whose handshake
+    /// is done (plain ones are handed out as they are accepted).
+    server: ServerState<ClientConn, Transport>,
     listeners: Vec<Listener>,
     addresses: Vec<wit::SocketAddress>,
     /// `accept` and `wait-closed` calls.
@@ -72,10 +74,6 @@ struct State {
     /// The listeners' places under the policy's listener cap, freed on
     /// close.
     listening: Vec<Permit>,
-    /// TLS handshakes running with accepted clients.
-    handshaking: usize,
-    /// Clients whose TLS handshake is done, for the next `accept`.
-    handshaken: VecDeque<Transport>,
 }
 
 /// An accepted socket before any TLS handshake.
@@ -147,14 +145,14 @@ impl Shared {
             AcceptStep::Take => st.waiters.register_as(waker, cx.waker()),
         }
         // Clients whose TLS handshake is done come first.
-        while let Some(transport) = st.handshaken.pop_front() {
+        while let Some(transport) = st.server.next_arrival() {
             if let Some(conn) = self.adopt(&mut st, transport) {
                 return Poll::Ready(Ok(conn));
             }
         }
         // Take no more clients than the accept calls want, handshakes in
         // flight included (the kernel's backlog holds the rest).
-        if st.handshaking >= st.server.wanted() {
+        if !st.server.wants_more() {
             return Poll::Pending;
         }
         let count = st.listeners.len();
@@ -187,9 +185,9 @@ impl Shared {
                 Poll::Ready(Ok(raw)) => {
                     st.next = index + 1;
                     if let Some(acceptor) = &self.tls {
-                        st.handshaking += 1;
+                        st.server.handshake_started();
                         self.handshake(acceptor.clone(), raw);
-                        if st.handshaking >= st.server.wanted() {
+                        if !st.server.wants_more() {
                             return Poll::Pending;
                         }
                         continue;
@@ -223,13 +221,11 @@ impl Shared {
                     acceptor.accept(stream, ends).await
                 }
             };
+            let secured = result
+                .inspect_err(|error| tracing::info!("a client's TLS handshake failed: {error}"))
+                .ok();
             let mut st = shared.lock();
-            st.handshaking -= 1;
-            match result {
-                Ok(transport) if !st.server.is_closed() => st.handshaken.push_back(transport),
-                Ok(_) => {}
-                Err(error) => tracing::info!("a client's TLS handshake failed: {error}"),
-            }
+            st.server.handshake_ended(secured);
             st.waiters.wake_all();
         });
     }
@@ -278,7 +274,6 @@ impl Shared {
         if st.server.close() {
             st.listeners.clear();
             st.listening.clear();
-            st.handshaken.clear();
             if let Some(file) = st.socket_file.take() {
                 file.remove();
             }
@@ -369,8 +364,6 @@ fn server(
         next: 0,
         socket_file,
         listening,
-        handshaking: 0,
-        handshaken: VecDeque::new(),
     };
     Server {
         shared: Arc::new(Shared {
