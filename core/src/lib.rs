@@ -14,7 +14,8 @@
 //! * [`Connection`] (`conn.rs`): one connection's engine over both buffers:
 //!   read steps, the single waiter, drain, the pump's next step, closing,
 //!   `write_eof`, loss. Backends move bytes and wake waiters; nothing more.
-//! * [`ServerState`] (`server.rs`): serving/closed, pending accepts,
+//! * [`ServerState`] (`server.rs`): serving/closed, pending accepts, how
+//!   many connections to take off the listeners and the queue of taken ones,
 //!   clients, `wait_closed`, and which addresses a server binds.
 //! * `tls` (feature `tls`): TLS as a layer: configurations from
 //!   asyncio's `ssl=` options, a sans-I/O session, handshake errors; and

@@ -8,7 +8,7 @@
 //! `String`s and `Vec`s), so one text fits them all; a field that changes
 //! in the WIT changes here, once.
 //!
-//! ```ignore
+//! ```text
 //! use crate::bindings::exports::portable::streams::streams as wit;
 //! portable_streams_core::wit_conversions!(wit);
 //! ```
