@@ -30,6 +30,7 @@ use bytes::{Bytes, BytesMut};
 use crate::caps::Caps;
 use crate::{
     DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, TlsDetails, WriteBuffer,
+    WriterState,
 };
 
 /// asyncio's `max_size`: the most bytes one transport read receives.
@@ -442,18 +443,23 @@ impl Connection {
     }
 
     /// Whether `start_tls` may go on: not on a connection that carries TLS
-    /// already (`invalid-argument`), nor on one that is closing (lost).
-    /// Asked before the flush and again after it.
+    /// already (`invalid-argument`), nor on one that is closing (lost), nor
+    /// after `write_eof` (`closed`: the handshake needs the write half, and
+    /// asyncio's fails writing to it). Asked before the flush and again
+    /// after it.
     pub fn start_tls_status(&self) -> Result<(), Error> {
         if self.tls.is_some() {
             return Err(Error::InvalidArgument(
                 "the connection is already using TLS".into(),
             ));
         }
-        if self.write.is_closing() {
-            return Err(Error::connection_lost());
+        match self.write.state() {
+            WriterState::Open => Ok(()),
+            WriterState::EofRequested | WriterState::EofSent => {
+                Err(crate::upgrade_needs_both_directions())
+            }
+            WriterState::Closing | WriterState::Closed(_) => Err(Error::connection_lost()),
         }
-        Ok(())
     }
 
     /// `get_extra_info('ssl_object')`'s details, over TLS.

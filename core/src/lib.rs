@@ -20,6 +20,8 @@
 //! * `tls` (feature `tls`): TLS as a layer: configurations from
 //!   asyncio's `ssl=` options, a sans-I/O session, handshake errors; and
 //!   [`TlsDetails`], which makes a connection refuse `write_eof`.
+//! * [`upgrade`]: `start_tls`'s procedure (what is checked when, what a
+//!   failed or cancelled handshake does) over steps a backend supplies.
 //! * [`connect`]: resolve → admit → order → staggered race with local
 //!   binding and the connect timeout, over closures a backend supplies.
 //! * [`wit_conversions!`] (and `wit_tls_conversions!` with `tls`): the
@@ -56,6 +58,7 @@ mod signal;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod tls_info;
+pub mod upgrade;
 mod watermarks;
 mod wit_conv;
 mod writer;

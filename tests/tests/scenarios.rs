@@ -120,6 +120,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn start_tls_after_write_eof_is_closed() {
+                let peer = peers::answer_after_eof().await;
+                scenario($backend, "starttls-after-write-eof", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn connection_refused() {
                 scenario_on_port($backend, "refused", peers::closed_port().await).await;
             }

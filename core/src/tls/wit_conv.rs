@@ -5,10 +5,24 @@
 /// `server-tls-options` as core's [`ClientOptions`](crate::tls::ClientOptions)
 /// and [`ServerOptions`](crate::tls::ServerOptions) (WIT durations are
 /// nanoseconds), and core's [`TlsDetails`](crate::TlsDetails) as the WIT
-/// `tls-info`.
+/// `tls-info`; and `SocketAddress::verified_host`, the name a client's
+/// `start_tls` verifies the server as without `server-name`.
 #[macro_export]
 macro_rules! wit_tls_conversions {
     ($wit:ident) => {
+        impl $wit::SocketAddress {
+            /// The name a client verifies this peer as when no
+            /// `server-name` is given: its IP address (asyncio passes the
+            /// host it connected to); none for a Unix socket.
+            pub(crate) fn verified_host(&self) -> ::core::option::Option<&str> {
+                match self {
+                    $wit::SocketAddress::Ipv4(endpoint) => Some(&endpoint.host),
+                    $wit::SocketAddress::Ipv6(endpoint) => Some(&endpoint.host),
+                    _ => None,
+                }
+            }
+        }
+
         impl ::core::convert::From<&$wit::ClientTlsOptions> for $crate::tls::ClientOptions {
             fn from(options: &$wit::ClientTlsOptions) -> Self {
                 Self {

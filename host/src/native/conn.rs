@@ -27,6 +27,7 @@ use super::waiters::Waiters;
 use super::wit;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::tls::SHUTDOWN_TIMEOUT;
+use portable_streams_core::upgrade::{self, Upgrade};
 
 /// Called once when a connection is fully closed (a server counts its
 /// clients this way).
@@ -175,75 +176,33 @@ impl Conn {
         self.lock().engine.can_write_eof()
     }
 
-    /// `start_tls(...)`: once everything written was sent, runs the TLS
-    /// handshake over this connection's transport and carries on over TLS;
-    /// bytes already received stay in the reader. A failed handshake loses
-    /// the connection with its error.
+    /// `start_tls(...)`: core's procedure (see `upgrade`), with the
+    /// handshake over this connection's transport; bytes already received
+    /// stay in the reader.
     pub(crate) async fn start_tls(&self, side: wit::TlsSide) -> Result<(), Error> {
-        self.lock().engine.start_tls_status()?;
-        // Everything that can be refused is, before the connection changes.
-        let handshake = match &side {
+        let prepare = || match &side {
             wit::TlsSide::Client(options) => {
                 // Without `server-name`, the peer's address is verified.
-                let peer = match &self.peer {
-                    Some(wit::SocketAddress::Ipv4(peer)) => Some(peer.host.as_str()),
-                    Some(wit::SocketAddress::Ipv6(peer)) => Some(peer.host.as_str()),
-                    _ => None,
-                };
-                Handshake::Client(tls::Connector::new(options, peer)?)
+                let peer = self
+                    .peer
+                    .as_ref()
+                    .and_then(wit::SocketAddress::verified_host);
+                Ok(Handshake::Client(tls::Connector::new(options, peer)?))
             }
-            wit::TlsSide::Server(options) => Handshake::Server(tls::Acceptor::new(options)?),
+            wit::TlsSide::Server(options) => Ok(Handshake::Server(tls::Acceptor::new(options)?)),
         };
-        self.flush().await?;
-        let (source, sink) = {
-            let mut st = self.lock();
-            st.engine.start_tls_status()?;
-            match (st.source.take(), st.sink.take()) {
-                (Some(source), Some(sink)) => (source, sink),
-                (source, sink) => {
-                    st.source = source;
-                    st.sink = sink;
-                    return Err(portable_streams_core::upgrade_needs_both_directions());
-                }
-            }
-        };
-        // Dropped before the handshake ends (the call was cancelled), the
-        // connection has no transport left: it is lost, not left hanging.
-        let mut upgrading = Upgrading(Some(self));
         let ends = Ends {
             peer: self.peer.clone(),
             local: self.local.clone(),
         };
-        let plain = tls::Joined::new(source, sink);
-        let upgraded = match handshake {
-            Handshake::Client(connector) => connector.connect(plain, ends).await,
-            Handshake::Server(acceptor) => acceptor.accept(plain, ends).await,
-        };
-        upgrading.0 = None;
-        let transport = match upgraded {
-            Ok(transport) => transport,
-            Err(error) => {
-                self.lost(Some(error.clone()));
-                return Err(error);
+        let handshake = |handshake, (source, sink)| async move {
+            let plain = tls::Joined::new(source, sink);
+            match handshake {
+                Handshake::Client(connector) => connector.connect(plain, ends).await,
+                Handshake::Server(acceptor) => acceptor.accept(plain, ends).await,
             }
         };
-        let mut st = self.lock();
-        if st.engine.is_closed() {
-            return Err(Error::connection_lost());
-        }
-        st.source = Some(transport.source);
-        st.sink = Some(transport.sink);
-        if let Some(details) = transport.tls {
-            st.engine.set_tls(details);
-        }
-        // A read that waited for the source, and writes queued meanwhile.
-        let wake = Wake {
-            reader: true,
-            writers: true,
-            pump: true,
-        };
-        self.apply(st, wake);
-        Ok(())
+        upgrade::start_tls(self, prepare, handshake).await
     }
 
     /// Waits until everything written was sent and the sink is idle.
@@ -484,15 +443,49 @@ enum Handshake {
     Server(tls::Acceptor),
 }
 
-/// A `start_tls` under way; dropped while it still holds the connection,
-/// the connection is lost.
-struct Upgrading<'a>(Option<&'a Conn>);
+/// `start_tls`'s byte-moving steps, for core's procedure.
+impl Upgrade for Conn {
+    type Plain = (Source, Sink);
+    type Secured = Transport;
 
-impl Drop for Upgrading<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.0.take() {
-            conn.lost(Some(portable_streams_core::start_tls_cancelled()));
+    fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+        f(&mut self.lock().engine)
+    }
+
+    async fn flush(&self) -> Result<(), Error> {
+        Conn::flush(self).await
+    }
+
+    fn take_plain(&self) -> Option<(Source, Sink)> {
+        let mut st = self.lock();
+        match (st.source.take(), st.sink.take()) {
+            (Some(source), Some(sink)) => Some((source, sink)),
+            (source, sink) => {
+                st.source = source;
+                st.sink = sink;
+                None
+            }
         }
+    }
+
+    fn lost(&self, error: Option<Error>) {
+        Conn::lost(self, error);
+    }
+
+    fn carry_on(&self, secured: Transport) {
+        let mut st = self.lock();
+        // Lost since the procedure looked (another thread): the secured
+        // transport is dropped with this call.
+        if st.engine.is_closed() {
+            return;
+        }
+        st.source = Some(secured.source);
+        st.sink = Some(secured.sink);
+        if let Some(details) = secured.tls {
+            st.engine.set_tls(details);
+        }
+        // A read that waited for the source, and writes queued meanwhile.
+        self.apply(st, Wake::ALL);
     }
 }
 

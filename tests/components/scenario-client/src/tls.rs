@@ -30,6 +30,7 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-starttls-server" => starttls_server(host, port, pem(0), pem(1)).await,
         "tls-handshake-timeout" => handshake_timeout(host).await,
         "tls-expired" => expired(host, pem(0), pem(1), pem(2)).await,
+        "starttls-after-write-eof" => starttls_after_write_eof(host, port).await,
         _ => return None,
     })
 }
@@ -216,6 +217,29 @@ async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
     server.close();
     server.wait_closed().await;
     Ok(())
+}
+
+/// `start_tls` after `write_eof` has no write half to upgrade: `closed`,
+/// and the connection is not lost by it (the reader still gets the peer's
+/// answer and EOF), where a handshake over the shut write half would fail
+/// and lose it.
+async fn starttls_after_write_eof(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = crate::connect(host, port).await?;
+    writer
+        .write(b"request body")
+        .map_err(|e| format!("{e:?}"))?;
+    writer
+        .write_eof()
+        .map_err(|e| format!("write_eof: {e:?}"))?;
+    match writer
+        .start_tls(TlsSide::Client(client_tls(None, vec![])))
+        .await
+    {
+        Err(Error::Closed(m)) if m.contains("both directions") => {}
+        other => return Err(format!("start_tls after write_eof: {other:?}")),
+    }
+    crate::expect_bytes("reply", reader.readline().await, b"got 12 bytes\n")?;
+    crate::expect_bytes("EOF", reader.read(-1).await, b"")
 }
 
 /// CPython's `test_start_tls`, client side: plain "STARTTLS", then the
