@@ -12,8 +12,9 @@
 //! 2. Everything written so far is sent in the clear (asyncio's
 //!    `start_tls` drains first).
 //! 3. The checks again (the connection may have closed meanwhile), and
-//!    both directions of the transport are taken out: one shut down by
-//!    `write_eof`, or held by a read, is `closed`.
+//!    both directions of the transport are taken out (a waiting read
+//!    gives its direction back and waits on); one already gone is
+//!    `closed`.
 //! 4. The handshake. Its failure loses the connection with that error,
 //!    and so does a cancellation of the call (the streams are half-way
 //!    into TLS: nothing else can be said on them).
@@ -39,8 +40,11 @@ pub trait Upgrade {
     fn flush(&self) -> impl Future<Output = Result<(), Error>>;
 
     /// Takes both directions of the transport out of the connection, or,
-    /// when one of them is not there, leaves both and returns `None`.
-    fn take_plain(&self) -> Option<Self::Plain>;
+    /// when one of them is not there, leaves both and returns `None`. A
+    /// direction a waiting read holds is asked back first (that read's
+    /// bytes stay with the reader, and it waits for the secured transport):
+    /// asyncio lets a read wait across `start_tls`.
+    fn take_plain(&self) -> impl Future<Output = Option<Self::Plain>>;
 
     /// Loses the connection with `error` (the engine's `lost`, and what
     /// the backend releases with it).
@@ -71,6 +75,7 @@ where
     conn.with_engine(|engine| engine.start_tls_status())?;
     let plain = conn
         .take_plain()
+        .await
         .ok_or_else(upgrade_needs_both_directions)?;
     let mut upgrading = Upgrading(Some(conn));
     let secured = handshake(side, plain).await;

@@ -47,7 +47,7 @@ impl Upgrade for Fake {
         }
     }
 
-    fn take_plain(&self) -> Option<()> {
+    async fn take_plain(&self) -> Option<()> {
         self.log.borrow_mut().push("take");
         let mut plain = self.plain.borrow_mut();
         let both = plain.0 && plain.1;

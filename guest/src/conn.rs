@@ -27,6 +27,11 @@ pub(crate) struct State {
     pub(crate) sink: Option<Sink>,
     /// The rest of a chunk that the sink accepted only in part.
     pub(crate) unsent: Option<Unsent>,
+    /// A read call has the source checked out (see `receive.rs`).
+    pub(crate) reading: bool,
+    /// `start_tls` waits for the source: a read gives it back and takes
+    /// it no more until the upgrade took it (see `upgrade.rs`).
+    pub(crate) upgrading: bool,
     socket: Option<TcpSocket>,
     /// The TLS layer over the streams, on a TLS connection.
     pub(crate) tls: Option<Rc<Layer>>,
@@ -66,6 +71,8 @@ impl Conn {
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 unsent: None,
+                reading: false,
+                upgrading: false,
                 socket: transport.socket,
                 tls: transport.tls,
                 permit,

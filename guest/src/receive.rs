@@ -51,8 +51,12 @@ pub(crate) async fn read_call(conn: &Conn, call: ReadCall) -> Result<Bytes, Erro
             ReadStep::WaitForClose => woken.await,
             ReadStep::Receive { max } => {
                 // Only the one waiting call reads, so the source is here
-                // unless the reader was dropped or the stream is gone.
-                let source = conn.state().source.take();
+                // unless the reader was dropped, the stream is gone, or
+                // `start_tls` has it (or waits for it).
+                let source = {
+                    let mut st = conn.state();
+                    if st.upgrading { None } else { st.source.take() }
+                };
                 match source {
                     Some(source) => receive(conn, source, max).await,
                     None => woken.await,
@@ -65,6 +69,9 @@ pub(crate) async fn read_call(conn: &Conn, call: ReadCall) -> Result<Bytes, Erro
 /// Reads once from `source` into the engine, or stops early when the
 /// connection starts closing. Puts the source back unless it ended.
 async fn receive(conn: &Conn, source: Source, max: usize) {
+    // Declared first, so dropped last: the source is back (or ended) when
+    // `start_tls` hears that no read holds it.
+    let _holding = Holding::new(conn);
     // Declared before the read, so dropped after it: a cancelled call first
     // gives the engine what the read had received, then returns the source.
     let mut checkout = Checkout {
@@ -84,7 +91,8 @@ async fn receive(conn: &Conn, source: Source, max: usize) {
                 let closing = conn.closing.wait();
                 match race(read.as_mut(), closing).await {
                     Either::Left(result) => break result == StreamResult::Dropped,
-                    Either::Right(()) if conn.state().engine.writer().is_closing() => break false,
+                    // Closing, or `start_tls` asks for the source.
+                    Either::Right(()) if gives_way(conn) => break false,
                     Either::Right(()) => {}
                 }
             }
@@ -98,6 +106,31 @@ async fn receive(conn: &Conn, source: Source, max: usize) {
     };
     source.stream = None;
     stream_ended(conn, source).await;
+}
+
+/// Whether a read from the source stops early: the connection is closing,
+/// or `start_tls` waits for the source.
+fn gives_way(conn: &Conn) -> bool {
+    let st = conn.state();
+    st.upgrading || st.engine.writer().is_closing()
+}
+
+/// Marks a read call as holding the source, for as long as it lives.
+struct Holding<'a>(&'a Conn);
+
+impl<'a> Holding<'a> {
+    fn new(conn: &'a Conn) -> Self {
+        conn.state().reading = true;
+        Self(conn)
+    }
+}
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        self.0.state().reading = false;
+        // `start_tls` waits on the same signal.
+        self.0.closing.notify();
+    }
 }
 
 /// A source taken out of its connection; returned when dropped.

@@ -50,7 +50,13 @@ impl Upgrade for Conn {
         self.wait_for_writers(Connection::flush_status).await
     }
 
-    fn take_plain(&self) -> Option<Transport> {
+    async fn take_plain(&self) -> Option<Transport> {
+        // A read holding the source gives it back (its bytes go to the
+        // reader) and waits until the handshake is over.
+        let _asking = Asking::new(self);
+        self.closing
+            .until(|| (!self.state().reading).then_some(()))
+            .await;
         let mut st = self.state();
         match (st.source.take(), st.sink.take()) {
             (Some(source), Some(sink)) => Some(Transport {
@@ -75,5 +81,24 @@ impl Upgrade for Conn {
 
     fn carry_on(&self, secured: Transport) {
         self.secure(secured);
+    }
+}
+
+/// `start_tls` asking a read for the source, until the source is taken
+/// (or the call gave up); then reads go on as the connection allows.
+struct Asking<'a>(&'a Conn);
+
+impl<'a> Asking<'a> {
+    fn new(conn: &'a Conn) -> Self {
+        conn.state().upgrading = true;
+        conn.closing.notify();
+        Self(conn)
+    }
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        self.0.state().upgrading = false;
+        self.0.closing.notify();
     }
 }

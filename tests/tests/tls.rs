@@ -186,6 +186,14 @@ async fn start_tls_mid_stream_as_a_client(backend: Backend) {
     scenario(backend, "tls-starttls-client", server.port, &[&pki.ca_pem]).await;
 }
 
+async fn start_tls_while_a_read_waits(backend: Backend) {
+    let pki = Pki::new();
+    let Some(server) = PythonServer::start("starttls-server", &pki, &[]) else {
+        return;
+    };
+    scenario(backend, "tls-starttls-reading", server.port, &[&pki.ca_pem]).await;
+}
+
 /// A free loopback port for a server the component starts.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -231,6 +239,7 @@ on_both_backends!(
     an_abrupt_tls_close_reads_as_eof,
     a_tls_server_serves_cpython_past_a_failed_handshake,
     start_tls_mid_stream_as_a_client,
+    start_tls_while_a_read_waits,
     start_tls_mid_stream_as_a_server,
     a_silent_peer_hits_the_handshake_timeout,
     an_expired_certificate_is_refused,

@@ -456,7 +456,9 @@ impl Upgrade for Conn {
         Conn::flush(self).await
     }
 
-    fn take_plain(&self) -> Option<(Source, Sink)> {
+    /// A waiting read holds nothing here: it polls the source under the
+    /// lock, and waits for it while it is out.
+    async fn take_plain(&self) -> Option<(Source, Sink)> {
         let mut st = self.lock();
         match (st.source.take(), st.sink.take()) {
             (Some(source), Some(sink)) => Some((source, sink)),

@@ -27,6 +27,7 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-abrupt" => abrupt(host, port, pem(0)).await,
         "tls-serve" => serve(host, port, pem(0), pem(1)).await,
         "tls-starttls-client" => starttls_client(host, port, pem(0)).await,
+        "tls-starttls-reading" => starttls_reading(host, port, pem(0)).await,
         "tls-starttls-server" => starttls_server(host, port, pem(0), pem(1)).await,
         "tls-handshake-timeout" => handshake_timeout(host).await,
         "tls-expired" => expired(host, pem(0), pem(1), pem(2)).await,
@@ -284,6 +285,29 @@ async fn starttls_client(host: &str, port: u16, root: String) -> Outcome {
     writer.write(b"secret\n").map_err(|e| format!("{e:?}"))?;
     let echo = reader.readline().await.map_err(|e| format!("{e:?}"))?;
     check(echo == b"secret\n", || format!("over TLS: {echo:?}"))?;
+    writer.close();
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// `start_tls` while a `readline` waits, as asyncio allows: the read is
+/// not disturbed and gets the first line that arrives over TLS.
+async fn starttls_reading(host: &str, port: u16, root: String) -> Outcome {
+    let (reader, writer) = crate::connect(host, port).await?;
+    writer.write(b"STARTTLS\n").map_err(|e| format!("{e:?}"))?;
+    for want in [&b"GO\n"[..], b"EXTRA\n"] {
+        crate::expect_bytes("before start_tls", reader.readline().await, want)?;
+    }
+    let upgrade = async {
+        let side = TlsSide::Client(client_tls(Some("localhost".into()), vec![root]));
+        writer.start_tls(side).await?;
+        writer.write(b"secret\n")
+    };
+    let (line, upgraded) = join(reader.readline(), upgrade).await;
+    upgraded.map_err(|e| format!("start_tls while reading: {e:?}"))?;
+    crate::expect_bytes("the waiting read", line, b"secret\n")?;
     writer.close();
     writer
         .wait_closed()
