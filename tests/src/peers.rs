@@ -100,6 +100,17 @@ pub async fn echo_connections(n: usize) -> Peer {
     .await
 }
 
+/// Echoes on each of `n` connections until EOF or a reset (a client that
+/// aborts may reset the connection: that is not the peer's failure).
+pub async fn echo_until_gone(n: usize) -> Peer {
+    spawn(n, None, |mut stream| async move {
+        let (mut r, mut w) = stream.split();
+        let _ = tokio::io::copy(&mut r, &mut w).await;
+        w.shutdown().await.ok();
+    })
+    .await
+}
+
 /// Each time the client sends a line, sends the next of `scripts` in one
 /// write (one segment on loopback), then waits for the client to close.
 pub async fn on_request(scripts: &'static [&'static [u8]]) -> Peer {

@@ -126,6 +126,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn own_close_or_abort_ends_a_waiting_read() {
+                let peer = peers::echo_until_gone(2).await;
+                scenario($backend, "own-close-ends-reads", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn connection_refused() {
                 scenario_on_port($backend, "refused", peers::closed_port().await).await;
             }

@@ -103,6 +103,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "accept-before-wait-closed" => accept_before_wait_closed(host).await,
         "connect-as-linux-reaches" => connect_as_linux_reaches(port).await,
         "readexactly-huge" => readexactly_huge(host, port).await,
+        "own-close-ends-reads" => own_close_ends_reads(host, port).await,
         "one-segment-overrun" => one_segment_overrun(host, port, raw).await,
         "sdk-one-segment-overrun" => one_segment_overrun(host, port, Sdk::new).await,
         other => Err(format!("unknown scenario {other}")),
@@ -336,6 +337,36 @@ async fn drain_blocked(host: &str, port: u16) -> Outcome {
         "buffer above the high watermark".into()
     })?;
     writer.abort();
+    Ok(())
+}
+
+/// asyncio: the writer's own `close` or `abort` ends a read that waits
+/// (the transport's `connection_lost(None)` feeds EOF): a waiting
+/// `readline` returns the partial line, the next read is EOF, and
+/// `wait_closed` returns without an error.
+async fn own_close_ends_reads(host: &str, port: u16) -> Outcome {
+    for abort in [false, true] {
+        let (reader, writer) = connect(host, port).await?;
+        // The echo peer sends it back: a line without its newline.
+        writer.write(b"partial").map_err(|e| format!("{e:?}"))?;
+        let end = async {
+            sleep_ms(200).await;
+            if abort {
+                writer.abort()
+            } else {
+                writer.close()
+            }
+        };
+        let (line, ()) = join(reader.readline(), end).await;
+        let how = if abort { "abort" } else { "close" };
+        expect_bytes(&format!("readline across {how}"), line, b"partial")?;
+        expect_bytes(&format!("read after {how}"), reader.read(100).await, b"")?;
+        check(reader.at_eof(), || format!("at_eof after {how}"))?;
+        writer
+            .wait_closed()
+            .await
+            .map_err(|e| format!("wait_closed after {how}: {e:?}"))?;
+    }
     Ok(())
 }
 
