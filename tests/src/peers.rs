@@ -387,6 +387,22 @@ pub fn tls_echo_once(pki: &crate::pki::Pki) -> (u16, std::thread::JoinHandle<()>
     (port, handle)
 }
 
+/// Sends "hello\n" and shuts its write half, then reads to EOF and checks
+/// it got exactly `expected`: a client may write after the peer's EOF.
+pub async fn half_close_then_expect(expected: &'static [u8]) -> Peer {
+    spawn(1, None, move |mut stream| async move {
+        stream.write_all(b"hello\n").await.expect("write");
+        stream.shutdown().await.expect("shutdown");
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).await.expect("read to EOF");
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected)
+        );
+    })
+    .await
+}
+
 /// Reads to EOF (or close) and checks it got exactly `expected`: what a
 /// client wrote just before closing arrived whole and in order.
 pub async fn expect_exactly(expected: Vec<u8>) -> Peer {

@@ -132,6 +132,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn writes_go_on_after_the_peers_eof() {
+                let peer = peers::half_close_then_expect(b"after eof\n").await;
+                scenario($backend, "write-after-peer-eof", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn connection_refused() {
                 scenario_on_port($backend, "refused", peers::closed_port().await).await;
             }

@@ -104,6 +104,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "connect-as-linux-reaches" => connect_as_linux_reaches(port).await,
         "readexactly-huge" => readexactly_huge(host, port).await,
         "own-close-ends-reads" => own_close_ends_reads(host, port).await,
+        "write-after-peer-eof" => write_after_peer_eof(host, port).await,
         "one-segment-overrun" => one_segment_overrun(host, port, raw).await,
         "sdk-one-segment-overrun" => one_segment_overrun(host, port, Sdk::new).await,
         other => Err(format!("unknown scenario {other}")),
@@ -368,6 +369,28 @@ async fn own_close_ends_reads(host: &str, port: u16) -> Outcome {
             .map_err(|e| format!("wait_closed after {how}: {e:?}"))?;
     }
     Ok(())
+}
+
+/// asyncio keeps a connection open for writing after the peer's EOF
+/// (`eof_received` returns true): reads give the line, then EOF, and a
+/// write after it still reaches the peer, before the close.
+async fn write_after_peer_eof(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    expect_bytes("the line", reader.readline().await, b"hello\n")?;
+    expect_bytes("EOF", reader.read(100).await, b"")?;
+    check(reader.at_eof(), || "at_eof after the peer's EOF".into())?;
+    check(!writer.is_closing(), || {
+        "closing after the peer's EOF".into()
+    })?;
+    writer
+        .write(b"after eof\n")
+        .map_err(|e| format!("write: {e:?}"))?;
+    writer.drain().await.map_err(|e| format!("drain: {e:?}"))?;
+    writer.close();
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
 }
 
 async fn drain_closed(host: &str, port: u16) -> Outcome {
