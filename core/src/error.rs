@@ -176,14 +176,15 @@ impl From<Error> for std::io::Error {
 
 impl From<std::io::Error> for Error {
     /// An OS error as the case asyncio raises for it (the message is the
-    /// OS's; add asyncio's context with [`Error::context`]).
+    /// C library's, see `os_text`; add asyncio's context with
+    /// [`Error::context`]).
     fn from(error: std::io::Error) -> Self {
         use std::io::ErrorKind as K;
         // One of ours carried through an I/O adapter: give it back as it was.
         if let Some(ours) = error.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
             return ours.clone();
         }
-        let message = error.to_string();
+        let message = os_text(&error);
         match error.kind() {
             K::ConnectionRefused => Error::ConnectionRefused(message),
             K::ConnectionReset | K::BrokenPipe => Error::ConnectionReset(message),
@@ -202,6 +203,59 @@ impl From<std::io::Error> for Error {
     }
 }
 
+/// An I/O error's text: for an OS error, the C library's words in lower
+/// case without Rust's "(os error N)" ("connection reset by peer"), the
+/// words the guest gives the same `wasi:sockets` code, so one failure
+/// reads the same on every backend; any other error's own text.
+fn os_text(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let Some(code) = error.raw_os_error() else {
+        return text;
+    };
+    let words = text
+        .strip_suffix(&format!(" (os error {code})"))
+        .unwrap_or(&text);
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn expected_text(expected: Option<u64>) -> String {
     expected.map_or_else(|| "undefined".to_owned(), |n| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn os_errors_read_as_the_guest_words_them() {
+        let cases = [
+            (111, Error::ConnectionRefused("connection refused".into())),
+            (
+                104,
+                Error::ConnectionReset("connection reset by peer".into()),
+            ),
+            (32, Error::ConnectionReset("broken pipe".into())),
+            (110, Error::Timeout("connection timed out".into())),
+            (113, Error::HostUnreachable("no route to host".into())),
+            (98, Error::AddressInUse("address already in use".into())),
+            (
+                99,
+                Error::AddressNotAvailable("cannot assign requested address".into()),
+            ),
+        ];
+        for (code, want) in cases {
+            assert_eq!(Error::from(std::io::Error::from_raw_os_error(code)), want);
+        }
+    }
+
+    #[test]
+    fn other_io_errors_keep_their_text() {
+        let error = std::io::Error::new(std::io::ErrorKind::TimedOut, "Idle Too Long");
+        assert_eq!(Error::from(error), Error::Timeout("Idle Too Long".into()));
+    }
 }

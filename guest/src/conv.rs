@@ -41,15 +41,16 @@ pub(crate) fn socket_error(code: ErrorCode) -> Error {
     }
 }
 
-/// The C library's text for a `wasi:sockets` error code (lower case, as
-/// asyncio puts it into its messages).
+/// The C library's text for a `wasi:sockets` error code, lower case: the
+/// words core gives the same OS error on the native backend (glibc's), so
+/// one failure reads the same on both.
 pub(crate) fn strerror(code: &ErrorCode) -> String {
     match code {
         ErrorCode::AccessDenied => "permission denied".into(),
         ErrorCode::NotSupported => "operation not supported".into(),
         ErrorCode::InvalidArgument => "invalid argument".into(),
-        ErrorCode::OutOfMemory => "out of memory".into(),
-        ErrorCode::Timeout => "timed out".into(),
+        ErrorCode::OutOfMemory => "cannot allocate memory".into(),
+        ErrorCode::Timeout => "connection timed out".into(),
         ErrorCode::InvalidState => "invalid state".into(),
         ErrorCode::AddressNotBindable => "cannot assign requested address".into(),
         ErrorCode::AddressInUse => "address already in use".into(),
@@ -57,7 +58,7 @@ pub(crate) fn strerror(code: &ErrorCode) -> String {
         ErrorCode::ConnectionRefused => "connection refused".into(),
         ErrorCode::ConnectionBroken => "broken pipe".into(),
         ErrorCode::ConnectionReset => "connection reset by peer".into(),
-        ErrorCode::ConnectionAborted => "connection aborted".into(),
+        ErrorCode::ConnectionAborted => "software caused connection abort".into(),
         ErrorCode::DatagramTooLarge => "message too long".into(),
         ErrorCode::Other(Some(text)) => text.clone(),
         ErrorCode::Other(None) => "unknown error".into(),

@@ -302,7 +302,7 @@ impl Conn {
                 Poll::Ready(Err(e)) => {
                     st.engine.requeue_unsent(chunk);
                     drop(guard);
-                    return self.lost(Some(Error::from(e).context("write")));
+                    return self.lost(Some(Error::from(e)));
                 }
                 Poll::Pending => st.engine.requeue_unsent(chunk),
             }
@@ -556,18 +556,18 @@ async fn pump(conn: Arc<Conn>) {
             // ends with a flush, a no-op for a plain socket.
             Step::Send(chunk, mut sink) => match write_and_flush(&mut sink, &chunk).await {
                 Ok(()) => conn.give_back(sink, |engine| engine.sent(chunk.len())),
-                Err(e) => return conn.lost(Some(Error::from(e).context("write"))),
+                Err(e) => return conn.lost(Some(Error::from(e))),
             },
             Step::Flush(mut sink) => match sink.flush().await {
                 Ok(()) => conn.give_back(sink, |_| Wake::default()),
-                Err(e) => return conn.lost(Some(Error::from(e).context("write"))),
+                Err(e) => return conn.lost(Some(Error::from(e))),
             },
             Step::ShutdownWrite(mut sink) => match sink.shutdown().await {
                 Ok(()) => conn.give_back(sink, |engine| {
                     engine.eof_sent();
                     Wake::default()
                 }),
-                Err(e) => return conn.lost(Some(Error::from(e).context("write_eof"))),
+                Err(e) => return conn.lost(Some(Error::from(e))),
             },
             Step::Close(mut sink) => {
                 // The peer may be gone already; closing goes on regardless,
@@ -637,7 +637,7 @@ impl Conn {
                 Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
                     drop(guard);
-                    self.lost(Some(Error::from(e).context("read")));
+                    self.lost(Some(Error::from(e)));
                 }
                 Poll::Pending => {
                     st.wait_to_read(cx.waker());

@@ -308,7 +308,9 @@ async fn eof_mid_line<R: ReadSide>(host: &str, port: u16, side: impl Fn(Reader) 
 async fn reset(host: &str, port: u16) -> Outcome {
     let (reader, _writer) = connect(host, port).await?;
     match reader.readexactly(1 << 20).await {
-        Err(Error::ConnectionReset(_) | Error::ConnectionAborted(_)) => Ok(()),
+        // The same words on every backend (the C library's, as the guest
+        // maps `wasi:sockets` codes), with no context asyncio lacks.
+        Err(Error::ConnectionReset(m)) if m == "connection reset by peer" => Ok(()),
         other => Err(format!(
             "expected a reset, got {:?}",
             other.map(|v| v.len())
@@ -426,7 +428,11 @@ async fn reset_mid_write(host: &str, port: u16) -> Outcome {
         };
         match failed {
             None => {}
-            Some(Error::ConnectionReset(_)) => return Ok(()),
+            Some(Error::ConnectionReset(m))
+                if m == "connection reset by peer" || m == "broken pipe" =>
+            {
+                return Ok(());
+            }
             Some(other) => return Err(format!("after {i} chunks: {other:?}")),
         }
     }
@@ -452,8 +458,9 @@ async fn write_eof(host: &str, port: u16) -> Outcome {
 }
 
 async fn refused(host: &str, port: u16) -> Outcome {
+    let said = format!("Connect call failed ('{host}', {port}): connection refused");
     match open_connection(host.to_owned(), port, options(None)).await {
-        Err(Error::ConnectionRefused(_)) => Ok(()),
+        Err(Error::ConnectionRefused(m)) if m == said => Ok(()),
         other => Err(format!(
             "expected connection-refused, got {:?}",
             other.map(|_| ())
