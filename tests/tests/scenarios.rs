@@ -264,6 +264,11 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn a_port_in_use_is_address_in_use() {
+                scenario($backend, "bind-in-use", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn a_closed_server_fails_with_one_message() {
                 scenario($backend, "server-closed-errors", None).await;
             }

@@ -99,6 +99,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "unix-not-socket" => unix_not_socket(host).await,
         "write-eof-after-close" => write_eof_after_close(host, port).await,
         "server-closed-errors" => server_closed_errors(host).await,
+        "bind-in-use" => bind_in_use(host).await,
         "bind-skips-unavailable" => bind_skips_unavailable(host).await,
         "accept-before-wait-closed" => accept_before_wait_closed(host).await,
         "connect-as-linux-reaches" => connect_as_linux_reaches(port).await,
@@ -1221,6 +1222,19 @@ async fn server_closed_errors(host: &str) -> Outcome {
     match server.start_serving() {
         Err(Error::Closed(m)) if m == message => Ok(()),
         other => Err(format!("start_serving after close: {other:?}")),
+    }
+}
+
+/// A port a server listens on is `address-in-use` for a second server,
+/// with asyncio's context and the C library's words, on both backends.
+async fn bind_in_use(host: &str) -> Outcome {
+    let (_server, port) = listen(host, None).await?;
+    let said = format!(
+        "error while attempting to bind on address ('{host}', {port}): address already in use"
+    );
+    match start_server(vec![host.to_owned()], port, server_options(None)).await {
+        Err(Error::AddressInUse(m)) if m == said => Ok(()),
+        other => Err(format!("a second bind: {:?}", other.map(|_| ()))),
     }
 }
 
