@@ -138,6 +138,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn writes_after_close_are_dropped_and_drain_fails() {
+                let peer = peers::expect_exactly(Vec::new()).await;
+                scenario($backend, "write-after-close", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn connection_refused() {
                 scenario_on_port($backend, "refused", peers::closed_port().await).await;
             }

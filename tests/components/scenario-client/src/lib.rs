@@ -106,6 +106,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "readexactly-huge" => readexactly_huge(host, port).await,
         "own-close-ends-reads" => own_close_ends_reads(host, port).await,
         "write-after-peer-eof" => write_after_peer_eof(host, port).await,
+        "write-after-close" => write_after_close(host, port).await,
         "one-segment-overrun" => one_segment_overrun(host, port, raw).await,
         "sdk-one-segment-overrun" => one_segment_overrun(host, port, Sdk::new).await,
         other => Err(format!("unknown scenario {other}")),
@@ -390,6 +391,31 @@ async fn write_after_peer_eof(host: &str, port: u16) -> Outcome {
         .map_err(|e| format!("write: {e:?}"))?;
     writer.drain().await.map_err(|e| format!("drain: {e:?}"))?;
     writer.close();
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// asyncio's `write` after `close` returns and buffers nothing (the
+/// transport counts it as lost), and `drain` then raises
+/// `ConnectionResetError('Connection lost')`; `wait_closed` is clean.
+async fn write_after_close(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    writer.close();
+    check(writer.is_closing(), || "is_closing after close".into())?;
+    writer
+        .write(b"too late\n")
+        .map_err(|e| format!("write after close: {e:?}"))?;
+    writer
+        .writelines(&[b"too".to_vec(), b"late".to_vec()])
+        .map_err(|e| format!("writelines after close: {e:?}"))?;
+    let size = writer.write_buffer_size();
+    check(size == 0, || format!("{size} bytes buffered after close"))?;
+    match writer.drain().await {
+        Err(Error::ConnectionReset(m)) if m == "Connection lost" => {}
+        other => return Err(format!("drain after close: {other:?}")),
+    }
     writer
         .wait_closed()
         .await
