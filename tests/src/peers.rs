@@ -278,6 +278,18 @@ pub async fn never_reads() -> Peer {
     .await
 }
 
+/// Reads nothing for `pause`, then reads to EOF and checks it got exactly
+/// `total` bytes.
+pub async fn reads_after(pause: Duration, total: usize) -> Peer {
+    spawn(1, Some(4096), move |mut stream| async move {
+        tokio::time::sleep(pause).await;
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).await.expect("read to EOF");
+        assert_eq!(got.len(), total, "bytes the peer got");
+    })
+    .await
+}
+
 /// Accepts and resets soon after (once the client's connect is done).
 pub async fn reset_at_once() -> Peer {
     spawn(1, None, |stream| async move {

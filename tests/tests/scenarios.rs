@@ -144,6 +144,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn two_drains_wait_together() {
+                let peer = peers::reads_after(Duration::from_millis(300), 2 << 20).await;
+                scenario($backend, "concurrent-drains", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn connection_refused() {
                 scenario_on_port($backend, "refused", peers::closed_port().await).await;
             }

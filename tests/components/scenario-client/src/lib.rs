@@ -107,6 +107,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "own-close-ends-reads" => own_close_ends_reads(host, port).await,
         "write-after-peer-eof" => write_after_peer_eof(host, port).await,
         "write-after-close" => write_after_close(host, port).await,
+        "concurrent-drains" => concurrent_drains(host, port).await,
         "one-segment-overrun" => one_segment_overrun(host, port, raw).await,
         "sdk-one-segment-overrun" => one_segment_overrun(host, port, Sdk::new).await,
         other => Err(format!("unknown scenario {other}")),
@@ -416,6 +417,29 @@ async fn write_after_close(host: &str, port: u16) -> Outcome {
         Err(Error::ConnectionReset(m)) if m == "Connection lost" => {}
         other => return Err(format!("drain after close: {other:?}")),
     }
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// asyncio (3.10+) lets several tasks wait in `drain` at once: each waits
+/// while the peer reads nothing and returns once the buffer is back at the
+/// low watermark.
+async fn concurrent_drains(host: &str, port: u16) -> Outcome {
+    let (_reader, writer) = connect(host, port).await?;
+    for i in 0..2 {
+        writer
+            .write(&pattern(i << 20, 1 << 20))
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    let (low, _high) = writer.get_write_buffer_limits();
+    let (first, second) = join(writer.drain(), writer.drain()).await;
+    first.map_err(|e| format!("the first drain: {e:?}"))?;
+    second.map_err(|e| format!("the second drain: {e:?}"))?;
+    let size = writer.write_buffer_size();
+    check(size <= low, || format!("{size} bytes buffered after drain"))?;
+    writer.close();
     writer
         .wait_closed()
         .await
