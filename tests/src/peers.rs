@@ -434,3 +434,34 @@ pub async fn expect_exactly(expected: Vec<u8>) -> Peer {
     })
     .await
 }
+
+/// A loopback listener that never accepts, its accept queue full: Linux
+/// drops a further connect's SYN, so that connect gets no answer (for
+/// connect timeouts without leaving loopback). Gone when dropped.
+pub struct Unanswering {
+    /// The port to connect to.
+    pub port: u16,
+    _listener: TcpListener,
+    _queued: Vec<TcpStream>,
+}
+
+/// Starts an [`Unanswering`] listener.
+pub async fn unanswering() -> Unanswering {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    // Connect until one gets no answer: the queue is full from then on.
+    for _ in 0..8 {
+        match tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => queued.push(stream),
+            _ => break,
+        }
+    }
+    Unanswering {
+        port: addr.port(),
+        _listener: listener,
+        _queued: queued,
+    }
+}

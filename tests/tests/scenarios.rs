@@ -150,6 +150,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn connect_timeout_against_a_silent_listener() {
+                let silent = peers::unanswering().await;
+                scenario_on_port($backend, "connect-timeout", silent.port).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn connection_refused() {
                 scenario_on_port($backend, "refused", peers::closed_port().await).await;
             }

@@ -108,6 +108,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "write-after-peer-eof" => write_after_peer_eof(host, port).await,
         "write-after-close" => write_after_close(host, port).await,
         "concurrent-drains" => concurrent_drains(host, port).await,
+        "connect-timeout" => connect_timeout(host, port).await,
         "one-segment-overrun" => one_segment_overrun(host, port, raw).await,
         "sdk-one-segment-overrun" => one_segment_overrun(host, port, Sdk::new).await,
         other => Err(format!("unknown scenario {other}")),
@@ -444,6 +445,20 @@ async fn concurrent_drains(host: &str, port: u16) -> Outcome {
         .wait_closed()
         .await
         .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
+/// `connect_timeout` against a listener that never answers: `timeout`,
+/// with the same words on both backends (core's).
+async fn connect_timeout(host: &str, port: u16) -> Outcome {
+    let options = ConnectOptions {
+        connect_timeout: Some(300_000_000),
+        ..options(None)
+    };
+    let said = format!("connecting to {host} port {port} took longer than 300 ms");
+    match open_connection(host.to_owned(), port, options).await {
+        Err(Error::Timeout(m)) if m == said => Ok(()),
+        other => Err(format!("connect: {:?}", other.map(|_| ()))),
+    }
 }
 
 async fn drain_closed(host: &str, port: u16) -> Outcome {
