@@ -159,17 +159,21 @@ impl Shared {
         if sockets.is_empty() || self.state.borrow().is_closed() {
             return;
         }
-        let mut state = self.state.borrow_mut();
-        for socket in sockets {
-            match &self.tls {
-                Some(server) => {
-                    state.handshake_started();
+        match &self.tls {
+            Some(server) => {
+                for socket in sockets {
+                    // Not borrowed across the spawn: the task borrows it.
+                    self.state.borrow_mut().handshake_started();
                     wit_bindgen::spawn_local(handshake(self.clone(), server.clone(), socket));
                 }
-                None => state.arrived(Ready::Socket(socket)),
+            }
+            None => {
+                let mut state = self.state.borrow_mut();
+                for socket in sockets {
+                    state.arrived(Ready::Socket(socket));
+                }
             }
         }
-        drop(state);
         self.accepted.notify();
     }
 
