@@ -88,6 +88,16 @@ where
     Ok(())
 }
 
+/// Takes both directions out of their places, or neither (the rule of
+/// [`Upgrade::take_plain`], for a backend that keeps them in two
+/// `Option`s).
+pub fn take_both<A, B>(a: &mut Option<A>, b: &mut Option<B>) -> Option<(A, B)> {
+    match (a.is_some(), b.is_some()) {
+        (true, true) => a.take().zip(b.take()),
+        _ => None,
+    }
+}
+
 /// A handshake under way; dropped while it still holds the connection
 /// (the call was cancelled), the connection is lost.
 struct Upgrading<'a, C: Upgrade>(Option<&'a C>);

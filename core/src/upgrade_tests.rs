@@ -89,6 +89,16 @@ async fn shakes_hands(conn: &Fake) -> Result<&'static str, Error> {
 }
 
 #[test]
+fn take_both_takes_both_or_neither() {
+    let (mut a, mut b) = (Some(1), Some('x'));
+    assert_eq!(take_both(&mut a, &mut b), Some((1, 'x')));
+    assert_eq!((a, b), (None, None));
+    let (mut a, mut b) = (Some(1), None::<char>);
+    assert_eq!(take_both(&mut a, &mut b), None);
+    assert_eq!((a, b), (Some(1), None), "the one present stays");
+}
+
+#[test]
 fn sends_what_was_written_then_shakes_hands_over_both_directions() {
     let conn = Fake::new();
     let result = run(start_tls(&conn, prepared, |(), ()| shakes_hands(&conn)));

@@ -57,22 +57,16 @@ impl Upgrade for Conn {
         self.closing
             .until(|| (!self.state().reading).then_some(()))
             .await;
-        let mut st = self.state();
-        match (st.source.take(), st.sink.take()) {
-            (Some(source), Some(sink)) => Some(Transport {
-                source,
-                sink,
-                info: self.info(),
-                socket: None,
-                tls: None,
-                early: Default::default(),
-            }),
-            (source, sink) => {
-                st.source = source;
-                st.sink = sink;
-                None
-            }
-        }
+        let st = &mut *self.state();
+        let (source, sink) = upgrade::take_both(&mut st.source, &mut st.sink)?;
+        Some(Transport {
+            source,
+            sink,
+            info: self.info(),
+            socket: None,
+            tls: None,
+            early: Default::default(),
+        })
     }
 
     fn lost(&self, error: Option<Error>) {

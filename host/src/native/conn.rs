@@ -459,15 +459,8 @@ impl Upgrade for Conn {
     /// A waiting read holds nothing here: it polls the source under the
     /// lock, and waits for it while it is out.
     async fn take_plain(&self) -> Option<(Source, Sink)> {
-        let mut st = self.lock();
-        match (st.source.take(), st.sink.take()) {
-            (Some(source), Some(sink)) => Some((source, sink)),
-            (source, sink) => {
-                st.source = source;
-                st.sink = sink;
-                None
-            }
-        }
+        let st = &mut *self.lock();
+        upgrade::take_both(&mut st.source, &mut st.sink)
     }
 
     fn lost(&self, error: Option<Error>) {
