@@ -127,9 +127,16 @@ impl<'a> Holding<'a> {
 
 impl Drop for Holding<'_> {
     fn drop(&mut self) {
-        self.0.state().reading = false;
-        // `start_tls` waits on the same signal.
-        self.0.closing.notify();
+        let upgrading = {
+            let mut st = self.0.state();
+            st.reading = false;
+            st.upgrading
+        };
+        // Only a waiting `start_tls` needs to hear it (on this signal): the
+        // pump's sends wait on it too.
+        if upgrading {
+            self.0.closing.notify();
+        }
     }
 }
 
