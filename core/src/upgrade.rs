@@ -92,9 +92,10 @@ where
 /// [`Upgrade::take_plain`], for a backend that keeps them in two
 /// `Option`s).
 pub fn take_both<A, B>(a: &mut Option<A>, b: &mut Option<B>) -> Option<(A, B)> {
-    match (a.is_some(), b.is_some()) {
-        (true, true) => a.take().zip(b.take()),
-        _ => None,
+    if a.is_some() && b.is_some() {
+        a.take().zip(b.take())
+    } else {
+        None
     }
 }
 

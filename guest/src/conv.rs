@@ -79,7 +79,7 @@ pub(crate) fn lookup_error(code: &LookupError, host: &str) -> Error {
         LookupError::Other(Some(text)) => text.clone(),
         LookupError::Other(None) => "unknown resolver error".into(),
     };
-    Error::NameUnresolvable(format!("{host}: {text}"))
+    portable_streams_core::connect::unresolvable(host, &text)
 }
 
 /// A `wasi:sockets` IP address as a std one.

@@ -86,7 +86,13 @@ fn targets(
 }
 
 fn no_address(host: &str) -> Error {
-    Error::NameUnresolvable(format!("{host}: no address of the requested family"))
+    unresolvable(host, "no address of the requested family")
+}
+
+/// `socket.gaierror` for `host`, the resolver's `words` after its name
+/// ("x.invalid: Name or service not known"), the same on every backend.
+pub fn unresolvable(host: &str, words: &str) -> Error {
+    Error::NameUnresolvable(format!("{host}: {words}"))
 }
 
 /// The context asyncio gives a failed bind.

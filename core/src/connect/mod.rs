@@ -18,7 +18,7 @@ use std::task::Poll;
 
 pub use address::{
     Family, bind_context, bind_targets, connect_context, connect_targets, is_wildcard, numeric,
-    reached, wildcard,
+    reached, unresolvable, wildcard,
 };
 pub use race::{effective_interleave, interleave, most_specific, py_addr, staggered_race};
 

@@ -205,11 +205,6 @@ impl Conn {
         upgrade::start_tls(self, prepare, handshake).await
     }
 
-    /// Waits until everything written was sent and the sink is idle.
-    async fn flush(&self) -> Result<(), Error> {
-        self.wait_for_writers(Connection::flush_status).await
-    }
-
     /// Waits, woken with the writers, until `status` is no longer `Wait`.
     async fn wait_for_writers(
         &self,
@@ -453,7 +448,7 @@ impl Upgrade for Conn {
     }
 
     async fn flush(&self) -> Result<(), Error> {
-        Conn::flush(self).await
+        self.wait_for_writers(Connection::flush_status).await
     }
 
     /// A waiting read holds nothing here: it polls the source under the

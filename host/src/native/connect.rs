@@ -62,19 +62,19 @@ pub(crate) async fn resolve(policy: Arc<Policy>, host: String) -> Result<Vec<IpA
     policy.check(NetworkUse::Resolve(&host))?;
     let found = tokio::net::lookup_host((host.as_str(), 0))
         .await
-        .map_err(|e| unresolvable(&host, &e))?;
+        .map_err(|e| gaierror(&host, &e))?;
     Ok(found.map(|addr| addr.ip()).collect())
 }
 
 /// `socket.gaierror` for `host`: the resolver's own words ("Name or
 /// service not known"), as the guest gives them, without the standard
 /// library's "failed to lookup address information: " before them.
-fn unresolvable(host: &str, error: &std::io::Error) -> Error {
+fn gaierror(host: &str, error: &std::io::Error) -> Error {
     let text = error.to_string();
     let words = text
         .strip_prefix("failed to lookup address information: ")
         .unwrap_or(&text);
-    Error::NameUnresolvable(format!("{host}: {words}"))
+    connect::unresolvable(host, words)
 }
 
 /// One attempt: the policy's verdict on `addr`, then a socket of its

@@ -161,6 +161,21 @@ fn expect_bytes(what: &str, got: Result<Vec<u8>, Error>, want: &[u8]) -> Outcome
     }
 }
 
+/// `write(data)`, then `write_eof()`.
+fn write_then_eof(writer: &Writer, data: &[u8]) -> Outcome {
+    writer.write(data).map_err(|e| format!("write: {e:?}"))?;
+    writer.write_eof().map_err(|e| format!("write_eof: {e:?}"))
+}
+
+/// `close()`, then a `wait_closed()` without an error.
+async fn close_cleanly(writer: &Writer) -> Outcome {
+    writer.close();
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
+}
+
 /// Sleeps `ms` milliseconds on the WASI 0.3 monotonic clock.
 async fn sleep_ms(ms: u64) {
     wasip3::clocks::monotonic_clock::wait_for(ms * 1_000_000).await;
@@ -395,11 +410,7 @@ async fn write_after_peer_eof(host: &str, port: u16) -> Outcome {
         .write(b"after eof\n")
         .map_err(|e| format!("write: {e:?}"))?;
     writer.drain().await.map_err(|e| format!("drain: {e:?}"))?;
-    writer.close();
-    writer
-        .wait_closed()
-        .await
-        .map_err(|e| format!("wait_closed: {e:?}"))
+    close_cleanly(&writer).await
 }
 
 /// asyncio's `write` after `close` returns and buffers nothing (the
@@ -443,11 +454,7 @@ async fn concurrent_drains(host: &str, port: u16) -> Outcome {
     second.map_err(|e| format!("the second drain: {e:?}"))?;
     let size = writer.write_buffer_size();
     check(size <= low, || format!("{size} bytes buffered after drain"))?;
-    writer.close();
-    writer
-        .wait_closed()
-        .await
-        .map_err(|e| format!("wait_closed: {e:?}"))
+    close_cleanly(&writer).await
 }
 
 /// `connect_timeout` against a listener that never answers: `timeout`,
@@ -511,12 +518,7 @@ async fn reset_mid_write(host: &str, port: u16) -> Outcome {
 async fn write_eof(host: &str, port: u16) -> Outcome {
     let (reader, writer) = connect(host, port).await?;
     check(writer.can_write_eof(), || "can_write_eof".into())?;
-    writer
-        .write(b"request body")
-        .map_err(|e| format!("{e:?}"))?;
-    writer
-        .write_eof()
-        .map_err(|e| format!("write_eof: {e:?}"))?;
+    write_then_eof(&writer, b"request body")?;
     match writer.write(b"more") {
         Err(Error::Closed(_)) => {}
         other => return Err(format!("write after write_eof: {other:?}")),

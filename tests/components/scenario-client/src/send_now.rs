@@ -40,11 +40,7 @@ async fn write_at_once(host: &str, port: u16) -> Outcome {
         reader.readexactly(30).await,
         &pattern(100, 30),
     )?;
-    writer.close();
-    writer
-        .wait_closed()
-        .await
-        .map_err(|e| format!("wait_closed: {e:?}"))
+    crate::close_cleanly(&writer).await
 }
 
 fn buffered_nothing(writer: &Writer, call: &str) -> Outcome {

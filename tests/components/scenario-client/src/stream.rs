@@ -185,12 +185,7 @@ async fn write_from(host: &str, port: u16) -> Outcome {
     let (taken, fed) = join(writer.write_from(rx), feed).await;
     fed?;
     taken.map_err(|e| format!("write_from: {e:?}"))?;
-    writer
-        .write(b" tail")
-        .map_err(|e| format!("write: {e:?}"))?;
-    writer
-        .write_eof()
-        .map_err(|e| format!("write_eof: {e:?}"))?;
+    crate::write_then_eof(&writer, b" tail")?;
     expect_bytes("answer", reader.readline().await, b"got 64010 bytes\n")
 }
 

@@ -130,11 +130,7 @@ async fn echo(host: &str, port: u16, root: String) -> Outcome {
     let (sent, received) = join(send, receive).await;
     sent?;
     received?;
-    writer.close();
-    writer
-        .wait_closed()
-        .await
-        .map_err(|e| format!("wait_closed: {e:?}"))
+    crate::close_cleanly(&writer).await
 }
 
 /// A connect whose handshake must fail with `tls` naming `cause`.
@@ -226,12 +222,7 @@ async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
 /// and lose it.
 async fn starttls_after_write_eof(host: &str, port: u16) -> Outcome {
     let (reader, writer) = crate::connect(host, port).await?;
-    writer
-        .write(b"request body")
-        .map_err(|e| format!("{e:?}"))?;
-    writer
-        .write_eof()
-        .map_err(|e| format!("write_eof: {e:?}"))?;
+    crate::write_then_eof(&writer, b"request body")?;
     match writer
         .start_tls(TlsSide::Client(client_tls(None, vec![])))
         .await
@@ -285,11 +276,7 @@ async fn starttls_client(host: &str, port: u16, root: String) -> Outcome {
     writer.write(b"secret\n").map_err(|e| format!("{e:?}"))?;
     let echo = reader.readline().await.map_err(|e| format!("{e:?}"))?;
     check(echo == b"secret\n", || format!("over TLS: {echo:?}"))?;
-    writer.close();
-    writer
-        .wait_closed()
-        .await
-        .map_err(|e| format!("wait_closed: {e:?}"))
+    crate::close_cleanly(&writer).await
 }
 
 /// `start_tls` while a `readline` waits, as asyncio allows: the read is
@@ -308,11 +295,7 @@ async fn starttls_reading(host: &str, port: u16, root: String) -> Outcome {
     let (line, upgraded) = join(reader.readline(), upgrade).await;
     upgraded.map_err(|e| format!("start_tls while reading: {e:?}"))?;
     crate::expect_bytes("the waiting read", line, b"secret\n")?;
-    writer.close();
-    writer
-        .wait_closed()
-        .await
-        .map_err(|e| format!("wait_closed: {e:?}"))
+    crate::close_cleanly(&writer).await
 }
 
 /// The server side: a plain client asks "STARTTLS", hears "GO", and both
