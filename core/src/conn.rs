@@ -12,7 +12,7 @@
 //! * the pump asks [`Connection::pump_step`] and reports back with
 //!   [`Connection::sent`], [`Connection::eof_sent`] or
 //!   [`Connection::lost`];
-//! * `drain` and `wait_closed` ask [`Connection::drain_status`] and
+//! * `drain` and `wait_closed` ask [`Connection::poll_drain`] and
 //!   [`Connection::closed_status`];
 //! * `into-stream` asks [`Connection::hand_over`]; the stream is then
 //!   filled by [`ReadCall::stream_chunk`] calls, the only reads left.
@@ -103,6 +103,21 @@ pub enum PumpStep {
     Idle,
     /// The connection is closed: the pump ends.
     Stop,
+}
+
+/// One `drain` call: whether it has waited. asyncio answers a drain that
+/// waits when the connection is lost differently from one that begins
+/// after it (see [`Connection::poll_drain`]).
+#[derive(Debug, Default)]
+pub struct DrainCall {
+    waited: bool,
+}
+
+impl DrainCall {
+    /// Whether the call has waited (an answer of `None` was given).
+    pub fn waited(&self) -> bool {
+        self.waited
+    }
 }
 
 /// One read call: its request, and whether it holds the reader's single
@@ -396,14 +411,20 @@ impl Connection {
         }
     }
 
-    /// What `drain` does now: the reader's stored error first (as asyncio's
-    /// `drain` raises the reader's exception first), then the writer's
-    /// rule: fail once closing or lost, wait while paused, else return.
-    pub fn drain_status(&self) -> DrainStatus {
-        if let Some(error) = self.read.exception() {
-            return DrainStatus::Failed(error.clone());
-        }
-        self.write.drain_status()
+    /// `call`'s answer, or `None` while it must wait. A `drain` that begins
+    /// reports the reader's stored error first (as asyncio's `drain` raises
+    /// the reader's exception first), then the writer's rule
+    /// ([`WriteBuffer::drain_status`]); once it waited, it ends as asyncio
+    /// wakes a waiting drain ([`WriteBuffer::waiting_drain_status`]).
+    pub fn poll_drain(&self, call: &mut DrainCall) -> Option<Result<(), Error>> {
+        let status = match self.read.exception() {
+            Some(error) if !call.waited => DrainStatus::Failed(error.clone()),
+            _ if call.waited => self.write.waiting_drain_status(),
+            _ => self.write.drain_status(),
+        };
+        let answer = status.answer();
+        call.waited |= answer.is_none();
+        answer
     }
 
     /// Whether everything written was sent (see

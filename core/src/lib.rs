@@ -64,7 +64,7 @@ mod wit_conv;
 mod writer;
 
 pub use caps::Caps;
-pub use conn::{Connection, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
+pub use conn::{Connection, DrainCall, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
 pub use error::{Error, ReadResult};
 pub use reader::{Progress, ReadBuffer, bytes_without_slack};
 pub use request::{MAX_EXACT, ReadRequest};

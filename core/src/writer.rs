@@ -213,15 +213,28 @@ impl WriteBuffer {
         self.size == 0
     }
 
-    /// What `drain` should do now: fail once closing or closed (the
-    /// connection's error, else "Connection lost"), wait while paused,
-    /// else return.
+    /// What a `drain` that begins now should do: fail once the connection
+    /// is lost (its error, else "Connection lost"), or once `close` left
+    /// nothing to send (the loss is due at once: asyncio's `drain` yields
+    /// once so that it comes first); otherwise, also while a closing
+    /// buffer still drains, as [`waiting_drain_status`](Self::waiting_drain_status).
     pub fn drain_status(&self) -> DrainStatus {
         match &self.state {
+            WriterState::Closed(None) => DrainStatus::Failed(Error::connection_lost()),
+            WriterState::Closing if self.size == 0 => DrainStatus::Failed(Error::connection_lost()),
+            _ => self.waiting_drain_status(),
+        }
+    }
+
+    /// What a `drain` that already waits should do. asyncio wakes its
+    /// waiter when writing resumes, or when the connection is lost: with
+    /// the loss's error, else with a result. So `close` does not end it,
+    /// and a clean loss (the writer's own `abort`, or a finished `close`)
+    /// lets it return.
+    pub fn waiting_drain_status(&self) -> DrainStatus {
+        match &self.state {
             WriterState::Closed(Some(err)) => DrainStatus::Failed(err.clone()),
-            WriterState::Closed(None) | WriterState::Closing => {
-                DrainStatus::Failed(Error::connection_lost())
-            }
+            WriterState::Closed(None) => DrainStatus::Ready,
             _ if self.paused => DrainStatus::Wait,
             _ => DrainStatus::Ready,
         }

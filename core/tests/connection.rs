@@ -3,7 +3,7 @@
 
 use bytes::{BufMut, Bytes};
 use portable_streams_core::{
-    Connection, DrainStatus, Error, MAX_RECV, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep,
+    Connection, DrainCall, Error, MAX_RECV, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep,
 };
 
 fn conn(limit: usize) -> Connection {
@@ -14,6 +14,11 @@ fn conn(limit: usize) -> Connection {
 /// `ReadStep::Receive`.
 fn arrive(c: &mut Connection, data: &[u8]) {
     c.receive_with(data.len(), |room| room.put_slice(data));
+}
+
+/// A `drain` that begins now: its answer, or `None` while it waits.
+fn drain(c: &Connection) -> Option<Result<(), Error>> {
+    c.poll_drain(&mut DrainCall::default())
 }
 
 fn step(c: &mut Connection, call: &mut ReadCall) -> ReadStep {
@@ -158,12 +163,14 @@ fn write_eof_flushes_then_shuts_the_write_half_and_refuses_writes() {
 #[test]
 fn drain_reports_the_readers_error_first() {
     let mut c = conn(100);
-    assert_eq!(c.drain_status(), DrainStatus::Ready);
+    assert_eq!(drain(&c), Some(Ok(())));
     let _ = c.write(vec![0u8; 70 * 1024]).unwrap();
-    assert_eq!(c.drain_status(), DrainStatus::Wait);
+    let mut waiting = DrainCall::default();
+    assert_eq!(c.poll_drain(&mut waiting), None);
     let reset = Error::ConnectionReset("reset by peer".into());
     assert!(c.lost(Some(reset.clone())).is_some());
-    assert_eq!(c.drain_status(), DrainStatus::Failed(reset.clone()));
+    assert_eq!(drain(&c), Some(Err(reset.clone())));
+    assert_eq!(c.poll_drain(&mut waiting), Some(Err(reset.clone())));
     let mut call = ReadCall::new(ReadRequest::read(1));
     assert_eq!(done(&mut c, &mut call), Err(reset.clone()));
     assert_eq!(c.closed_status(), Some(Err(reset)));
@@ -181,7 +188,20 @@ fn sending_below_the_low_watermark_wakes_drain() {
     assert_eq!(chunk.len(), 80 * 1024);
     assert!(!c.sent(60 * 1024).writers, "above the low watermark");
     assert!(c.sent(20 * 1024).writers, "at or below it: drain wakes");
-    assert_eq!(c.drain_status(), DrainStatus::Ready);
+    assert_eq!(drain(&c), Some(Ok(())));
+}
+
+#[test]
+fn a_drain_that_waited_returns_when_the_writer_aborts() {
+    let mut c = conn(100);
+    let _ = c.write(vec![0u8; 70 * 1024]).unwrap();
+    let mut waiting = DrainCall::default();
+    assert_eq!(c.poll_drain(&mut waiting), None);
+    // The writer's own `abort`: asyncio's connection_lost(None) gives a
+    // waiting drain its result; a drain that begins later fails.
+    assert!(c.lost(None).is_some());
+    assert_eq!(c.poll_drain(&mut waiting), Some(Ok(())));
+    assert_eq!(drain(&c), Some(Err(Error::connection_lost())));
 }
 
 #[test]

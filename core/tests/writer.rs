@@ -135,21 +135,25 @@ fn write_after_write_eof_is_refused_and_shutdown_waits_for_flush() {
 }
 
 #[test]
-fn after_close_writes_are_discarded_and_drain_fails() {
+fn after_close_writes_are_discarded_and_drain_fails_once_nothing_is_left() {
     let mut w = WriteBuffer::default();
     w.write(&b"flush me"[..]).unwrap();
     w.close();
     assert!(w.is_closing());
-    assert_eq!(
-        w.drain_status(),
-        DrainStatus::Failed(Error::connection_lost())
-    );
+    // asyncio's drain after close returns while the buffer still drains
+    // and writing is not paused: the connection is not lost yet.
+    assert_eq!(w.drain_status(), DrainStatus::Ready);
     w.write(&b"too late"[..]).unwrap();
     assert_eq!(w.size(), 8, "only what came before close is flushed");
     assert!(!w.should_close());
     let c = w.take_chunk(100).unwrap();
     w.complete_send(c.len());
     assert!(w.should_close());
+    // Nothing left: the loss is due at once, and a new drain fails.
+    assert_eq!(
+        w.drain_status(),
+        DrainStatus::Failed(Error::connection_lost())
+    );
     assert!(w.connection_lost(None));
     assert!(w.is_closed());
     assert_eq!(
@@ -173,6 +177,32 @@ fn a_lost_connection_fails_drain_with_its_error_and_wakes_waiters() {
     assert_eq!(w.close_error(), Some(&reset));
     assert_eq!(w.size(), 0, "the buffer is discarded");
     assert!(w.take_chunk(10).is_none());
+    assert_eq!(w.waiting_drain_status(), DrainStatus::Failed(reset));
+}
+
+#[test]
+fn a_waiting_drain_outlives_close_and_returns_on_a_clean_loss() {
+    let mut w = WriteBuffer::new(WriteLimits::new(Some(10), None).unwrap());
+    w.write(vec![0u8; 100]).unwrap();
+    assert_eq!(w.drain_status(), DrainStatus::Wait);
+    // asyncio's `close` does not wake a waiting drain: it waits on while
+    // writing is paused, and returns once it resumes.
+    w.close();
+    assert_eq!(w.waiting_drain_status(), DrainStatus::Wait);
+    assert_eq!(w.drain_status(), DrainStatus::Wait, "a new one waits too");
+    let c = w.take_chunk(98).unwrap();
+    assert!(w.complete_send(c.len()), "resumed: drains wake");
+    assert_eq!(w.waiting_drain_status(), DrainStatus::Ready);
+    // `abort` (a loss without error) wakes a waiting drain with a result;
+    // a drain that begins after it fails.
+    let mut w = WriteBuffer::new(WriteLimits::new(Some(10), None).unwrap());
+    w.write(vec![0u8; 100]).unwrap();
+    assert!(w.connection_lost(None));
+    assert_eq!(w.waiting_drain_status(), DrainStatus::Ready);
+    assert_eq!(
+        w.drain_status(),
+        DrainStatus::Failed(Error::connection_lost())
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use portable_streams_core::caps::Permit;
-use portable_streams_core::{Connection, DrainStatus, Error, Wake};
+use portable_streams_core::{Connection, Error, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
@@ -191,14 +191,14 @@ impl Conn {
         self.wake(Wake::ALL);
     }
 
-    /// Waits, woken with the writers, until `status` is no longer `Wait`
-    /// (`drain`, and `start_tls`'s flush).
+    /// Waits, woken with the writers, until `answer` gives one (`drain`,
+    /// and `start_tls`'s flush).
     pub(crate) async fn wait_for_writers(
         &self,
-        status: impl Fn(&mut Connection) -> DrainStatus,
+        mut answer: impl FnMut(&mut Connection) -> Option<Result<(), Error>>,
     ) -> Result<(), Error> {
         self.writers
-            .until(|| status(&mut self.state().engine).answer())
+            .until(|| answer(&mut self.state().engine))
             .await
     }
 

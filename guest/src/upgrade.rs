@@ -47,7 +47,8 @@ impl Upgrade for Conn {
     }
 
     async fn flush(&self) -> Result<(), Error> {
-        self.wait_for_writers(Connection::flush_status).await
+        self.wait_for_writers(|engine| engine.flush_status().answer())
+            .await
     }
 
     async fn take_plain(&self) -> Option<Transport> {

@@ -6,6 +6,7 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
+use portable_streams_core::DrainCall;
 use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
@@ -44,9 +45,13 @@ impl wit::GuestWriter for Writer {
     }
 
     async fn drain(&self) -> Result<(), wit::Error> {
-        settled(self.conn.wait_for_writers(|engine| engine.drain_status()))
-            .await
-            .map_err(Into::into)
+        let mut call = DrainCall::default();
+        settled(
+            self.conn
+                .wait_for_writers(|engine| engine.poll_drain(&mut call)),
+        )
+        .await
+        .map_err(Into::into)
     }
 
     fn can_write_eof(&self) -> bool {

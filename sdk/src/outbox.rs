@@ -17,7 +17,7 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 use futures::future::join;
-use portable_streams_core::{Connection, PumpStep, ReadBuffer, Signal, Wake};
+use portable_streams_core::{Connection, DrainCall, PumpStep, ReadBuffer, Signal, Wake};
 
 use crate::bindings::wit_stream;
 use crate::{Error, wit};
@@ -192,12 +192,16 @@ impl Outbox {
         }
     }
 
-    /// Waits while the outbox is paused (above the high watermark until
-    /// back at the low one); fails as `drain` does once closing.
-    pub(crate) async fn drain(&self) -> Result<(), Error> {
+    /// `drain` as far as the outbox goes: core's rule over the outbox
+    /// (waits while paused). Returns whether the backend must be asked
+    /// too: not when the writer's own `close` or `abort` ended a drain
+    /// that waited here (asyncio's waiting drain returns then).
+    pub(crate) async fn drain(&self) -> Result<bool, Error> {
+        let mut call = DrainCall::default();
         self.waiters
-            .until(|| self.engine.borrow().drain_status().answer())
-            .await
+            .until(|| self.engine.borrow().poll_drain(&mut call))
+            .await?;
+        Ok(!(call.waited() && self.engine.borrow().is_closed()))
     }
 
     /// Waits until the pump is done: the outbox's bytes were taken and

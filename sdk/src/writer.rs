@@ -96,10 +96,14 @@ impl Writer {
     }
 
     /// `drain()`: waits while the buffer is above the high watermark; fails
-    /// once the connection is closed or lost. Cancellation safe.
+    /// once the connection is lost or closed, except that a drain already
+    /// waiting returns when this writer's own `close` or `abort` ends the
+    /// connection (as asyncio's). Cancellation safe.
     pub async fn drain(&self) -> Result<(), Error> {
-        self.outbox().drain().await?;
-        Ok(self.raw().drain().await?)
+        if self.outbox().drain().await? {
+            self.raw().drain().await?;
+        }
+        Ok(())
     }
 
     /// `can_write_eof()`.

@@ -3,6 +3,8 @@
 //! itself.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -286,6 +288,26 @@ pub async fn reads_after(pause: Duration, total: usize) -> Peer {
         let mut got = Vec::new();
         stream.read_to_end(&mut got).await.expect("read to EOF");
         assert_eq!(got.len(), total, "bytes the peer got");
+    })
+    .await
+}
+
+/// On each connection in turn, reads nothing for `pause`, then reads to
+/// the end; the connection's entry in `totals`, if any, is how many bytes
+/// must arrive (none for one the client aborts).
+pub async fn reads_each_after(pause: Duration, totals: &'static [Option<usize>]) -> Peer {
+    let next = Arc::new(AtomicUsize::new(0));
+    spawn(totals.len(), Some(4096), move |mut stream| {
+        let total = totals[next.fetch_add(1, Ordering::SeqCst)];
+        async move {
+            tokio::time::sleep(pause).await;
+            let mut got = Vec::new();
+            let read = stream.read_to_end(&mut got).await;
+            if let Some(total) = total {
+                read.expect("read to EOF");
+                assert_eq!(got.len(), total, "bytes the peer got");
+            }
+        }
     })
     .await
 }

@@ -14,6 +14,10 @@ const CLIENT: &str = "scenario-client";
 /// What the one-segment overrun peer sends, each in one write.
 const ONE_SEGMENT: &[&[u8]] = &[b"xxxxxxxxxxxxxxxxxxxx\nok\n", b"abcdefghi!"];
 
+/// What the peer of `drain-outlives-own-end` must get on each of its
+/// connections: the aborted one aside, every byte written.
+const DRAIN_TOTALS: &[Option<usize>] = &[None, Some(16 << 20), Some(16 << 20)];
+
 fn args(scenario: &str, port: u16) -> Vec<String> {
     [CLIENT, scenario, "127.0.0.1", &port.to_string()]
         .map(String::from)
@@ -147,6 +151,18 @@ macro_rules! scenarios {
             async fn two_drains_wait_together() {
                 let peer = peers::reads_after(Duration::from_millis(300), 2 << 20).await;
                 scenario($backend, "concurrent-drains", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn a_waiting_drain_outlives_the_writers_own_end() {
+                let peer = peers::reads_each_after(Duration::from_millis(500), DRAIN_TOTALS).await;
+                scenario($backend, "drain-outlives-own-end", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sdk_a_waiting_drain_outlives_the_writers_own_end() {
+                let peer = peers::reads_each_after(Duration::from_millis(500), DRAIN_TOTALS).await;
+                scenario($backend, "sdk-drain-outlives-own-end", Some(peer)).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use portable_streams_core::{
-    Connection, DrainStatus, Error, PumpStep, ReadCall, ReadRequest, ReadStep, Wake,
+    Connection, DrainCall, Error, PumpStep, ReadCall, ReadRequest, ReadStep, Wake,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
@@ -205,14 +205,14 @@ impl Conn {
         upgrade::start_tls(self, prepare, handshake).await
     }
 
-    /// Waits, woken with the writers, until `status` is no longer `Wait`.
+    /// Waits, woken with the writers, until `answer` gives one.
     async fn wait_for_writers(
         &self,
-        status: impl Fn(&mut Connection) -> DrainStatus,
+        mut answer: impl FnMut(&mut Connection) -> Option<Result<(), Error>>,
     ) -> Result<(), Error> {
         poll_fn(|cx| {
             let mut st = self.lock();
-            match status(&mut st.engine).answer() {
+            match answer(&mut st.engine) {
                 Some(answer) => Poll::Ready(answer),
                 None => {
                     st.writers.register(cx.waker());
@@ -313,7 +313,9 @@ impl Conn {
     ///
     /// Cancellation safe: nothing is queued or taken by waiting.
     pub(crate) async fn drain(&self) -> Result<(), Error> {
-        self.wait_for_writers(|engine| engine.drain_status()).await
+        let mut call = DrainCall::default();
+        self.wait_for_writers(|engine| engine.poll_drain(&mut call))
+            .await
     }
 
     /// `write_eof()`: the engine's rule (refused over TLS).
@@ -448,7 +450,8 @@ impl Upgrade for Conn {
     }
 
     async fn flush(&self) -> Result<(), Error> {
-        self.wait_for_writers(Connection::flush_status).await
+        self.wait_for_writers(|engine| engine.flush_status().answer())
+            .await
     }
 
     /// A waiting read holds nothing here: it polls the source under the

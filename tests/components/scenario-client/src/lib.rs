@@ -13,6 +13,7 @@ use portable_streams::bindings::portable::streams::streams::{
     open_unix_connection, start_server, start_unix_server,
 };
 
+mod drain;
 mod send_now;
 mod stream;
 mod tls;
@@ -31,7 +32,10 @@ async fn main() -> Result<(), String> {
             Some(outcome) => outcome,
             None => match send_now::run(scenario, host, port).await {
                 Some(outcome) => outcome,
-                None => run(scenario, host, port).await,
+                None => match drain::run(scenario, host, port).await {
+                    Some(outcome) => outcome,
+                    None => run(scenario, host, port).await,
+                },
             },
         },
     };
