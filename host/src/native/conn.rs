@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use portable_streams_core::{
-    Connection, DrainCall, Error, PumpStep, ReadCall, ReadRequest, ReadStep, Wake,
+    Connection, DrainCall, Error, PumpStep, ReadCall, ReadRequest, ReadStep, Signal, Wake,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
@@ -23,7 +23,6 @@ use tokio_util::io::poll_read_buf;
 
 use super::tls;
 use super::transport::{Ends, Sink, Source, Transport};
-use super::waiters::Waiters;
 use super::wit;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::tls::SHUTDOWN_TIMEOUT;
@@ -36,6 +35,8 @@ pub(crate) type OnClosed = Box<dyn Fn() + Send + Sync>;
 /// One connection, shared by its reader, its writer and its pump.
 pub(crate) struct Conn {
     state: Mutex<State>,
+    /// For `drain`, `wait-closed` and `start_tls`'s flush.
+    writers: Signal,
     pump_wake: Notify,
     /// This connection, for starting its pump from `&self`.
     me: Weak<Conn>,
@@ -55,8 +56,6 @@ struct State {
     /// only one call may wait on a reader, and a set that kept every
     /// call's waker until the connection closed grew with every read.
     reader: Option<Waker>,
-    /// `drain` and `wait-closed` calls.
-    writers: Waiters,
     /// A send at once left bytes in the sink (a TLS layer's records) that
     /// the pump must flush.
     unflushed: bool,
@@ -77,19 +76,6 @@ impl State {
         {
             self.reader = Some(waker.clone());
         }
-    }
-
-    /// Wakes the waiters `wake` names; returns whether the pump must wake.
-    fn wake(&mut self, wake: Wake) -> bool {
-        if wake.reader
-            && let Some(reader) = self.reader.take()
-        {
-            reader.wake();
-        }
-        if wake.writers {
-            self.writers.wake_all();
-        }
-        wake.pump
     }
 }
 
@@ -113,11 +99,11 @@ impl Conn {
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 reader: None,
-                writers: Waiters::default(),
                 unflushed: false,
                 pump: None,
                 permit,
             }),
+            writers: Signal::default(),
             pump_wake: Notify::new(),
             me: me.clone(),
             peer: transport.peer,
@@ -147,9 +133,22 @@ impl Conn {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Wakes the waiters `wake` names; returns whether the pump must wake.
+    fn wake(&self, st: &mut State, wake: Wake) -> bool {
+        if wake.reader
+            && let Some(reader) = st.reader.take()
+        {
+            reader.wake();
+        }
+        if wake.writers {
+            self.writers.notify();
+        }
+        wake.pump
+    }
+
     /// Wakes what `wake` names, outside any lock for the pump.
     fn apply(&self, mut st: MutexGuard<'_, State>, wake: Wake) {
-        let pump = st.wake(wake);
+        let pump = self.wake(&mut st, wake);
         drop(st);
         if pump {
             self.wake_pump();
@@ -210,17 +209,7 @@ impl Conn {
         &self,
         mut answer: impl FnMut(&mut Connection) -> Option<Result<(), Error>>,
     ) -> Result<(), Error> {
-        poll_fn(|cx| {
-            let mut st = self.lock();
-            match answer(&mut st.engine) {
-                Some(answer) => Poll::Ready(answer),
-                None => {
-                    st.writers.register(cx.waker());
-                    Poll::Pending
-                }
-            }
-        })
-        .await
+        self.writers.until(|| answer(&mut self.lock().engine)).await
     }
 
     // ---- reader ----
@@ -291,7 +280,7 @@ impl Conn {
                     st.unflushed |= held.is_pending();
                     let n = n.min(chunk.len());
                     let wake = st.engine.sent(n);
-                    let _ = st.wake(wake);
+                    let _ = self.wake(st, wake);
                     st.engine.requeue_unsent(chunk.slice(n..));
                 }
                 Poll::Ready(Err(e)) => {
@@ -340,7 +329,7 @@ impl Conn {
         let Some(mut sink) = sink else {
             return self.apply(st, wake);
         };
-        let _ = st.wake(wake);
+        let _ = self.wake(&mut st, wake);
         drop(st);
         let mut cx = Context::from_waker(Waker::noop());
         match tokio::io::AsyncWrite::poll_shutdown(sink.as_mut(), &mut cx) {
@@ -376,15 +365,9 @@ impl Conn {
     ///
     /// Cancellation safe.
     pub(crate) async fn wait_closed(&self) -> Result<(), Error> {
-        poll_fn(|cx| {
-            let mut st = self.lock();
-            if let Some(result) = st.engine.closed_status() {
-                return Poll::Ready(result);
-            }
-            st.writers.register(cx.waker());
-            Poll::Pending
-        })
-        .await
+        self.writers
+            .until(|| self.lock().engine.closed_status())
+            .await
     }
 
     /// `set_write_buffer_limits(high, low)`.
@@ -426,7 +409,7 @@ impl Conn {
             if let Some(pump) = st.pump.take() {
                 pump.abort();
             }
-            let _ = st.wake(wake);
+            let _ = self.wake(&mut st, wake);
         }
         if let Some(on_closed) = &self.on_closed {
             on_closed();
@@ -524,7 +507,7 @@ impl Conn {
     fn give_back(&self, sink: Sink, report: impl FnOnce(&mut Connection) -> Wake) {
         let mut st = self.lock();
         let wake = report(&mut st.engine);
-        let _ = st.wake(wake);
+        let _ = self.wake(&mut st, wake);
         if !st.engine.is_closed() {
             st.sink = Some(sink);
         }

@@ -33,7 +33,6 @@ mod stream_out;
 mod tls;
 mod transport;
 pub(crate) mod unix;
-mod waiters;
 mod wrap;
 pub(crate) mod writer;
 

@@ -13,7 +13,7 @@ use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
     AcceptStep, BindFailure, Client, DEFAULT_BACKLOG, ServerState, bind_all, bind_context,
 };
-use portable_streams_core::{Error, ReadBuffer};
+use portable_streams_core::{Error, ReadBuffer, Signal};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -23,7 +23,6 @@ use super::conv::{engine, read_buffer};
 use super::tls;
 use super::transport::{self, Transport};
 use super::unix::SocketFile;
-use super::waiters::Waiters;
 use super::wit;
 use crate::policy::{NetworkUse, Policy};
 use portable_streams_core::caps::{ConnectionCount, ListenerCount, Permit};
@@ -52,6 +51,10 @@ pub(crate) struct Shared {
     count: ConnectionCount,
     /// The TLS side of a TLS server.
     tls: Option<tls::Acceptor>,
+    /// For `accept` and `wait-closed` calls: a client came, finished its
+    /// handshake or closed, an `accept` ended, the server started or
+    /// closed.
+    changed: Signal,
 }
 
 enum Listener {
@@ -65,8 +68,6 @@ struct State {
     server: ServerState<ClientConn, Transport>,
     listeners: Vec<Listener>,
     addresses: Vec<wit::SocketAddress>,
-    /// `accept` and `wait-closed` calls.
-    waiters: Waiters,
     /// The listener to try first, so no listener starves the others.
     next: usize,
     /// The socket file of a Unix server, removed on close.
@@ -102,12 +103,11 @@ struct Accepting<'a> {
 
 impl Drop for Accepting<'_> {
     fn drop(&mut self) {
-        let mut st = self.shared.lock();
         if let Some(id) = self.waker {
-            st.waiters.unregister(id);
+            self.shared.changed.unregister(id);
         }
-        if st.server.end_accept() {
-            st.waiters.wake_all();
+        if self.shared.lock().server.end_accept() {
+            self.shared.changed.notify();
         }
     }
 }
@@ -139,10 +139,10 @@ impl Shared {
         match st.server.accept_step() {
             AcceptStep::Closed(error) => return Poll::Ready(Err(error)),
             AcceptStep::Wait => {
-                st.waiters.register_as(waker, cx.waker());
+                self.changed.register(waker, cx.waker());
                 return Poll::Pending;
             }
-            AcceptStep::Take => st.waiters.register_as(waker, cx.waker()),
+            AcceptStep::Take => self.changed.register(waker, cx.waker()),
         }
         // Clients whose TLS handshake is done come first.
         while let Some(transport) = st.server.next_arrival() {
@@ -224,9 +224,8 @@ impl Shared {
             let secured = result
                 .inspect_err(|error| tracing::info!("a client's TLS handshake failed: {error}"))
                 .ok();
-            let mut st = shared.lock();
-            st.server.handshake_ended(secured);
-            st.waiters.wake_all();
+            shared.lock().server.handshake_ended(secured);
+            shared.changed.notify();
         });
     }
 
@@ -244,7 +243,7 @@ impl Shared {
         let server = Arc::downgrade(self);
         let on_closed: OnClosed = Box::new(move || {
             if let Some(server) = server.upgrade() {
-                server.lock().waiters.wake_all();
+                server.changed.notify();
             }
         });
         let conn = Conn::start(
@@ -277,7 +276,7 @@ impl Shared {
             if let Some(file) = st.socket_file.take() {
                 file.remove();
             }
-            st.waiters.wake_all();
+            self.changed.notify();
         }
     }
 
@@ -285,15 +284,9 @@ impl Shared {
     ///
     /// Cancellation safe.
     pub(crate) async fn wait_closed(&self) {
-        poll_fn(|cx| {
-            let mut st = self.lock();
-            if st.server.wait_closed_done() {
-                return Poll::Ready(());
-            }
-            st.waiters.register(cx.waker());
-            Poll::Pending
-        })
-        .await
+        self.changed
+            .until(|| self.lock().server.wait_closed_done().then_some(()))
+            .await
     }
 
     /// `is_serving()`.
@@ -305,7 +298,7 @@ impl Shared {
     pub(crate) fn start_serving(&self) -> Result<(), Error> {
         let mut st = self.lock();
         if st.server.start_serving()? {
-            st.waiters.wake_all();
+            self.changed.notify();
         }
         Ok(())
     }
@@ -360,7 +353,6 @@ fn server(
         server: ServerState::new(start_serving.unwrap_or(true)),
         listeners,
         addresses,
-        waiters: Waiters::default(),
         next: 0,
         socket_file,
         listening,
@@ -373,6 +365,7 @@ fn server(
             policy,
             count,
             tls,
+            changed: Signal::default(),
         }),
     }
 }

@@ -55,5 +55,5 @@ async fn accepts_that_waited_leave_no_waker_behind() {
         kept.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
         accept.await.unwrap().unwrap();
     }
-    assert_eq!(server.shared.lock().waiters.len(), 0);
+    assert_eq!(server.shared.changed.waiting(), 0);
 }
