@@ -17,6 +17,7 @@ mod drain;
 mod send_now;
 mod stream;
 mod tls;
+mod transcript;
 
 type Outcome = Result<(), String>;
 
@@ -26,18 +27,19 @@ async fn main() -> Result<(), String> {
         return Err("usage: scenario-client SCENARIO HOST PORT [PEM...]".into());
     };
     let port: u16 = port.parse().map_err(|_| format!("bad port {port}"))?;
-    let outcome = match tls::run(scenario, host, port, pems).await {
-        Some(outcome) => outcome,
-        None => match stream::run(scenario, host, port).await {
-            Some(outcome) => outcome,
-            None => match send_now::run(scenario, host, port).await {
-                Some(outcome) => outcome,
-                None => match drain::run(scenario, host, port).await {
-                    Some(outcome) => outcome,
-                    None => run(scenario, host, port).await,
-                },
-            },
-        },
+    // Each file's scenarios, then this one's.
+    let outcome = if let Some(outcome) = tls::run(scenario, host, port, pems).await {
+        outcome
+    } else if let Some(outcome) = stream::run(scenario, host, port).await {
+        outcome
+    } else if let Some(outcome) = send_now::run(scenario, host, port).await {
+        outcome
+    } else if let Some(outcome) = drain::run(scenario, host, port).await {
+        outcome
+    } else if let Some(outcome) = transcript::run(scenario, host, port).await {
+        outcome
+    } else {
+        run(scenario, host, port).await
     };
     outcome.map_err(|reason| format!("scenario {scenario} failed: {reason}"))?;
     println!("ok {scenario}");

@@ -1,0 +1,183 @@
+//! One engine, checked differentially: a seeded script of reader calls
+//! (`readline`, `readuntil`, `readexactly`, `read(0)`, `read()`) over
+//! seeded bytes, cut into random segments and ended with EOF. CPython's
+//! asyncio runs it (`tests/python/transcript.py`), and its transcript must
+//! be what every other reader prints for the same script: that file as a
+//! component, and the scenario client on the raw binding and on the SDK,
+//! each on both backends.
+//!
+//! No line of the script is longer than the reader's limit, so no outcome
+//! depends on how the bytes arrive (the limit's outcomes do, as in asyncio:
+//! the one-segment scenarios pin those).
+
+use std::time::Duration;
+
+use portable_streams_host::run::Backend;
+use portable_streams_tests::{args, assert_success, lines, loopback, python, run};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// The seeds tried; each gives a different script and different bytes.
+const SEEDS: &[u64] = &[1, 2, 3];
+
+const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
+
+/// A small deterministic generator (xorshift64*), so a failing seed can
+/// be run again.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+}
+
+/// The script (the peer's first line) and the bytes that follow it.
+fn script(seed: u64) -> (String, Vec<u8>) {
+    const ALPHABET: &[u8] = b"aab\n\n-;\r c";
+    const SEPARATORS: &[&str] = &["2d", "2d2d", "3b", "0d0a", "6162", "0a0a", ""];
+    let mut rng = Rng::new(seed);
+    let len = 2_000 + rng.below(18_000);
+    let data = (0..len)
+        .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+        .collect();
+    let mut ops: Vec<String> = (0..150)
+        .map(|_| match rng.below(10) {
+            0..=3 => "line".into(),
+            4..=6 => format!("until:{}", SEPARATORS[rng.below(SEPARATORS.len())]),
+            7 | 8 => format!("exactly:{}", rng.below(300)),
+            _ => "read0".into(),
+        })
+        .collect();
+    // Whatever is left, then every call once more at EOF.
+    ops.extend(
+        [
+            "readall",
+            "line",
+            "exactly:1",
+            "exactly:0",
+            "until:2d",
+            "read0",
+        ]
+        .map(String::from),
+    );
+    (ops.join(" "), data)
+}
+
+/// A peer for one reader: the script, then `data` in random segments,
+/// then EOF; it waits for the reader to close.
+async fn peer(seed: u64) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (mut stream, _) = tokio::time::timeout(Duration::from_secs(60), listener.accept())
+            .await
+            .expect("the reader connects")
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (ops, data) = script(seed);
+        stream
+            .write_all(format!("{ops}\n").as_bytes())
+            .await
+            .unwrap();
+        let mut rng = Rng::new(seed ^ 0xA5A5);
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let n = (1 + rng.below(2_000)).min(rest.len());
+            stream.write_all(&rest[..n]).await.unwrap();
+            rest = &rest[n..];
+            if rng.below(4) == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        stream.shutdown().await.unwrap();
+        let mut ignored = Vec::new();
+        let _ = stream.read_to_end(&mut ignored).await;
+    });
+    (port, task)
+}
+
+/// What CPython's asyncio prints for `seed`'s script.
+async fn cpython(seed: u64) -> Vec<String> {
+    let (port, peer) = peer(seed).await;
+    let out = tokio::task::spawn_blocking(move || {
+        python::cpython("tests/python/transcript")
+            .args(["127.0.0.1", &port.to_string()])
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("run CPython");
+    assert!(
+        out.status.success(),
+        "transcript.py under CPython: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    peer.await.unwrap();
+    lines(&out.stdout)
+}
+
+/// What `package` prints on `backend` for `seed`'s script, run with
+/// `argv` and the peer's address (the scenario client's closing "ok" line
+/// aside).
+async fn component(seed: u64, package: &str, argv: &[&str], backend: Backend) -> Vec<String> {
+    let (port, peer) = peer(seed).await;
+    let port = port.to_string();
+    let mut argv = argv.to_vec();
+    argv.extend(["127.0.0.1", &port]);
+    let out = run(package, backend, loopback(), &args(&argv)).await;
+    let what = format!("{argv:?} on {backend:?}");
+    assert_success(&what, &out);
+    peer.await.unwrap();
+    let mut printed = lines(&out.stdout);
+    if printed.last().is_some_and(|l| l.starts_with("ok ")) {
+        printed.pop();
+    }
+    printed
+}
+
+/// Fails at the first line where `got` leaves `expected`.
+fn same(what: &str, seed: u64, got: &[String], expected: &[String]) {
+    let first = got.iter().zip(expected).position(|(g, e)| g != e);
+    assert!(
+        first.is_none() && got.len() == expected.len(),
+        "{what}, seed {seed}: line {} is {:?} where CPython printed {:?} ({} lines against {})",
+        first.unwrap_or(got.len().min(expected.len())) + 1,
+        first.map(|i| &got[i]),
+        first.map(|i| &expected[i]),
+        got.len(),
+        expected.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_reader_prints_cpythons_transcript() {
+    if !python::available() {
+        return;
+    }
+    for &seed in SEEDS {
+        let expected = cpython(seed).await;
+        assert_eq!(expected.last().map(String::as_str), Some("at_eof True"));
+        assert!(
+            expected.iter().any(|l| l.contains(" incomplete ")),
+            "seed {seed} reaches EOF inside a call"
+        );
+        for &backend in BACKENDS {
+            for (package, argv) in [
+                ("scenario-client", &["scenario-client", "transcript"][..]),
+                ("scenario-client", &["scenario-client", "sdk-transcript"]),
+                ("python:tests/python/transcript", &["transcript.py"]),
+            ] {
+                let got = component(seed, package, argv, backend).await;
+                same(&format!("{argv:?} on {backend:?}"), seed, &got, &expected);
+            }
+        }
+    }
+}
