@@ -1,14 +1,17 @@
 //! One engine, checked differentially: a seeded script of reader calls
 //! (`readline`, `readuntil`, `readexactly`, `read(0)`, `read()`) over
-//! seeded bytes, cut into random segments and ended with EOF. CPython's
-//! asyncio runs it (`tests/python/transcript.py`), and its transcript must
-//! be what every other reader prints for the same script: that file as a
-//! component, and the scenario client on the raw binding and on the SDK,
-//! each on both backends.
+//! seeded bytes ended by EOF. CPython's asyncio runs it
+//! (`tests/python/transcript.py`), and its transcript must be what every
+//! other reader prints for the same script: that file as a component, and
+//! the scenario client on the raw binding and on the SDK, each on both
+//! backends.
 //!
-//! No line of the script is longer than the reader's limit, so no outcome
-//! depends on how the bytes arrive (the limit's outcomes do, as in asyncio:
-//! the one-segment scenarios pin those).
+//! Each seed runs twice. Once with the default limit over bytes cut into
+//! random segments: no line is longer than the limit, so no outcome
+//! depends on how the bytes arrive. Once with a limit of 16 to 215 bytes
+//! over bytes sent in one write (one segment on loopback, all of it
+//! buffered by the first receive, as in asyncio): the limit's outcomes,
+//! which depend on what is buffered, are then the same for every reader.
 
 use std::time::Duration;
 
@@ -18,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// The seeds tried; each gives a different script and different bytes.
-const SEEDS: &[u64] = &[1, 2, 3];
+const SEEDS: &[u64] = &[1, 2, 3, 4, 5, 6, 7, 8];
 
 const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
 
@@ -39,16 +42,40 @@ impl Rng {
     }
 }
 
-/// The script (the peer's first line) and the bytes that follow it.
-fn script(seed: u64) -> (String, Vec<u8>) {
-    const ALPHABET: &[u8] = b"aab\n\n-;\r c";
+/// How the peer sends its bytes, and the reader's limit.
+#[derive(Debug, Clone, Copy)]
+enum Arrival {
+    /// In random segments, with asyncio's default limit.
+    Segments,
+    /// In one write, with this limit; lines are longer.
+    Whole(u32),
+}
+
+impl Arrival {
+    fn limit(self) -> u32 {
+        match self {
+            Arrival::Segments => 64 * 1024,
+            Arrival::Whole(limit) => limit,
+        }
+    }
+}
+
+/// One run: a seed and how its bytes arrive.
+type Seed = (u64, Arrival);
+
+/// The calls (space-separated) and the bytes they read.
+fn script((seed, arrival): Seed) -> (String, Vec<u8>) {
     const SEPARATORS: &[&str] = &["2d", "2d2d", "3b", "0d0a", "6162", "0a0a", ""];
+    let alphabet: &[u8] = match arrival {
+        Arrival::Segments => b"aab\n\n-;\r c",
+        Arrival::Whole(_) => b"aaaabbbbcccc -;\r\nxyzxyzxyzxyzxyzxyzxyzxyzxyz--",
+    };
     let mut rng = Rng::new(seed);
     let len = 2_000 + rng.below(18_000);
     let data = (0..len)
-        .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+        .map(|_| alphabet[rng.below(alphabet.len())])
         .collect();
-    let mut ops: Vec<String> = (0..150)
+    let mut calls: Vec<String> = (0..150)
         .map(|_| match rng.below(10) {
             0..=3 => "line".into(),
             4..=6 => format!("until:{}", SEPARATORS[rng.below(SEPARATORS.len())]),
@@ -57,23 +84,26 @@ fn script(seed: u64) -> (String, Vec<u8>) {
         })
         .collect();
     // Whatever is left, then every call once more at EOF.
-    ops.extend(
-        [
-            "readall",
-            "line",
-            "exactly:1",
-            "exactly:0",
-            "until:2d",
-            "read0",
-        ]
-        .map(String::from),
-    );
-    (ops.join(" "), data)
+    let at_eof = [
+        "readall",
+        "line",
+        "exactly:1",
+        "exactly:0",
+        "until:2d",
+        "read0",
+    ];
+    calls.extend(at_eof.map(String::from));
+    (calls.join(" "), data)
 }
 
-/// A peer for one reader: the script, then `data` in random segments,
-/// then EOF; it waits for the reader to close.
-async fn peer(seed: u64) -> (u16, tokio::task::JoinHandle<()>) {
+/// The arguments after the peer's address: the limit and the calls.
+fn script_args(seed: Seed) -> [String; 2] {
+    [seed.1.limit().to_string(), script(seed).0]
+}
+
+/// A peer for one reader: `seed`'s bytes as it says, then EOF; it waits
+/// for the reader to close.
+async fn peer(seed: Seed) -> (u16, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
@@ -82,15 +112,14 @@ async fn peer(seed: u64) -> (u16, tokio::task::JoinHandle<()>) {
             .expect("the reader connects")
             .unwrap();
         stream.set_nodelay(true).unwrap();
-        let (ops, data) = script(seed);
-        stream
-            .write_all(format!("{ops}\n").as_bytes())
-            .await
-            .unwrap();
-        let mut rng = Rng::new(seed ^ 0xA5A5);
+        let (_, data) = script(seed);
+        let mut rng = Rng::new(seed.0 ^ 0xA5A5);
         let mut rest = &data[..];
         while !rest.is_empty() {
-            let n = (1 + rng.below(2_000)).min(rest.len());
+            let n = match seed.1 {
+                Arrival::Segments => (1 + rng.below(2_000)).min(rest.len()),
+                Arrival::Whole(_) => rest.len(),
+            };
             stream.write_all(&rest[..n]).await.unwrap();
             rest = &rest[n..];
             if rng.below(4) == 0 {
@@ -105,11 +134,12 @@ async fn peer(seed: u64) -> (u16, tokio::task::JoinHandle<()>) {
 }
 
 /// What CPython's asyncio prints for `seed`'s script.
-async fn cpython(seed: u64) -> Vec<String> {
+async fn cpython(seed: Seed) -> Vec<String> {
     let (port, peer) = peer(seed).await;
     let out = tokio::task::spawn_blocking(move || {
         python::cpython("tests/python/transcript")
             .args(["127.0.0.1", &port.to_string()])
+            .args(script_args(seed))
             .output()
     })
     .await
@@ -125,16 +155,16 @@ async fn cpython(seed: u64) -> Vec<String> {
 }
 
 /// What `package` prints on `backend` for `seed`'s script, run with
-/// `argv` and the peer's address (the scenario client's closing "ok" line
-/// aside).
-async fn component(seed: u64, package: &str, argv: &[&str], backend: Backend) -> Vec<String> {
+/// `argv`, the peer's address, the limit and the calls (the scenario
+/// client's closing "ok" line aside).
+async fn component(seed: Seed, package: &str, argv: &[&str], backend: Backend) -> Vec<String> {
     let (port, peer) = peer(seed).await;
     let port = port.to_string();
+    let [limit, calls] = script_args(seed);
     let mut argv = argv.to_vec();
-    argv.extend(["127.0.0.1", &port]);
+    argv.extend(["127.0.0.1", &port, &limit, &calls]);
     let out = run(package, backend, loopback(), &args(&argv)).await;
-    let what = format!("{argv:?} on {backend:?}");
-    assert_success(&what, &out);
+    assert_success(&format!("{:?} on {backend:?}", &argv[..2]), &out);
     peer.await.unwrap();
     let mut printed = lines(&out.stdout);
     if printed.last().is_some_and(|l| l.starts_with("ok ")) {
@@ -144,11 +174,11 @@ async fn component(seed: u64, package: &str, argv: &[&str], backend: Backend) ->
 }
 
 /// Fails at the first line where `got` leaves `expected`.
-fn same(what: &str, seed: u64, got: &[String], expected: &[String]) {
+fn same(what: &str, seed: Seed, got: &[String], expected: &[String]) {
     let first = got.iter().zip(expected).position(|(g, e)| g != e);
     assert!(
         first.is_none() && got.len() == expected.len(),
-        "{what}, seed {seed}: line {} is {:?} where CPython printed {:?} ({} lines against {})",
+        "{what}, seed {seed:?}: line {} is {:?} where CPython printed {:?} ({} lines against {})",
         first.unwrap_or(got.len().min(expected.len())) + 1,
         first.map(|i| &got[i]),
         first.map(|i| &expected[i]),
@@ -162,22 +192,29 @@ async fn every_reader_prints_cpythons_transcript() {
     if !python::available() {
         return;
     }
-    for &seed in SEEDS {
-        let expected = cpython(seed).await;
-        assert_eq!(expected.last().map(String::as_str), Some("at_eof True"));
-        assert!(
-            expected.iter().any(|l| l.contains(" incomplete ")),
-            "seed {seed} reaches EOF inside a call"
-        );
-        for &backend in BACKENDS {
-            for (package, argv) in [
-                ("scenario-client", &["scenario-client", "transcript"][..]),
-                ("scenario-client", &["scenario-client", "sdk-transcript"]),
-                ("python:tests/python/transcript", &["transcript.py"]),
-            ] {
-                let got = component(seed, package, argv, backend).await;
-                same(&format!("{argv:?} on {backend:?}"), seed, &got, &expected);
+    let mut overruns = 0;
+    for &number in SEEDS {
+        let limit = 16 + Rng::new(number).below(200) as u32;
+        for arrival in [Arrival::Segments, Arrival::Whole(limit)] {
+            let seed = (number, arrival);
+            let expected = cpython(seed).await;
+            assert_eq!(expected.last().map(String::as_str), Some("at_eof True"));
+            assert!(
+                expected.iter().any(|l| l.contains(" incomplete ")),
+                "seed {seed:?} reaches EOF inside a call"
+            );
+            overruns += expected.iter().filter(|l| l.contains(" overrun")).count();
+            for &backend in BACKENDS {
+                for (package, argv) in [
+                    ("scenario-client", &["scenario-client", "transcript"][..]),
+                    ("scenario-client", &["scenario-client", "sdk-transcript"]),
+                    ("python:tests/python/transcript", &["transcript.py"]),
+                ] {
+                    let got = component(seed, package, argv, backend).await;
+                    same(&format!("{argv:?} on {backend:?}"), seed, &got, &expected);
+                }
             }
         }
     }
+    assert!(overruns > 0, "no script reached the limit");
 }

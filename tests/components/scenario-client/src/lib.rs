@@ -36,7 +36,7 @@ async fn main() -> Result<(), String> {
         outcome
     } else if let Some(outcome) = drain::run(scenario, host, port).await {
         outcome
-    } else if let Some(outcome) = transcript::run(scenario, host, port).await {
+    } else if let Some(outcome) = transcript::run(scenario, host, port, pems).await {
         outcome
     } else {
         run(scenario, host, port).await

@@ -1,17 +1,28 @@
-//! The reader's calls, scripted by the peer, printed one line each: the
-//! same transcript `tests/python/transcript.py` prints under CPython, on
-//! the raw binding and on the SDK's reader (see that file for the script).
+//! A script of reader calls, printed one line each: the same transcript
+//! `tests/python/transcript.py` prints under CPython, on the raw binding
+//! and on the SDK's reader. Arguments after the port: the reader's limit
+//! and the calls (see that file for the script).
 
-use portable_streams::bindings::portable::streams::streams::{Error, Reader};
+use portable_streams::bindings::portable::streams::streams::{Error, Reader, open_connection};
 
-use crate::{Outcome, ReadSide, Sdk, connect, raw};
+use crate::{Outcome, ReadSide, Sdk, options, raw};
 
 /// Runs `scenario` if it is one of this file's.
-pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
-    Some(match scenario {
-        "transcript" => transcript(host, port, raw).await,
-        "sdk-transcript" => transcript(host, port, Sdk::new).await,
+pub async fn run(scenario: &str, host: &str, port: u16, rest: &[String]) -> Option<Outcome> {
+    let side = match scenario {
+        "transcript" => None,
+        "sdk-transcript" => Some(Sdk::new),
         _ => return None,
+    };
+    let [limit, calls] = rest else {
+        return Some(Err("usage: ... HOST PORT LIMIT CALLS".into()));
+    };
+    let Ok(limit) = limit.parse() else {
+        return Some(Err(format!("bad limit {limit}")));
+    };
+    Some(match side {
+        None => transcript(host, port, limit, calls, raw).await,
+        Some(sdk) => transcript(host, port, limit, calls, sdk).await,
     })
 }
 
@@ -33,21 +44,27 @@ async fn call<R: ReadSide>(reader: &R, op: &str) -> Result<Result<Vec<u8>, Error
     })
 }
 
-async fn transcript<R: ReadSide>(host: &str, port: u16, side: impl Fn(Reader) -> R) -> Outcome {
-    let (reader, writer) = connect(host, port).await?;
-    let reader = side(reader);
-    let ops = reader
-        .readline()
+async fn transcript<R: ReadSide>(
+    host: &str,
+    port: u16,
+    limit: u32,
+    calls: &str,
+    side: impl Fn(Reader) -> R,
+) -> Outcome {
+    let (reader, writer) = open_connection(host.to_owned(), port, options(Some(limit)))
         .await
-        .map_err(|e| format!("the script: {e:?}"))?;
-    for op in String::from_utf8_lossy(&ops).split_whitespace() {
+        .map_err(|e| format!("connect: {e:?}"))?;
+    let reader = side(reader);
+    for op in calls.split_whitespace() {
         let said = match call(&reader, op).await? {
             Ok(got) => format!("ok {}", hex(&got)),
+            // asyncio's readline raises ValueError with the overrun's words.
+            Err(Error::LimitOverrun(e)) if op == "line" => format!("overrun-line {}", e.message),
             Err(Error::IncompleteRead(e)) => {
                 let expected = e.expected.map_or("None".into(), |n| n.to_string());
                 format!("incomplete {} {expected}", hex(&e.partial))
             }
-            Err(Error::LimitOverrun(e)) => format!("overrun {}", e.consumed),
+            Err(Error::LimitOverrun(e)) => format!("overrun {} {}", e.consumed, e.message),
             Err(Error::InvalidArgument(m)) => format!("invalid-argument {m}"),
             Err(other) => return Err(format!("{op}: {other:?}")),
         };
