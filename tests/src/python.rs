@@ -112,3 +112,19 @@ pub fn cpython(name: &str) -> Command {
     command.arg(source(name));
     command
 }
+
+/// What `name` prints to stdout when CPython itself runs it with `args`
+/// (it must succeed), run off the async runtime's threads.
+pub async fn printed_by_cpython(name: &'static str, args: &[&str]) -> Vec<String> {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || cpython(name).args(&args).output())
+        .await
+        .expect("the blocking task")
+        .expect("run CPython");
+    assert!(
+        out.status.success(),
+        "{name} under CPython: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    crate::lines(&out.stdout)
+}

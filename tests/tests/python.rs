@@ -11,28 +11,13 @@ use std::process::Stdio;
 
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::{Backend, RunOutcome};
+use portable_streams_tests::python::printed_by_cpython;
 use portable_streams_tests::server::{self, port_of_serving_line};
 use portable_streams_tests::{args, assert_success, lines, loopback, python, run};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
-
-/// What `name` prints to stdout when CPython itself runs it with `args`
-/// (it must succeed).
-async fn printed_by_cpython(name: &'static str, args: &[&str]) -> Vec<String> {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let out = tokio::task::spawn_blocking(move || python::cpython(name).args(&args).output())
-        .await
-        .unwrap()
-        .expect("run CPython");
-    assert!(
-        out.status.success(),
-        "{name} under CPython: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    lines(&out.stdout)
-}
 
 /// Waits for a server component to exit; its outcome and every line it
 /// printed.

@@ -136,22 +136,11 @@ async fn peer(seed: Seed) -> (u16, tokio::task::JoinHandle<()>) {
 /// What CPython's asyncio prints for `seed`'s script.
 async fn cpython(seed: Seed) -> Vec<String> {
     let (port, peer) = peer(seed).await;
-    let out = tokio::task::spawn_blocking(move || {
-        python::cpython("tests/python/transcript")
-            .args(["127.0.0.1", &port.to_string()])
-            .args(script_args(seed))
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("run CPython");
-    assert!(
-        out.status.success(),
-        "transcript.py under CPython: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let [limit, calls] = script_args(seed);
+    let argv = ["127.0.0.1", &port.to_string(), &limit, &calls];
+    let printed = python::printed_by_cpython("tests/python/transcript", &argv).await;
     peer.await.unwrap();
-    lines(&out.stdout)
+    printed
 }
 
 /// What `package` prints on `backend` for `seed`'s script, run with
