@@ -59,6 +59,10 @@ pub struct WriteBuffer {
     /// A `flush_status` caller waits for the buffer to empty.
     flush_waiting: bool,
     state: WriterState,
+    /// `write_eof` was called while the writer was open: asyncio's
+    /// `_eof`, which refuses every later `write`, also once the
+    /// connection is closing or lost.
+    eof_called: bool,
 }
 
 impl Default for WriteBuffer {
@@ -78,6 +82,7 @@ impl WriteBuffer {
             paused: false,
             flush_waiting: false,
             state: WriterState::Open,
+            eof_called: false,
         }
     }
 
@@ -115,17 +120,18 @@ impl WriteBuffer {
         Ok(())
     }
 
-    /// `write(data)`: queue `data`. Never waits. After `write_eof` it fails;
-    /// once closing or closed the data is discarded, and `drain` reports it.
+    /// `write(data)`: queue `data`. Never waits. After `write_eof` it fails,
+    /// also once the connection is closing or lost (asyncio's transport
+    /// checks its `_eof` first); otherwise, once closing or closed, the
+    /// data is discarded and `drain` reports it.
     pub fn write(&mut self, data: impl Into<Bytes>) -> Result<(), Error> {
-        match self.state {
-            WriterState::EofRequested | WriterState::EofSent => {
-                return Err(Error::Closed(
-                    "Cannot call write() after write_eof()".into(),
-                ));
-            }
-            WriterState::Closing | WriterState::Closed(_) => return Ok(()),
-            WriterState::Open => {}
+        if self.eof_called {
+            return Err(Error::Closed(
+                "Cannot call write() after write_eof()".into(),
+            ));
+        }
+        if self.is_closing() {
+            return Ok(());
         }
         let data = data.into();
         if data.is_empty() {
@@ -260,6 +266,7 @@ impl WriteBuffer {
     pub fn write_eof(&mut self) {
         if self.state == WriterState::Open {
             self.state = WriterState::EofRequested;
+            self.eof_called = true;
         }
     }
 

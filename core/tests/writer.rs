@@ -206,6 +206,25 @@ fn a_waiting_drain_outlives_close_and_returns_on_a_clean_loss() {
 }
 
 #[test]
+fn writes_after_write_eof_fail_also_once_closed() {
+    // asyncio's transport checks `_eof` before anything else.
+    let eof_words = Error::Closed("Cannot call write() after write_eof()".into());
+    let mut w = WriteBuffer::default();
+    w.write_eof();
+    w.close();
+    assert_eq!(w.write(&b"x"[..]), Err(eof_words.clone()));
+    assert!(w.connection_lost(None));
+    assert_eq!(w.write(&b"x"[..]), Err(eof_words.clone()));
+    assert_eq!(w.write(Vec::new()), Err(eof_words));
+    // `write_eof` after `close` does nothing, so writes are discarded.
+    let mut w = WriteBuffer::default();
+    w.close();
+    w.write_eof();
+    assert_eq!(w.write(&b"x"[..]), Ok(()));
+    assert_eq!(w.size(), 0);
+}
+
+#[test]
 fn empty_writes_change_nothing() {
     let mut w = WriteBuffer::default();
     w.write(Vec::new()).unwrap();

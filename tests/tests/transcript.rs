@@ -1,6 +1,9 @@
 //! One engine, checked differentially: a seeded script of reader calls
 //! (`readline`, `readuntil`, `readexactly`, `read(0)`, `read()`) over
-//! seeded bytes ended by EOF. CPython's asyncio runs it
+//! seeded bytes ended by EOF, with writer calls between them (`write`,
+//! `writelines`, `write_eof`, `drain`, `is_closing`, `can_write_eof`, the
+//! write buffer limits) and the writer's end (`close` or `abort`, then
+//! every writer call again, and `wait_closed`). CPython's asyncio runs it
 //! (`tests/python/transcript.py`), and its transcript must be what every
 //! other reader prints for the same script: that file as a component, and
 //! the scenario client on the raw binding and on the SDK, each on both
@@ -76,24 +79,47 @@ fn script((seed, arrival): Seed) -> (String, Vec<u8>) {
         .map(|_| alphabet[rng.below(alphabet.len())])
         .collect();
     let mut calls: Vec<String> = (0..150)
-        .map(|_| match rng.below(10) {
+        .map(|_| match rng.below(14) {
             0..=3 => "line".into(),
             4..=6 => format!("until:{}", SEPARATORS[rng.below(SEPARATORS.len())]),
             7 | 8 => format!("exactly:{}", rng.below(300)),
-            _ => "read0".into(),
+            9 => "read0".into(),
+            10 => format!("write:{}", rng.below(2_000)),
+            11 => ["drain", "lines", "closing", "caneof"][rng.below(4)].into(),
+            12 => format!("limits:{}:{}", watermark(&mut rng), watermark(&mut rng)),
+            // `write_eof` ends the writing part way, now and then.
+            _ => ["eof", "drain", "drain", "drain"][rng.below(4)].into(),
         })
         .collect();
-    // Whatever is left, then every call once more at EOF.
-    let at_eof = [
+    // Whatever is left, then every reader call once more at EOF; then the
+    // writer's end, and every writer call after it.
+    let end = ["close", "abort"][rng.below(2)];
+    let rest = [
         "readall",
         "line",
         "exactly:1",
         "exactly:0",
         "until:2d",
         "read0",
+        end,
+        "closing",
+        "drain",
+        "eof",
+        "write:3",
+        "lines",
+        "caneof",
+        "limits:-:-",
+        "waitclosed",
+        "closing",
+        "drain",
     ];
-    calls.extend(at_eof.map(String::from));
+    calls.extend(rest.map(String::from));
     (calls.join(" "), data)
+}
+
+/// A watermark for `limits:HIGH:LOW`: none (`-`), or a number.
+fn watermark(rng: &mut Rng) -> &'static str {
+    ["-", "0", "5", "100", "65536", "1099511627776"][rng.below(6)]
 }
 
 /// The arguments after the peer's address: the limit and the calls.

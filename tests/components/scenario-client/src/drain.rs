@@ -3,8 +3,9 @@
 //! `abort` comes differently from one that begins afterwards.
 
 use futures::future::join;
-use portable_streams::bindings::portable::streams::streams::Writer;
+use portable_streams::bindings::portable::streams::streams::{Error, Writer};
 
+use crate::write_side::WriteSide;
 use crate::{Outcome, check, connect, pattern, sleep_ms};
 
 /// What each connection writes: more than loopback's socket buffers hold
@@ -20,80 +21,6 @@ pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
         }
         _ => return None,
     })
-}
-
-/// The writer calls the scenario makes, on the binding or the SDK.
-trait WriteSide {
-    fn write(&self, data: &[u8]) -> Outcome;
-    async fn drain(&self) -> Outcome;
-    fn close(&self);
-    fn abort(&self);
-    fn set_high(&self, high: u64) -> Outcome;
-    fn size(&self) -> u64;
-    fn high(&self) -> u64;
-    async fn wait_closed(&self) -> Outcome;
-}
-
-impl WriteSide for Writer {
-    fn write(&self, data: &[u8]) -> Outcome {
-        Writer::write(self, data).map_err(|e| format!("write: {e:?}"))
-    }
-    async fn drain(&self) -> Outcome {
-        Writer::drain(self).await.map_err(|e| format!("{e:?}"))
-    }
-    fn close(&self) {
-        Writer::close(self)
-    }
-    fn abort(&self) {
-        Writer::abort(self)
-    }
-    fn set_high(&self, high: u64) -> Outcome {
-        self.set_write_buffer_limits(Some(high), None)
-            .map_err(|e| format!("set_write_buffer_limits: {e:?}"))
-    }
-    fn size(&self) -> u64 {
-        self.write_buffer_size()
-    }
-    fn high(&self) -> u64 {
-        self.get_write_buffer_limits().1
-    }
-    async fn wait_closed(&self) -> Outcome {
-        Writer::wait_closed(self)
-            .await
-            .map_err(|e| format!("wait_closed: {e:?}"))
-    }
-}
-
-impl WriteSide for portable_streams::Writer {
-    fn write(&self, data: &[u8]) -> Outcome {
-        portable_streams::Writer::write(self, data).map_err(|e| format!("write: {e:?}"))
-    }
-    async fn drain(&self) -> Outcome {
-        portable_streams::Writer::drain(self)
-            .await
-            .map_err(|e| format!("{e:?}"))
-    }
-    fn close(&self) {
-        portable_streams::Writer::close(self)
-    }
-    fn abort(&self) {
-        portable_streams::Writer::abort(self)
-    }
-    fn set_high(&self, high: u64) -> Outcome {
-        self.set_write_buffer_limits(Some(high), None)
-            .map_err(|e| format!("set_write_buffer_limits: {e:?}"))
-    }
-    fn size(&self) -> u64 {
-        self.write_buffer_size()
-    }
-    fn high(&self) -> u64 {
-        self.write_buffer_limits().1
-    }
-    async fn wait_closed(&self) -> Outcome {
-        portable_streams::Writer::wait_closed(self)
-            .await
-            .map_err(|e| format!("wait_closed: {e:?}"))
-    }
 }
 
 /// Three connections to a peer that reads nothing for its first 500 ms
@@ -116,8 +43,10 @@ async fn drain_outlives_own_end<W: WriteSide>(
         let how = if abort { "abort" } else { "close" };
         let (_reader, writer) = connect(host, port).await?;
         let writer = side(writer);
-        writer.write(&pattern(0, BULK))?;
-        let (size, high) = (writer.size(), writer.high());
+        writer
+            .write(&pattern(0, BULK))
+            .map_err(|e| format!("write: {e:?}"))?;
+        let (size, high) = (writer.size(), writer.limits().1);
         check(size > high, || {
             format!("writing did not pause: {size} bytes buffered, high {high}")
         })?;
@@ -130,25 +59,35 @@ async fn drain_outlives_own_end<W: WriteSide>(
             }
         };
         let (drained, ()) = join(writer.drain(), end).await;
-        drained.map_err(|e| format!("a drain waiting across {how}: {e}"))?;
+        drained.map_err(|e| format!("a drain waiting across {how}: {e:?}"))?;
         if abort {
             match writer.drain().await {
-                Err(e) if e.ends_with(r#"ConnectionReset("Connection lost")"#) => {}
+                Err(Error::ConnectionReset(m)) if m == "Connection lost" => {}
                 other => return Err(format!("a drain after abort: {other:?}")),
             }
         }
-        writer.wait_closed().await?;
+        writer
+            .wait_closed()
+            .await
+            .map_err(|e| format!("wait_closed: {e:?}"))?;
     }
     let (_reader, writer) = connect(host, port).await?;
     let writer = side(writer);
-    writer.set_high(4 * BULK as u64)?;
-    writer.write(&pattern(0, BULK))?;
+    writer
+        .set_limits(Some(4 * BULK as u64), None)
+        .map_err(|e| format!("set_write_buffer_limits: {e:?}"))?;
+    writer
+        .write(&pattern(0, BULK))
+        .map_err(|e| format!("write: {e:?}"))?;
     writer.close();
     let size = writer.size();
     check(size > 0, || "the buffer drained at once".into())?;
     writer
         .drain()
         .await
-        .map_err(|e| format!("a drain after close, {size} bytes still buffered: {e}"))?;
-    writer.wait_closed().await
+        .map_err(|e| format!("a drain after close, {size} bytes still buffered: {e:?}"))?;
+    writer
+        .wait_closed()
+        .await
+        .map_err(|e| format!("wait_closed: {e:?}"))
 }

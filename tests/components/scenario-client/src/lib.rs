@@ -18,6 +18,7 @@ mod send_now;
 mod stream;
 mod tls;
 mod transcript;
+mod write_side;
 
 type Outcome = Result<(), String>;
 
