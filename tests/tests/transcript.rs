@@ -24,7 +24,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// The seeds tried; each gives a different script and different bytes.
-const SEEDS: &[u64] = &[1, 2, 3, 4, 5, 6, 7, 8];
+const SEEDS: &[u64] = &[
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+];
 
 const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
 
