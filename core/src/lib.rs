@@ -32,8 +32,9 @@
 //! `separators.rs`), writer flow control in `writer.rs` (+
 //! `watermarks.rs`), a connection's life in `conn.rs`, a server's in
 //! `server.rs`, connecting in `connect/`, the error cases in `error.rs`;
-//! `signal.rs` is the wake-up point the code running inside a component
-//! (the guest backend, the SDK) waits on.
+//! `signal.rs` is the one wake-up point every waiting call waits on (the
+//! guest backend and the SDK inside a component, native on tokio's
+//! threads).
 //!
 //! ```
 //! use portable_streams_core::{ReadBuffer, ReadRequest, Progress};
