@@ -417,10 +417,12 @@ impl Connection {
     /// ([`WriteBuffer::drain_status`]); once it waited, it ends as asyncio
     /// wakes a waiting drain ([`WriteBuffer::waiting_drain_status`]).
     pub fn poll_drain(&self, call: &mut DrainCall) -> Option<Result<(), Error>> {
-        let status = match self.read.exception() {
-            Some(error) if !call.waited => DrainStatus::Failed(error.clone()),
-            _ if call.waited => self.write.waiting_drain_status(),
-            _ => self.write.drain_status(),
+        let status = if call.waited {
+            self.write.waiting_drain_status()
+        } else if let Some(error) = self.read.exception() {
+            DrainStatus::Failed(error.clone())
+        } else {
+            self.write.drain_status()
         };
         let answer = status.answer();
         call.waited |= answer.is_none();

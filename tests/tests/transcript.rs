@@ -24,9 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// The seeds tried; each gives a different script and different bytes.
-const SEEDS: &[u64] = &[
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-];
+const SEEDS: std::ops::RangeInclusive<u64> = 1..=24;
 
 const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
 
@@ -210,7 +208,7 @@ async fn every_reader_prints_cpythons_transcript() {
         return;
     }
     let mut overruns = 0;
-    for &number in SEEDS {
+    for number in SEEDS {
         let limit = 16 + Rng::new(number).below(200) as u32;
         for arrival in [Arrival::Segments, Arrival::Whole(limit)] {
             let seed = (number, arrival);

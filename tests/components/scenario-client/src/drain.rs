@@ -5,8 +5,8 @@
 use futures::future::join;
 use portable_streams::bindings::portable::streams::streams::{Error, Writer};
 
-use crate::write_side::WriteSide;
-use crate::{Outcome, check, connect, pattern, sleep_ms};
+use crate::write_side::{WriteSide, end_after};
+use crate::{Outcome, check, connect, pattern};
 
 /// What each connection writes: more than loopback's socket buffers hold
 /// while the peer reads nothing, so writing pauses.
@@ -50,15 +50,7 @@ async fn drain_outlives_own_end<W: WriteSide>(
         check(size > high, || {
             format!("writing did not pause: {size} bytes buffered, high {high}")
         })?;
-        let end = async {
-            sleep_ms(100).await;
-            if abort {
-                writer.abort()
-            } else {
-                writer.close()
-            }
-        };
-        let (drained, ()) = join(writer.drain(), end).await;
+        let (drained, ()) = join(writer.drain(), end_after(&writer, 100, abort)).await;
         drained.map_err(|e| format!("a drain waiting across {how}: {e:?}"))?;
         if abort {
             match writer.drain().await {

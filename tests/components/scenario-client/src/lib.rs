@@ -20,6 +20,8 @@ mod tls;
 mod transcript;
 mod write_side;
 
+use write_side::end_after;
+
 type Outcome = Result<(), String>;
 
 async fn main() -> Result<(), String> {
@@ -381,15 +383,7 @@ async fn own_close_ends_reads(host: &str, port: u16) -> Outcome {
         // close comes.
         writer.write(b"partial").map_err(|e| format!("{e:?}"))?;
         expect_bytes("the first byte", reader.readexactly(1).await, b"p")?;
-        let end = async {
-            sleep_ms(200).await;
-            if abort {
-                writer.abort()
-            } else {
-                writer.close()
-            }
-        };
-        let (line, ()) = join(reader.readline(), end).await;
+        let (line, ()) = join(reader.readline(), end_after(&writer, 200, abort)).await;
         let how = if abort { "abort" } else { "close" };
         expect_bytes(&format!("readline across {how}"), line, b"artial")?;
         expect_bytes(&format!("read after {how}"), reader.read(100).await, b"")?;

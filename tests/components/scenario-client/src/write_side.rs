@@ -4,7 +4,7 @@
 
 use portable_streams::bindings::portable::streams::streams::{Error, Writer};
 
-use crate::to_wit;
+use crate::{sleep_ms, to_wit};
 
 /// One writer: the raw binding or the SDK's.
 pub(crate) trait WriteSide {
@@ -21,6 +21,16 @@ pub(crate) trait WriteSide {
     fn limits(&self) -> (u64, u64);
     fn size(&self) -> u64;
     async fn wait_closed(&self) -> Result<(), Error>;
+}
+
+/// After `ms` milliseconds, the writer's own end: `abort` or `close`.
+pub(crate) async fn end_after<W: WriteSide>(writer: &W, ms: u64, abort: bool) {
+    sleep_ms(ms).await;
+    if abort {
+        writer.abort()
+    } else {
+        writer.close()
+    }
 }
 
 impl WriteSide for Writer {
