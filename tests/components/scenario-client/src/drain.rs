@@ -3,10 +3,10 @@
 //! `abort` comes differently from one that begins afterwards.
 
 use futures::future::join;
-use portable_streams::bindings::portable::streams::streams::{Error, Writer};
+use portable_streams::bindings::portable::streams::streams::Writer;
 
 use crate::write_side::{WriteSide, end_after};
-use crate::{Outcome, check, connect, pattern};
+use crate::{Outcome, check, connect, connection_lost, pattern};
 
 /// What each connection writes: more than loopback's socket buffers hold
 /// while the peer reads nothing, so writing pauses.
@@ -53,10 +53,7 @@ async fn drain_outlives_own_end<W: WriteSide>(
         let (drained, ()) = join(writer.drain(), end_after(&writer, 100, abort)).await;
         drained.map_err(|e| format!("a drain waiting across {how}: {e:?}"))?;
         if abort {
-            match writer.drain().await {
-                Err(Error::ConnectionReset(m)) if m == "Connection lost" => {}
-                other => return Err(format!("a drain after abort: {other:?}")),
-            }
+            connection_lost("a drain after abort", writer.drain().await)?;
         }
         writer
             .wait_closed()

@@ -177,6 +177,14 @@ fn write_then_eof(writer: &Writer, data: &[u8]) -> Outcome {
 }
 
 /// `close()`, then a `wait_closed()` without an error.
+/// `got` is asyncio's "Connection lost" (`connection-reset`).
+fn connection_lost(what: &str, got: Result<(), Error>) -> Outcome {
+    match got {
+        Err(Error::ConnectionReset(m)) if m == "Connection lost" => Ok(()),
+        other => Err(format!("{what}: {other:?}")),
+    }
+}
+
 async fn close_cleanly(writer: &Writer) -> Outcome {
     writer.close();
     writer
@@ -429,10 +437,7 @@ async fn write_after_close(host: &str, port: u16) -> Outcome {
         .map_err(|e| format!("writelines after close: {e:?}"))?;
     let size = writer.write_buffer_size();
     check(size == 0, || format!("{size} bytes buffered after close"))?;
-    match writer.drain().await {
-        Err(Error::ConnectionReset(m)) if m == "Connection lost" => {}
-        other => return Err(format!("drain after close: {other:?}")),
-    }
+    connection_lost("drain after close", writer.drain().await)?;
     writer
         .wait_closed()
         .await
