@@ -61,7 +61,7 @@ struct Args {
 /// `--serve`: prints the serve table; with `--write`, records it in
 /// docs/benchmarks.md between its own markers.
 async fn serve_bench(root: &std::path::Path, args: &Args) -> Result<()> {
-    let python = portable_streams_tests::python3();
+    let python = portable_streams_tests::tools::python_if_present();
     let rows = serve::run(root, python.as_deref(), args.idle).await?;
     let mut table = format!("{}\n", serve::ServeRow::HEADER);
     for row in rows {
@@ -181,7 +181,7 @@ async fn main() -> Result<()> {
         }
         return Ok(());
     }
-    let python = portable_streams_tests::python3();
+    let python = portable_streams_tests::tools::python_if_present();
     let script: PathBuf = root.join("benches/asyncio_client.py");
 
     let contenders = vec!["guest", "native", "tokio", "asyncio", "wstd", "substrate"];

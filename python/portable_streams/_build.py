@@ -60,8 +60,20 @@ def _componentize_py():
         raise BuildError(
             f"componentize-py {found} is installed; this build needs {COMPONENTIZE_PY}"
         )
+    # The script installed beside this interpreter first: a venv that is not
+    # activated (scripts, IDEs, tox) has it there and not on PATH. There is
+    # no `python -m componentize_py`; its console script is the one entry.
+    beside = os.path.join(os.path.dirname(sys.executable), "componentize-py")
+    if os.access(beside, os.X_OK):
+        return [beside]
     exe = shutil.which("componentize-py")
-    return [exe] if exe else [sys.executable, "-m", "componentize_py"]
+    if exe:
+        return [exe]
+    return [
+        sys.executable,
+        "-c",
+        "import sys, componentize_py; sys.exit(componentize_py.script())",
+    ]
 
 
 def imported_modules(source):

@@ -9,6 +9,7 @@ pub mod pki;
 pub mod python;
 pub mod runtimes;
 pub mod server;
+pub mod tools;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -111,21 +112,13 @@ pub fn lines(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// `python3` if it is on this machine, for the CPython interop tests.
+/// The Python interpreter for the CPython peers ([`tools::python`]), or
+/// `None` where there is none and the run opted out of missing tools
+/// (otherwise the test fails naming it).
 pub fn python3() -> Option<std::path::PathBuf> {
-    let ok = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok || !must_not_skip(),
-        "python3 is missing, and this run requires every peer the tests use"
-    );
-    ok.then(|| "python3".into())
-}
-
-/// Whether a test must fail rather than skip for want of a tool: CI
-/// (`.ci/run`) installs every tool and sets `PORTABLE_STREAMS_NO_SKIP`.
-pub fn must_not_skip() -> bool {
-    std::env::var_os("PORTABLE_STREAMS_NO_SKIP").is_some()
+    let python = tools::python_if_present();
+    if python.is_none() {
+        tools::missing("python3 (CPython, for the asyncio peers)");
+    }
+    python
 }

@@ -1,34 +1,29 @@
 //! The other runtimes a composed component runs on: the plain wasmtime CLI
-//! (48) and Node 24 through jco (in `tests/js`), where `.ci/run` installs
-//! them. Each function gives `None` where its runtime is missing (and
-//! fails instead when the run requires every tool).
+//! (48) and Node 24 through jco (in `tests/js`), where `scripts/test.sh`
+//! installs them. Each function fails the test where its runtime is
+//! missing, or gives `None` where the run opted out of missing tools.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::build::workspace_root;
-use crate::must_not_skip;
+use crate::tools;
 
 fn missing(what: &str) -> Option<Output> {
-    assert!(
-        !must_not_skip(),
-        "{what} is missing, and this run requires it"
-    );
-    eprintln!("skipped: {what} is missing");
+    tools::missing(what);
     None
 }
 
-/// Runs `wasm` with `args` on the plain wasmtime CLI (`$WASMTIME` or
-/// `wasmtime` on PATH), as the README's command does.
+/// Runs `wasm` with `args` on the plain wasmtime CLI ([`tools::wasmtime`]),
+/// as the README's command does.
 pub fn on_plain_wasmtime(wasm: &Path, args: &[&str]) -> Option<Output> {
-    let wasmtime: PathBuf =
-        std::env::var_os("WASMTIME").map_or_else(|| "wasmtime".into(), Into::into);
+    let wasmtime: PathBuf = tools::wasmtime();
     let present = Command::new(&wasmtime)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !present {
-        return missing("the wasmtime CLI (set WASMTIME or put wasmtime 48 on PATH)");
+        return missing("the wasmtime CLI 48 (target/tools/bin/wasmtime, or $WASMTIME)");
     }
     let out = Command::new(wasmtime)
         .args([
@@ -57,7 +52,7 @@ pub fn on_node(wasm: &Path, args: &[&str]) -> Option<Output> {
         .output()
         .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"v24."));
     if !present || !modules.join(".bin/jco").exists() {
-        return missing("Node 24 and jco in tests/js (npm ci --prefix tests/js)");
+        return missing("Node 24 and jco in tests/js");
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(&node)

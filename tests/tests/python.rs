@@ -239,7 +239,7 @@ async fn tls_from_python_matches_cpython() {
         return;
     }
     let pki = portable_streams_tests::pki::Pki::new();
-    let mut server = std::process::Command::new("python3")
+    let mut server = std::process::Command::new(portable_streams_tests::tools::python())
         .arg(portable_streams_tests::build::workspace_root().join("tests/tls_peer.py"))
         .arg("server")
         .arg(pki.file("chain.pem"))
@@ -285,7 +285,7 @@ fn the_build_command_refuses_bad_input_in_one_line() {
         (dir.path().join("missing.py"), "cannot read"),
         (broken, "is not valid Python"),
     ] {
-        let out = std::process::Command::new("python3")
+        let out = std::process::Command::new(portable_streams_tests::tools::python())
             .args(["-m", "portable_streams", "build"])
             .arg(&app)
             .args(["-o", dir.path().join("out.wasm").to_str().unwrap()])
@@ -347,7 +347,7 @@ async fn unix_sockets_from_python_match_cpython_on_the_host_backend() {
 
 /// `tests/tls_peer.py starttls-client PORT CA` against a server on `port`.
 fn starttls_client(port: u16, pki: &portable_streams_tests::pki::Pki) {
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(portable_streams_tests::tools::python())
         .arg(portable_streams_tests::build::workspace_root().join("tests/tls_peer.py"))
         .arg("starttls-client")
         .arg(port.to_string())
