@@ -15,6 +15,7 @@ pub mod output;
 pub mod policy;
 pub mod run;
 pub mod serve;
+pub mod sockets;
 pub mod state;
 pub mod system;
 pub mod wasi;

@@ -11,6 +11,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use crate::compose::{ComposeError, compose_with_guest};
 use crate::output::LineOutput;
 use crate::policy::Policy;
+use crate::sockets::SocketAccount;
 use crate::state::{HostState, limited_store};
 
 /// Which implementation of portable:streams a component gets.
@@ -129,6 +130,9 @@ pub fn linker(engine: &Engine, backend: Backend) -> wasmtime::Result<Linker<Host
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    // Every raw TCP socket under the store's account, as the native ones.
+    crate::sockets::p2::add_to_linker(&mut linker)?;
+    crate::sockets::p3::add_to_linker(&mut linker)?;
     if backend == Backend::Native {
         crate::native::add_to_linker(&mut linker)?;
     }
@@ -142,7 +146,8 @@ pub async fn run_component(
     config: &RunConfig,
 ) -> Result<RunOutcome, RunError> {
     let linker = linker(engine, config.backend).map_err(|e| RunError::Link(format!("{e:#}")))?;
-    let mut builder = crate::wasi::builder(config.policy.clone(), &config.args);
+    let account = SocketAccount::new(&config.policy);
+    let mut builder = crate::wasi::builder(config.policy.clone(), &config.args, &account);
     for (name, value) in &config.env {
         builder.env(name, value);
     }
@@ -165,7 +170,7 @@ pub async fn run_component(
             None
         }
     };
-    let state = HostState::new(builder.build(), config.policy.clone());
+    let state = HostState::new(builder.build(), config.policy.clone(), account);
     let mut store = limited_store(engine, state);
     let deadline = config.policy.component_limits().deadline;
     let version = command_version(engine, component)?;

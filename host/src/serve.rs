@@ -310,11 +310,13 @@ struct Handler {
 impl Handler {
     /// A store for one instance of the handler, under the policy.
     fn new_store(&self) -> Store<HostState> {
-        let mut builder = crate::wasi::builder(self.policy.clone(), &["handler".to_owned()]);
+        let account = crate::sockets::SocketAccount::new(&self.policy);
+        let mut builder =
+            crate::wasi::builder(self.policy.clone(), &["handler".to_owned()], &account);
         builder.inherit_stdout().inherit_stderr();
         limited_store(
             &self.engine,
-            HostState::new(builder.build(), self.policy.clone()),
+            HostState::new(builder.build(), self.policy.clone(), account),
         )
     }
 

@@ -7,6 +7,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::native::{NativeCtx, NativeCtxView, NativeView};
+use crate::sockets::{SocketAccount, SocketLedger, SocketLedgerView};
 
 /// What a store holds: the WASI context, the native backing's state and
 /// the resource table they share.
@@ -21,16 +22,21 @@ pub struct HostState {
     pub native: NativeCtx,
     /// The policy's limits on the component's memories, instances, tables.
     pub limits: StoreLimits,
+    /// The places the component's own `wasi:sockets` sockets hold, in the
+    /// account the native backing shares.
+    pub sockets: SocketLedger,
 }
 
 impl HostState {
-    /// A state with the given WASI context and policy.
-    pub fn new(wasi: WasiCtx, policy: Arc<crate::policy::Policy>) -> Self {
+    /// A state with the given WASI context and policy, charging every
+    /// socket to `account` (the one [`crate::wasi::builder`] was given).
+    pub fn new(wasi: WasiCtx, policy: Arc<crate::policy::Policy>, account: SocketAccount) -> Self {
         Self {
             wasi,
             table: ResourceTable::new(),
-            native: NativeCtx::new(policy.clone()),
+            native: NativeCtx::with_account(policy.clone(), &account),
             limits: policy.component_limits().store_limits(),
+            sockets: SocketLedger::new(account),
             policy,
         }
     }
@@ -69,5 +75,11 @@ impl NativeView for HostState {
             ctx: &mut self.native,
             table: &mut self.table,
         }
+    }
+}
+
+impl SocketLedgerView for HostState {
+    fn socket_ledger(&mut self) -> &mut SocketLedger {
+        &mut self.sockets
     }
 }

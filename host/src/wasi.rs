@@ -10,12 +10,16 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder};
 use portable_streams_core::caps::env;
 
 use crate::policy::{NetworkUse, Policy};
+use crate::sockets::SocketAccount;
 
 /// A WASI context builder with TCP and name lookup on, every socket address
 /// checked against `policy`, `args` as the program's arguments, and the
 /// policy's caps in the environment, where a guest backend composed into
-/// the component reads them (`portable_streams_core::caps::env`).
-pub fn builder(policy: Arc<Policy>, args: &[String]) -> WasiCtxBuilder {
+/// the component reads them (`portable_streams_core::caps::env`). A
+/// connection `wasi:sockets` accepts takes its place in `account` (the
+/// store's), or is reset when the connection cap is reached.
+pub fn builder(policy: Arc<Policy>, args: &[String], account: &SocketAccount) -> WasiCtxBuilder {
+    let account = account.clone();
     let mut builder = WasiCtx::builder();
     let caps = [
         (
@@ -55,7 +59,11 @@ pub fn builder(policy: Arc<Policy>, args: &[String]) -> WasiCtxBuilder {
             if let Err(denied) = &verdict {
                 tracing::info!(%addr, ?usage, "{denied}");
             }
-            let allowed = verdict.is_ok();
+            let mut allowed = verdict.is_ok();
+            if allowed && matches!(usage, SocketAddrUse::TcpAccept) && !account.admit_accepted() {
+                tracing::info!(%addr, "accepted connection reset: the connection cap is reached");
+                allowed = false;
+            }
             Box::pin(async move { allowed })
         });
     builder

@@ -56,12 +56,22 @@ pub struct NativeCtx {
 }
 
 impl NativeCtx {
-    /// A context enforcing `policy`.
+    /// A context enforcing `policy`, with counts of its own.
     pub fn new(policy: Arc<Policy>) -> Self {
         Self {
             policy,
             open: ConnectionCount::default(),
             listening: ListenerCount::default(),
+        }
+    }
+
+    /// A context enforcing `policy` that counts its connections and
+    /// listening sockets in `account`, with every other door of the store.
+    pub fn with_account(policy: Arc<Policy>, account: &crate::sockets::SocketAccount) -> Self {
+        Self {
+            policy,
+            open: account.connections().clone(),
+            listening: account.listeners().clone(),
         }
     }
 

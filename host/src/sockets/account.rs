@@ -1,0 +1,167 @@
+//! One account of a store's sockets, whatever door opened them: the
+//! native backing's connections and servers, and the TCP sockets a
+//! component (or the guest backend composed into it) opens itself through
+//! `wasi:sockets`. Connected, accepted and not yet connected sockets count
+//! towards the policy's connection cap, listening ones towards its listener
+//! cap; a socket stops counting when it is closed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use portable_streams_core::caps::{ConnectionCount, ListenerCount, Permit};
+
+use crate::policy::Policy;
+
+/// The counts and caps every door of one store shares; cloned handles
+/// share the counts.
+#[derive(Debug, Clone, Default)]
+pub struct SocketAccount {
+    connections: ConnectionCount,
+    listeners: ListenerCount,
+    max_connections: Option<usize>,
+    max_listeners: Option<usize>,
+    /// Places taken by `wasi:sockets`' accept check for sockets the
+    /// component has not been handed yet (see [`SocketLedger::adopt`]).
+    admitted: Arc<Mutex<Vec<Permit>>>,
+}
+
+/// What a raw socket holds: one place, shared by the socket and the byte
+/// streams taken from it (the OS socket lives until all of them are gone).
+pub type Place = Arc<Permit>;
+
+impl SocketAccount {
+    /// An empty account under `policy`'s connection and listener caps.
+    pub fn new(policy: &Policy) -> Self {
+        Self {
+            max_connections: policy.max_connections(),
+            max_listeners: policy.max_listeners(),
+            ..Self::default()
+        }
+    }
+
+    /// The connection count, for the native backing.
+    pub fn connections(&self) -> &ConnectionCount {
+        &self.connections
+    }
+
+    /// The listener count, for the native backing.
+    pub fn listeners(&self) -> &ListenerCount {
+        &self.listeners
+    }
+
+    /// The caps' words when a place is refused.
+    fn refused(what: portable_streams_core::Error) -> String {
+        what.to_string()
+    }
+
+    /// A connection place, or the refusal's words (`access-denied`).
+    pub fn connection_place(&self) -> Result<Place, String> {
+        self.connections
+            .try_permit(self.max_connections)
+            .map(Arc::new)
+            .map_err(Self::refused)
+    }
+
+    /// A listener place, or the refusal's words (`access-denied`).
+    pub fn listener_place(&self) -> Result<Place, String> {
+        self.listeners
+            .try_permit(self.max_listeners)
+            .map(Arc::new)
+            .map_err(Self::refused)
+    }
+
+    /// Takes a place for a connection `wasi:sockets` is about to accept,
+    /// kept until the accepted socket reaches the component; `false` when
+    /// the cap is reached (the connection is then reset, and nothing the
+    /// component holds is disturbed).
+    pub fn admit_accepted(&self) -> bool {
+        match self.connections.try_permit(self.max_connections) {
+            Ok(permit) => {
+                self.admitted
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(permit);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// One place admitted by the accept check, for a socket now handed over.
+    fn take_admitted(&self) -> Option<Place> {
+        self.admitted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .map(Arc::new)
+    }
+}
+
+/// Which place each raw socket resource of one store holds, by its handle.
+#[derive(Debug, Default)]
+pub struct SocketLedger {
+    account: SocketAccount,
+    held: HashMap<u32, Place>,
+}
+
+impl SocketLedger {
+    /// An empty ledger over `account`.
+    pub fn new(account: SocketAccount) -> Self {
+        Self {
+            account,
+            held: HashMap::new(),
+        }
+    }
+
+    /// The account the ledger charges.
+    pub fn account(&self) -> &SocketAccount {
+        &self.account
+    }
+
+    /// Records that socket `rep` holds `place`.
+    pub fn hold(&mut self, rep: u32, place: Place) {
+        self.held.insert(rep, place);
+    }
+
+    /// The place socket `rep` holds; a socket the ledger has not seen was
+    /// accepted, and adopts a place its accept check took.
+    pub fn place(&mut self, rep: u32) -> Option<Place> {
+        if let Some(place) = self.held.get(&rep) {
+            return Some(place.clone());
+        }
+        let place = self.account.take_admitted()?;
+        self.held.insert(rep, place.clone());
+        Some(place)
+    }
+
+    /// Records that socket `rep` was handed over as accepted.
+    pub fn adopt(&mut self, rep: u32) {
+        let _ = self.place(rep);
+    }
+
+    /// Socket `rep` is gone: its place is free once no stream holds it.
+    /// An accepted socket dropped before anything was called on it frees
+    /// the place its accept took.
+    pub fn release(&mut self, rep: u32) {
+        if self.held.remove(&rep).is_none() {
+            drop(self.account.take_admitted());
+        }
+    }
+
+    /// How many sockets the ledger holds places for.
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+}
+
+/// How the raw-socket doors reach a store's ledger: the seam an embedder
+/// implements beside `wasmtime_wasi::WasiView`.
+pub trait SocketLedgerView {
+    /// The store's ledger.
+    fn socket_ledger(&mut self) -> &mut SocketLedger;
+}

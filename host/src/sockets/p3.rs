@@ -1,0 +1,105 @@
+//! The `wasi:sockets` 0.3 TCP door under the store's [`SocketAccount`]:
+//! wasmtime-wasi's own functions, with `create`, `listen` and the socket's
+//! drop shadowed so that each socket holds a place from its creation until
+//! it is dropped (a listening one also while its accept stream lives).
+//! Past a cap the call fails with `wasi:sockets`' own `access-denied`.
+//!
+//! Known gap: a 0.3 socket's `receive`/`send` streams keep the OS socket
+//! open after the socket resource is dropped; the place is freed with the
+//! resource. Watching those streams' ends (piping their result futures
+//! through the host) did not free places in wasmtime 48 when the guest
+//! dropped both ends, so it is not done.
+//!
+//! [`SocketAccount`]: super::SocketAccount
+
+use wasmtime::component::{Access, Linker, Resource, ResourceType};
+use wasmtime::{AsContextMut, StoreContextMut};
+use wasmtime_wasi::p3::bindings::sockets::types::{
+    ErrorCode, HostTcpSocket, HostTcpSocketWithStore, IpAddressFamily,
+};
+use wasmtime_wasi::p3::sockets::SocketResult;
+use wasmtime_wasi::sockets::{TcpSocket, WasiSockets, WasiSocketsView};
+
+use super::SocketLedgerView;
+use super::relay::relay_accepted;
+
+/// The interface wasmtime-wasi registers the TCP socket in.
+const TYPES: &str = "wasi:sockets/types@0.3.0";
+
+/// What a shadowed function returns to the guest for a socket error, or
+/// the trap it carries.
+fn lower<R>(result: SocketResult<R>) -> wasmtime::Result<Result<R, ErrorCode>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(error) => Ok(Err(error.downcast()?)),
+    }
+}
+
+/// Shadows wasmtime-wasi's TCP socket functions in `linker` (which must
+/// already hold `wasmtime_wasi::p3::add_to_linker`'s) with accounted ones.
+pub fn add_to_linker<T>(linker: &mut Linker<T>) -> wasmtime::Result<()>
+where
+    T: WasiSocketsView + SocketLedgerView + 'static,
+{
+    linker.allow_shadowing(true);
+    let mut types = linker.instance(TYPES)?;
+    types.resource(
+        "tcp-socket",
+        ResourceType::host::<TcpSocket>(),
+        |mut store, rep| {
+            let data = store.data_mut();
+            data.sockets()
+                .table
+                .delete(Resource::<TcpSocket>::new_own(rep))?;
+            data.socket_ledger().release(rep);
+            Ok(())
+        },
+    )?;
+    types.func_wrap(
+        "[static]tcp-socket.create",
+        |mut store: StoreContextMut<'_, T>, (family,): (IpAddressFamily,)| {
+            let data = store.data_mut();
+            let place = match data.socket_ledger().account().connection_place() {
+                Ok(place) => place,
+                Err(refused) => {
+                    tracing::info!("wasi:sockets create refused: {refused}");
+                    return Ok((Err(ErrorCode::AccessDenied),));
+                }
+            };
+            let created = lower(HostTcpSocket::create(&mut data.sockets(), family))?;
+            if let Ok(socket) = &created {
+                data.socket_ledger().hold(socket.rep(), place);
+            }
+            Ok((created,))
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]tcp-socket.listen",
+        |mut store: StoreContextMut<'_, T>, (socket,): (Resource<TcpSocket>,)| {
+            Box::new(async move {
+                let rep = socket.rep();
+                let place = match store.data_mut().socket_ledger().account().listener_place() {
+                    Ok(place) => place,
+                    Err(refused) => {
+                        tracing::info!("wasi:sockets listen refused: {refused}");
+                        return Ok((Err(ErrorCode::AccessDenied),));
+                    }
+                };
+                let access = Access::<T, WasiSockets>::new(store.as_context_mut(), T::sockets);
+                let listened = lower(
+                    <WasiSockets as HostTcpSocketWithStore<T>>::listen(access, socket).await,
+                )?;
+                let Ok(accepted) = listened else {
+                    return Ok((listened,));
+                };
+                // A listening socket holds a listener place instead of its
+                // connection place, as long as it or its accept stream lives.
+                store.data_mut().socket_ledger().hold(rep, place.clone());
+                let accepted = relay_accepted(&mut store, accepted, place)?;
+                Ok((Ok(accepted),))
+            })
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}

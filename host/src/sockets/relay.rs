@@ -1,0 +1,166 @@
+//! The accept stream of a raw listening socket, relayed to the component so
+//! that the host sees each accepted socket (it adopts the place its accept
+//! check took) and learns when the component drops the stream (the
+//! listener's place is then free, once the socket is dropped too).
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use wasmtime::component::{
+    Destination, Resource, Source, StreamConsumer, StreamProducer, StreamReader, StreamResult,
+};
+use wasmtime::{AsContextMut, StoreContextMut};
+use wasmtime_wasi::sockets::TcpSocket;
+
+use super::{Place, SocketLedgerView};
+
+/// `accepted` (wasmtime-wasi's accept stream) relayed through the host,
+/// holding `place` while the component holds the stream.
+pub fn relay_accepted<T: SocketLedgerView + 'static>(
+    mut store: impl AsContextMut<Data = T>,
+    accepted: StreamReader<Resource<TcpSocket>>,
+    place: Place,
+) -> wasmtime::Result<StreamReader<Resource<TcpSocket>>> {
+    let handoff = Arc::new(Mutex::new(Handoff::default()));
+    accepted.pipe(
+        &mut store,
+        Take {
+            handoff: handoff.clone(),
+        },
+    )?;
+    StreamReader::new(
+        &mut store,
+        Give {
+            handoff,
+            _place: place,
+        },
+    )
+}
+
+/// One accepted socket at a time, passed from [`Take`] to [`Give`] only
+/// when the component asks, so none waits in between unasked.
+#[derive(Default)]
+struct Handoff {
+    /// The component is reading: take one socket from the listener.
+    wanted: bool,
+    /// A socket taken, not yet given.
+    socket: Option<Resource<TcpSocket>>,
+    /// The component dropped its end.
+    given_up: bool,
+    /// The listener's end is finished.
+    ended: bool,
+    take_waker: Option<Waker>,
+    give_waker: Option<Waker>,
+}
+
+impl Handoff {
+    fn lock(handoff: &Mutex<Self>) -> std::sync::MutexGuard<'_, Self> {
+        handoff.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Reads wasmtime-wasi's accept stream. It ends (and wasmtime-wasi's
+/// listener closes) at the first accepted connection after the component
+/// dropped its end, which that connection finds reset.
+struct Take {
+    handoff: Arc<Mutex<Handoff>>,
+}
+
+impl<D: SocketLedgerView + 'static> StreamConsumer<D> for Take {
+    type Item = Resource<TcpSocket>;
+
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut store: StoreContextMut<'_, D>,
+        mut source: Source<'_, Self::Item>,
+        finish: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let mut handoff = Handoff::lock(&self.handoff);
+        if handoff.given_up {
+            return Poll::Ready(Ok(StreamResult::Dropped));
+        }
+        if !handoff.wanted || handoff.socket.is_some() {
+            if finish {
+                return Poll::Ready(Ok(StreamResult::Cancelled));
+            }
+            handoff.take_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let mut socket = None;
+        source.read(&mut store, &mut socket)?;
+        if let Some(socket) = socket {
+            store.data_mut().socket_ledger().adopt(socket.rep());
+            handoff.socket = Some(socket);
+            handoff.wanted = false;
+            if let Some(waker) = handoff.give_waker.take() {
+                waker.wake();
+            }
+        }
+        Poll::Ready(Ok(StreamResult::Completed))
+    }
+}
+
+impl Drop for Take {
+    fn drop(&mut self) {
+        let mut handoff = Handoff::lock(&self.handoff);
+        handoff.ended = true;
+        if let Some(waker) = handoff.give_waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// The component's accept stream; holds the listener's place.
+struct Give {
+    handoff: Arc<Mutex<Handoff>>,
+    _place: Place,
+}
+
+impl<D: 'static> StreamProducer<D> for Give {
+    type Item = Resource<TcpSocket>;
+    type Buffer = Option<Resource<TcpSocket>>;
+
+    fn poll_produce<'a>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut store: StoreContextMut<'a, D>,
+        mut dst: Destination<'a, Self::Item, Self::Buffer>,
+        finish: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let mut handoff = Handoff::lock(&self.handoff);
+        if handoff.socket.is_some() {
+            // A zero-length read only asks whether a socket is ready.
+            if dst.remaining(&mut store) != Some(0) {
+                dst.set_buffer(handoff.socket.take());
+            }
+            return Poll::Ready(Ok(StreamResult::Completed));
+        }
+        if handoff.ended {
+            return Poll::Ready(Ok(StreamResult::Dropped));
+        }
+        handoff.wanted = true;
+        if let Some(waker) = handoff.take_waker.take() {
+            waker.wake();
+        }
+        if finish {
+            return Poll::Ready(Ok(StreamResult::Cancelled));
+        }
+        handoff.give_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Give {
+    fn drop(&mut self) {
+        // A socket taken in the instant before the component dropped its end
+        // stays in the store's table, still counted, until the store ends:
+        // nothing is freed that the host did not close.
+        let mut handoff = Handoff::lock(&self.handoff);
+        handoff.given_up = true;
+        if let Some(waker) = handoff.take_waker.take() {
+            waker.wake();
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `raw-sockets connect PORT N` / `raw-sockets listen N`: a component that
+//! never imports portable:streams and opens TCP sockets straight through
+//! `wasi:sockets` 0.3, to show the host's caps hold on that door too.
+//!
+//! `connect` connects N sockets to 127.0.0.1:PORT, taking each one's
+//! receive stream, and prints how many it got and the first refusal; then
+//! drops the sockets but keeps their streams (the OS sockets live on) and
+//! tries one more; then drops the streams too and connects N again.
+//! `listen` listens on N sockets, drops them and listens on N again.
+
+use wasip3::sockets::types::{
+    ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket,
+};
+
+fn loopback(port: u16) -> IpSocketAddress {
+    IpSocketAddress::Ipv4(Ipv4SocketAddress {
+        port,
+        address: (127, 0, 0, 1),
+    })
+}
+
+/// One socket connected to 127.0.0.1:`port`, with its receive stream.
+async fn connect(port: u16) -> Result<(TcpSocket, impl Sized), ErrorCode> {
+    let socket = TcpSocket::create(IpAddressFamily::Ipv4)?;
+    socket.connect(loopback(port)).await?;
+    let received = socket.receive();
+    Ok((socket, received))
+}
+
+/// Up to `n` connections; the line that says how many and why no more.
+async fn connect_many<S>(port: u16, n: usize, held: &mut Vec<S>) -> String
+where
+    S: From<(TcpSocket, Box<dyn std::any::Any>)>,
+{
+    let mut refusal = String::from("none refused");
+    for _ in 0..n {
+        match connect(port).await {
+            Ok((socket, stream)) => held.push(S::from((socket, Box::new(stream)))),
+            Err(error) => {
+                refusal = format!("then {error:?}");
+                break;
+            }
+        }
+    }
+    format!("connected {} of {n}, {refusal}", held.len())
+}
+
+/// A connection as held: the socket and its receive stream.
+struct Held {
+    socket: Option<TcpSocket>,
+    _stream: Box<dyn std::any::Any>,
+}
+
+impl From<(TcpSocket, Box<dyn std::any::Any>)> for Held {
+    fn from((socket, stream): (TcpSocket, Box<dyn std::any::Any>)) -> Self {
+        Held {
+            socket: Some(socket),
+            _stream: stream,
+        }
+    }
+}
+
+async fn connect_mode(port: u16, n: usize) {
+    let mut held: Vec<Held> = Vec::new();
+    println!("{}", connect_many(port, n, &mut held).await);
+    for h in &mut held {
+        h.socket = None;
+    }
+    let mut more: Vec<Held> = Vec::new();
+    println!(
+        "sockets dropped, streams kept: {}",
+        connect_many(port, 1, &mut more).await
+    );
+    drop(more);
+    drop(held);
+    let mut again: Vec<Held> = Vec::new();
+    println!("all dropped: {}", connect_many(port, n, &mut again).await);
+}
+
+/// Up to `n` listening sockets on 127.0.0.1, each with its accept stream.
+fn listen_many(n: usize, held: &mut Vec<(TcpSocket, Box<dyn std::any::Any>)>) -> String {
+    let mut refusal = String::from("none refused");
+    for _ in 0..n {
+        let listened = TcpSocket::create(IpAddressFamily::Ipv4).and_then(|socket| {
+            socket.bind(loopback(0))?;
+            let accepted = socket.listen()?;
+            Ok((socket, Box::new(accepted) as Box<dyn std::any::Any>))
+        });
+        match listened {
+            Ok(pair) => held.push(pair),
+            Err(error) => {
+                refusal = format!("then {error:?}");
+                break;
+            }
+        }
+    }
+    format!("listening on {} of {n}, {refusal}", held.len())
+}
+
+fn listen_mode(n: usize) {
+    let mut held = Vec::new();
+    println!("{}", listen_many(n, &mut held));
+    drop(held);
+    let mut again = Vec::new();
+    println!("all dropped: {}", listen_many(n, &mut again));
+}
+
+struct Run;
+
+impl wasip3::exports::cli::run::Guest for Run {
+    async fn run() -> Result<(), ()> {
+        let args: Vec<String> = std::env::args().collect();
+        let number = |i: usize| args.get(i).and_then(|a| a.parse().ok());
+        match (args.get(1).map(String::as_str), number(2), number(3)) {
+            (Some("connect"), Some(port), Some(n)) => connect_mode(port as u16, n).await,
+            (Some("listen"), Some(n), _) => listen_mode(n),
+            _ => {
+                eprintln!("usage: raw-sockets connect PORT N | raw-sockets listen N");
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+}
+
+wasip3::cli::command::export!(Run);
