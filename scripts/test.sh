@@ -67,7 +67,7 @@ if needs runtimes && ! "$tools/bin/wasmtime" --version 2>/dev/null | grep -q '^w
     --no-default-features \
     --features run,cranelift,component-model,component-model-async,parallel-compilation,pooling-allocator,cache
 fi
-export WASMTIME="$tools/bin/wasmtime"
+export WASMTIME="${WASMTIME:-$tools/bin/wasmtime}"
 
 # --- Node 24 and jco -------------------------------------------------------
 if needs runtimes; then
