@@ -238,6 +238,8 @@ pub async fn serve(
         .flatten()
         .map(|n| Arc::new(Semaphore::new(n.max(1) as usize)));
     let mut busy = false;
+    // Whether accepts are failing (one warning per episode, never a flood).
+    let mut accept_failing = false;
     loop {
         let slot = match &slots {
             None => None,
@@ -259,7 +261,11 @@ pub async fn serve(
         }
         tokio::select! {
             _ = interrupt.recv() => break,
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept() => match accepted.inspect(|_| {
+                if std::mem::replace(&mut accept_failing, false) {
+                    tracing::info!("accepting again");
+                }
+            }) {
                 Ok(conn) => match &shared {
                     Some(tx) => {
                         if tx.send(conn).is_err() {
@@ -276,7 +282,18 @@ pub async fn serve(
                         });
                     }
                 },
-                Err(error) => tracing::warn!(%error, "accept failed"),
+                Err(error) => {
+                    if !std::mem::replace(&mut accept_failing, true) {
+                        tracing::warn!(%error, "accept failed; retrying (logged once until an accept succeeds)");
+                    }
+                    if let Some(pause) = accept_retry_delay(&error) {
+                        tokio::select! {
+                            _ = interrupt.recv() => break,
+                            _ = tokio::time::sleep(pause) => {}
+                        }
+                    }
+                    continue;
+                }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
@@ -295,6 +312,21 @@ pub async fn serve(
         tracing::warn!("grace period over; closing the remaining connections");
     }
     Ok(())
+}
+
+/// How long to pause accepting after `error`: a second when the process or
+/// the system is out of descriptors or memory (as asyncio's
+/// `ACCEPT_RETRY_DELAY`), so a full table is not retried in a hot loop;
+/// none for errors that concern one client only (it aborted, say).
+fn accept_retry_delay(error: &std::io::Error) -> Option<Duration> {
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    const ENOBUFS: i32 = 105;
+    const ENOMEM: i32 = 12;
+    match error.raw_os_error() {
+        Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => Some(Duration::from_secs(1)),
+        _ => None,
+    }
 }
 
 /// What serving one connection needs: the handler, ready to instantiate,
@@ -402,5 +434,24 @@ impl Handler {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod accept_retry_tests {
+    use super::*;
+
+    #[test]
+    fn out_of_descriptors_pauses_accepting_for_a_second() {
+        for errno in [24, 23, 105, 12] {
+            let error = std::io::Error::from_raw_os_error(errno);
+            assert_eq!(accept_retry_delay(&error), Some(Duration::from_secs(1)));
+        }
+    }
+
+    #[test]
+    fn a_client_that_aborted_is_retried_at_once() {
+        let error = std::io::Error::from_raw_os_error(103); // ECONNABORTED
+        assert_eq!(accept_retry_delay(&error), None);
     }
 }
