@@ -97,6 +97,14 @@ impl SocketAccount {
     }
 }
 
+/// `place`, or `None` with its refusal logged as the raw `call`'s (the
+/// call then answers `access-denied`).
+pub fn granted(place: Result<Place, String>, call: &str) -> Option<Place> {
+    place
+        .inspect_err(|refused| tracing::info!("wasi:sockets {call} refused: {refused}"))
+        .ok()
+}
+
 /// Which place each raw socket resource of one store holds, by its handle.
 #[derive(Debug, Default)]
 pub struct SocketLedger {

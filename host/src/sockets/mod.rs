@@ -9,4 +9,4 @@ pub mod p2;
 pub mod p3;
 mod relay;
 
-pub use account::{Place, SocketAccount, SocketLedger, SocketLedgerView};
+pub use account::{Place, SocketAccount, SocketLedger, SocketLedgerView, granted};

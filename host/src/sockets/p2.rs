@@ -14,7 +14,7 @@ use wasmtime_wasi::p2::bindings::sockets::tcp_create_socket::Host as CreateSocke
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, SocketResult, TcpSocket};
 use wasmtime_wasi::sockets::WasiSocketsView;
 
-use super::SocketLedgerView;
+use super::{SocketLedgerView, granted};
 
 /// The interfaces wasmtime-wasi registers 0.2's TCP socket in (any 0.2.x
 /// import resolves to them).
@@ -46,12 +46,11 @@ where
         "create-tcp-socket",
         |mut store: StoreContextMut<'_, T>, (family,): (IpAddressFamily,)| {
             let data = store.data_mut();
-            let place = match data.socket_ledger().account().connection_place() {
-                Ok(place) => place,
-                Err(refused) => {
-                    tracing::info!("wasi:sockets create-tcp-socket refused: {refused}");
-                    return Ok((Err(ErrorCode::AccessDenied),));
-                }
+            let Some(place) = granted(
+                data.socket_ledger().account().connection_place(),
+                "create-tcp-socket",
+            ) else {
+                return Ok((Err(ErrorCode::AccessDenied),));
             };
             let created = lower(CreateSocket::create_tcp_socket(&mut data.sockets(), family))?;
             if let Ok(socket) = &created {
@@ -77,12 +76,11 @@ where
             Box::new(async move {
                 let rep = socket.rep();
                 let data = store.data_mut();
-                let place = match data.socket_ledger().account().listener_place() {
-                    Ok(place) => place,
-                    Err(refused) => {
-                        tracing::info!("wasi:sockets start-listen refused: {refused}");
-                        return Ok((Err(ErrorCode::AccessDenied),));
-                    }
+                let Some(place) = granted(
+                    data.socket_ledger().account().listener_place(),
+                    "start-listen",
+                ) else {
+                    return Ok((Err(ErrorCode::AccessDenied),));
                 };
                 let started =
                     lower(HostTcpSocket::start_listen(&mut data.sockets(), socket).await)?;

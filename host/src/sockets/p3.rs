@@ -20,8 +20,8 @@ use wasmtime_wasi::p3::bindings::sockets::types::{
 use wasmtime_wasi::p3::sockets::SocketResult;
 use wasmtime_wasi::sockets::{TcpSocket, WasiSockets, WasiSocketsView};
 
-use super::SocketLedgerView;
 use super::relay::relay_accepted;
+use super::{SocketLedgerView, granted};
 
 /// The interface wasmtime-wasi registers the TCP socket in.
 const TYPES: &str = "wasi:sockets/types@0.3.0";
@@ -59,12 +59,9 @@ where
         "[static]tcp-socket.create",
         |mut store: StoreContextMut<'_, T>, (family,): (IpAddressFamily,)| {
             let data = store.data_mut();
-            let place = match data.socket_ledger().account().connection_place() {
-                Ok(place) => place,
-                Err(refused) => {
-                    tracing::info!("wasi:sockets create refused: {refused}");
-                    return Ok((Err(ErrorCode::AccessDenied),));
-                }
+            let Some(place) = granted(data.socket_ledger().account().connection_place(), "create")
+            else {
+                return Ok((Err(ErrorCode::AccessDenied),));
             };
             let created = lower(HostTcpSocket::create(&mut data.sockets(), family))?;
             if let Ok(socket) = &created {
@@ -78,12 +75,11 @@ where
         |mut store: StoreContextMut<'_, T>, (socket,): (Resource<TcpSocket>,)| {
             Box::new(async move {
                 let rep = socket.rep();
-                let place = match store.data_mut().socket_ledger().account().listener_place() {
-                    Ok(place) => place,
-                    Err(refused) => {
-                        tracing::info!("wasi:sockets listen refused: {refused}");
-                        return Ok((Err(ErrorCode::AccessDenied),));
-                    }
+                let Some(place) = granted(
+                    store.data_mut().socket_ledger().account().listener_place(),
+                    "listen",
+                ) else {
+                    return Ok((Err(ErrorCode::AccessDenied),));
                 };
                 let access = Access::<T, WasiSockets>::new(store.as_context_mut(), T::sockets);
                 let listened = lower(
