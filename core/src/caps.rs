@@ -22,6 +22,8 @@ pub mod env {
     pub const MAX_WRITE_BUFFER: &str = "PORTABLE_STREAMS_MAX_WRITE_BUFFER";
     /// Listening sockets open at once.
     pub const MAX_LISTENERS: &str = "PORTABLE_STREAMS_MAX_LISTENERS";
+    /// The bytes all connections hold at once (see [`crate::ByteBudget`]).
+    pub const MAX_BUFFERED: &str = "PORTABLE_STREAMS_MAX_BUFFERED";
 }
 
 /// Caps on what one connection may hold in memory. A call that would need
@@ -73,39 +75,107 @@ pub fn reader(limit: Option<u32>, max_read_buffer: Option<usize>) -> Result<Read
     Ok(buffer)
 }
 
+/// A cap many stores share besides their own: what one process lets all
+/// of its components hold at once (`serve` keeps the rest of its file
+/// descriptors for its clients). Cloned handles share the count.
+#[derive(Debug, Clone)]
+pub struct SharedCap {
+    held: Arc<AtomicUsize>,
+    max: usize,
+    /// Why it exists, for the refusal ("the process keeps ... for ...").
+    reason: Arc<str>,
+}
+
+impl SharedCap {
+    /// A cap of `max` across every store given it; `reason` ends the
+    /// refusal's words.
+    pub fn new(max: usize, reason: impl Into<Arc<str>>) -> Self {
+        Self {
+            held: Arc::default(),
+            max,
+            reason: reason.into(),
+        }
+    }
+
+    /// What all the stores hold now.
+    pub fn get(&self) -> usize {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// The cap.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    fn take(&self) -> Result<Arc<AtomicUsize>, Error> {
+        take_one(&self.held, Some(self.max))
+            .map(|()| self.held.clone())
+            .map_err(|n| {
+                Error::AccessDenied(format!(
+                    "the process allows its components at most {n} sockets in all: {}",
+                    self.reason
+                ))
+            })
+    }
+}
+
+/// Counts one more in `count` unless `max` are held; the count on refusal.
+fn take_one(count: &AtomicUsize, max: Option<usize>) -> Result<(), usize> {
+    count
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| match max {
+            Some(max) if n >= max => None,
+            _ => Some(n + 1),
+        })
+        .map(drop)
+}
+
 /// Open connections of one store; cloned handles share the count.
 #[derive(Debug, Clone, Default)]
-pub struct ConnectionCount(Arc<AtomicUsize>);
+pub struct ConnectionCount {
+    open: Arc<AtomicUsize>,
+    /// A cap the store shares with others, if any.
+    shared: Option<SharedCap>,
+}
 
-/// One open connection, counted until dropped.
+/// One open connection (or listening socket), counted until dropped.
 #[derive(Debug)]
-pub struct Permit(Option<Arc<AtomicUsize>>);
+pub struct Permit {
+    own: Option<Arc<AtomicUsize>>,
+    shared: Option<Arc<AtomicUsize>>,
+}
 
 impl ConnectionCount {
+    /// A count whose connections also count under `shared`.
+    pub fn sharing(shared: SharedCap) -> Self {
+        Self {
+            open: Arc::default(),
+            shared: Some(shared),
+        }
+    }
+
     /// The connections open now.
     pub fn get(&self) -> usize {
-        self.0.load(Ordering::Acquire)
+        self.open.load(Ordering::Acquire)
     }
 
     /// Counts one more connection, or refuses with `access-denied` when
-    /// `max` are open already.
+    /// `max` are open already (or the shared cap is reached).
     pub fn try_permit(&self, max: Option<usize>) -> Result<Permit, Error> {
         self.take(max, "open connections")
     }
 
     fn take(&self, max: Option<usize>, what: &str) -> Result<Permit, Error> {
-        let taken = self
-            .0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| match max {
-                Some(max) if n >= max => None,
-                _ => Some(n + 1),
-            });
-        match taken {
-            Ok(_) => Ok(Permit(Some(self.0.clone()))),
-            Err(n) => Err(Error::AccessDenied(format!(
-                "the policy allows at most {n} {what}"
-            ))),
+        take_one(&self.open, max)
+            .map_err(|n| Error::AccessDenied(format!("the policy allows at most {n} {what}")))?;
+        let mut permit = Permit {
+            own: Some(self.open.clone()),
+            shared: None,
+        };
+        if let Some(shared) = &self.shared {
+            // On refusal, dropping the permit gives back the store's place.
+            permit.shared = Some(shared.take()?);
         }
+        Ok(permit)
     }
 }
 
@@ -114,13 +184,18 @@ impl ConnectionCount {
 pub struct ListenerCount(ConnectionCount);
 
 impl ListenerCount {
+    /// A count whose listening sockets also count under `shared`.
+    pub fn sharing(shared: SharedCap) -> Self {
+        Self(ConnectionCount::sharing(shared))
+    }
+
     /// The listening sockets open now.
     pub fn get(&self) -> usize {
         self.0.get()
     }
 
     /// Counts one more listening socket, or refuses with `access-denied`
-    /// when `max` are open already.
+    /// when `max` are open already (or the shared cap is reached).
     pub fn try_permit(&self, max: Option<usize>) -> Result<Permit, Error> {
         self.0.take(max, "listening sockets")
     }
@@ -128,7 +203,7 @@ impl ListenerCount {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if let Some(count) = self.0.take() {
+        for count in [self.own.take(), self.shared.take()].into_iter().flatten() {
             count.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -174,6 +249,33 @@ mod tests {
         assert_eq!(count.get(), 1);
         assert!(count.try_permit(Some(2)).is_ok());
         assert!(count.try_permit(None).is_ok());
+    }
+
+    #[test]
+    fn a_shared_cap_holds_across_stores_and_a_refusal_takes_nothing() {
+        let shared = SharedCap::new(3, "the rest is kept for serving clients");
+        let a = ConnectionCount::sharing(shared.clone());
+        let b = ListenerCount::sharing(shared.clone());
+        let _a1 = a.try_permit(Some(2)).unwrap();
+        let a2 = a.try_permit(Some(2)).unwrap();
+        let _b1 = b.try_permit(None).unwrap();
+        assert!(matches!(
+            b.try_permit(None),
+            Err(Error::AccessDenied(m)) if m == "the process allows its components at most 3 \
+                sockets in all: the rest is kept for serving clients"
+        ));
+        assert_eq!(
+            (shared.get(), b.get()),
+            (3, 1),
+            "the refused place was given back"
+        );
+        drop(a2);
+        assert_eq!((shared.get(), a.get()), (2, 1));
+        let _b2 = b.try_permit(None).unwrap();
+        assert!(
+            matches!(a.try_permit(Some(2)), Err(Error::AccessDenied(m)) if m.contains("in all"))
+        );
+        assert_eq!(a.get(), 1);
     }
 
     #[test]

@@ -27,6 +27,7 @@
 use bytes::buf::Limit;
 use bytes::{Bytes, BytesMut};
 
+use crate::budget::{ByteBudget, Charge};
 use crate::caps::Caps;
 use crate::{
     DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, TlsDetails, WriteBuffer,
@@ -164,6 +165,10 @@ pub struct Connection {
     read: ReadBuffer,
     write: WriteBuffer,
     caps: Caps,
+    /// This connection's part of its store's byte budget.
+    charge: Charge,
+    /// Bytes the waiting `read(-1)` took out of the buffer, still held.
+    read_taken: usize,
     tls: Option<TlsDetails>,
     /// The reader's bytes go to a stream (`into-stream`).
     handed_over: bool,
@@ -181,9 +186,42 @@ impl Connection {
             read,
             write: WriteBuffer::default(),
             caps,
+            charge: Charge::default(),
+            read_taken: 0,
             tls: None,
             handed_over: false,
         }
+    }
+
+    /// The connection also holds no more than `budget` has left: it is
+    /// charged for what it holds (unread, taken by a `read(-1)`, unsent),
+    /// receives only into room the budget grants, and refuses a write past
+    /// it with `access-denied` naming the budget.
+    pub fn charging(mut self, budget: ByteBudget) -> Self {
+        self.charge = Charge::new(budget);
+        self.settle();
+        self
+    }
+
+    /// The bytes this connection holds: unread, taken by a waiting
+    /// `read(-1)`, and written but not yet sent.
+    pub fn held(&self) -> u64 {
+        (self.read.buffered() + self.read_taken) as u64 + self.write.size()
+    }
+
+    /// Brings the budget's charge to what is held, keeping any room
+    /// reserved for a receive under way.
+    fn settle(&mut self) {
+        let held = self.held();
+        let reserved = self.charge.reserved();
+        self.charge.settle(held, reserved);
+    }
+
+    /// As [`settle`](Self::settle), once a receive is over: its room is
+    /// no longer reserved.
+    fn settle_received(&mut self) {
+        let held = self.held();
+        self.charge.settle(held, 0);
     }
 
     /// The reader's buffer (for `at_eof`, `limit`).
@@ -219,6 +257,8 @@ impl Connection {
             if std::mem::take(&mut call.waiting) {
                 self.read.end_wait();
             }
+            self.read_taken = 0;
+            self.settle();
             return ReadStep::Done(result);
         }
         if !call.waiting {
@@ -245,7 +285,18 @@ impl Connection {
             }
             max = max.min(cap - held);
         }
-        ReadStep::Receive { max }
+        self.read_taken = request.taken();
+        let held = self.held();
+        let granted = self.charge.reserve(held, max as u64) as usize;
+        if granted == 0 && max > 0 {
+            let error = self
+                .charge
+                .budget()
+                .refusal(&format!("{}() cannot receive more", request.name()));
+            self.abandon_read(call);
+            return ReadStep::Done(Err(error));
+        }
+        ReadStep::Receive { max: granted }
     }
 
     /// `request` answered from what is buffered, without waiting (the
@@ -257,13 +308,15 @@ impl Connection {
         if self.handed_over {
             return None;
         }
-        match self.read.poll(&mut request) {
+        let answer = match self.read.poll(&mut request) {
             Progress::Done(result) => Some(result),
             _ => {
                 self.read.abandon(request);
                 None
             }
-        }
+        };
+        self.settle();
+        answer
     }
 
     /// `into-stream`: from now on the reader's bytes (what is buffered
@@ -290,7 +343,11 @@ impl Connection {
         if self.handed_over {
             return None;
         }
-        self.read.try_line()
+        let line = self.read.try_line();
+        if line.is_some() {
+            self.settle();
+        }
+        line
     }
 
     /// Ends a call that will not be polled again (cancelled): bytes a
@@ -303,6 +360,8 @@ impl Connection {
         if std::mem::take(&mut call.waiting) {
             self.read.end_wait();
         }
+        self.read_taken = 0;
+        self.settle_received();
     }
 
     /// Receives from the transport straight into the reader's buffer:
@@ -313,13 +372,16 @@ impl Connection {
         max: usize,
         fill: impl FnOnce(&mut Limit<&mut BytesMut>) -> R,
     ) -> R {
-        self.read.feed_with(max, fill)
+        let filled = self.read.feed_with(max, fill);
+        self.settle_received();
+        filled
     }
 
     /// Receives `data`, a vector the transport read into (taken over
     /// without a copy when nothing is buffered).
     pub fn receive_vec(&mut self, data: Vec<u8>) {
         self.read.feed_vec(data);
+        self.settle_received();
     }
 
     /// Receives `data` from a transport that hands over its own buffers.
@@ -327,6 +389,7 @@ impl Connection {
         if !data.is_empty() && !self.read.eof_received() {
             self.read.feed_data(data);
         }
+        self.settle_received();
     }
 
     /// The peer sent EOF (asyncio's `eof_received`); writing goes on.
@@ -334,6 +397,7 @@ impl Connection {
         if !self.read.eof_received() {
             self.read.feed_eof();
         }
+        self.settle_received();
     }
 
     // ---- writing ----
@@ -343,7 +407,9 @@ impl Connection {
     pub fn write(&mut self, data: impl Into<Bytes>) -> Result<Wake, Error> {
         let data = data.into();
         self.check_write_cap(data.len())?;
-        self.write.write(data)?;
+        let written = self.write.write(data);
+        self.settle();
+        written?;
         Ok(self.pump_if_pending())
     }
 
@@ -353,28 +419,32 @@ impl Connection {
         I: IntoIterator,
         I::Item: Into<Bytes>,
     {
-        // Without a write cap nothing needs the total first: no collecting.
-        if self.caps.write.is_none() {
-            for item in data {
-                self.write.write(item)?;
-            }
+        // Without a cap nothing needs the total first: no collecting.
+        if self.caps.write.is_none() && self.charge.budget().max().is_none() {
+            let written = data.into_iter().try_for_each(|item| self.write.write(item));
+            self.settle();
+            written?;
             return Ok(self.pump_if_pending());
         }
         let items: Vec<Bytes> = data.into_iter().map(Into::into).collect();
         self.check_write_cap(items.iter().map(Bytes::len).sum())?;
-        for item in items {
-            self.write.write(item)?;
-        }
+        let written = items
+            .into_iter()
+            .try_for_each(|item| self.write.write(item));
+        self.settle();
+        written?;
         Ok(self.pump_if_pending())
     }
 
     /// Refuses a write of `len` bytes that would buffer more than the cap
+    /// or than the store's budget has left, and charges the budget for it
     /// (only while the writer accepts writes: once closing they are
     /// discarded anyway).
-    fn check_write_cap(&self, len: usize) -> Result<(), Error> {
-        if let Some(cap) = self.caps.write
-            && self.may_send_now()
-        {
+    fn check_write_cap(&mut self, len: usize) -> Result<(), Error> {
+        if !self.may_send_now() {
+            return Ok(());
+        }
+        if let Some(cap) = self.caps.write {
             let total = self.write.size().saturating_add(len as u64);
             if total > cap {
                 return Err(Error::AccessDenied(format!(
@@ -383,7 +453,8 @@ impl Connection {
                 )));
             }
         }
-        Ok(())
+        self.charge
+            .try_grow(len as u64, &format!("a write of {len} bytes is refused"))
     }
 
     fn pump_if_pending(&self) -> Wake {
@@ -541,8 +612,10 @@ impl Connection {
 
     /// The transport took `n` bytes of a chunk.
     pub fn sent(&mut self, n: usize) -> Wake {
+        let writers = self.write.complete_send(n);
+        self.settle();
         Wake {
-            writers: self.write.complete_send(n),
+            writers,
             ..Wake::NONE
         }
     }
@@ -572,6 +645,7 @@ impl Connection {
             Some(error) => self.read.set_exception(error),
             None => self.received_eof(),
         }
+        self.settle();
         Some(Wake::ALL)
     }
 }

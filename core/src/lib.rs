@@ -47,6 +47,7 @@
 //! assert!(matches!(reader.poll(&mut line), Progress::Done(Ok(l)) if &l[..] == b"hello world\n"));
 //! ```
 
+mod budget;
 pub mod caps;
 mod conn;
 pub mod connect;
@@ -64,6 +65,7 @@ mod watermarks;
 mod wit_conv;
 mod writer;
 
+pub use budget::{ByteBudget, Charge};
 pub use caps::Caps;
 pub use conn::{Connection, DrainCall, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
 pub use error::{Error, ReadResult};

@@ -8,7 +8,13 @@
 //! * `PORTABLE_STREAMS_MAX_READ_BUFFER`: the cap on a reader's limit (a
 //!   connection then holds at most twice it);
 //! * `PORTABLE_STREAMS_MAX_WRITE_BUFFER`: the bytes a writer buffers;
-//! * `PORTABLE_STREAMS_MAX_LISTENERS`: listening sockets open at once.
+//! * `PORTABLE_STREAMS_MAX_LISTENERS`: listening sockets open at once;
+//! * `PORTABLE_STREAMS_MAX_BUFFERED`: the bytes all connections hold at
+//!   once (core's `ByteBudget`).
+//!
+//! The host holds the socket caps itself too (it counts every socket the
+//! guest opens through `wasi:sockets`); these copies give the guest's
+//! answers the same words as the native backing's.
 //!
 //! The client a guest is composed with cannot change them: the guest is an
 //! instance of its own, with its own memory.
@@ -16,16 +22,17 @@
 use std::sync::OnceLock;
 
 use portable_streams_core::caps::env::{
-    MAX_CONNECTIONS, MAX_LISTENERS, MAX_READ_BUFFER, MAX_WRITE_BUFFER,
+    MAX_BUFFERED, MAX_CONNECTIONS, MAX_LISTENERS, MAX_READ_BUFFER, MAX_WRITE_BUFFER,
 };
 use portable_streams_core::caps::{self, Caps, ConnectionCount, ListenerCount, Permit};
-use portable_streams_core::{Connection, Error, ReadBuffer};
+use portable_streams_core::{ByteBudget, Connection, Error, ReadBuffer};
 
 struct Limits {
     max_connections: Option<usize>,
     max_listeners: Option<usize>,
     max_read_buffer: Option<usize>,
     caps: Caps,
+    budget: ByteBudget,
     open: ConnectionCount,
     listening: ListenerCount,
 }
@@ -41,6 +48,7 @@ fn limits() -> &'static Limits {
             max_listeners: count(MAX_LISTENERS),
             max_read_buffer,
             caps: Caps::from_buffers(max_read_buffer, number(MAX_WRITE_BUFFER)),
+            budget: ByteBudget::new(number(MAX_BUFFERED)),
             open: ConnectionCount::default(),
             listening: ListenerCount::default(),
         }
@@ -52,9 +60,10 @@ pub(crate) fn reader(limit: Option<u32>) -> Result<ReadBuffer, Error> {
     caps::reader(limit, limits().max_read_buffer)
 }
 
-/// An engine for `read` under the caps.
+/// An engine for `read` under the caps, charged to the byte budget.
 pub(crate) fn engine(read: ReadBuffer) -> Connection {
-    Connection::with_caps(read, limits().caps)
+    let limits = limits();
+    Connection::with_caps(read, limits.caps).charging(limits.budget.clone())
 }
 
 /// Counts one more open connection, or refuses with `access-denied`.

@@ -82,6 +82,7 @@ pub struct Policy {
     max_listeners: Option<usize>,
     max_read_buffer: Option<usize>,
     max_write_buffer: Option<u64>,
+    max_buffered: Option<u64>,
     component: ComponentLimits,
 }
 
@@ -103,6 +104,7 @@ impl Policy {
             max_listeners: None,
             max_read_buffer: None,
             max_write_buffer: None,
+            max_buffered: None,
             component: ComponentLimits::UNLIMITED,
         }
     }
@@ -161,6 +163,15 @@ impl Policy {
         self
     }
 
+    /// Caps the bytes all of a store's connections hold at once (unread
+    /// plus unsent, and what the host buffers for its raw sockets): a read
+    /// that would receive past it, or a write that would buffer past it,
+    /// fails with `access-denied` naming it; nothing held is lost.
+    pub fn with_max_buffered(mut self, max: u64) -> Self {
+        self.max_buffered = Some(max);
+        self
+    }
+
     /// Limits the component's own memories, instances, tables and running
     /// time (see [`ComponentLimits`]).
     pub fn with_component_limits(mut self, limits: ComponentLimits) -> Self {
@@ -176,6 +187,11 @@ impl Policy {
     /// The write-buffer cap, if any.
     pub fn max_write_buffer(&self) -> Option<u64> {
         self.max_write_buffer
+    }
+
+    /// The store-wide byte budget, if any.
+    pub fn max_buffered(&self) -> Option<u64> {
+        self.max_buffered
     }
 
     /// What one connection may hold in memory under this policy.

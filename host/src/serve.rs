@@ -20,6 +20,8 @@ use tokio::task::JoinSet;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 
+use portable_streams_core::caps::SharedCap;
+
 use crate::native::unix::SocketFile;
 use crate::native::{self, Accepted, NativeView};
 use crate::policy::Policy;
@@ -223,6 +225,7 @@ pub async fn serve(
         pre,
         policy: config.policy.clone(),
         idle_timeout: config.idle_timeout,
+        sockets: component_sockets(&config),
     };
     let mut connections = JoinSet::new();
     let shared = config.shared_instance.then(|| {
@@ -329,6 +332,31 @@ fn accept_retry_delay(error: &std::io::Error) -> Option<Duration> {
     }
 }
 
+/// The cap on the sockets all handler instances open in all, whatever the
+/// door: what the open-file limit leaves beside the clients served at once
+/// (half of it when their number is unbounded) and the files the process
+/// keeps for itself. A handler that opens sockets until it is refused then
+/// leaves `accept` its descriptors.
+fn component_sockets(config: &ServeConfig) -> Option<SharedCap> {
+    let files = crate::system::open_file_limit()?;
+    let clients = config.max_instances.map_or(files / 2, u64::from);
+    let max = crate::system::component_sockets_within_files(files, clients);
+    let per_instance = config.policy.max_connections().unwrap_or(0) as u64;
+    if max < per_instance {
+        tracing::warn!(
+            "handler instances may open only {max} sockets in all: this process may open \
+             {files} files (ulimit -n) and keeps {clients} for clients; lower --max-instances \
+             for more"
+        );
+    } else {
+        tracing::info!("handler instances may open {max} sockets in all");
+    }
+    Some(SharedCap::new(
+        usize::try_from(max).unwrap_or(usize::MAX),
+        format!("the rest of its {files} open files is kept for serving clients"),
+    ))
+}
+
 /// What serving one connection needs: the handler, ready to instantiate,
 /// and how to run it.
 #[derive(Clone)]
@@ -337,12 +365,18 @@ struct Handler {
     pre: ServedPre<HostState>,
     policy: Arc<Policy>,
     idle_timeout: Option<Duration>,
+    /// The cap across instances on the sockets they open themselves.
+    sockets: Option<SharedCap>,
 }
 
 impl Handler {
-    /// A store for one instance of the handler, under the policy.
+    /// A store for one instance of the handler, under the policy, its
+    /// sockets also under the cap across instances.
     fn new_store(&self) -> Store<HostState> {
-        let account = crate::sockets::SocketAccount::new(&self.policy);
+        let mut account = crate::sockets::SocketAccount::new(&self.policy);
+        if let Some(shared) = &self.sockets {
+            account = account.sharing(shared.clone());
+        }
         let mut builder =
             crate::wasi::builder(self.policy.clone(), &["handler".to_owned()], &account);
         builder.inherit_stdout().inherit_stderr();

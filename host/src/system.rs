@@ -58,10 +58,32 @@ pub fn instances_within_maps(max_maps: u64) -> u32 {
     u32::try_from(fit).unwrap_or(u32::MAX).max(1)
 }
 
+/// Open files a process keeps for itself: the listener, the standard
+/// streams and the runtime's own.
+pub const FILES_KEPT: u64 = 64;
+
 /// How many clients `files` open files can serve: one file each, besides
-/// the listener, the standard streams and the runtime's own.
+/// [`FILES_KEPT`].
 pub fn clients_within_files(files: u64) -> u64 {
-    files.saturating_sub(64)
+    files.saturating_sub(FILES_KEPT)
+}
+
+/// This process's limit on open files now (the soft limit), if known.
+pub fn open_file_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable rlimit for the call's duration.
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0).then_some(limit.rlim_cur)
+}
+
+/// How many sockets the components of a `serve` process may open in all
+/// when `files` open files are allowed and `clients` are served at once:
+/// the rest is kept for the clients and [`FILES_KEPT`], so handlers that
+/// open sockets until refused cannot make `accept` fail.
+pub fn component_sockets_within_files(files: u64, clients: u64) -> u64 {
+    files.saturating_sub(FILES_KEPT).saturating_sub(clients)
 }
 
 /// `serve`'s instance count when none is asked for: as many as the

@@ -31,6 +31,7 @@ pub fn builder(policy: Arc<Policy>, args: &[String], account: &SocketAccount) ->
             policy.max_read_buffer().map(|n| n as u64),
         ),
         (env::MAX_WRITE_BUFFER, policy.max_write_buffer()),
+        (env::MAX_BUFFERED, policy.max_buffered()),
         (env::MAX_LISTENERS, policy.max_listeners().map(|n| n as u64)),
     ];
     for (name, value) in caps {
@@ -61,7 +62,6 @@ pub fn builder(policy: Arc<Policy>, args: &[String], account: &SocketAccount) ->
             }
             let mut allowed = verdict.is_ok();
             if allowed && matches!(usage, SocketAddrUse::TcpAccept) && !account.admit_accepted() {
-                tracing::info!(%addr, "accepted connection reset: the connection cap is reached");
                 allowed = false;
             }
             Box::pin(async move { allowed })

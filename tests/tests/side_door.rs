@@ -1,13 +1,15 @@
 //! No side door: a component that never imports portable:streams and opens
-//! TCP sockets straight through `wasi:sockets` 0.3 is held to the same
-//! connection and listener caps, on both backends, and gets its places
-//! back when it drops them.
+//! TCP sockets straight through `wasi:sockets` (0.3, or 0.2 through Rust's
+//! `std::net`) is held to the same connection and listener caps, on both
+//! backends, and gets its places back when it drops them.
 
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::Backend;
 use portable_streams_tests::{args, assert_success, lines, run};
 
 const PROBE: &str = "raw-sockets";
+/// The 0.2 probe: a `std::net` command.
+const STD_PROBE: &str = "std-sockets";
 const BOTH: [Backend; 2] = [Backend::Guest, Backend::Native];
 
 /// A loopback listener that accepts and holds every connection until the
@@ -39,9 +41,8 @@ async fn raw_wasi_sockets_connections_are_held_to_the_connection_cap() {
             lines(&outcome.stdout),
             [
                 "connected 10 of 30, then ErrorCode::AccessDenied",
-                // The place goes with the socket resource (see the p3
-                // door's known gap: the streams keep the OS socket).
-                "sockets dropped, streams kept: connected 1 of 1, none refused",
+                // The streams keep the OS sockets, and so their places.
+                "sockets dropped, streams kept: connected 0 of 1, then ErrorCode::AccessDenied",
                 "all dropped: connected 10 of 30, then ErrorCode::AccessDenied",
             ],
             "on {backend:?}"
@@ -64,6 +65,42 @@ async fn raw_wasi_sockets_listeners_are_held_to_the_listener_cap() {
             [
                 "listening on 3 of 8, then ErrorCode::AccessDenied",
                 "all dropped: listening on 3 of 8, then ErrorCode::AccessDenied",
+            ],
+            "on {backend:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasi_sockets_0_2_connections_and_listeners_are_held_to_the_caps() {
+    let port = holding_listener().await;
+    for backend in BOTH {
+        let policy = Policy::deny_all()
+            .allow_connect(&format!("127.0.0.1:{port}"))
+            .unwrap()
+            .allow_listen("127.0.0.1:*")
+            .unwrap()
+            .with_max_connections(10)
+            .with_max_listeners(3);
+        let argv = args(&[STD_PROBE, "connect", &port.to_string(), "30"]);
+        let outcome = run(STD_PROBE, backend, policy.clone(), &argv).await;
+        assert_success(&format!("{STD_PROBE} on {backend:?}"), &outcome);
+        assert_eq!(
+            lines(&outcome.stdout),
+            [
+                "connected 10 of 30, then PermissionDenied",
+                "all dropped: connected 10 of 30, then PermissionDenied",
+            ],
+            "on {backend:?}"
+        );
+        let argv = args(&[STD_PROBE, "listen", "8"]);
+        let outcome = run(STD_PROBE, backend, policy, &argv).await;
+        assert_success(&format!("{STD_PROBE} on {backend:?}"), &outcome);
+        assert_eq!(
+            lines(&outcome.stdout),
+            [
+                "listening on 3 of 8, then PermissionDenied",
+                "all dropped: listening on 3 of 8, then PermissionDenied",
             ],
             "on {backend:?}"
         );

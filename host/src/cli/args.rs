@@ -81,6 +81,11 @@ pub struct PolicyArgs {
     /// fails with access-denied.
     #[arg(long, value_name = "BYTES", default_value = "8388608")]
     pub max_write_buffer: Cap<u64>,
+    /// Budget of bytes all of the component's connections hold at once
+    /// (unread plus unsent, and 64 KiB for each raw wasi:sockets
+    /// connection); a read or write past it fails with access-denied.
+    #[arg(long, value_name = "BYTES", default_value = "33554432")]
+    pub max_buffered: Cap<u64>,
     /// Cap on each of the component's linear memories, in bytes (default
     /// 512 MiB); past it, the component's allocations fail.
     #[arg(long, value_name = "BYTES")]

@@ -48,6 +48,9 @@ pub fn policy(args: &PolicyArgs) -> Result<Policy> {
     if let Some(max) = args.max_write_buffer.get() {
         policy = policy.with_max_write_buffer(max);
     }
+    if let Some(max) = args.max_buffered.get() {
+        policy = policy.with_max_buffered(max);
+    }
     if let Some(max) = args.max_read_buffer.get() {
         policy = policy.with_max_read_buffer(max);
     }

@@ -11,26 +11,25 @@ use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::conn::Conn;
-use super::conv::{engine, read_buffer};
+use super::conv::{Allowance, read_buffer};
 use super::{tls, transport, wit};
 use crate::policy::{NetworkUse, Policy};
-use portable_streams_core::caps::ConnectionCount;
 
 /// `asyncio.open_connection(host, port, ...)`.
 pub(crate) async fn open_connection(
-    policy: Arc<Policy>,
-    count: ConnectionCount,
+    allowance: Allowance,
     host: String,
     port: u16,
     options: wit::ConnectOptions,
 ) -> Result<Arc<Conn>, Error> {
+    let policy = allowance.policy.clone();
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = read_buffer(options.limit, &policy)?;
     let connector = match &options.tls {
         Some(tls) => Some(tls::Connector::new(tls, Some(&host))?),
         None => None,
     };
-    let permit = count.try_permit(policy.max_connections())?;
+    let permit = allowance.count.try_permit(policy.max_connections())?;
     let plan = ConnectPlan::from(&options);
     let stream = connect::connect(
         &host,
@@ -51,7 +50,7 @@ pub(crate) async fn open_connection(
     };
     Ok(Conn::start(
         transport,
-        engine(read, &policy),
+        allowance.engine(read),
         Some(permit),
         None,
     ))

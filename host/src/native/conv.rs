@@ -2,7 +2,10 @@
 //! core's `From` impls expanded for this binding, and the helpers that
 //! apply the policy's caps.
 
-use portable_streams_core::{Connection, Error, ReadBuffer};
+use std::sync::Arc;
+
+use portable_streams_core::caps::ConnectionCount;
+use portable_streams_core::{ByteBudget, Connection, Error, ReadBuffer};
 
 use crate::policy::Policy;
 
@@ -17,9 +20,21 @@ pub(crate) fn read_buffer(limit: Option<u32>, policy: &Policy) -> Result<ReadBuf
     portable_streams_core::caps::reader(limit, policy.max_read_buffer())
 }
 
-/// A connection engine for `read` under the policy's caps.
-pub(crate) fn engine(read: ReadBuffer, policy: &Policy) -> Connection {
-    Connection::with_caps(read, policy.caps())
+/// What a store's connections are opened under: its policy, its count of
+/// open connections and its byte budget.
+#[derive(Debug, Clone)]
+pub(crate) struct Allowance {
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) count: ConnectionCount,
+    pub(crate) budget: ByteBudget,
+}
+
+impl Allowance {
+    /// A connection engine for `read` under the policy's caps, charged to
+    /// the store's budget.
+    pub(crate) fn engine(&self, read: ReadBuffer) -> Connection {
+        Connection::with_caps(read, self.policy.caps()).charging(self.budget.clone())
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use portable_streams_core::{Error, ReadRequest};
 use wasmtime::component::{Access, Accessor, FutureReader, Resource, ResourceTable, StreamReader};
 
 use super::conn::Conn;
-use super::conv::engine;
+use super::conv::Allowance;
 use super::reader::Reader;
 use super::server::{self, Server};
 use super::stream_in::WriterStream;
@@ -16,8 +16,7 @@ use super::stream_out::ReaderStream;
 use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
 use super::{NativeCtxView, NativeStreams, connect, unix, wit};
-use crate::policy::Policy;
-use portable_streams_core::caps::{ConnectionCount, ListenerCount};
+use portable_streams_core::caps::ListenerCount;
 
 /// A WIT call's outcome: a trap for host bugs, else the typed result.
 type Outcome<T> = wasmtime::Result<Result<T, wit::Error>>;
@@ -41,11 +40,8 @@ pub(crate) fn push_pair(
     Ok(pushed?)
 }
 
-fn policy_and_count<T>(accessor: &Accessor<T, NativeStreams>) -> (Arc<Policy>, ConnectionCount) {
-    accessor.with(|mut access| {
-        let view = access.get();
-        (view.ctx.policy.clone(), view.ctx.open.clone())
-    })
+fn allowance<T>(accessor: &Accessor<T, NativeStreams>) -> Allowance {
+    accessor.with(|mut access| access.get().ctx.allowance())
 }
 
 fn listener_count<T>(accessor: &Accessor<T, NativeStreams>) -> ListenerCount {
@@ -104,8 +100,7 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         port: u16,
         options: wit::ConnectOptions,
     ) -> Outcome<(Resource<Reader>, Resource<Writer>)> {
-        let (policy, count) = policy_and_count(accessor);
-        let conn = connect::open_connection(policy, count, host, port, options).await;
+        let conn = connect::open_connection(allowance(accessor), host, port, options).await;
         pair(accessor, conn)
     }
 
@@ -115,9 +110,8 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         port: u16,
         options: wit::ServerOptions,
     ) -> Outcome<Resource<Server>> {
-        let (policy, count) = policy_and_count(accessor);
-        let listeners = listener_count(accessor);
-        match server::start_server((policy, count, listeners), hosts, port, options).await {
+        let sandbox = (allowance(accessor), listener_count(accessor));
+        match server::start_server(sandbox, hosts, port, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
             Err(error) => Ok(Err(error.into())),
         }
@@ -128,8 +122,7 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         path: String,
         options: wit::UnixConnectOptions,
     ) -> Outcome<(Resource<Reader>, Resource<Writer>)> {
-        let (policy, count) = policy_and_count(accessor);
-        let conn = unix::open_unix_connection(policy, count, path, options).await;
+        let conn = unix::open_unix_connection(allowance(accessor), path, options).await;
         pair(accessor, conn)
     }
 
@@ -138,9 +131,8 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         path: String,
         options: wit::UnixServerOptions,
     ) -> Outcome<Resource<Server>> {
-        let (policy, count) = policy_and_count(accessor);
-        let listeners = listener_count(accessor);
-        match server::start_unix_server((policy, count, listeners), path, options).await {
+        let sandbox = (allowance(accessor), listener_count(accessor));
+        match server::start_unix_server(sandbox, path, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
             Err(error) => Ok(Err(error.into())),
         }
@@ -155,7 +147,8 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         let (transport, into_pipe, from_pipe) = pipes();
         input.pipe(&mut host, into_pipe)?;
         let output = StreamReader::new(&mut host, from_pipe)?;
-        let conn = Conn::start(transport, engine(read, &host.get().ctx.policy), None, None);
+        let engine = host.get().ctx.allowance().engine(read);
+        let conn = Conn::start(transport, engine, None, None);
         let (reader, writer) = push_pair(host.get().table, conn)?;
         Ok((reader, writer, output))
     }

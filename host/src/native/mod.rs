@@ -41,38 +41,57 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 pub use bindings::streams as wit;
+pub use portable_streams_core::ByteBudget;
 pub use portable_streams_core::caps::{ConnectionCount, ListenerCount};
 pub use transport::Accepted;
 
 use crate::policy::Policy;
 
-/// The native backing's per-store state: the policy and the counts of
-/// open connections and listening sockets it caps.
+/// The native backing's per-store state: the policy, the counts of open
+/// connections and listening sockets it caps, and the byte budget.
 #[derive(Debug, Clone, Default)]
 pub struct NativeCtx {
     policy: Arc<Policy>,
     open: ConnectionCount,
     listening: ListenerCount,
+    budget: ByteBudget,
 }
 
 impl NativeCtx {
     /// A context enforcing `policy`, with counts of its own.
     pub fn new(policy: Arc<Policy>) -> Self {
         Self {
+            budget: ByteBudget::new(policy.max_buffered()),
             policy,
             open: ConnectionCount::default(),
             listening: ListenerCount::default(),
         }
     }
 
-    /// A context enforcing `policy` that counts its connections and
-    /// listening sockets in `account`, with every other door of the store.
+    /// A context enforcing `policy` that counts its connections, listening
+    /// sockets and held bytes in `account`, with every other door of the
+    /// store.
     pub fn with_account(policy: Arc<Policy>, account: &crate::sockets::SocketAccount) -> Self {
         Self {
             policy,
             open: account.connections().clone(),
             listening: account.listeners().clone(),
+            budget: account.budget().clone(),
         }
+    }
+
+    /// What a connection of this store is opened under.
+    pub(crate) fn allowance(&self) -> conv::Allowance {
+        conv::Allowance {
+            policy: self.policy.clone(),
+            count: self.open.clone(),
+            budget: self.budget.clone(),
+        }
+    }
+
+    /// The bytes the store's connections hold now.
+    pub fn buffered_bytes(&self) -> u64 {
+        self.budget.held()
     }
 
     /// The policy enforced.
@@ -134,12 +153,12 @@ pub fn adopt(
     // The read and write caps hold for connections the host accepted too.
     // The connection cap does not count them (the host bounds how many it
     // serves): a shared handler's own connections keep their allowance.
-    let policy = view.ctx.policy.clone();
-    let read = conv::read_buffer(None, &policy)?;
+    let allowance = view.ctx.allowance();
+    let read = conv::read_buffer(None, &allowance.policy)?;
     let mut transport = accepted.into_transport();
     if let Some(timeout) = idle_timeout {
         transport = idle::with_idle_timeout(transport, timeout);
     }
-    let conn = conn::Conn::start(transport, conv::engine(read, &policy), None, None);
+    let conn = conn::Conn::start(transport, allowance.engine(read), None, None);
     host::push_pair(view.table, conn)
 }

@@ -19,13 +19,13 @@ use tokio::net::{TcpListener, UnixListener};
 
 use super::conn::{Conn, OnClosed};
 use super::connect::resolve;
-use super::conv::{engine, read_buffer};
+use super::conv::{Allowance, read_buffer};
 use super::tls;
 use super::transport::{self, Transport};
 use super::unix::SocketFile;
 use super::wit;
-use crate::policy::{NetworkUse, Policy};
-use portable_streams_core::caps::{ConnectionCount, ListenerCount, Permit};
+use crate::policy::NetworkUse;
+use portable_streams_core::caps::{ListenerCount, Permit};
 
 /// asyncio's `Server`.
 pub struct Server {
@@ -47,8 +47,7 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     limit: usize,
     keep_alive: bool,
-    policy: Arc<Policy>,
-    count: ConnectionCount,
+    allowance: Allowance,
     /// The TLS side of a TLS server.
     tls: Option<tls::Acceptor>,
     /// For `accept` and `wait-closed` calls: a client came, finished its
@@ -232,7 +231,8 @@ impl Shared {
     /// A connection for an accepted transport, or none when the policy's
     /// cap refuses it (it is then closed at once).
     fn adopt(self: &Arc<Self>, st: &mut State, transport: Transport) -> Option<Arc<Conn>> {
-        let permit = match self.count.try_permit(self.policy.max_connections()) {
+        let max = self.allowance.policy.max_connections();
+        let permit = match self.allowance.count.try_permit(max) {
             Ok(permit) => permit,
             Err(refused) => {
                 tracing::warn!(peer = ?transport.peer, "client refused: {refused}");
@@ -248,7 +248,7 @@ impl Shared {
         });
         let conn = Conn::start(
             transport,
-            engine(read, &self.policy),
+            self.allowance.engine(read),
             Some(permit),
             Some(on_closed),
         );
@@ -334,9 +334,9 @@ impl Drop for Shared {
     }
 }
 
-/// The sandbox a server runs under: the policy and the store's counts of
-/// open connections and listening sockets.
-pub(crate) type Sandbox = (Arc<Policy>, ConnectionCount, ListenerCount);
+/// The sandbox a server runs under: what its clients are opened under,
+/// and the store's count of listening sockets.
+pub(crate) type Sandbox = (Allowance, ListenerCount);
 
 /// Builds the server around bound listeners, each with its place under
 /// the listener cap.
@@ -346,7 +346,7 @@ fn server(
     start_serving: Option<bool>,
     socket_file: Option<SocketFile>,
     (limit, keep_alive, tls): (usize, bool, Option<tls::Acceptor>),
-    (policy, count): (Arc<Policy>, ConnectionCount),
+    allowance: Allowance,
 ) -> Server {
     let (listeners, listening) = listeners.into_iter().unzip();
     let state = State {
@@ -362,8 +362,7 @@ fn server(
             state: Mutex::new(state),
             limit,
             keep_alive,
-            policy,
-            count,
+            allowance,
             tls,
             changed: Signal::default(),
         }),
@@ -372,11 +371,12 @@ fn server(
 
 /// `asyncio.start_server(cb, host, port, ...)`.
 pub(crate) async fn start_server(
-    (policy, count, listeners): Sandbox,
+    (allowance, listeners): Sandbox,
     hosts: Vec<String>,
     port: u16,
     options: wit::ServerOptions,
 ) -> Result<Server, Error> {
+    let policy = allowance.policy.clone();
     let limit = read_buffer(options.limit, &policy)?.limit();
     let tls = options.tls.as_ref().map(tls::Acceptor::new).transpose()?;
     let family = Family::from(options.family);
@@ -404,16 +404,17 @@ pub(crate) async fn start_server(
         options.start_serving,
         None,
         (limit, options.keep_alive, tls),
-        (policy, count),
+        allowance,
     ))
 }
 
 /// `asyncio.start_unix_server(cb, path, ...)`.
 pub(crate) async fn start_unix_server(
-    (policy, count, listeners): Sandbox,
+    (allowance, listeners): Sandbox,
     path: String,
     options: wit::UnixServerOptions,
 ) -> Result<Server, Error> {
+    let policy = allowance.policy.clone();
     let limit = read_buffer(options.limit, &policy)?.limit();
     let tls = options.tls.as_ref().map(tls::Acceptor::new).transpose()?;
     let resolved: PathBuf = policy.check_unix_path(path.as_ref())?;
@@ -427,7 +428,7 @@ pub(crate) async fn start_unix_server(
         options.start_serving,
         options.cleanup_socket.unwrap_or(true).then_some(file),
         (limit, false, tls),
-        (policy, count),
+        allowance,
     ))
 }
 

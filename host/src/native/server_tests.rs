@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 
 use super::{Server, start_server};
-use crate::native::wit;
+use crate::native::{NativeCtx, wit};
 use crate::policy::Policy;
 
 fn options() -> wit::ServerOptions {
@@ -32,8 +32,7 @@ fn port(server: &Server) -> u16 {
 async fn accepts_that_waited_leave_no_waker_behind() {
     let server = start_server(
         (
-            Arc::new(Policy::allow_all()),
-            Default::default(),
+            NativeCtx::new(Arc::new(Policy::allow_all())).allowance(),
             Default::default(),
         ),
         vec!["127.0.0.1".into()],

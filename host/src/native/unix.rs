@@ -12,18 +12,16 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::net::{UnixListener, UnixStream};
 
 use super::conn::Conn;
-use super::conv::{engine, read_buffer};
+use super::conv::{Allowance, read_buffer};
 use super::{tls, transport, wit};
-use crate::policy::Policy;
-use portable_streams_core::caps::ConnectionCount;
 
 /// `asyncio.open_unix_connection(path, ...)`.
 pub(crate) async fn open_unix_connection(
-    policy: Arc<Policy>,
-    count: ConnectionCount,
+    allowance: Allowance,
     path: String,
     options: wit::UnixConnectOptions,
 ) -> Result<Arc<Conn>, Error> {
+    let policy = allowance.policy.clone();
     let read = read_buffer(options.limit, &policy)?;
     let connector = match &options.tls {
         // No host to verify: only `server-name` names the server.
@@ -31,7 +29,7 @@ pub(crate) async fn open_unix_connection(
         None => None,
     };
     let resolved = policy.check_unix_path(path.as_ref())?;
-    let permit = count.try_permit(policy.max_connections())?;
+    let permit = allowance.count.try_permit(policy.max_connections())?;
     let connecting = UnixStream::connect(&resolved);
     let context = || format!("connecting to {}", resolved.display());
     let stream = match options.connect_timeout {
@@ -56,7 +54,7 @@ pub(crate) async fn open_unix_connection(
     };
     Ok(Conn::start(
         transport,
-        engine(read, &policy),
+        allowance.engine(read),
         Some(permit),
         None,
     ))

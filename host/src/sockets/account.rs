@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use portable_streams_core::caps::{ConnectionCount, ListenerCount, Permit};
+use portable_streams_core::caps::{ConnectionCount, ListenerCount, Permit, SharedCap};
+use portable_streams_core::{ByteBudget, Charge};
 
 use crate::policy::Policy;
 
@@ -20,14 +21,31 @@ pub struct SocketAccount {
     listeners: ListenerCount,
     max_connections: Option<usize>,
     max_listeners: Option<usize>,
+    /// The store's byte budget, which a raw connection is charged
+    /// [`RAW_SOCKET_BYTES`] of.
+    budget: ByteBudget,
     /// Places taken by `wasi:sockets`' accept check for sockets the
     /// component has not been handed yet (see [`SocketLedger::adopt`]).
-    admitted: Arc<Mutex<Vec<Permit>>>,
+    admitted: Arc<Mutex<Vec<Place>>>,
 }
 
-/// What a raw socket holds: one place, shared by the socket and the byte
-/// streams taken from it (the OS socket lives until all of them are gone).
-pub type Place = Arc<Permit>;
+/// The most bytes wasmtime-wasi buffers in the host for one raw TCP
+/// connection: 0.2's output stream holds up to 64 KiB of a write, and its
+/// input stream reads up to 64 KiB at a time (0.3 copies between the
+/// socket and the component's memory, through at most 8 KiB).
+pub const RAW_SOCKET_BYTES: u64 = 64 * 1024;
+
+/// What a raw socket holds: its place under a cap and, for a connection,
+/// its charge on the byte budget.
+#[derive(Debug)]
+pub struct Hold {
+    _permit: Permit,
+    _charge: Option<Charge>,
+}
+
+/// A raw socket's hold, shared by the socket and the byte streams taken
+/// from it (the OS socket lives until all of them are gone).
+pub type Place = Arc<Hold>;
 
 impl SocketAccount {
     /// An empty account under `policy`'s connection and listener caps.
@@ -35,8 +53,24 @@ impl SocketAccount {
         Self {
             max_connections: policy.max_connections(),
             max_listeners: policy.max_listeners(),
+            budget: ByteBudget::new(policy.max_buffered()),
             ..Self::default()
         }
+    }
+
+    /// The same account whose sockets (connections and listeners alike)
+    /// also count under `shared`, a cap across stores (see `serve`).
+    pub fn sharing(self, shared: SharedCap) -> Self {
+        Self {
+            connections: ConnectionCount::sharing(shared.clone()),
+            listeners: ListenerCount::sharing(shared),
+            ..self
+        }
+    }
+
+    /// The store's byte budget, for the native backing.
+    pub fn budget(&self) -> &ByteBudget {
+        &self.budget
     }
 
     /// The connection count, for the native backing.
@@ -54,36 +88,62 @@ impl SocketAccount {
         what.to_string()
     }
 
-    /// A connection place, or the refusal's words (`access-denied`).
+    /// A connection place with its charge on the byte budget, or the
+    /// refusal's words (`access-denied`).
     pub fn connection_place(&self) -> Result<Place, String> {
-        self.connections
+        let permit = self
+            .connections
             .try_permit(self.max_connections)
-            .map(Arc::new)
-            .map_err(Self::refused)
+            .map_err(Self::refused)?;
+        self.hold(permit)
+    }
+
+    /// A connection's hold for `permit`: the permit and its charge.
+    fn hold(&self, permit: Permit) -> Result<Place, String> {
+        let mut charge = Charge::new(self.budget.clone());
+        charge
+            .try_grow(RAW_SOCKET_BYTES, "a raw socket's buffers are refused")
+            .map_err(Self::refused)?;
+        Ok(Arc::new(Hold {
+            _permit: permit,
+            _charge: Some(charge),
+        }))
     }
 
     /// A listener place, or the refusal's words (`access-denied`).
     pub fn listener_place(&self) -> Result<Place, String> {
-        self.listeners
+        let permit = self
+            .listeners
             .try_permit(self.max_listeners)
-            .map(Arc::new)
-            .map_err(Self::refused)
+            .map_err(Self::refused)?;
+        Ok(Arc::new(Hold {
+            _permit: permit,
+            _charge: None,
+        }))
     }
 
     /// Takes a place for a connection `wasi:sockets` is about to accept,
     /// kept until the accepted socket reaches the component; `false` when
-    /// the cap is reached (the connection is then reset, and nothing the
-    /// component holds is disturbed).
+    /// the cap or the byte budget is reached (the connection is then
+    /// reset, and nothing the component holds is disturbed).
     pub fn admit_accepted(&self) -> bool {
-        match self.connections.try_permit(self.max_connections) {
-            Ok(permit) => {
+        let place = self
+            .connections
+            .try_permit(self.max_connections)
+            .map_err(Self::refused)
+            .and_then(|permit| self.hold(permit));
+        match place {
+            Ok(place) => {
                 self.admitted
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(permit);
+                    .push(place);
                 true
             }
-            Err(_) => false,
+            Err(refused) => {
+                tracing::info!("accepted connection reset: {refused}");
+                false
+            }
         }
     }
 
@@ -93,7 +153,6 @@ impl SocketAccount {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop()
-            .map(Arc::new)
     }
 }
 

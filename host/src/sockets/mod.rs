@@ -8,5 +8,8 @@ mod account;
 pub mod p2;
 pub mod p3;
 mod relay;
+mod watch;
 
-pub use account::{Place, SocketAccount, SocketLedger, SocketLedgerView, granted};
+pub use account::{
+    Hold, Place, RAW_SOCKET_BYTES, SocketAccount, SocketLedger, SocketLedgerView, granted,
+};

@@ -1,18 +1,14 @@
 //! The `wasi:sockets` 0.3 TCP door under the store's [`SocketAccount`]:
-//! wasmtime-wasi's own functions, with `create`, `listen` and the socket's
-//! drop shadowed so that each socket holds a place from its creation until
-//! it is dropped (a listening one also while its accept stream lives).
-//! Past a cap the call fails with `wasi:sockets`' own `access-denied`.
-//!
-//! Known gap: a 0.3 socket's `receive`/`send` streams keep the OS socket
-//! open after the socket resource is dropped; the place is freed with the
-//! resource. Watching those streams' ends (piping their result futures
-//! through the host) did not free places in wasmtime 48 when the guest
-//! dropped both ends, so it is not done.
+//! wasmtime-wasi's own functions, with `create`, `listen`, `receive`,
+//! `send` and the socket's drop shadowed so that each socket holds a place
+//! from its creation for as long as the OS socket can live: until the
+//! resource is dropped and its `receive` and `send` streams have ended (a
+//! listening one also while its accept stream lives). Past a cap the call
+//! fails with `wasi:sockets`' own `access-denied`.
 //!
 //! [`SocketAccount`]: super::SocketAccount
 
-use wasmtime::component::{Access, Linker, Resource, ResourceType};
+use wasmtime::component::{Access, FutureReader, Linker, Resource, ResourceType, StreamReader};
 use wasmtime::{AsContextMut, StoreContextMut};
 use wasmtime_wasi::p3::bindings::sockets::types::{
     ErrorCode, HostTcpSocket, HostTcpSocketWithStore, IpAddressFamily,
@@ -21,6 +17,7 @@ use wasmtime_wasi::p3::sockets::SocketResult;
 use wasmtime_wasi::sockets::{TcpSocket, WasiSockets, WasiSocketsView};
 
 use super::relay::relay_accepted;
+use super::watch::hold_until_ended;
 use super::{SocketLedgerView, granted};
 
 /// The interface wasmtime-wasi registers the TCP socket in.
@@ -94,6 +91,28 @@ where
                 let accepted = relay_accepted(&mut store, accepted, place)?;
                 Ok((Ok(accepted),))
             })
+        },
+    )?;
+    types.func_wrap(
+        "[method]tcp-socket.receive",
+        |mut store: StoreContextMut<'_, T>, (socket,): (Resource<TcpSocket>,)| {
+            let place = store.data_mut().socket_ledger().place(socket.rep());
+            let access = Access::<T, WasiSockets>::new(store.as_context_mut(), T::sockets);
+            let (received, ended) =
+                <WasiSockets as HostTcpSocketWithStore<T>>::receive(access, socket)?;
+            let ended = hold_until_ended(store, ended, place)?;
+            Ok(((received, ended),))
+        },
+    )?;
+    types.func_wrap(
+        "[method]tcp-socket.send",
+        |mut store: StoreContextMut<'_, T>,
+         (socket, data): (Resource<TcpSocket>, StreamReader<u8>)| {
+            let place = store.data_mut().socket_ledger().place(socket.rep());
+            let access = Access::<T, WasiSockets>::new(store.as_context_mut(), T::sockets);
+            let ended: FutureReader<_> =
+                <WasiSockets as HostTcpSocketWithStore<T>>::send(access, socket, data)?;
+            Ok((hold_until_ended(store, ended, place)?,))
         },
     )?;
     linker.allow_shadowing(false);

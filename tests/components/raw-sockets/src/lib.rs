@@ -4,8 +4,10 @@
 //!
 //! `connect` connects N sockets to 127.0.0.1:PORT, taking each one's
 //! receive stream, and prints how many it got and the first refusal; then
-//! drops the sockets but keeps their streams (the OS sockets live on) and
-//! tries one more; then drops the streams too and connects N again.
+//! drops the sockets but keeps their streams (the OS sockets live on, so
+//! their places stay taken) and tries one more; then drops the streams too,
+//! waits a millisecond (the host frees a place once it has seen the
+//! streams end, which takes a turn of its event loop) and connects N again.
 //! `listen` listens on N sockets, drops them and listens on N again.
 
 use wasip3::sockets::types::{
@@ -73,6 +75,7 @@ async fn connect_mode(port: u16, n: usize) {
     );
     drop(more);
     drop(held);
+    wasip3::clocks::monotonic_clock::wait_for(1_000_000).await;
     let mut again: Vec<Held> = Vec::new();
     println!("all dropped: {}", connect_many(port, n, &mut again).await);
 }

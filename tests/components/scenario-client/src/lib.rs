@@ -13,6 +13,7 @@ use portable_streams::bindings::portable::streams::streams::{
     open_unix_connection, start_server, start_unix_server,
 };
 
+mod budget;
 mod drain;
 mod send_now;
 mod stream;
@@ -38,6 +39,8 @@ async fn main() -> Result<(), String> {
     } else if let Some(outcome) = send_now::run(scenario, host, port).await {
         outcome
     } else if let Some(outcome) = drain::run(scenario, host, port).await {
+        outcome
+    } else if let Some(outcome) = budget::run(scenario, host, port).await {
         outcome
     } else if let Some(outcome) = transcript::run(scenario, host, port, pems).await {
         outcome
