@@ -5,21 +5,23 @@ Build a Python file written for CPython's asyncio into a component:
     python -m portable_streams build app.py -o app.wasm
 
 and run it with `portable-streams run app.wasm ...` (either backend) or any
-WASI 0.3 runtime once composed with the guest. Inside the component,
-`asyncio.open_connection`, `asyncio.start_server`,
-`asyncio.open_unix_connection`, `asyncio.start_unix_server`, timers
-(`asyncio.sleep`, `asyncio.wait_for`, `asyncio.timeout`) and `asyncio.run`
-work as under CPython, over the `portable:streams` interface.
-
-This layer adds no semantics of its own: each call maps onto the
-interface, and each error onto the exception class asyncio raises.
+WASI 0.3 runtime once composed with the guest. Inside the component the
+event loop has asyncio's networking over the `portable:streams` interface
+(`loop.create_connection`, `create_server`, their Unix forms, `start_tls`,
+transports and protocols as CPython's), so CPython's own `asyncio.streams`
+(`open_connection`, `start_server`, `StreamReader`, `StreamWriter`) and
+libraries written for CPython run unchanged; timers and `asyncio.run`
+work as under CPython.
 
 Modules:
 
+* `_loop`: the loop's networking; `_transport`: asyncio's transport over
+  one connection; `_server`: asyncio's `Server`.
+* `_tls`: `TLSContext` and the interface's TLS options;
+  `_ssl_module`: the `ssl` module inside a component.
 * `_errors`: the interface's errors as asyncio's exceptions.
-* `_streams`: `StreamReader`, `StreamWriter`, `Server` and the four
-  functions that open them; `_open`: what is open, for the exit.
-* `_runtime`: timers on `wasi:clocks`, the `asyncio` patches, and the
+* `_open`: what is open, for the exit.
+* `_runtime`: timers on `wasi:clocks`, the loop's patches, and the
   program's entry point (what `asyncio.run` does, and a clean exit).
 * `_build`: the build command (componentize-py, pinned).
 """
@@ -27,7 +29,8 @@ Modules:
 __version__ = "0.1.0"
 
 # What a component's code may import from here (inside a component only:
-# the bindings they use exist there).
+# the bindings they use exist there). The stream functions and classes are
+# asyncio's own.
 __all__ = [
     "open_connection",
     "start_server",
@@ -46,8 +49,16 @@ def __getattr__(name):
         from . import _errors
 
         return _errors.SSLError
-    if name in __all__:
-        from . import _streams
+    if name == "TLSContext":
+        from . import _tls
 
-        return getattr(_streams, name)
+        return _tls.TLSContext
+    if name == "Server":
+        from . import _server
+
+        return _server.Server
+    if name in __all__:
+        import asyncio
+
+        return getattr(asyncio, name)
     raise AttributeError(name)

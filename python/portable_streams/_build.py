@@ -24,7 +24,9 @@ from wit_world import exports
 # program's own imports too (its source only runs in the component).
 import importlib
 
-from portable_streams import _errors, _open, _runtime, _streams  # noqa: F401
+from portable_streams import _errors, _loop, _open, _runtime  # noqa: F401
+
+_runtime.install()
 
 for _module in {imports!r}:
     try:

@@ -3,13 +3,13 @@ exit can abort and close them (weakly held: what is gone is forgotten)."""
 
 import weakref
 
-writers = weakref.WeakSet()
+transports = weakref.WeakSet()
 servers = weakref.WeakSet()
 
 
-def track_writer(writer):
+def track_transport(transport):
     """Remembers an open connection, to abort it at exit."""
-    writers.add(writer)
+    transports.add(transport)
 
 
 def track_server(server):

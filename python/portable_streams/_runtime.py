@@ -1,11 +1,15 @@
-"""The runtime inside the component: timers on `wasi:clocks`, the asyncio
-patches, and the program's entry point.
+"""The runtime inside the component: timers on `wasi:clocks`, the event
+loop's networking (`_loop`), the `ssl` module, and the program's entry
+point.
 
 componentize-py's event loop runs asyncio tasks inside the component's
 `wasi:cli/run` call, but it has no timers and no `run_until_complete`, and
 a task still waiting on an import when `run` returns traps the component.
 This module fills those gaps:
 
+* the loop's networking and transports (`_loop`), on which CPython's own
+  `asyncio.streams` run unchanged; `ssl` is `_ssl_module` (CPython inside a
+  component has no OpenSSL);
 * `loop.time`, `call_at`, `call_later`: one driver task waits on
   `monotonic-clock.wait-for` for the next deadline, in slices of at most
   50 ms so that a cancelled timer's wait ends soon;
@@ -36,7 +40,7 @@ import componentize_py_runtime as runtime
 from componentize_py_types import Err, Ok
 from wit_world.imports import environment, monotonic_clock
 
-from . import _open, _streams
+from . import _loop, _open, _ssl_module
 
 #: The longest single wait of the timer driver, in nanoseconds.
 _SLICE_NS = 50_000_000
@@ -161,6 +165,14 @@ def _compile(source, filename):
     return compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
 
+def install_ssl():
+    """`import ssl` gives `_ssl_module` when the standard one cannot load."""
+    try:
+        import ssl  # noqa: F401
+    except ImportError:
+        sys.modules["ssl"] = _ssl_module
+
+
 def install():
     """Patches componentize-py's loop and asyncio (once)."""
     global _installed
@@ -173,9 +185,8 @@ def install():
     loop_class._timer_handle_cancelled = _timer_handle_cancelled
     loop_class.call_soon = _call_soon_with_context(loop_class.call_soon)
     support.await_result = _await_result
-    for name in ("open_connection", "start_server", "open_unix_connection", "start_unix_server"):
-        setattr(asyncio, name, getattr(_streams, name))
-        setattr(asyncio.streams, name, getattr(_streams, name))
+    _loop.install(loop_class)
+    install_ssl()
     asyncio.run = _deferred_run
     _installed = True
 
@@ -231,8 +242,8 @@ async def _shutdown():
         handle.cancel()
     for server in list(_open.servers):
         server._raw.close()
-    for writer in list(_open.writers):
-        writer._raw.abort()
+    for transport in list(_open.transports):
+        transport.abort()
     future_state = support._future_state.get()
     while any(not t.done() for t in tasks) or future_state.futures:
         await monotonic_clock.wait_for(1_000_000)
