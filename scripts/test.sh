@@ -18,8 +18,10 @@
 #   - the wasmtime CLI 48 (the line the host embeds), built by cargo into
 #     target/tools (about 10 minutes the first time);
 #   - Node 24 and jco, pinned in tests/js (npm ci into tests/js/node_modules);
-#   - a Python venv in target/python-venv holding the package in python/ and
-#     the componentize-py it pins (pip).
+#   - a Python venv in target/python-venv holding the package in python/,
+#     the componentize-py it pins and the PyPI libraries the tests run
+#     (tests/python/libraries/requirements.txt), all by pip;
+#   - redis-server (Debian's package), the Redis library test's peer.
 # Nothing is installed outside the checkout except rustup's toolchain.
 #
 # A test that lacks one of these tools fails and names this script. To run
@@ -88,13 +90,31 @@ if needs python runtimes native guest sandbox; then
       exit 1
     }
   fi
-  stamp="$venv/.installed-$(cat python/pyproject.toml | cksum | cut -d' ' -f1)"
+  libraries=tests/python/libraries/requirements.txt
+  stamp="$venv/.installed-$(cat python/pyproject.toml "$libraries" | cksum | cut -d' ' -f1)"
   if [ ! -e "$stamp" ]; then
-    say "installing the python/ package and its pinned componentize-py into the venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check ./python
+    say "installing the python/ package, its pinned componentize-py and the tested PyPI libraries into the venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check ./python -r "$libraries"
     touch "$stamp"
   fi
   export PORTABLE_STREAMS_PYTHON="$venv/bin/python"
+fi
+
+# --- redis-server, the peer of the Redis library's test ---------------------
+if needs python && ! command -v redis-server >/dev/null; then
+  say "installing redis-server (Debian's package), the peer of the Redis library's test"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y -qq redis-server >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+  elif command -v sudo >/dev/null; then
+    sudo apt-get install -y -qq redis-server >/dev/null 2>&1 \
+      || { sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; }
+  else
+    echo "scripts/test.sh: redis-server is needed (apt-get install redis-server)" >&2
+    exit 1
+  fi
+  # Debian starts the packaged service; the test runs its own servers.
+  (command -v systemctl >/dev/null && systemctl disable --now redis-server >/dev/null 2>&1) || true
 fi
 
 [ "$part" = setup ] && { say "everything is in place"; exit 0; }
@@ -108,7 +128,7 @@ case "$part" in
   core) set -- -p portable-streams-core --all-features "$@" ;;
   native) set -- -p portable-streams-tests --test scenarios "$@" -- native:: ;;
   guest) set -- -p portable-streams-tests --test scenarios "$@" -- guest:: ;;
-  python) set -- -p portable-streams-tests --test python --test transcript "$@" ;;
+  python) set -- -p portable-streams-tests --test python --test libraries --test transcript "$@" ;;
   runtimes) set -- -p portable-streams-tests --test runtimes "$@" ;;
   sandbox) set -- -p portable-streams-tests --test policy -p portable-streams-host "$@" ;;
 esac

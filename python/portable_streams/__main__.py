@@ -5,6 +5,29 @@ import sys
 
 from . import _build
 
+BUILD_HELP = """\
+Builds APP.py, written for CPython's asyncio, into a component (with the
+pinned componentize-py, found beside this interpreter, so a venv need not
+be activated).
+
+What is bundled: the modules APP.py imports, every module of the installed
+distributions they come from and of the distributions those require (read
+from their metadata, so modules a library imports lazily are there too),
+and every module of each package imported (the standard library's too).
+A component has no files: data files of a distribution are not bundled.
+
+Native extensions cannot run inside a component: a distribution that ships
+them is named in a note and bundled without them; the build fails if its
+module does not import without them.
+
+Inside the component, asyncio's event loop does networking over
+portable:streams (create_connection, create_server, their Unix forms,
+start_tls), so asyncio's own streams and pure-Python libraries run
+unchanged; `ssl` is the package's stand-in (TLS is the interface's).
+Raw sockets (sock=, sock_*), datagrams, subprocesses, signals and
+executors raise NotImplementedError saying why.
+"""
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
@@ -12,7 +35,12 @@ def main(argv=None):
         description="Build a Python asyncio program into a WebAssembly component.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="build APP.py into a component")
+    build = commands.add_parser(
+        "build",
+        help="build APP.py into a component",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=BUILD_HELP,
+    )
     build.add_argument("app", help="the Python file (written for CPython's asyncio)")
     build.add_argument("-o", "--output", required=True, help="the component to write")
     args = parser.parse_args(argv)

@@ -1,12 +1,21 @@
 """The build command: the user's file, unchanged, inside a component.
 
 componentize-py snapshots the app module at build time (its top-level code
-runs then), so the user's file is not imported at build time: its source is
-embedded in a small entry module and executed when the component runs, as
-`__main__`, with `sys.argv` from the command line.
+runs then) and bundles the modules imported by then, so the user's file is
+not imported at build time: its source is embedded in a small entry module
+and executed when the component runs, as `__main__`, with `sys.argv` from
+the command line. The entry imports, at build time, every module of the
+installed distributions the file imports and of their requirements (found
+in the distributions' metadata), so that a module a library imports
+lazily is in the component too.
+
+A distribution that ships native extensions cannot run them inside a
+component: the build says which, and fails if one of its modules does not
+import without them.
 """
 
 import ast
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -21,7 +30,8 @@ ENTRY = '''\
 from wit_world import exports
 
 # Imported now: componentize-py bundles what the build imports. The
-# program's own imports too (its source only runs in the component).
+# program's own imports too (its source only runs in the component), and
+# every module of the distributions they come from and require.
 import importlib
 
 from portable_streams import _errors, _loop, _open, _runtime  # noqa: F401
@@ -33,6 +43,43 @@ for _module in {imports!r}:
         importlib.import_module(_module)
     except Exception:
         pass
+
+# Then every module of each package imported so far, the standard
+# library's included (they import parts of themselves lazily: codecs,
+# importlib.resources' adapters, email's parts), until no package is left
+# incomplete.
+import pkgutil
+import sys
+
+_done = set()
+_growing = True
+while _growing:
+    _growing = False
+    for _name, _package in list(sys.modules.items()):
+        _path = getattr(_package, "__path__", None)
+        if not _path or _name in _done:
+            continue
+        _done.add(_name)
+        for _info in pkgutil.iter_modules(_path, _name + "."):
+            _leaf = _info.name.rsplit(".", 1)[-1]
+            if _info.name in sys.modules or _leaf in {skipped!r} or _leaf.startswith("test"):
+                continue
+            try:
+                importlib.import_module(_info.name)
+                _growing = True
+            except BaseException:
+                pass
+
+# Modules of distributions with native extensions must import without them.
+for _module, _distribution, _natives in {native_checks!r}:
+    try:
+        importlib.import_module(_module)
+    except Exception as _error:
+        raise ImportError(
+            f"{{_distribution}} ships native extensions ({{', '.join(_natives)}}), which cannot "
+            f"run inside a component, and its module {{_module}} does not import without "
+            f"them: {{_error!r}}"
+        ) from None
 
 SOURCE = {source!r}
 FILENAME = {filename!r}
@@ -98,6 +145,116 @@ def imported_modules(source):
     return found
 
 
+#: The component's CPython, for requirement markers.
+_COMPONENT_ENVIRONMENT = {
+    "python_version": "3.14",
+    "python_full_version": "3.14.0",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "wasi",
+    "platform_system": "",
+    "platform_machine": "wasm32",
+    "os_name": "posix",
+    "extra": "",
+}
+
+#: Modules never imported ahead: running them is their purpose, or they
+#: belong to a library's own test suite.
+_SKIPPED_PARTS = {"__main__", "tests", "test", "testing", "conftest"}
+
+
+#: Standard packages never completed ahead: they need what a component
+#: lacks (a display, a terminal, threads of their own) or only serve tools.
+_NEVER_AHEAD = {"idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip", "venv", "pydoc_data"}
+
+
+def _requirement(text):
+    """The distribution name `text` requires, or None when its marker does
+    not hold inside a component (or names an extra)."""
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:
+        from pip._vendor.packaging.requirements import Requirement
+    requirement = Requirement(text)
+    if requirement.marker is not None and not requirement.marker.evaluate(_COMPONENT_ENVIRONMENT):
+        return None
+    return requirement.name
+
+
+def distributions(modules):
+    """The installed distributions `modules` come from, with every
+    distribution they require, by name (the standard library and the
+    program's own files have none)."""
+    owners = importlib.metadata.packages_distributions()
+    wanted = []
+    for module in modules:
+        for name in owners.get(module.split(".")[0], []):
+            if name not in wanted:
+                wanted.append(name)
+    found = {}
+    while wanted:
+        name = wanted.pop(0)
+        key = name.lower().replace("_", "-")
+        if key in found or key in ("componentize-py", "portable-streams"):
+            continue
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        found[key] = dist
+        for text in dist.requires or []:
+            required = _requirement(text)
+            if required is not None:
+                wanted.append(required)
+    return found
+
+
+def _module_name(path):
+    """The module a distribution's file is, or None (not Python, or a module
+    never imported ahead)."""
+    parts = list(path.parts)
+    if not parts or parts[-1].endswith((".pyc", ".pyi")) or not parts[-1].endswith(".py"):
+        return None
+    if any(p.endswith((".dist-info", ".egg-info", ".data")) or p == ".." for p in parts):
+        return None
+    parts[-1] = parts[-1][: -len(".py")]
+    if parts[-1] == "__init__":
+        parts.pop()
+    if not parts or any(p in _SKIPPED_PARTS or not p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def _natives(dist):
+    return sorted(
+        str(f) for f in dist.files or [] if str(f).endswith((".so", ".pyd", ".dylib"))
+    )
+
+
+def _locations(found):
+    """The directories `found`'s distributions are installed in."""
+    places = []
+    for dist in found.values():
+        place = os.path.abspath(str(dist.locate_file("")))
+        if os.path.isdir(place) and place not in places:
+            places.append(place)
+    return places
+
+
+def bundled_modules(found):
+    """Every module of `found` (see `distributions`), and for each one that
+    ships native extensions, one module of it to check and its native
+    files."""
+    modules, checks = [], []
+    for name, dist in found.items():
+        own = sorted({m for m in map(_module_name, dist.files or []) if m})
+        modules.extend(own)
+        natives = _natives(dist)
+        if natives and own:
+            checks.append((own[0].split(".")[0], name, natives))
+    return modules, checks
+
+
 def build(app, output):
     """Builds the component for `app` (a path) into `output`."""
     try:
@@ -109,6 +266,15 @@ def build(app, output):
         compile(source, app, "exec")
     except SyntaxError as error:
         raise BuildError(f"{app} is not valid Python: {error}") from None
+    imports = imported_modules(source)
+    found = distributions(imports)
+    bundled, native_checks = bundled_modules(found)
+    for _, name, natives in native_checks:
+        print(
+            f"note: {name} ships native extensions ({', '.join(natives)}); they are left "
+            "out (a component runs Python only), so its pure-Python fallbacks must serve",
+            file=sys.stderr,
+        )
     package_dir = os.path.dirname(os.path.abspath(__file__))
     wit = os.path.join(package_dir, "wit")
     with tempfile.TemporaryDirectory() as work:
@@ -117,7 +283,9 @@ def build(app, output):
                 ENTRY.format(
                     source=source,
                     filename=os.path.basename(app),
-                    imports=imported_modules(source),
+                    imports=imports + [m for m in bundled if m not in imports],
+                    native_checks=native_checks,
+                    skipped=sorted(_SKIPPED_PARTS | _NEVER_AHEAD),
                 )
             )
         command = _componentize_py() + [
@@ -132,6 +300,12 @@ def build(app, output):
             os.path.dirname(package_dir),
             "-p",
             os.path.dirname(os.path.abspath(app)),
+        ]
+        # Where the distributions are installed (componentize-py looks in
+        # the interpreter's site-packages only without PYTHONPATH).
+        for place in _locations(found):
+            command += ["-p", place]
+        command += [
             "portable_streams_entry",
             "-o",
             output,

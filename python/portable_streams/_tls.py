@@ -9,6 +9,10 @@ interface's (rustls, in the host or the guest).
 from wit_world.imports import streams as wit
 
 
+#: Root bundles that are the web's roots, which the interface trusts.
+_WEB_ROOTS = ("certifi/cacert.pem",)
+
+
 def nanos(seconds):
     """Seconds as the interface's nanoseconds (None stays None)."""
     return None if seconds is None else int(seconds * 1_000_000_000)
@@ -33,7 +37,11 @@ class TLSContext:
         self.options = 0
 
     def load_verify_locations(self, cafile=None, capath=None, cadata=None):
-        """Adds trust roots: `cadata` (PEM text), or `cafile` read now."""
+        """Adds trust roots: `cadata` (PEM text), or `cafile` read now. The
+        web's root bundle certifi ships (a data file, which a component
+        does not carry) is what the interface trusts already."""
+        if cafile is not None and str(cafile).replace("\\", "/").endswith(_WEB_ROOTS):
+            cafile = None
         if cafile is not None:
             with open(cafile, encoding="ascii") as f:
                 self.cadata.append(f.read())

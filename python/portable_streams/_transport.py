@@ -43,6 +43,54 @@ def address(value):
     return None
 
 
+class SocketView:
+    """What `get_extra_info('socket')` gives: asyncio's `TransportSocket`
+    (addresses, family, type; options read back) for a connection whose
+    socket the interface holds."""
+
+    def __init__(self, transport):
+        self._transport = transport
+
+    @property
+    def family(self):
+        peer = self._transport.get_extra_info("peername")
+        if isinstance(peer, str):
+            return socket.AF_UNIX
+        return socket.AF_INET6 if peer is not None and len(peer) == 4 else socket.AF_INET
+
+    @property
+    def type(self):
+        return socket.SOCK_STREAM
+
+    @property
+    def proto(self):
+        return 0 if self.family == socket.AF_UNIX else socket.IPPROTO_TCP
+
+    def fileno(self):
+        return -1
+
+    def getpeername(self):
+        return self._transport.get_extra_info("peername")
+
+    def getsockname(self):
+        return self._transport.get_extra_info("sockname")
+
+    def getsockopt(self, level, option, buflen=None):
+        # The interface sets TCP_NODELAY, as asyncio does; the rest are the
+        # system's defaults, which a component cannot read.
+        if (level, option) == (socket.IPPROTO_TCP, getattr(socket, "TCP_NODELAY", 1)):
+            return 1
+        raise OSError(f"socket option ({level}, {option}) cannot be read inside a component")
+
+    def setsockopt(self, level, option, value, optlen=None):
+        if (level, option) == (socket.IPPROTO_TCP, getattr(socket, "TCP_NODELAY", 1)):
+            return
+        raise OSError(f"socket option ({level}, {option}) cannot be set inside a component")
+
+    def __repr__(self):
+        return f"<socket view peername={self.getpeername()!r}>"
+
+
 class Transport(asyncio.Transport):
     """asyncio's `Transport` for one connection of the interface."""
 
@@ -218,7 +266,13 @@ class Transport(asyncio.Transport):
             return
         self._closing = True
         self._wake_reader()
+        flushed = self._raw_writer.write_buffer_size() == 0
         self._raw_writer.close()
+        if flushed:
+            # As asyncio: with nothing left to send, the protocol hears of
+            # the end at the loop's next turn (the interface closes the
+            # socket meanwhile).
+            self._connection_lost(None)
 
     def abort(self):
         self._force_close(None)
@@ -291,7 +345,9 @@ class Transport(asyncio.Transport):
     def get_extra_info(self, name, default=None):
         if name == "sslcontext":
             return self._sslcontext if self._sslcontext is not None else default
-        if name in ("socket", "pipe", "subprocess"):
+        if name == "socket":
+            return SocketView(self)
+        if name in ("pipe", "subprocess"):
             return default
         info = self._raw_writer.get_extra_info()
         if name == "peername":

@@ -68,8 +68,13 @@ fn a_composed_rust_client_runs_on_plain_wasmtime_and_node() {
     on_both("the Rust echo client", &wasm, &expected);
 }
 
+/// A Python component on plain wasmtime. Not on Node: jco 1.x loses its
+/// bookkeeping of sync calls ("Cannot destructure property 'componentIdx'
+/// of 'SYMMETRIC_SYNC_GUEST_CALL_STACK.pop(...)'") when a connection is
+/// closed while a read on it is pending, and an asyncio transport always
+/// has one (`tests/js/python_close_repro.sh` reproduces it).
 #[test]
-fn a_composed_python_client_runs_on_plain_wasmtime_and_node() {
+fn a_composed_python_client_runs_on_plain_wasmtime() {
     if !python::available() {
         return;
     }
@@ -77,7 +82,11 @@ fn a_composed_python_client_runs_on_plain_wasmtime_and_node() {
     let client = std::fs::read(python::component("tcp_echo_client")).unwrap();
     let wasm = composed(&client, dir.path());
     let expected: Vec<String> = ECHOED.iter().map(|l| l.to_string()).collect();
-    on_both("the Python echo client", &wasm, &expected);
+    against_an_echo_server(
+        "the Python echo client on plain wasmtime",
+        &expected,
+        |port| runtimes::on_plain_wasmtime(&wasm, &["127.0.0.1", port]),
+    );
 }
 
 #[test]

@@ -1,0 +1,162 @@
+//! Other people's code: well-known pure-Python asyncio libraries from PyPI,
+//! unchanged, inside Python components on both backends, each against a
+//! real local peer, printing what the same file prints under CPython:
+//!
+//! * redis-py's asyncio client (over `asyncio.open_connection`, CPython's
+//!   own streams) against `redis-server`;
+//! * websockets (its own `Protocol` over `loop.create_connection` and
+//!   `loop.create_server`): a client of a CPython peer, and a server of
+//!   its own with a client of it;
+//! * httpx (over httpcore and anyio, whose asyncio backend calls
+//!   `loop.create_connection` and reads `get_extra_info('socket')`)
+//!   against CPython's `http.server`.
+//!
+//! The libraries are pinned in `tests/python/libraries/requirements.txt`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use portable_streams_host::run::Backend;
+use portable_streams_tests::python::printed_by_cpython;
+use portable_streams_tests::{args, assert_success, lines, loopback, python, run, tools};
+
+const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
+
+/// A peer process, killed when dropped.
+struct Peer(Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `name` (a file under tests/python/libraries) run by CPython and by the
+/// component on both backends with `argv`: the same lines each time.
+async fn same_as_cpython(name: &'static str, argv: &[&str]) {
+    let expected = printed_by_cpython(name, argv).await;
+    assert!(!expected.is_empty(), "{name} printed nothing under CPython");
+    let file = name.rsplit('/').next().unwrap();
+    let mut command_line = vec![file];
+    command_line.extend_from_slice(argv);
+    for &backend in BACKENDS {
+        let out = run(
+            &format!("python:{name}"),
+            backend,
+            loopback(),
+            &args(&command_line),
+        )
+        .await;
+        assert_success(&format!("{name} on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{name} on {backend:?}");
+    }
+}
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `redis-server` of its own on a free loopback port, once it accepts.
+fn redis_server() -> Option<(Peer, u16)> {
+    if Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        tools::missing("redis-server (apt-get install redis-server; scripts/test.sh installs it)");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start redis-server");
+    let peer = Peer(child);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "redis-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((peer, port))
+}
+
+/// A CPython process that prints its port first (as `pattern` shows it).
+fn cpython_peer(command: &mut Command, port_of: impl Fn(&str) -> Option<u16>) -> (Peer, u16) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the peer");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).expect("the peer's first line");
+    let port = port_of(line.trim()).unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    // The rest of its output is not needed; keep the pipe drained.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (Peer(child), port)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_py_over_cpythons_own_streams_matches_cpython() {
+    if !python::available() {
+        return;
+    }
+    let Some((_redis, port)) = redis_server() else {
+        return;
+    };
+    same_as_cpython("tests/python/libraries/redis_client", &[&port.to_string()]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websockets_client_and_server_over_their_own_protocol_match_cpython() {
+    if !python::available() {
+        return;
+    }
+    let (_peer, port) = cpython_peer(
+        &mut python::cpython("tests/python/libraries/websockets_peer"),
+        |line| line.parse().ok(),
+    );
+    same_as_cpython(
+        "tests/python/libraries/websockets_both",
+        &[&port.to_string()],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn httpx_over_anyio_matches_cpython() {
+    if !python::available() {
+        return;
+    }
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("hello.txt"), "hello from the peer\n").unwrap();
+    std::fs::write(site.path().join("big.bin"), vec![7u8; 3_000_000]).unwrap();
+    let (_peer, port) = cpython_peer(
+        Command::new(tools::python())
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(site.path())
+            .stderr(Stdio::null()),
+        // "Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/) ..."
+        |line| line.split(" port ").nth(1)?.split(' ').next()?.parse().ok(),
+    );
+    same_as_cpython("tests/python/libraries/httpx_client", &[&port.to_string()]).await;
+}
