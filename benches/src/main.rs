@@ -7,6 +7,7 @@
 mod accept_soak;
 mod contenders;
 mod peers;
+mod python;
 mod report;
 mod serve;
 mod soak;
@@ -53,6 +54,13 @@ struct Args {
     /// With --serve: how many idle clients to hold.
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
+    /// Instead of the benchmarks: the asyncio client script as a Python
+    /// component on both backends beside CPython (bulk, readline, start-up).
+    #[arg(long)]
+    python: bool,
+    /// With --python: runs of each contender, alternating (medians shown).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
     /// Run tokio's echo server for --serve (started by the bench itself).
     #[arg(long, hide = true)]
     tokio_echo_server: bool,
@@ -73,23 +81,44 @@ async fn serve_bench(root: &std::path::Path, args: &Args) -> Result<()> {
     }
     println!("{table}");
     if args.write {
-        let (start, end) = ("<!-- serve run -->", "<!-- end serve -->");
-        let section = format!(
-            "{start}\nLatest serve run: {}, on {}, release build, loopback.\n\n{table}{end}",
-            utc_now(),
-            machine()
-        );
-        let doc = root.join("docs/benchmarks.md");
-        let old = std::fs::read_to_string(&doc).unwrap_or_default();
-        let text = match (old.find(start), old.find(end)) {
-            (Some(a), Some(b)) if a < b => {
-                format!("{}{section}{}", &old[..a], &old[b + end.len()..])
-            }
-            _ => format!("{}\n{section}\n", old.trim_end()),
-        };
-        std::fs::write(&doc, text)?;
-        eprintln!("wrote {}", doc.display());
+        write_section(root, "serve", &table)?;
     }
+    Ok(())
+}
+
+/// `--python`: prints the Python table; with `--write`, records it.
+async fn python_bench(root: &std::path::Path, args: &Args) -> Result<()> {
+    let python = portable_streams_tests::tools::python();
+    let table = python::run(root, &python, args.scale, args.runs.max(1)).await?;
+    println!("{table}");
+    if args.write {
+        write_section(root, "python", &table)?;
+    }
+    Ok(())
+}
+
+/// Records `table` in docs/benchmarks.md between `<!-- NAME run -->` and
+/// `<!-- end NAME -->`, with the machine and date.
+fn write_section(root: &std::path::Path, name: &str, table: &str) -> Result<()> {
+    let (start, end) = (
+        format!("<!-- {name} run -->"),
+        format!("<!-- end {name} -->"),
+    );
+    let section = format!(
+        "{start}\nLatest {name} run: {}, on {}, release build, loopback.\n\n{table}{end}",
+        utc_now(),
+        machine()
+    );
+    let doc = root.join("docs/benchmarks.md");
+    let old = std::fs::read_to_string(&doc).unwrap_or_default();
+    let text = match (old.find(&start), old.find(&end)) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{section}{}", &old[..a], &old[b + end.len()..])
+        }
+        _ => format!("{}\n{section}\n", old.trim_end()),
+    };
+    std::fs::write(&doc, text)?;
+    eprintln!("wrote {}", doc.display());
     Ok(())
 }
 
@@ -141,6 +170,9 @@ async fn main() -> Result<()> {
     let root = build::workspace_root();
     if args.serve {
         return serve_bench(&root, &args).await;
+    }
+    if args.python {
+        return python_bench(&root, &args).await;
     }
     eprintln!("building the benchmark component...");
     let wasm = tokio::task::spawn_blocking(|| build::component("bench-client")).await?;

@@ -249,12 +249,21 @@ class Transport(asyncio.Transport):
             return
         finally:
             self._draining = None
-        if self._protocol_paused and not self._lost:
-            self._protocol_paused = False
-            try:
-                self._protocol.resume_writing()
-            except BaseException as error:
-                self._report("protocol.resume_writing() failed", error)
+        self._maybe_resume_protocol()
+
+    def _maybe_resume_protocol(self):
+        """`resume_writing` once the buffer is at the low mark, whoever
+        notices first: the drain above, or a `close` that comes before its
+        answer reached the loop."""
+        if not self._protocol_paused or self._lost:
+            return
+        if self._raw_writer.write_buffer_size() > self._low:
+            return
+        self._protocol_paused = False
+        try:
+            self._protocol.resume_writing()
+        except BaseException as error:
+            self._report("protocol.resume_writing() failed", error)
 
     # ---- the end ----
 
@@ -264,6 +273,7 @@ class Transport(asyncio.Transport):
     def close(self):
         if self._closing:
             return
+        self._maybe_resume_protocol()
         self._closing = True
         self._wake_reader()
         flushed = self._raw_writer.write_buffer_size() == 0

@@ -393,3 +393,26 @@ async fn start_tls_on_an_accepted_connection_matches_cpython() {
         assert_eq!(without_ports(&output), expected, "{backend:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transports_and_protocols_match_cpython() {
+    // The loop's own networking, driven with protocols: connection_made,
+    // data, eof_received keeping a half-closed connection open,
+    // pause_writing and resume_writing around a paused reader, abort.
+    if !python::available() {
+        return;
+    }
+    let expected = printed_by_cpython("tests/python/protocols", &["127.0.0.1"]).await;
+    assert_eq!(expected.last().map(String::as_str), Some("done"));
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tests/python/protocols",
+            backend,
+            loopback(),
+            &args(&["protocols.py", "127.0.0.1"]),
+        )
+        .await;
+        assert_success(&format!("protocols.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+}
