@@ -128,7 +128,7 @@ case "$part" in
   core) set -- -p portable-streams-core --all-features "$@" ;;
   native) set -- -p portable-streams-tests --test scenarios "$@" -- native:: ;;
   guest) set -- -p portable-streams-tests --test scenarios "$@" -- guest:: ;;
-  python) set -- -p portable-streams-tests --test python --test libraries --test transcript "$@" ;;
+  python) set -- -p portable-streams-tests --test python --test python_inside --test libraries --test transcript "$@" ;;
   runtimes) set -- -p portable-streams-tests --test runtimes "$@" ;;
   sandbox) set -- -p portable-streams-tests --test policy -p portable-streams-host "$@" ;;
 esac
