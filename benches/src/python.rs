@@ -42,8 +42,8 @@ pub async fn run(root: &Path, python: &Path, scale: usize, runs: usize) -> Resul
     let engine = new_engine(Allocation::OnDemand).map_err(|e| anyhow!("{e:#}"))?;
     let guest = prepare(&engine, &bytes, Backend::Guest)?;
     let native = prepare(&engine, &bytes, Backend::Native)?;
-    let mut out = format!(
-        "| workload | asyncio (CPython) | Python component, guest | Python component, native | guest/asyncio | native/asyncio |\n|---|---|---|---|---|---|\n"
+    let mut out = String::from(
+        "| workload | asyncio (CPython) | Python component, guest | Python component, native | guest/asyncio | native/asyncio |\n|---|---|---|---|---|---|\n",
     );
     for workload in [Workload::Bulk, Workload::Readline] {
         let count = workload.count(scale);
