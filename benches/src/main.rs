@@ -58,8 +58,10 @@ struct Args {
     /// component on both backends beside CPython (bulk, readline, start-up).
     #[arg(long)]
     python: bool,
-    /// With --python: runs of each contender, alternating (medians shown).
-    #[arg(long, default_value_t = 3)]
+    /// Runs of every workload, contenders in turn within each run: cells
+    /// show the median run [range], ratios the median of the runs' ratios
+    /// (range). With --python, the same.
+    #[arg(long, default_value_t = 1)]
     runs: usize,
     /// Run tokio's echo server for --serve (started by the bench itself).
     #[arg(long, hide = true)]
@@ -120,6 +122,80 @@ fn write_section(root: &std::path::Path, name: &str, table: &str) -> Result<()> 
     std::fs::write(&doc, text)?;
     eprintln!("wrote {}", doc.display());
     Ok(())
+}
+
+/// The contenders of the main table, ready to run.
+struct Contenders<'a> {
+    engine: &'a wasmtime::Engine,
+    guest: &'a wasmtime::component::Component,
+    native: &'a wasmtime::component::Component,
+    substrate: &'a wasmtime::component::Component,
+    python: Option<&'a std::path::Path>,
+    script: &'a std::path::Path,
+}
+
+/// One run of `workload` against every contender in turn.
+async fn one_run(workload: Workload, count: usize, with: &Contenders<'_>) -> Result<Vec<Outcome>> {
+    let Contenders {
+        engine,
+        guest,
+        native,
+        substrate,
+        python,
+        script,
+    } = *with;
+    let peer = peers::start(workload, count).await?;
+    let addr = peer.addr;
+    let tls = peer.tls.as_deref();
+    // The components take the CA's PEM, CPython its file.
+    let (component_extra, python_extra) = match tls {
+        Some(tls) => (
+            vec![tls.pki.ca_pem.clone()],
+            vec![tls.pki.file("ca.pem").display().to_string()],
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut outcomes = Vec::new();
+    for (backend, compiled) in [(Backend::Guest, guest), (Backend::Native, native)] {
+        outcomes.push(outcome(
+            contenders::component(
+                engine,
+                compiled,
+                backend,
+                workload,
+                addr,
+                count,
+                &component_extra,
+            )
+            .await,
+        ));
+    }
+    outcomes.push(outcome(
+        contenders::tokio_native(workload, addr, count, tls).await,
+    ));
+    outcomes.push(match python {
+        Some(py) => {
+            outcome(contenders::asyncio(py, script, workload, addr, count, &python_extra).await)
+        }
+        None => Outcome::Skipped("python3 not installed".into()),
+    });
+    outcomes.push(Outcome::Skipped("wstd has no WASI 0.3 release".into()));
+    outcomes.push(match workload {
+        Workload::Bulk | Workload::PingPong | Workload::Accept => outcome(
+            contenders::component(
+                engine,
+                substrate,
+                Backend::Native,
+                workload,
+                addr,
+                count,
+                &[],
+            )
+            .await,
+        ),
+        _ => Outcome::Skipped("not a substrate workload".into()),
+    });
+    Ok(outcomes)
 }
 
 fn utc_now() -> String {
@@ -217,65 +293,41 @@ async fn main() -> Result<()> {
     let script: PathBuf = root.join("benches/asyncio_client.py");
 
     let contenders = vec!["guest", "native", "tokio", "asyncio", "wstd", "substrate"];
-    let mut rows = Vec::new();
-    for workload in Workload::ALL {
-        if !args.only.is_empty() && !args.only.iter().any(|o| o == workload.name()) {
-            continue;
-        }
-        let count = workload.count(args.scale);
-        let peer = peers::start(workload, count).await?;
-        let addr = peer.addr;
-        let tls = peer.tls.as_deref();
-        // The components take the CA's PEM, CPython its file.
-        let (component_extra, python_extra) = match tls {
-            Some(tls) => (
-                vec![tls.pki.ca_pem.clone()],
-                vec![tls.pki.file("ca.pem").display().to_string()],
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
-        eprintln!("{} ({count})...", workload.name());
-        let mut outcomes = Vec::new();
-        for (backend, compiled) in [(Backend::Guest, &guest), (Backend::Native, &native)] {
-            outcomes.push(outcome(
-                contenders::component(
-                    &engine,
-                    compiled,
-                    backend,
+    let with = Contenders {
+        engine: &engine,
+        guest: &guest,
+        native: &native,
+        substrate: &substrate,
+        python: python.as_deref(),
+        script: &script,
+    };
+    let mut rows: Vec<(Workload, usize, Vec<Vec<Outcome>>)> = Vec::new();
+    for run in 0..args.runs.max(1) {
+        for workload in Workload::ALL {
+            if !args.only.is_empty() && !args.only.iter().any(|o| o == workload.name()) {
+                continue;
+            }
+            let count = workload.count(args.scale);
+            eprintln!(
+                "{} ({count}), run {}/{}...",
+                workload.name(),
+                run + 1,
+                args.runs.max(1)
+            );
+            let outcomes = one_run(workload, count, &with).await?;
+            match rows.iter_mut().find(|(w, _, _)| *w == workload) {
+                Some((_, _, runs)) => {
+                    for (runs, outcome) in runs.iter_mut().zip(outcomes) {
+                        runs.push(outcome);
+                    }
+                }
+                None => rows.push((
                     workload,
-                    addr,
                     count,
-                    &component_extra,
-                )
-                .await,
-            ));
+                    outcomes.into_iter().map(|o| vec![o]).collect(),
+                )),
+            }
         }
-        outcomes.push(outcome(
-            contenders::tokio_native(workload, addr, count, tls).await,
-        ));
-        outcomes.push(match &python {
-            Some(py) => outcome(
-                contenders::asyncio(py, &script, workload, addr, count, &python_extra).await,
-            ),
-            None => Outcome::Skipped("python3 not installed".into()),
-        });
-        outcomes.push(Outcome::Skipped("wstd has no WASI 0.3 release".into()));
-        outcomes.push(match workload {
-            Workload::Bulk | Workload::PingPong | Workload::Accept => outcome(
-                contenders::component(
-                    &engine,
-                    &substrate,
-                    Backend::Native,
-                    workload,
-                    addr,
-                    count,
-                    &[],
-                )
-                .await,
-            ),
-            _ => Outcome::Skipped("not a substrate workload".into()),
-        });
-        rows.push((workload, count, outcomes));
     }
     let report = Report { contenders, rows };
     let table = report.markdown();
@@ -289,9 +341,10 @@ async fn main() -> Result<()> {
             after.split_once("<!-- end -->").map_or("", |(_, n)| n)
         });
         let text = format!(
-            "# Benchmarks\n\n{marker}\nLatest run: {date}, on {}, release build, loopback, scale 1/{}.\n\n{table}\n<!-- end -->{notes}",
+            "# Benchmarks\n\n{marker}\nLatest run: {date}, on {}, release build, loopback, scale 1/{}, {} run(s): each cell the median run [range], each ratio the median of the runs' ratios (range).\n\n{table}\n<!-- end -->{notes}",
             machine(),
-            args.scale
+            args.scale,
+            args.runs.max(1)
         );
         std::fs::create_dir_all(root.join("docs"))?;
         std::fs::write(&doc, text)?;

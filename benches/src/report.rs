@@ -66,8 +66,40 @@ pub enum Outcome {
 pub struct Report {
     /// Contender names, in column order.
     pub contenders: Vec<&'static str>,
-    /// `(workload, count, outcomes per contender)`.
-    pub rows: Vec<(Workload, usize, Vec<Outcome>)>,
+    /// `(workload, count, outcomes per contender, one per run)`.
+    pub rows: Vec<(Workload, usize, Vec<Vec<Outcome>>)>,
+}
+
+/// The median of `values` and their range, as text (`-` for none).
+fn median_with_range(mut values: Vec<f64>, digits: usize, suffix: &str) -> String {
+    if values.is_empty() {
+        return "-".into();
+    }
+    values.sort_by(f64::total_cmp);
+    let median = values[values.len() / 2];
+    if values.len() == 1 {
+        return format!("{median:.digits$}{suffix}");
+    }
+    let (lo, hi) = (values[0], values[values.len() - 1]);
+    format!("{median:.digits$}{suffix} ({lo:.digits$}-{hi:.digits$})")
+}
+
+/// The run whose headline figure is the median of a contender's runs
+/// (a failure or skip, if no run measured anything).
+fn median_outcome(workload: Workload, count: usize, runs: &[Outcome]) -> &Outcome {
+    let mut measured: Vec<&Outcome> = runs
+        .iter()
+        .filter(|o| matches!(o, Outcome::Measured(_)))
+        .collect();
+    if measured.is_empty() {
+        return &runs[0];
+    }
+    let figure = |o: &&Outcome| match o {
+        Outcome::Measured(s) => s.figure(workload, count),
+        _ => f64::NAN,
+    };
+    measured.sort_by(|a, b| figure(a).total_cmp(&figure(b)));
+    measured[measured.len() / 2]
 }
 
 fn cell(workload: Workload, count: usize, outcome: &Outcome) -> String {
@@ -99,18 +131,17 @@ fn cell(workload: Workload, count: usize, outcome: &Outcome) -> String {
 }
 
 /// `a / b` of the headline figures, oriented so that > 1 means `a` is better.
-fn ratio(workload: Workload, count: usize, a: &Outcome, b: &Outcome) -> String {
+fn ratio(workload: Workload, count: usize, a: &Outcome, b: &Outcome) -> Option<f64> {
     match (a, b) {
         (Outcome::Measured(a), Outcome::Measured(b)) => {
             let (fa, fb) = (a.figure(workload, count), b.figure(workload, count));
-            let r = if workload == Workload::PingPong {
+            Some(if workload == Workload::PingPong {
                 fb / fa
             } else {
                 fa / fb
-            };
-            format!("{r:.2}x")
+            })
         }
-        _ => "-".into(),
+        _ => None,
     }
 }
 
@@ -139,10 +170,36 @@ impl Report {
                 format!("{} ({count})", workload.name()),
                 unit(*workload).to_owned(),
             ];
-            row.extend(outcomes.iter().map(|o| cell(*workload, *count, o)));
+            row.extend(outcomes.iter().map(|runs| {
+                let mut text = cell(*workload, *count, median_outcome(*workload, *count, runs));
+                let figures: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|o| match o {
+                        Outcome::Measured(s) => Some(s.figure(*workload, *count)),
+                        _ => None,
+                    })
+                    .collect();
+                if figures.len() > 1 {
+                    let (lo, hi) = figures
+                        .iter()
+                        .fold((f64::MAX, f64::MIN), |(lo, hi), f| (lo.min(*f), hi.max(*f)));
+                    let _ = write!(text, " [{lo:.1}-{hi:.1}]");
+                }
+                text
+            }));
+            // Each ratio is taken within one run (both contenders measured
+            // side by side), then the median of the runs' ratios.
             for (a, b) in ratios {
                 let r = match (self.column(a), self.column(b)) {
-                    (Some(a), Some(b)) => ratio(*workload, *count, &outcomes[a], &outcomes[b]),
+                    (Some(a), Some(b)) => median_with_range(
+                        outcomes[a]
+                            .iter()
+                            .zip(&outcomes[b])
+                            .filter_map(|(x, y)| ratio(*workload, *count, x, y))
+                            .collect(),
+                        2,
+                        "x",
+                    ),
                     _ => "-".into(),
                 };
                 row.push(r);

@@ -55,3 +55,58 @@ fn the_table_measures_the_substrate_beside_the_guest() {
         );
     }
 }
+
+#[test]
+fn several_runs_show_the_median_with_its_range_and_ratios_taken_run_by_run() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["--only", "bulk", "--scale", "1000", "--runs", "2"])
+        .output()
+        .expect("run the bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let header = cells(table.lines().next().expect("a header row"));
+    let row = cells(
+        table
+            .lines()
+            .find(|l| l.starts_with("| bulk ("))
+            .unwrap_or_else(|| panic!("no bulk row in:\n{table}")),
+    );
+    let at = |name: &str| row[header.iter().position(|c| *c == name).unwrap()];
+    // "445.8 [444.4-445.8]" and "0.75x (0.58-0.75)".
+    assert!(
+        at("guest").contains(" [") && at("guest").ends_with(']'),
+        "{table}"
+    );
+    assert!(
+        at("guest/tokio").contains("x (") && at("guest/tokio").ends_with(')'),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_python_table_measures_the_component_on_both_backends_beside_cpython() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["--python", "--scale", "1000", "--runs", "1"])
+        .output()
+        .expect("run the bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    for row in ["| bulk (", "| readline (", "| start-up, ms"] {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row} row in:\n{table}"));
+        let cells = cells(line);
+        assert_eq!(cells.len(), 6, "{line}");
+        assert!(cells[4].ends_with('x') && cells[5].ends_with('x'), "{line}");
+    }
+    assert!(table.contains("The component: "), "{table}");
+}
