@@ -155,6 +155,11 @@ class Transport(asyncio.Transport):
             except BaseException as error:
                 self._fatal_error(error, "Fatal error: protocol.data_received() call failed.")
                 return
+            # As CPython's loop runs the callbacks the data made ready before
+            # it reads again: what the protocol does next (a STARTTLS reply
+            # and `start_tls`, say) reaches the interface before the next
+            # read takes bytes meant for it.
+            await asyncio.sleep(0)
 
     def _eof_received(self):
         try:
