@@ -19,7 +19,6 @@ import asyncio
 import socket
 import sys
 
-from componentize_py_types import Err
 from wit_world.imports import streams as wit
 
 from . import _errors, _open, _tls
@@ -390,7 +389,3 @@ def families(family):
         return wit.AddressFamily.IPV6
     return wit.AddressFamily.UNSPECIFIED
 
-
-def raw_error(error):
-    """The asyncio exception for an interface `Err`."""
-    return _errors.exception(error.value) if isinstance(error, Err) else error

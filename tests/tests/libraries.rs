@@ -54,15 +54,6 @@ async fn same_as_cpython(name: &'static str, argv: &[&str]) {
     }
 }
 
-/// A port nobody listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A `redis-server` of its own on a free loopback port, once it accepts.
 fn redis_server() -> Option<(Peer, u16)> {
     if Command::new("redis-server")
@@ -73,7 +64,7 @@ fn redis_server() -> Option<(Peer, u16)> {
         tools::missing("redis-server (apt-get install redis-server; scripts/test.sh installs it)");
         return None;
     }
-    let port = free_port();
+    let port = portable_streams_tests::free_port();
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])

@@ -146,7 +146,7 @@ async fn component_server_with_cpython_clients(
     if python3().is_none() {
         return;
     }
-    let port = free_port();
+    let port = portable_streams_tests::free_port();
     let server = tokio::spawn({
         let pems = [pki.chain_pem.clone(), pki.key_pem.clone()];
         async move {
@@ -192,15 +192,6 @@ async fn start_tls_while_a_read_waits(backend: Backend) {
         return;
     };
     scenario(backend, "tls-starttls-reading", server.port, &[&pki.ca_pem]).await;
-}
-
-/// A free loopback port for a server the component starts.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start_tls_mid_stream_as_a_server(backend: Backend) {

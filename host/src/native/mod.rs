@@ -89,11 +89,6 @@ impl NativeCtx {
         }
     }
 
-    /// The bytes the store's connections hold now.
-    pub fn buffered_bytes(&self) -> u64 {
-        self.budget.held()
-    }
-
     /// The policy enforced.
     pub fn policy(&self) -> &Arc<Policy> {
         &self.policy
