@@ -24,6 +24,8 @@
 //! the limit outcomes are asyncio's for the same arrival of bytes (see
 //! [`ReadRequest::receive_size`]).
 
+use std::time::Duration;
+
 use bytes::buf::Limit;
 use bytes::{Bytes, BytesMut};
 
@@ -170,6 +172,9 @@ pub struct Connection {
     /// Bytes the waiting `read(-1)` took out of the buffer, still held.
     read_taken: usize,
     tls: Option<TlsDetails>,
+    /// asyncio's `ssl_shutdown_timeout`, over TLS: how long `close` may
+    /// take before the connection is lost with a timeout.
+    tls_shutdown_timeout: Option<Duration>,
     /// The reader's bytes go to a stream (`into-stream`).
     handed_over: bool,
 }
@@ -189,6 +194,7 @@ impl Connection {
             charge: Charge::default(),
             read_taken: 0,
             tls: None,
+            tls_shutdown_timeout: None,
             handed_over: false,
         }
     }
@@ -531,9 +537,35 @@ impl Connection {
     }
 
     /// The transport now carries TLS with these parameters (after a
-    /// handshake, or `start_tls`).
-    pub fn set_tls(&mut self, details: TlsDetails) {
+    /// handshake, or `start_tls`); closing it may take `shutdown_timeout`
+    /// (asyncio's `ssl_shutdown_timeout`, see [`Self::shutdown_timer`]).
+    pub fn set_tls(&mut self, details: TlsDetails, shutdown_timeout: Duration) {
         self.tls = Some(details);
+        self.tls_shutdown_timeout = Some(shutdown_timeout);
+    }
+
+    /// The timer a backend must run while a TLS connection closes: once
+    /// `close()` was called on a TLS connection that is not closed yet,
+    /// flushing what is buffered and sending `close_notify` may take this
+    /// long, after which [`Self::shutdown_timed_out`] loses the connection
+    /// (asyncio's `ssl_shutdown_timeout`: a peer that stops reading cannot
+    /// hold a closing TLS connection open). `None` otherwise: a plain
+    /// connection closes once flushed, however long that takes, as
+    /// asyncio's.
+    pub fn shutdown_timer(&self) -> Option<Duration> {
+        match self.write.state() {
+            WriterState::Closing => self.tls_shutdown_timeout,
+            _ => None,
+        }
+    }
+
+    /// The shutdown timer ran out: the error to lose the connection with
+    /// (asyncio's `TimeoutError('SSL shutdown timed out')`, which
+    /// `wait_closed` and `drain` then raise), or `None` if it closed in
+    /// time.
+    pub fn shutdown_expired(&self) -> Option<Error> {
+        self.shutdown_timer()
+            .map(|_| crate::tls_info::shutdown_timed_out())
     }
 
     /// Whether `start_tls` may go on: not on a connection that carries TLS

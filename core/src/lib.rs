@@ -52,6 +52,7 @@ pub mod caps;
 mod conn;
 pub mod connect;
 mod error;
+pub mod front;
 mod reader;
 mod request;
 mod separators;

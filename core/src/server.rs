@@ -17,6 +17,26 @@ use crate::connect::py_addr;
 /// asyncio's default `backlog`.
 pub const DEFAULT_BACKLOG: u32 = 100;
 
+/// The backlog to listen with for `backlog=`: asyncio's default of 100
+/// when none is given; 0 is taken as 1 (`wasi:sockets` refuses 0, and
+/// Linux queues one connection for either), and no more than `listen(2)`
+/// takes.
+pub fn listen_backlog(requested: Option<u32>) -> u32 {
+    const MOST: u32 = i32::MAX as u32;
+    requested.unwrap_or(DEFAULT_BACKLOG).clamp(1, MOST)
+}
+
+/// asyncio's `start_serving=` (default true).
+pub fn starts_serving(requested: Option<bool>) -> bool {
+    requested.unwrap_or(true)
+}
+
+/// The error of `accept` once every listening socket ended (the host
+/// closed them): no client can come any more.
+pub fn no_listener_left() -> Error {
+    Error::Other("no listening socket is left".into())
+}
+
 /// A client connection as the server sees it.
 pub trait Client: Clone {
     /// Whether the connection is fully closed (or gone).
@@ -54,18 +74,38 @@ pub struct ServerState<C, A = ()> {
     arrivals: VecDeque<A>,
     /// Arrivals whose TLS handshake is still running.
     handshaking: usize,
+    /// Listening sockets still listening.
+    listening: usize,
 }
 
 impl<C: Client, A> ServerState<C, A> {
-    /// A server that serves at once unless `start_serving` is false.
-    pub fn new(start_serving: bool) -> Self {
+    /// A server over `listening` sockets that serves at once unless
+    /// `start_serving=False` (see [`starts_serving`]).
+    pub fn new(start_serving: Option<bool>, listening: usize) -> Self {
         Self {
-            serving: start_serving,
+            serving: starts_serving(start_serving),
             closed: false,
             accepting: 0,
             clients: Vec::new(),
             arrivals: VecDeque::new(),
             handshaking: 0,
+            listening,
+        }
+    }
+
+    /// One listening socket ended (its host closed it); once none is
+    /// left, `accept` calls with nothing queued fail with
+    /// [`no_listener_left`].
+    pub fn listener_ended(&mut self) {
+        self.listening = self.listening.saturating_sub(1);
+    }
+
+    /// `sockets`: the bound addresses, none once the server is closed.
+    pub fn sockets<T: Clone>(&self, addresses: &[T]) -> Vec<T> {
+        if self.closed {
+            Vec::new()
+        } else {
+            addresses.to_vec()
         }
     }
 
@@ -142,6 +182,8 @@ impl<C: Client, A> ServerState<C, A> {
             AcceptStep::Closed(server_closed())
         } else if !self.serving {
             AcceptStep::Wait
+        } else if self.listening == 0 && self.arrivals.is_empty() && self.handshaking == 0 {
+            AcceptStep::Closed(no_listener_left())
         } else {
             AcceptStep::Take
         }
@@ -245,7 +287,7 @@ mod tests {
 
     #[test]
     fn wait_closed_waits_for_clients_and_pending_accepts() {
-        let mut server: ServerState<Fake> = ServerState::new(true);
+        let mut server: ServerState<Fake> = ServerState::new(None, 1);
         let client = Fake(Rc::default());
         server.add_client(client.clone());
         server.begin_accept();
@@ -261,7 +303,7 @@ mod tests {
 
     #[test]
     fn arrivals_follow_demand_and_end_with_close() {
-        let mut server: ServerState<Fake, u32> = ServerState::new(true);
+        let mut server: ServerState<Fake, u32> = ServerState::new(None, 1);
         assert!(!server.wants_more(), "no accept call: take nothing");
         server.begin_accept();
         server.begin_accept();
@@ -287,7 +329,7 @@ mod tests {
 
     #[test]
     fn not_serving_wants_nothing() {
-        let mut server: ServerState<Fake, u32> = ServerState::new(false);
+        let mut server: ServerState<Fake, u32> = ServerState::new(Some(false), 1);
         server.begin_accept();
         assert!(!server.wants_more());
         server.start_serving().unwrap();
@@ -296,7 +338,7 @@ mod tests {
 
     #[test]
     fn start_serving_after_close_is_closed() {
-        let mut server: ServerState<Fake> = ServerState::new(false);
+        let mut server: ServerState<Fake> = ServerState::new(Some(false), 1);
         assert_eq!(server.accept_step(), AcceptStep::Wait);
         assert!(!server.is_serving());
         assert_eq!(server.start_serving(), Ok(true));
@@ -304,6 +346,41 @@ mod tests {
         server.close();
         assert_eq!(server.start_serving(), Err(server_closed()));
         assert!(!server.is_serving());
+    }
+
+    #[test]
+    fn once_every_listener_ended_accept_fails_after_what_is_queued() {
+        let mut server: ServerState<Fake, u32> = ServerState::new(None, 2);
+        server.listener_ended();
+        assert_eq!(server.accept_step(), AcceptStep::Take, "one still listens");
+        server.arrived(1);
+        server.handshake_started();
+        server.listener_ended();
+        assert_eq!(server.accept_step(), AcceptStep::Take, "one is queued");
+        assert_eq!(server.next_arrival(), Some(1));
+        assert_eq!(
+            server.accept_step(),
+            AcceptStep::Take,
+            "one is shaking hands"
+        );
+        server.handshake_ended(None);
+        assert_eq!(server.accept_step(), AcceptStep::Closed(no_listener_left()));
+        server.close();
+        assert_eq!(server.accept_step(), AcceptStep::Closed(server_closed()));
+    }
+
+    #[test]
+    fn options_defaults_and_sockets_once_closed() {
+        assert_eq!(listen_backlog(None), DEFAULT_BACKLOG);
+        assert_eq!(listen_backlog(Some(0)), 1);
+        assert_eq!(listen_backlog(Some(5)), 5);
+        assert_eq!(listen_backlog(Some(u32::MAX)), i32::MAX as u32);
+        assert!(starts_serving(None));
+        assert!(!starts_serving(Some(false)));
+        let mut server: ServerState<Fake> = ServerState::new(None, 1);
+        assert_eq!(server.sockets(&[1, 2]), vec![1, 2]);
+        server.close();
+        assert!(server.sockets(&[1, 2]).is_empty());
     }
 
     #[test]

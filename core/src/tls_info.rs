@@ -30,6 +30,12 @@ pub fn start_tls_cancelled() -> Error {
     Error::ConnectionAborted("start_tls was cancelled during the handshake".into())
 }
 
+/// asyncio's error when `ssl_shutdown_timeout` passes while a TLS
+/// connection closes.
+pub fn shutdown_timed_out() -> Error {
+    Error::Timeout("SSL shutdown timed out".into())
+}
+
 /// asyncio's `NotImplementedError` for `write_eof` over TLS.
 pub fn write_eof_unsupported() -> Error {
     Error::Unsupported(

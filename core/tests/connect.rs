@@ -100,3 +100,31 @@ fn no_address_at_all_is_an_error_not_a_hang() {
         .expect("finished");
     assert!(result.is_err());
 }
+
+#[test]
+fn a_bounded_connect_names_its_target_and_bound_once_the_timer_fires() {
+    use portable_streams_core::connect::bounded;
+    // TCP and Unix connects word it the same way.
+    let hung = bounded::<(), _, _>("/tmp/app.sock", Some(1_500_000_000), pending(), |_| {
+        ready(())
+    })
+    .now_or_never()
+    .expect("the timer fired");
+    assert_eq!(
+        hung,
+        Err(Error::Timeout(
+            "connecting to /tmp/app.sock took longer than 1500 ms".into()
+        ))
+    );
+    // A connect that finishes first wins, whatever the timer does.
+    let done = bounded("example.org port 80", Some(1), ready(Ok(7)), |_| ready(()))
+        .now_or_never()
+        .expect("finished");
+    assert_eq!(done, Ok(7));
+    // No bound: only the connect decides (the timer is never asked).
+    let unbounded = bounded("x", None, ready(Ok(1)), |_| -> futures::future::Ready<()> {
+        panic!("no timer without a bound")
+    })
+    .now_or_never();
+    assert_eq!(unbounded, Some(Ok(1)));
+}

@@ -1,6 +1,8 @@
 //! The connection engine's rules, driven without any I/O: what a read call,
 //! the pump, `drain` and `wait_closed` are told to do, in asyncio's order.
 
+use std::time::Duration;
+
 use bytes::{BufMut, Bytes};
 use portable_streams_core::{
     Connection, DrainCall, Error, MAX_RECV, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep,
@@ -324,10 +326,13 @@ fn over_tls_there_is_no_write_eof_and_no_second_start_tls() {
     let mut c = conn(16);
     assert!(c.can_write_eof());
     assert!(c.start_tls_status().is_ok());
-    c.set_tls(portable_streams_core::TlsDetails {
-        protocol_version: "TLSv1.3".into(),
-        ..Default::default()
-    });
+    c.set_tls(
+        portable_streams_core::TlsDetails {
+            protocol_version: "TLSv1.3".into(),
+            ..Default::default()
+        },
+        Duration::from_secs(30),
+    );
     assert!(!c.can_write_eof());
     assert!(matches!(c.write_eof(), Err(Error::Unsupported(_))));
     assert!(matches!(
@@ -429,4 +434,45 @@ fn try_readline_answers_as_a_readline_request_or_leaves_it_to_one() {
             }
         }
     }
+}
+
+#[test]
+fn closing_a_tls_connection_runs_the_shutdown_timer_and_its_end_is_a_timeout() {
+    // A plain connection closes once flushed, however long that takes.
+    let mut plain = conn(16);
+    let _ = plain.write(&b"unsent"[..]).unwrap();
+    let _ = plain.close();
+    assert_eq!(plain.shutdown_timer(), None);
+    assert!(plain.shutdown_expired().is_none());
+
+    let mut c = conn(16);
+    c.set_tls(
+        portable_streams_core::TlsDetails::default(),
+        Duration::from_millis(300),
+    );
+    // Open: no timer.
+    assert_eq!(c.shutdown_timer(), None);
+    let _ = c.write(&b"unsent"[..]).unwrap();
+    let _ = c.close();
+    assert_eq!(c.shutdown_timer(), Some(Duration::from_millis(300)));
+    let expired = c.shutdown_expired().expect("the timer runs");
+    assert!(c.lost(Some(expired)).is_some());
+    // asyncio: wait_closed and drain raise TimeoutError('SSL shutdown timed out').
+    let timed_out = |r: Option<Result<(), Error>>| matches!(r, Some(Err(Error::Timeout(m))) if m == "SSL shutdown timed out");
+    assert!(timed_out(c.closed_status()));
+    assert!(timed_out(c.poll_drain(&mut DrainCall::default())));
+    // Once closed the timer is over, and a second expiry changes nothing.
+    assert_eq!(c.shutdown_timer(), None);
+    assert!(c.shutdown_expired().is_none());
+
+    // Closed in time: the timer has nothing left to end.
+    let mut clean = conn(16);
+    clean.set_tls(
+        portable_streams_core::TlsDetails::default(),
+        Duration::from_millis(300),
+    );
+    let _ = clean.close();
+    assert!(clean.lost(None).is_some());
+    assert!(clean.shutdown_expired().is_none());
+    assert_eq!(clean.closed_status(), Some(Ok(())));
 }

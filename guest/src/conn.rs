@@ -232,7 +232,7 @@ impl Conn {
 /// the negotiated details, and anything that came with the last flight.
 fn take_in_tls(engine: &mut Connection, transport: &Transport) {
     if let Some(layer) = &transport.tls {
-        engine.set_tls(layer.details());
+        engine.set_tls(layer.details(), layer.shutdown_timeout);
     }
     engine.receive(&transport.early.plaintext);
     if transport.early.peer_closed {

@@ -12,7 +12,8 @@ use portable_streams_core::{Error, TlsDetails};
 /// An established session, as the connection holds it.
 pub(crate) struct Layer {
     session: RefCell<Session>,
-    /// How long `close` may wait for `close_notify` to be sent.
+    /// How long closing may take (asyncio's `ssl_shutdown_timeout`): the
+    /// engine's shutdown timer.
     pub(crate) shutdown_timeout: Duration,
 }
 

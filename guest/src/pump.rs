@@ -73,35 +73,62 @@ async fn run(conn: Rc<Conn>) {
         conn: conn.clone(),
         finished: false,
     };
+    // Whichever ends first: the pump's own work, or a closing TLS
+    // connection's shutdown timer (a send it abandons keeps its bytes'
+    // accounting: see `Guarded`). After the timer, the pump runs once
+    // more on the lost connection: a write left in flight is cancelled
+    // only by a task (see `sink.rs`).
+    if let Either::Right(()) = race(pump(&conn), shutdown_timer(&conn)).await {
+        pump(&conn).await;
+    }
+    respawn.finished = true;
+}
+
+/// Once a TLS connection starts closing, waits for the engine's shutdown
+/// timer and then lets the engine lose the connection with its timeout.
+async fn shutdown_timer(conn: &Conn) {
+    let timeout = conn
+        .pump
+        .until(|| conn.state().engine.shutdown_timer())
+        .await;
+    let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+    wait_for(nanos).await;
+    let expired = conn.state().engine.shutdown_expired();
+    if let Some(error) = expired {
+        conn.lost(Some(error));
+    }
+}
+
+/// The pump's work, until the connection is closed.
+async fn pump(conn: &Conn) {
     loop {
         let wake = conn.pump.wait();
         // The rest of a partly accepted chunk goes first.
         let unsent = conn.state().unsent.take();
         if let Some(rest) = unsent {
-            send(&conn, Data::Unsent(rest)).await;
+            send(conn, Data::Unsent(rest)).await;
             continue;
         }
         let step = conn.state().engine.pump_step();
         match step {
-            PumpStep::Send(chunk) => match encrypted(&conn, &chunk) {
-                Some(Ok(ciphertext)) => send(&conn, Data::Fresh(ciphertext)).await,
+            PumpStep::Send(chunk) => match encrypted(conn, &chunk) {
+                Some(Ok(ciphertext)) => send(conn, Data::Fresh(ciphertext)).await,
                 Some(Err(error)) => conn.lost(Some(error)),
-                None => send(&conn, Data::Fresh(Vec::from(chunk))).await,
+                None => send(conn, Data::Fresh(Vec::from(chunk))).await,
             },
-            PumpStep::ShutdownWrite => match end_sink(&conn).await {
+            PumpStep::ShutdownWrite => match end_sink(conn).await {
                 Ok(()) => conn.state().engine.eof_sent(),
                 Err(error) => conn.lost(Some(error)),
             },
             PumpStep::Close => {
-                say_goodbye(&conn).await;
-                let result = end_sink(&conn).await;
+                say_goodbye(conn).await;
+                let result = end_sink(conn).await;
                 conn.lost(result.err());
             }
             PumpStep::Stop => break,
             PumpStep::Idle => wake.await,
         }
     }
-    respawn.finished = true;
 }
 
 /// On a TLS connection: `chunk` encrypted, and counted as sent (the
@@ -116,16 +143,14 @@ fn encrypted(conn: &Conn, chunk: &[u8]) -> Option<Result<Vec<u8>, Error>> {
     Some(ciphertext)
 }
 
-/// On a TLS connection: sends `close_notify` before the sink ends, for at
-/// most the shutdown timeout (asyncio's `ssl_shutdown_timeout`).
+/// On a TLS connection: sends `close_notify` before the sink ends (the
+/// shutdown timer bounds it with the rest of closing).
 async fn say_goodbye(conn: &Conn) {
     let layer = conn.state().tls.clone();
     let Some(layer) = layer else {
         return;
     };
-    let alert = layer.close_notify();
-    let nanos = u64::try_from(layer.shutdown_timeout.as_nanos()).unwrap_or(u64::MAX);
-    let _ = race(send(conn, Data::Fresh(alert)), wait_for(nanos)).await;
+    send(conn, Data::Fresh(layer.close_notify())).await;
 }
 
 /// A sink taken out of its connection; returned when dropped, unless the

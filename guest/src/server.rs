@@ -6,7 +6,7 @@
 //! off its listen stream only while `accept` calls want them (the kernel's
 //! backlog holds the rest).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use portable_streams_core::caps::Permit;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
-    AcceptStep, BindFailure, Client, DEFAULT_BACKLOG, ServerState, bind_all, bind_context,
+    AcceptStep, BindFailure, Client, ServerState, bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::{Error, ReadBuffer};
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
@@ -56,8 +56,6 @@ struct Shared {
     /// The TLS side, on a TLS server: each client's handshake runs in a
     /// task of its own, off the accept path.
     tls: Option<tls::Server>,
-    /// Acceptor tasks still listening.
-    listening: Cell<usize>,
     /// For `accept` calls: a socket was queued, serving started, closed.
     accepted: Signal,
     /// For acceptor tasks: demand, serving or closed changed.
@@ -91,18 +89,17 @@ pub(crate) async fn start_server(
     // reuse_address: wasi:sockets hosts set SO_REUSEADDR themselves on
     // POSIX (WASI requires binds to ignore TIME_WAIT); `false` cannot be
     // honoured and is accepted as it is.
-    let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG).max(1);
+    let backlog = listen_backlog(options.backlog);
     let family = Family::from(options.family);
     let addrs = connect::listen_targets(&hosts, port, family, &resolve).await?;
     let bound = bind_all(&addrs, |addr| listen(addr, backlog))?;
     let (listeners, permits): (Vec<Listener>, Vec<Permit>) = bound.into_iter().unzip();
     let shared = Rc::new(Shared {
-        state: RefCell::new(ServerState::new(options.start_serving.unwrap_or(true))),
+        state: RefCell::new(ServerState::new(options.start_serving, listeners.len())),
         limit,
         keep_alive: options.keep_alive,
         addresses: listeners.iter().map(|l| l.addr.into()).collect(),
         tls,
-        listening: Cell::new(listeners.len()),
         accepted: Signal::default(),
         acceptors: Signal::default(),
         changed: Rc::default(),
@@ -264,10 +261,6 @@ impl wit::GuestServer for Server {
                             }
                             continue;
                         }
-                        // The host ended every listen stream: nothing will come.
-                        if shared.listening.get() == 0 {
-                            return Err(Error::Other("no listening socket is left".into()).into());
-                        }
                     }
                 }
                 wake.await;
@@ -277,10 +270,7 @@ impl wit::GuestServer for Server {
     }
 
     fn sockets(&self) -> Vec<wit::SocketAddress> {
-        if self.shared.state.borrow().is_closed() {
-            return Vec::new();
-        }
-        self.shared.addresses.clone()
+        self.shared.state.borrow().sockets(&self.shared.addresses)
     }
 
     fn close(&self) {
@@ -367,9 +357,7 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
     }
     drop(incoming);
     drop(socket);
-    shared
-        .listening
-        .set(shared.listening.get().saturating_sub(1));
+    shared.state.borrow_mut().listener_ended();
     shared.accepted.notify();
 }
 

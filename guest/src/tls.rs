@@ -75,6 +75,7 @@ impl Client {
 pub(crate) struct Server {
     config: Arc<ServerConfig>,
     handshake_timeout: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl Server {
@@ -84,13 +85,14 @@ impl Server {
         Ok(Self {
             config: options.config(provider())?,
             handshake_timeout: options.handshake_timeout(),
+            shutdown_timeout: options.shutdown_timeout(),
         })
     }
 
     /// The server handshake with one client.
     pub(crate) async fn accept(&self, transport: Transport) -> Result<Transport, Error> {
         let session = Session::server(self.config.clone())?;
-        let timeouts = (self.handshake_timeout, core_tls::SHUTDOWN_TIMEOUT);
+        let timeouts = (self.handshake_timeout, self.shutdown_timeout);
         secure(transport, session, timeouts).await
     }
 }

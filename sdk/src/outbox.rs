@@ -17,7 +17,7 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 use futures::future::join;
-use portable_streams_core::{Connection, DrainCall, PumpStep, ReadBuffer, Signal, Wake};
+use portable_streams_core::{Connection, DrainCall, PumpStep, ReadBuffer, Signal, Wake, front};
 
 use crate::bindings::wit_stream;
 use crate::{Error, wit};
@@ -174,14 +174,15 @@ impl Outbox {
         }
     }
 
-    /// Bytes in the outbox, not yet taken by the backend.
+    /// `get_write_buffer_size()`: the outbox's bytes plus the backend's
+    /// unsent ones.
     pub(crate) fn size(&self) -> u64 {
-        self.engine.borrow().writer().size()
+        front::write_buffer_size(&self.engine.borrow(), self.raw.write_buffer_size())
     }
 
-    /// `is_closing()` as far as the outbox knows (`close` or `abort`).
+    /// `is_closing()`: the outbox's `close` or `abort`, or the backend's.
     pub(crate) fn is_closing(&self) -> bool {
-        self.engine.borrow().writer().is_closing()
+        front::is_closing(&self.engine.borrow(), || self.raw.is_closing())
     }
 
     /// The watermarks, kept equal to the backend's.
@@ -201,7 +202,7 @@ impl Outbox {
         self.waiters
             .until(|| self.engine.borrow().poll_drain(&mut call))
             .await?;
-        Ok(!(call.waited() && self.engine.borrow().is_closed()))
+        Ok(front::drain_asks_backend(&self.engine.borrow(), &call))
     }
 
     /// Waits until the pump is done: the outbox's bytes were taken and

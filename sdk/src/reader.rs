@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use futures::Stream;
-use portable_streams_core::{Connection, ReadBuffer, ReadCall, ReadRequest, ReadStep};
+use portable_streams_core::{Connection, ReadBuffer, ReadCall, ReadRequest, ReadStep, front};
 
 use crate::feed::{Feed, Fetched};
 use crate::{Error, wit};
@@ -196,11 +196,9 @@ impl Reader {
     /// `at_eof()`: EOF received and nothing left buffered.
     pub fn at_eof(&self) -> bool {
         let ahead = self.inner.ahead.borrow();
-        let ahead = ahead.reader();
-        // Over the stream, only the stream's end is EOF: the backend may
-        // have EOF while bytes are still on their way.
-        ahead.buffered() == 0
-            && (ahead.eof_received() || (self.inner.feed.is_list() && self.inner.raw.at_eof()))
+        front::at_eof(&ahead, self.inner.feed.is_list(), || {
+            self.inner.raw.at_eof()
+        })
     }
 
     /// The reader's limit in bytes.

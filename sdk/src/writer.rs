@@ -128,7 +128,7 @@ impl Writer {
 
     /// `is_closing()`.
     pub fn is_closing(&self) -> bool {
-        self.outbox().is_closing() || self.raw().is_closing()
+        self.outbox().is_closing()
     }
 
     /// `wait_closed()`: waits until the connection is closed.
@@ -208,7 +208,7 @@ impl Writer {
     /// `transport.get_write_buffer_size()`: what the writer's outbox holds
     /// plus what the backend has not sent yet.
     pub fn write_buffer_size(&self) -> u64 {
-        self.outbox().size() + self.raw().write_buffer_size()
+        self.outbox().size()
     }
 
     /// Waits until the outbox's pump is done: every written byte reached

@@ -4,8 +4,9 @@
 //! close read as EOF, refusals naming their cause (untrusted root, wrong
 //! name, bad PEM), ALPN, a TLS server that serves CPython clients while
 //! one that fails its handshake disturbs nothing, an expired certificate,
-//! a handshake timeout, and `start_tls` mid-
-//! stream on either side (CPython's `test_start_tls`); every one on both
+//! a handshake timeout, `ssl_shutdown_timeout` for a server's connection
+//! and a client's, and `start_tls` mid-stream on either side (CPython's
+//! `test_start_tls`); every one on both
 //! backends (the guest runs its own TLS stack inside the component).
 
 use std::io::{BufRead, BufReader};
@@ -103,6 +104,20 @@ async fn an_expired_certificate_is_refused(backend: Backend) {
     scenario(
         backend,
         "tls-expired",
+        9,
+        &[&pki.ca_pem, &pki.chain_pem, &pki.key_pem],
+    )
+    .await;
+}
+
+/// `ssl_shutdown_timeout` for a server's connections and for a client's,
+/// each closing against a peer that stopped reading (server and client
+/// in one component).
+async fn closing_ends_at_the_shutdown_timeout(backend: Backend) {
+    let pki = Pki::new();
+    scenario(
+        backend,
+        "tls-shutdown-timeout",
         9,
         &[&pki.ca_pem, &pki.chain_pem, &pki.key_pem],
     )
@@ -234,4 +249,5 @@ on_both_backends!(
     start_tls_mid_stream_as_a_server,
     a_silent_peer_hits_the_handshake_timeout,
     an_expired_certificate_is_refused,
+    closing_ends_at_the_shutdown_timeout,
 );

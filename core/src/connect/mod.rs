@@ -81,7 +81,32 @@ where
         );
         staggered_race(order, delay, |addr| attempt(addr, local.clone()), &sleep).await
     };
-    let Some(timeout) = plan.connect_timeout else {
+    bounded(
+        &format!("{host} port {port}"),
+        plan.connect_timeout,
+        connecting,
+        &sleep,
+    )
+    .await
+}
+
+/// `connecting` (to `target`, as the error names it), bounded by
+/// `timeout` nanoseconds when there is one: past it, the `timeout` error
+/// "connecting to TARGET took longer than N ms". Written once for TCP
+/// (`host port N`) and Unix (the path) connects.
+///
+/// Cancellation: dropping the future drops `connecting`.
+pub async fn bounded<T, S, SF>(
+    target: &str,
+    timeout: Option<u64>,
+    connecting: impl Future<Output = Result<T, Error>>,
+    sleep: S,
+) -> Result<T, Error>
+where
+    S: Fn(u64) -> SF,
+    SF: Future<Output = ()>,
+{
+    let Some(timeout) = timeout else {
         return connecting.await;
     };
     let mut connecting = pin!(connecting);
@@ -92,7 +117,7 @@ where
         }
         expired.as_mut().poll(cx).map(|()| {
             Err(Error::Timeout(format!(
-                "connecting to {host} port {port} took longer than {} ms",
+                "connecting to {target} took longer than {} ms",
                 timeout / 1_000_000
             )))
         })

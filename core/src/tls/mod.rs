@@ -23,14 +23,15 @@ mod wit_conv;
 
 use std::time::Duration;
 
+pub use crate::tls_info::shutdown_timed_out;
 pub use errors::{handshake_error, handshake_timed_out, no_server_name};
 pub use options::{ClientOptions, ServerOptions, details};
 pub use session::{Received, Session};
 
 /// asyncio's `ssl_handshake_timeout` default.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
-/// asyncio's `ssl_shutdown_timeout` default: how long closing may wait for
-/// `close_notify` to be sent.
+/// asyncio's `ssl_shutdown_timeout` default: how long closing a TLS
+/// connection (flushing, then `close_notify`) may take.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The crypto provider a backend runs rustls with.

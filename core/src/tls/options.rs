@@ -37,6 +37,8 @@ pub struct ServerOptions {
     pub alpn_protocols: Vec<String>,
     /// `ssl_handshake_timeout` (none: 60 s).
     pub handshake_timeout: Option<Duration>,
+    /// `ssl_shutdown_timeout` for every client's connection (none: 30 s).
+    pub shutdown_timeout: Option<Duration>,
 }
 
 impl ClientOptions {
@@ -104,6 +106,11 @@ impl ServerOptions {
     /// The handshake's bound.
     pub fn handshake_timeout(&self) -> Duration {
         self.handshake_timeout.unwrap_or(HANDSHAKE_TIMEOUT)
+    }
+
+    /// How long closing a client's connection may take.
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout.unwrap_or(SHUTDOWN_TIMEOUT)
     }
 }
 

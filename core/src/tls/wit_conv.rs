@@ -48,6 +48,9 @@ macro_rules! wit_tls_conversions {
                     handshake_timeout: options
                         .handshake_timeout
                         .map(::std::time::Duration::from_nanos),
+                    shutdown_timeout: options
+                        .shutdown_timeout
+                        .map(::std::time::Duration::from_nanos),
                 }
             }
         }

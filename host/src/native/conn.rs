@@ -25,7 +25,6 @@ use super::tls;
 use super::transport::{Ends, Sink, Source, Transport};
 use super::wit;
 use portable_streams_core::caps::Permit;
-use portable_streams_core::tls::SHUTDOWN_TIMEOUT;
 use portable_streams_core::upgrade::{self, Upgrade};
 
 /// Called once when a connection is fully closed (a server counts its
@@ -62,6 +61,9 @@ struct State {
     /// The pump task, once started: it starts with the first write the
     /// socket did not take at once, or with `write_eof`.
     pump: Option<AbortHandle>,
+    /// A closing TLS connection's shutdown timer (see
+    /// [`Connection::shutdown_timer`]), stopped once it is closed.
+    shutdown_timer: Option<AbortHandle>,
     permit: Option<Permit>,
 }
 
@@ -90,8 +92,8 @@ impl Conn {
         on_closed: Option<OnClosed>,
     ) -> Arc<Conn> {
         let mut engine = engine;
-        if let Some(details) = transport.tls {
-            engine.set_tls(details);
+        if let Some(secured) = transport.tls {
+            engine.set_tls(secured.details, secured.shutdown_timeout);
         }
         Arc::new_cyclic(|me| Conn {
             state: Mutex::new(State {
@@ -101,6 +103,7 @@ impl Conn {
                 reader: None,
                 unflushed: false,
                 pump: None,
+                shutdown_timer: None,
                 permit,
             }),
             writers: Signal::default(),
@@ -321,6 +324,7 @@ impl Conn {
     pub(crate) fn close(&self) {
         let mut st = self.lock();
         let wake = st.engine.close();
+        self.start_shutdown_timer(&mut st);
         let at_once = st.pump.is_none()
             && st.engine.tls().is_none()
             && !st.unflushed
@@ -344,6 +348,30 @@ impl Conn {
                 self.lost(None);
             }
         }
+    }
+
+    /// Over TLS, closing may take the engine's shutdown timer: a task
+    /// loses the connection with its timeout once that passed (a peer
+    /// that stops reading cannot hold it open).
+    fn start_shutdown_timer(&self, st: &mut State) {
+        let Some(timeout) = st.engine.shutdown_timer() else {
+            return;
+        };
+        if st.shutdown_timer.is_some() {
+            return;
+        }
+        let conn = self.me.clone();
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let Some(conn) = conn.upgrade() else {
+                return;
+            };
+            let expired = conn.lock().engine.shutdown_expired();
+            if let Some(error) = expired {
+                conn.lost(Some(error));
+            }
+        });
+        st.shutdown_timer = Some(timer.abort_handle());
     }
 
     /// `abort()`: close now, discarding what is buffered.
@@ -409,6 +437,9 @@ impl Conn {
             if let Some(pump) = st.pump.take() {
                 pump.abort();
             }
+            if let Some(timer) = st.shutdown_timer.take() {
+                timer.abort();
+            }
             let _ = self.wake(&mut st, wake);
         }
         if let Some(on_closed) = &self.on_closed {
@@ -457,8 +488,8 @@ impl Upgrade for Conn {
         }
         st.source = Some(secured.source);
         st.sink = Some(secured.sink);
-        if let Some(details) = secured.tls {
-            st.engine.set_tls(details);
+        if let Some(tls) = secured.tls {
+            st.engine.set_tls(tls.details, tls.shutdown_timeout);
         }
         // A read that waited for the source, and writes queued meanwhile.
         self.apply(st, Wake::ALL);
@@ -544,18 +575,10 @@ async fn pump(conn: Arc<Conn>) {
                 Err(e) => return conn.lost(Some(Error::from(e))),
             },
             Step::Close(mut sink) => {
-                // The peer may be gone already; closing goes on regardless,
-                // and waits at most asyncio's `ssl_shutdown_timeout` (a
-                // TLS sink sends `close_notify` here).
-                // A plain socket shuts down at once: only a sink that has to
-                // wait pays for a timer.
-                let mut shutdown = pin!(sink.shutdown());
-                if poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx)))
-                    .await
-                    .is_pending()
-                {
-                    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, shutdown).await;
-                }
+                // The peer may be gone already; closing goes on regardless.
+                // A TLS sink sends `close_notify` here, bounded by the
+                // shutdown timer that `close` started.
+                let _ = sink.shutdown().await;
                 drop(sink);
                 return conn.lost(None);
             }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
-    AcceptStep, BindFailure, Client, DEFAULT_BACKLOG, ServerState, bind_all, bind_context,
+    AcceptStep, BindFailure, Client, ServerState, bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::{Error, ReadBuffer, Signal};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
@@ -259,11 +259,7 @@ impl Shared {
     /// `sockets`.
     pub(crate) fn sockets(&self) -> Vec<wit::SocketAddress> {
         let st = self.lock();
-        if st.server.is_closed() {
-            Vec::new()
-        } else {
-            st.addresses.clone()
-        }
+        st.server.sockets(&st.addresses)
     }
 
     /// `close()`: stop listening (removing a Unix server's socket file);
@@ -348,9 +344,10 @@ fn server(
     (limit, keep_alive, tls): (usize, bool, Option<tls::Acceptor>),
     allowance: Allowance,
 ) -> Server {
-    let (listeners, listening) = listeners.into_iter().unzip();
+    let (listeners, listening): (Vec<_>, Vec<_>) = listeners.into_iter().unzip();
     let state = State {
-        server: ServerState::new(start_serving.unwrap_or(true)),
+        // A tokio listener never ends by itself: only `close` ends them.
+        server: ServerState::new(start_serving, listeners.len()),
         listeners,
         addresses,
         next: 0,
@@ -419,8 +416,7 @@ pub(crate) async fn start_unix_server(
     let tls = options.tls.as_ref().map(tls::Acceptor::new).transpose()?;
     let resolved: PathBuf = policy.check_unix_path(path.as_ref())?;
     let permit = listeners.try_permit(policy.max_listeners())?;
-    let (listener, file) =
-        super::unix::bind(&resolved, options.backlog.unwrap_or(DEFAULT_BACKLOG))?;
+    let (listener, file) = super::unix::bind(&resolved, listen_backlog(options.backlog))?;
     let shown = resolved.display().to_string();
     Ok(server(
         vec![(Listener::Unix(listener, shown.clone()), permit)],
@@ -450,7 +446,7 @@ fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> Result<TcpListene
         }
         socket.set_nonblocking(true)?;
         socket.bind(&addr.into())?;
-        let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG);
+        let backlog = listen_backlog(options.backlog);
         socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))
     };
     configure(&socket).map_err(|e| {

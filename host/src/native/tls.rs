@@ -14,14 +14,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use portable_streams_core::Error;
 use portable_streams_core::tls::{self as core_tls, ClientOptions, Provider, ServerOptions};
-use portable_streams_core::{Error, TlsDetails};
 use rustls::CommonState;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use super::transport::{Ends, Sink, Source, Transport};
+use super::transport::{Ends, Secured, Sink, Source, Transport};
 use super::wit;
 
 /// A stream TLS can run over.
@@ -64,6 +64,7 @@ pub(crate) struct Connector {
     connector: TlsConnector,
     name: ServerName<'static>,
     timeout: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl Connector {
@@ -75,6 +76,7 @@ impl Connector {
             connector: TlsConnector::from(options.config(provider())?),
             name: options.verified_name(host)?,
             timeout: options.handshake_timeout(),
+            shutdown_timeout: options.shutdown_timeout(),
         })
     }
 
@@ -86,8 +88,8 @@ impl Connector {
     ) -> Result<Transport, Error> {
         let handshake = self.connector.connect(self.name.clone(), stream);
         let tls = bounded(self.timeout, handshake).await?;
-        let info = info(tls.get_ref().1);
-        Ok(transport(tls, ends, info))
+        let secured = secured(tls.get_ref().1, self.shutdown_timeout);
+        Ok(transport(tls, ends, secured))
     }
 }
 
@@ -96,6 +98,7 @@ impl Connector {
 pub(crate) struct Acceptor {
     acceptor: TlsAcceptor,
     timeout: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl Acceptor {
@@ -105,6 +108,7 @@ impl Acceptor {
         Ok(Self {
             acceptor: TlsAcceptor::from(options.config(provider())?),
             timeout: options.handshake_timeout(),
+            shutdown_timeout: options.shutdown_timeout(),
         })
     }
 
@@ -115,8 +119,8 @@ impl Acceptor {
         ends: Ends,
     ) -> Result<Transport, Error> {
         let tls = bounded(self.timeout, self.acceptor.accept(stream)).await?;
-        let info = info(tls.get_ref().1);
-        Ok(transport(tls, ends, info))
+        let secured = secured(tls.get_ref().1, self.shutdown_timeout);
+        Ok(transport(tls, ends, secured))
     }
 }
 
@@ -124,21 +128,25 @@ impl Acceptor {
 fn transport<T: AsyncRead + AsyncWrite + Send + 'static>(
     tls: T,
     ends: Ends,
-    info: TlsDetails,
+    secured: Secured,
 ) -> Transport {
     let (source, sink) = tokio::io::split(tls);
     let source: Source = Box::pin(RaggedEof(source));
     Transport {
         peer: ends.peer,
         local: ends.local,
-        tls: Some(info),
+        tls: Some(secured),
         ..Transport::new(source, Box::pin(sink))
     }
 }
 
-/// `ssl_object`'s details.
-fn info(state: &CommonState) -> TlsDetails {
-    core_tls::details(state)
+/// What the handshake established: `ssl_object`'s details, and the
+/// connection's shutdown timeout.
+fn secured(state: &CommonState, shutdown_timeout: Duration) -> Secured {
+    Secured {
+        details: core_tls::details(state),
+        shutdown_timeout,
+    }
 }
 
 /// A transport's two halves as one stream, for a handshake over a

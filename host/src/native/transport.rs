@@ -25,9 +25,17 @@ pub(crate) struct Transport {
     pub(crate) peer: Option<wit::SocketAddress>,
     /// `sockname`.
     pub(crate) local: Option<wit::SocketAddress>,
-    /// `ssl_object`'s details, when the halves carry TLS: then there is no
-    /// `write_eof` (TLS has no half-close).
-    pub(crate) tls: Option<portable_streams_core::TlsDetails>,
+    /// What a TLS handshake established, when the halves carry TLS: then
+    /// there is no `write_eof` (TLS has no half-close).
+    pub(crate) tls: Option<Secured>,
+}
+
+/// What a TLS handshake established.
+pub(crate) struct Secured {
+    /// `ssl_object`'s details.
+    pub(crate) details: portable_streams_core::TlsDetails,
+    /// asyncio's `ssl_shutdown_timeout`: how long closing may take.
+    pub(crate) shutdown_timeout: std::time::Duration,
 }
 
 /// What a socket tells of its ends (kept across a TLS handshake).

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use portable_streams_core::Error;
+use portable_streams_core::{Error, connect};
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::net::{UnixListener, UnixStream};
 
@@ -30,21 +30,14 @@ pub(crate) async fn open_unix_connection(
     };
     let resolved = policy.check_unix_path(path.as_ref())?;
     let permit = allowance.count.try_permit(policy.max_connections())?;
-    let connecting = UnixStream::connect(&resolved);
-    let context = || format!("connecting to {}", resolved.display());
-    let stream = match options.connect_timeout {
-        None => connecting.await,
-        Some(timeout) => tokio::time::timeout(Duration::from_nanos(timeout), connecting)
+    let target = resolved.display().to_string();
+    let connecting = async {
+        UnixStream::connect(&resolved)
             .await
-            .map_err(|_| {
-                Error::Timeout(format!(
-                    "{} took longer than {} ms",
-                    context(),
-                    timeout / 1_000_000
-                ))
-            })?,
-    }
-    .map_err(|e| Error::from(e).context(&context()))?;
+            .map_err(|e| Error::from(e).context(&format!("connecting to {target}")))
+    };
+    let sleep = |nanos| tokio::time::sleep(Duration::from_nanos(nanos));
+    let stream = connect::bounded(&target, options.connect_timeout, connecting, sleep).await?;
     let transport = match connector {
         Some(connector) => {
             let ends = transport::unix_ends(&stream, None);

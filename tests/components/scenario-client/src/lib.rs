@@ -831,7 +831,8 @@ async fn many_calls(host: &str, port: u16, calls: u32) -> Outcome {
 
 /// reuse-port lets two servers share a port, or is `unsupported` (on
 /// wasi:sockets); keep-alive, backlog and
-/// reuse-address are accepted; a taken port is `address-in-use`.
+/// reuse-address are accepted; backlog=0 still queues a client; a taken
+/// port is `address-in-use`.
 async fn server_option_checks(host: &str) -> Outcome {
     let reuse_port = || {
         let mut options = server_options(None);
@@ -863,6 +864,24 @@ async fn server_option_checks(host: &str) -> Outcome {
     let (_r, sw) = accepted.map_err(|e| format!("accept: {e:?}"))?;
     sw.write(b"hi\n").map_err(|e| format!("{e:?}"))?;
     expect_bytes("keep-alive connection", reader.readline().await, b"hi\n")?;
+    // backlog=0 is taken as 1 on both backends (wasi:sockets refuses 0):
+    // a client that connects before any accept waits in the kernel's queue.
+    let mut options = server_options(None);
+    options.backlog = Some(0);
+    let tiny = start_server(vec![host.to_owned()], 0, options)
+        .await
+        .map_err(|e| format!("backlog=0 server: {e:?}"))?;
+    let (early_reader, _early_writer) = connect(host, port_of(&tiny)?).await?;
+    let (_r, tw) = tiny
+        .accept()
+        .await
+        .map_err(|e| format!("backlog=0 accept: {e:?}"))?;
+    tw.write(b"queued\n").map_err(|e| format!("{e:?}"))?;
+    expect_bytes(
+        "backlog=0 client",
+        early_reader.readline().await,
+        b"queued\n",
+    )?;
     match start_server(vec![host.to_owned()], port, server_options(None)).await {
         Err(Error::AddressInUse(_)) => Ok(()),
         other => Err(format!("second bind: {:?}", other.map(|_| ()))),

@@ -31,6 +31,7 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-starttls-server" => starttls_server(host, port, pem(0), pem(1)).await,
         "tls-handshake-timeout" => handshake_timeout(host).await,
         "tls-expired" => expired(host, pem(0), pem(1), pem(2)).await,
+        "tls-shutdown-timeout" => shutdown_timeout(host, pem(0), pem(1), pem(2)).await,
         "starttls-after-write-eof" => starttls_after_write_eof(host, port).await,
         _ => return None,
     })
@@ -195,6 +196,64 @@ async fn expired(host: &str, root: String, chain: String, key: String) -> Outcom
     let (outcome, accepted) = join(client, server.accept()).await;
     check(accepted.is_err(), || "the expired server accepted".into())?;
     outcome
+}
+
+/// `ssl_shutdown_timeout`, given to a server and to a client: closing a
+/// TLS connection whose peer stops reading ends once it passed, with
+/// asyncio's `TimeoutError('SSL shutdown timed out')` from `wait_closed`
+/// and `drain`, not after the 30 s default.
+async fn shutdown_timeout(host: &str, root: String, chain: String, key: String) -> Outcome {
+    const TIMEOUT: u64 = 300_000_000;
+    let mut options = server_options(None);
+    let mut server_side = server_tls(chain, key);
+    server_side.shutdown_timeout = Some(TIMEOUT);
+    options.tls = Some(server_side);
+    let server = start_server(vec![host.to_owned()], 0, options)
+        .await
+        .map_err(|e| format!("start_server: {e:?}"))?;
+    let port = crate::port_of(&server)?;
+
+    // The server's connection, to a client that does not read.
+    let (client, accepted) = join(connect(host, port, root.clone()), server.accept()).await;
+    let _idle_client = client?;
+    let (_, writer) = accepted.map_err(|e| format!("accept: {e:?}"))?;
+    closes_after_the_timeout(&writer, "the server's connection").await?;
+
+    // A client's own, to the server's connection that does not read.
+    let mut options = tls(None, vec![root]);
+    if let Some(client_side) = options.tls.as_mut() {
+        client_side.shutdown_timeout = Some(TIMEOUT);
+    }
+    let client = open_connection(host.to_owned(), port, options);
+    let (client, accepted) = join(client, server.accept()).await;
+    let _idle_server_side = accepted.map_err(|e| format!("accept: {e:?}"))?;
+    let (_, writer) = client.map_err(|e| format!("TLS connect: {e:?}"))?;
+    closes_after_the_timeout(&writer, "a client's connection").await?;
+    server.close();
+    Ok(())
+}
+
+/// Writes more than loopback buffers hold to a peer that does not read,
+/// closes, and checks that closing ended with the shutdown timeout.
+async fn closes_after_the_timeout(writer: &Writer, what: &str) -> Outcome {
+    writer
+        .write(&vec![b'x'; 16 << 20])
+        .map_err(|e| format!("{what}: write: {e:?}"))?;
+    let started = std::time::Instant::now();
+    writer.close();
+    let closed = writer.wait_closed().await;
+    let took = started.elapsed();
+    let timed_out = |r: &Result<(), Error>| matches!(r, Err(Error::Timeout(m)) if m == "SSL shutdown timed out");
+    check(timed_out(&closed), || {
+        format!("{what}: wait_closed after the shutdown timeout: {closed:?}")
+    })?;
+    check(took < std::time::Duration::from_secs(10), || {
+        format!("{what}: closing took {took:?}: the 0.3 s shutdown timeout was not honoured")
+    })?;
+    let drained = writer.drain().await;
+    check(timed_out(&drained), || {
+        format!("{what}: drain after the shutdown timeout: {drained:?}")
+    })
 }
 
 /// A TLS server on `host:port`: a client that fails its handshake does not

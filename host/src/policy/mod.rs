@@ -1,13 +1,28 @@
 //! The sandbox policy: what a component may connect to, listen on, and
-//! reach over Unix sockets. Everything is denied unless allowed.
+//! reach over Unix sockets, and how much it may hold. Everything is
+//! denied unless allowed.
+//!
+//! * this file: [`Policy`], its builder, its caps and the one check of
+//!   every network use;
+//! * `rules.rs`: allow-list entries ([`AddressRule`]) and their parsing;
+//! * `unix.rs`: Unix socket paths and their roots.
+//!
+//! The component's own limits (memories, instances, running time) are
+//! `crate::limits`.
 
-use std::net::{IpAddr, SocketAddr};
-use std::path::{Component, Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use portable_streams_core::Error;
 
 use crate::limits::ComponentLimits;
+
+mod rules;
+mod unix;
+
+pub use rules::AddressRule;
+use rules::canonical;
 
 /// One use of the network that a component asks for; see
 /// [`Policy::check`].
@@ -48,28 +63,6 @@ pub enum PolicyError {
         /// Why it cannot be used.
         reason: String,
     },
-}
-
-/// An address range: one IP network (CIDR) or any address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Network {
-    Any,
-    Cidr { base: IpAddr, prefix: u8 },
-}
-
-/// A port range, inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PortRange {
-    first: u16,
-    last: u16,
-}
-
-/// One allow-list entry: networks and a port range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddressRule {
-    networks: Vec<Network>,
-    ports: PortRange,
-    text: String,
 }
 
 /// Allow-lists and caps for one component.
@@ -263,181 +256,6 @@ impl Policy {
             "{what} is not allowed by the policy"
         )))
     }
-
-    /// Checks a Unix socket path and returns the normalised path to use:
-    /// `..` is resolved lexically and the parent directory's symlinks are
-    /// resolved, so neither can escape an allowed root.
-    pub fn check_unix_path(&self, path: &Path) -> Result<PathBuf, Error> {
-        let resolved = resolve_unix_path(path).map_err(|reason| {
-            Error::AccessDenied(format!(
-                "Unix socket path {} is not allowed: {reason}",
-                path.display()
-            ))
-        })?;
-        if self
-            .unix_roots
-            .iter()
-            .any(|root| resolved.starts_with(root))
-        {
-            Ok(resolved)
-        } else {
-            Err(Error::AccessDenied(format!(
-                "Unix socket path {} (resolved to {}) is outside the allowed directories",
-                path.display(),
-                resolved.display()
-            )))
-        }
-    }
-}
-
-/// Resolves `path`'s parent through the file system (symlinks, `..`) and
-/// keeps its file name, which must be a plain name.
-fn resolve_unix_path(path: &Path) -> Result<PathBuf, String> {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| e.to_string())?
-            .join(path)
-    };
-    let name = match absolute.components().next_back() {
-        Some(Component::Normal(name)) => name.to_owned(),
-        _ => return Err("the path must end in a file name".into()),
-    };
-    let parent = absolute
-        .parent()
-        .ok_or("the path has no parent directory")?;
-    let parent = parent
-        .canonicalize()
-        .map_err(|e| format!("its directory cannot be resolved: {e}"))?;
-    Ok(parent.join(name))
-}
-
-/// The address as rules see it: IPv4-mapped IPv6 becomes IPv4.
-fn canonical(addr: SocketAddr) -> SocketAddr {
-    SocketAddr::new(addr.ip().to_canonical(), addr.port())
-}
-
-impl AddressRule {
-    /// Whether `addr` (IPv4-mapped IPv6 taken as IPv4) matches this rule.
-    pub fn matches(&self, addr: SocketAddr) -> bool {
-        let addr = canonical(addr);
-        let port_ok = (self.ports.first..=self.ports.last).contains(&addr.port());
-        port_ok && self.networks.iter().any(|n| n.contains(addr.ip()))
-    }
-
-    /// The rule as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-impl Network {
-    fn contains(&self, ip: IpAddr) -> bool {
-        match (self, ip) {
-            (Network::Any, _) => true,
-            (
-                Network::Cidr {
-                    base: IpAddr::V4(b),
-                    prefix,
-                },
-                IpAddr::V4(ip),
-            ) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
-                u32::from(*b) & mask == u32::from(ip) & mask
-            }
-            (
-                Network::Cidr {
-                    base: IpAddr::V6(b),
-                    prefix,
-                },
-                IpAddr::V6(ip),
-            ) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
-                u128::from(*b) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-impl FromStr for AddressRule {
-    type Err = PolicyError;
-
-    /// Parses `HOST:PORT`. HOST: an IP, a CIDR (`10.0.0.0/8`), `[v6]` or
-    /// `[v6/64]`, `localhost` (127.0.0.0/8 and ::1) or `*`. PORT: a number,
-    /// `first-last`, or `*`.
-    fn from_str(rule: &str) -> Result<Self, Self::Err> {
-        let bad = |reason: &str| PolicyError::BadRule {
-            rule: rule.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let (host, port) = rule.rsplit_once(':').ok_or_else(|| bad("no port"))?;
-        let ports = parse_ports(port).ok_or_else(|| bad("bad port or port range"))?;
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        let networks = match host {
-            "*" => vec![Network::Any],
-            "localhost" => vec![
-                Network::Cidr {
-                    base: IpAddr::from([127, 0, 0, 0]),
-                    prefix: 8,
-                },
-                Network::Cidr {
-                    base: IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
-                    prefix: 128,
-                },
-            ],
-            _ => vec![parse_cidr(host).ok_or_else(|| bad("bad IP address or CIDR"))?],
-        };
-        Ok(Self {
-            networks,
-            ports,
-            text: rule.to_owned(),
-        })
-    }
-}
-
-fn parse_ports(text: &str) -> Option<PortRange> {
-    if text == "*" {
-        return Some(PortRange {
-            first: 0,
-            last: u16::MAX,
-        });
-    }
-    let (first, last) = match text.split_once('-') {
-        Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
-        None => {
-            let p = text.parse().ok()?;
-            (p, p)
-        }
-    };
-    (first <= last).then_some(PortRange { first, last })
-}
-
-/// An IP or CIDR. An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) is
-/// the IPv4 network it maps (`10.0.0.0/8`): IPv4 addresses are judged by
-/// IPv4 networks only, so an IPv6 rule (even `::/0`) never admits one,
-/// mapped or not.
-fn parse_cidr(text: &str) -> Option<Network> {
-    let (ip, prefix) = match text.split_once('/') {
-        Some((ip, prefix)) => (ip.parse::<IpAddr>().ok()?, Some(prefix.parse::<u8>().ok()?)),
-        None => (text.parse::<IpAddr>().ok()?, None),
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = prefix.unwrap_or(max);
-    if prefix > max {
-        return None;
-    }
-    Some(match ip {
-        IpAddr::V6(v6) if prefix >= 96 && v6.to_ipv4_mapped().is_some() => Network::Cidr {
-            base: ip.to_canonical(),
-            prefix: prefix - 96,
-        },
-        _ => Network::Cidr { base: ip, prefix },
-    })
 }
 
 #[cfg(test)]
