@@ -11,10 +11,11 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
+use portable_streams_wit_io::read_when_ready;
 use wit_bindgen::{FutureReader, StreamReader, StreamResult};
 
 use crate::{Error, wit};
@@ -170,31 +171,6 @@ fn chunk(mut handed: Handed, max: usize) -> Operation {
             StreamResult::Dropped | StreamResult::Cancelled => Outcome::End(handed.end.await),
         }
     })
-}
-
-/// Reads at most `max` bytes, holding no buffer while it waits: a read is
-/// tried at once, and when nothing is ready a zero-length read waits for
-/// the writer (so a thousand idle readers do not each keep a `max`-sized
-/// buffer).
-async fn read_when_ready(stream: &mut StreamReader<u8>, max: usize) -> (StreamResult, Vec<u8>) {
-    loop {
-        let attempt = {
-            let mut read = pin!(stream.read(Vec::with_capacity(max)));
-            match read.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                Poll::Ready(done) => done,
-                // Cancelling may still yield bytes that raced in.
-                Poll::Pending => read.cancel(),
-            }
-        };
-        match attempt {
-            (StreamResult::Cancelled | StreamResult::Complete(0), _) => {}
-            done => return done,
-        }
-        let (ready, _) = stream.read(Vec::new()).await;
-        if ready == StreamResult::Dropped {
-            return (StreamResult::Dropped, Vec::new());
-        }
-    }
 }
 
 /// An operation polled by one call; if the call is dropped first, the
