@@ -6,7 +6,7 @@
 //! sockets and core's engines:
 //!
 //! * `host.rs`: the generated host traits, forwarding to the pieces below;
-//! * `conn.rs`: one connection over a transport (reads in the waiting call,
+//! * `conn/`: one connection over a transport (reads in the waiting call,
 //!   a pump task for writes); `transport.rs`: TCP, Unix and pipe transports;
 //! * `connect.rs`, `unix.rs`, `server.rs`: sockets for core's pipeline and
 //!   server engine; `wrap.rs`: `wrap`'s pipes;

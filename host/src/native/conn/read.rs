@@ -1,0 +1,115 @@
+//! Reads: inside the waiting call, straight into the engine's buffer.
+
+use std::future::poll_fn;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
+use tokio_util::io::poll_read_buf;
+
+use super::Conn;
+
+impl Conn {
+    /// Answers `request`, reading from the transport while the engine asks.
+    ///
+    /// Cancellation safe: a cancelled call loses no byte (what was read
+    /// stays buffered, what a `read(-1)` had taken goes back) and frees the
+    /// reader for the next call.
+    pub(crate) async fn read(&self, request: ReadRequest) -> Result<Bytes, Error> {
+        let mut call = Call {
+            conn: self,
+            call: ReadCall::new(request),
+        };
+        poll_fn(|cx| call.poll(cx)).await
+    }
+
+    /// `at_eof()`.
+    pub(crate) fn at_eof(&self) -> bool {
+        self.lock().engine.reader().at_eof()
+    }
+
+    /// The reader's limit.
+    pub(crate) fn limit(&self) -> usize {
+        self.lock().engine.reader().limit()
+    }
+
+    /// The reader was dropped: nothing will read again.
+    pub(crate) fn reader_dropped(&self) {
+        self.lock().source = None;
+    }
+}
+
+/// One read call; dropped unfinished (cancelled), it gives back what the
+/// engine says.
+struct Call<'a> {
+    conn: &'a Conn,
+    call: ReadCall,
+}
+
+impl Call<'_> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, Error>> {
+        self.conn.poll_call(&mut self.call, cx)
+    }
+}
+
+impl Conn {
+    /// Drives `call` one step further: the engine's steps, receiving from
+    /// the source when it asks. A call left pending must be given to
+    /// [`Conn::abandon`].
+    pub(crate) fn poll_call(
+        &self,
+        call: &mut ReadCall,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Bytes, Error>> {
+        loop {
+            let mut guard = self.lock();
+            let st = &mut *guard;
+            let max = match st.engine.poll_read(call) {
+                ReadStep::Done(result) => return Poll::Ready(result),
+                ReadStep::Receive { max } => max,
+                ReadStep::WaitForClose => {
+                    st.wait_to_read(cx.waker());
+                    return Poll::Pending;
+                }
+            };
+            let Some(source) = st.source.as_mut() else {
+                st.wait_to_read(cx.waker());
+                return Poll::Pending;
+            };
+            // Straight into the engine's buffer: no scratch memory, no copy.
+            match st
+                .engine
+                .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
+            {
+                Poll::Ready(Ok(0)) => st.engine.received_eof(),
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(e)) => {
+                    drop(guard);
+                    self.lost(Some(Error::from(e)));
+                }
+                Poll::Pending => {
+                    st.wait_to_read(cx.waker());
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// Ends `call` unfinished: nothing it received is lost.
+    pub(crate) fn abandon(&self, call: &mut ReadCall) {
+        if call.is_pending() {
+            self.lock().engine.abandon_read(call);
+        }
+    }
+
+    /// `into-stream`: the engine's hand-over rule.
+    pub(crate) fn hand_over(&self) -> Result<(), Error> {
+        self.lock().engine.hand_over()
+    }
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        self.conn.abandon(&mut self.call);
+    }
+}

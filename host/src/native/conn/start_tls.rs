@@ -1,0 +1,89 @@
+//! `start_tls`: core's procedure (see `upgrade`) with the handshake over
+//! this connection's transport.
+
+use portable_streams_core::upgrade::{self, Upgrade};
+use portable_streams_core::{Connection, Error, Wake};
+
+use super::super::tls;
+use super::super::transport::{Ends, Sink, Source, Transport};
+use super::super::wit;
+use super::Conn;
+
+impl Conn {
+    /// `start_tls(...)`: core's procedure (see `upgrade`), with the
+    /// handshake over this connection's transport; bytes already received
+    /// stay in the reader.
+    pub(crate) async fn start_tls(&self, side: wit::TlsSide) -> Result<(), Error> {
+        let prepare = || match &side {
+            wit::TlsSide::Client(options) => {
+                // Without `server-name`, the peer's address is verified.
+                let peer = self
+                    .peer
+                    .as_ref()
+                    .and_then(wit::SocketAddress::verified_host);
+                Ok(Handshake::Client(tls::Connector::new(options, peer)?))
+            }
+            wit::TlsSide::Server(options) => Ok(Handshake::Server(tls::Acceptor::new(options)?)),
+        };
+        let ends = Ends {
+            peer: self.peer.clone(),
+            local: self.local.clone(),
+        };
+        let handshake = |handshake, (source, sink)| async move {
+            let plain = tls::Joined::new(source, sink);
+            match handshake {
+                Handshake::Client(connector) => connector.connect(plain, ends).await,
+                Handshake::Server(acceptor) => acceptor.accept(plain, ends).await,
+            }
+        };
+        upgrade::start_tls(self, prepare, handshake).await
+    }
+}
+
+/// The side `start_tls` takes, ready to shake hands.
+enum Handshake {
+    Client(tls::Connector),
+    Server(tls::Acceptor),
+}
+
+/// `start_tls`'s byte-moving steps, for core's procedure.
+impl Upgrade for Conn {
+    type Plain = (Source, Sink);
+    type Secured = Transport;
+
+    fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+        f(&mut self.lock().engine)
+    }
+
+    async fn flush(&self) -> Result<(), Error> {
+        self.wait_for_writers(|engine| engine.flush_status().answer())
+            .await
+    }
+
+    /// A waiting read holds nothing here: it polls the source under the
+    /// lock, and waits for it while it is out.
+    async fn take_plain(&self) -> Option<(Source, Sink)> {
+        let st = &mut *self.lock();
+        upgrade::take_both(&mut st.source, &mut st.sink)
+    }
+
+    fn lost(&self, error: Option<Error>) {
+        Conn::lost(self, error);
+    }
+
+    fn carry_on(&self, secured: Transport) {
+        let mut st = self.lock();
+        // Lost since the procedure looked (another thread): the secured
+        // transport is dropped with this call.
+        if st.engine.is_closed() {
+            return;
+        }
+        st.source = Some(secured.source);
+        st.sink = Some(secured.sink);
+        if let Some(tls) = secured.tls {
+            st.engine.set_tls(tls.details, tls.shutdown_timeout);
+        }
+        // A read that waited for the source, and writes queued meanwhile.
+        self.apply(st, Wake::ALL);
+    }
+}

@@ -1,0 +1,187 @@
+//! The writer's calls: `write` sends what the socket takes at once and
+//! leaves the rest to the pump; `drain`, `write_eof`, `close` (with a TLS
+//! connection's shutdown timer), `abort`, the watermarks.
+
+use std::sync::MutexGuard;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use portable_streams_core::{DrainCall, Error};
+
+use super::{Conn, State};
+
+impl Conn {
+    /// `write(data)`: queue, then send what the socket takes at once.
+    pub(crate) fn write(&self, data: Bytes) -> Result<(), Error> {
+        let mut st = self.lock();
+        // `send_now` wakes the pump for whatever it leaves.
+        let _ = st.engine.write(data)?;
+        self.send_now(st);
+        Ok(())
+    }
+
+    /// `writelines(data)`.
+    pub(crate) fn writelines(&self, data: Vec<Vec<u8>>) -> Result<(), Error> {
+        let mut st = self.lock();
+        let _ = st.engine.writelines(data)?;
+        self.send_now(st);
+        Ok(())
+    }
+
+    /// While no send is in flight (the sink is here), hands the next chunk
+    /// to the socket without waiting; the engine keeps what it refused
+    /// first in line. Then wakes the pump for whatever is left.
+    fn send_now(&self, mut guard: MutexGuard<'_, State>) {
+        let st = &mut *guard;
+        if let Some(sink) = st.sink.as_mut()
+            && let Some(chunk) = st.engine.take_for_send_now()
+        {
+            // A waker that does nothing: on `Pending` the pump polls the
+            // socket again with its own.
+            let mut cx = Context::from_waker(Waker::noop());
+            match tokio::io::AsyncWrite::poll_write(sink.as_mut(), &mut cx, &chunk) {
+                Poll::Ready(Ok(n)) => {
+                    // What the sink accepted but holds (TLS records not yet
+                    // on the socket) is the pump's to flush.
+                    let held = tokio::io::AsyncWrite::poll_flush(sink.as_mut(), &mut cx);
+                    st.unflushed |= held.is_pending();
+                    let n = n.min(chunk.len());
+                    let wake = st.engine.sent(n);
+                    let _ = self.wake(st, wake);
+                    st.engine.requeue_unsent(chunk.slice(n..));
+                }
+                Poll::Ready(Err(e)) => {
+                    st.engine.requeue_unsent(chunk);
+                    drop(guard);
+                    return self.lost(Some(Error::from(e)));
+                }
+                Poll::Pending => st.engine.requeue_unsent(chunk),
+            }
+        }
+        let pending = st.engine.writer().has_pending() || st.unflushed;
+        drop(guard);
+        if pending {
+            self.wake_pump();
+        }
+    }
+
+    /// `drain()`: waits while writing is paused.
+    ///
+    /// Cancellation safe: nothing is queued or taken by waiting.
+    pub(crate) async fn drain(&self) -> Result<(), Error> {
+        let mut call = DrainCall::default();
+        self.wait_for_writers(|engine| engine.poll_drain(&mut call))
+            .await
+    }
+
+    /// `write_eof()`: the engine's rule (refused over TLS).
+    pub(crate) fn write_eof(&self) -> Result<(), Error> {
+        let mut st = self.lock();
+        let wake = st.engine.write_eof()?;
+        self.apply(st, wake);
+        Ok(())
+    }
+
+    /// `close()`. With nothing left to send on a plain transport and no
+    /// pump running, the transport is closed right here (a socket's
+    /// shutdown does not wait): no task is started just to close.
+    pub(crate) fn close(&self) {
+        let mut st = self.lock();
+        let wake = st.engine.close();
+        self.start_shutdown_timer(&mut st);
+        let at_once = st.pump.is_none()
+            && st.engine.tls().is_none()
+            && !st.unflushed
+            && st.engine.writer().should_close();
+        let sink = if at_once { st.sink.take() } else { None };
+        let Some(mut sink) = sink else {
+            return self.apply(st, wake);
+        };
+        let _ = self.wake(&mut st, wake);
+        drop(st);
+        let mut cx = Context::from_waker(Waker::noop());
+        match tokio::io::AsyncWrite::poll_shutdown(sink.as_mut(), &mut cx) {
+            // The pump finishes what could not be done at once.
+            Poll::Pending => {
+                self.lock().sink = Some(sink);
+                self.wake_pump();
+            }
+            // As the pump: closing goes on whether or not the peer is there.
+            Poll::Ready(_) => {
+                drop(sink);
+                self.lost(None);
+            }
+        }
+    }
+
+    /// Over TLS, closing may take the engine's shutdown timer: a task
+    /// loses the connection with its timeout once that passed (a peer
+    /// that stops reading cannot hold it open).
+    fn start_shutdown_timer(&self, st: &mut State) {
+        let Some(timeout) = st.engine.shutdown_timer() else {
+            return;
+        };
+        if st.shutdown_timer.is_some() {
+            return;
+        }
+        let conn = self.me.clone();
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let Some(conn) = conn.upgrade() else {
+                return;
+            };
+            let expired = conn.lock().engine.shutdown_expired();
+            if let Some(error) = expired {
+                conn.lost(Some(error));
+            }
+        });
+        st.shutdown_timer = Some(timer.abort_handle());
+    }
+
+    /// `abort()`: close now, discarding what is buffered.
+    pub(crate) fn abort(&self) {
+        self.lost(None);
+    }
+
+    /// `is_closing()`.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.lock().engine.writer().is_closing()
+    }
+
+    /// Whether the connection is fully closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().engine.is_closed()
+    }
+
+    /// `wait_closed()`: waits until the connection is closed.
+    ///
+    /// Cancellation safe.
+    pub(crate) async fn wait_closed(&self) -> Result<(), Error> {
+        self.writers
+            .until(|| self.lock().engine.closed_status())
+            .await
+    }
+
+    /// `set_write_buffer_limits(high, low)`.
+    pub(crate) fn set_write_buffer_limits(
+        &self,
+        high: Option<u64>,
+        low: Option<u64>,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        let wake = st.engine.set_write_buffer_limits(high, low)?;
+        self.apply(st, wake);
+        Ok(())
+    }
+
+    /// `get_write_buffer_limits()`: `(low, high)`.
+    pub(crate) fn write_buffer_limits(&self) -> (u64, u64) {
+        let limits = self.lock().engine.writer().limits();
+        (limits.low, limits.high)
+    }
+
+    /// `get_write_buffer_size()`.
+    pub(crate) fn write_buffer_size(&self) -> u64 {
+        self.lock().engine.writer().size()
+    }
+}
