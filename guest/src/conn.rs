@@ -11,9 +11,9 @@ use portable_streams_core::{Connection, Error, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::layer::Layer;
 use crate::signal::Signal;
 use crate::sink::Unsent;
+use crate::tls::SharedLayer;
 use crate::transport::{Sink, Source, Transport};
 
 /// What the engine's state is kept with.
@@ -34,7 +34,7 @@ pub(crate) struct State {
     pub(crate) upgrading: bool,
     socket: Option<TcpSocket>,
     /// The TLS layer over the streams, on a TLS connection.
-    pub(crate) tls: Option<Rc<Layer>>,
+    pub(crate) tls: Option<SharedLayer>,
     /// Counts this connection against the connection cap until it closes.
     permit: Option<Permit>,
 }
@@ -210,7 +210,8 @@ impl Conn {
             self.state().engine.receive_vec(data);
             return;
         };
-        match layer.receive(&data) {
+        let received = layer.borrow_mut().receive(&data);
+        match received {
             Ok(received) => {
                 let mut st = self.state();
                 st.engine.receive(&received.plaintext);
@@ -232,7 +233,8 @@ impl Conn {
 /// the negotiated details, and anything that came with the last flight.
 fn take_in_tls(engine: &mut Connection, transport: &Transport) {
     if let Some(layer) = &transport.tls {
-        engine.set_tls(layer.details(), layer.shutdown_timeout);
+        let layer = layer.borrow();
+        engine.set_tls(layer.details(), layer.shutdown_timeout());
     }
     engine.receive(&transport.early.plaintext);
     if transport.early.peer_closed {

@@ -26,7 +26,7 @@ pub(crate) async fn open_connection(
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = limits::reader(options.limit)?;
     let tls = match &options.tls {
-        Some(tls) => Some(tls::Client::new(tls, Some(&host))?),
+        Some(tls) => Some(tls::client(tls, Some(&host))?),
         None => None,
     };
     let permit = limits::permit()?;
@@ -34,7 +34,7 @@ pub(crate) async fn open_connection(
     let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;
     let plain = transport::tcp(socket);
     let transport = match tls {
-        Some(tls) => tls.connect(plain).await?,
+        Some(side) => tls::secure(plain, &side).await?,
         None => plain,
     };
     Ok(crate::resources(pump::start(

@@ -21,9 +21,9 @@
 //! * `connect.rs`: the resolver, attempt and timer for core's pipeline.
 //! * `server.rs`: listening sockets and acceptor tasks for core's server
 //!   engine.
-//! * `tls.rs`: TLS inside the component (core's session, rustls with the
-//!   pure-Rust RustCrypto provider): handshakes; `layer.rs`: an
-//!   established session under a connection; `upgrade.rs`: `start-tls`.
+//! * `tls.rs`: TLS inside the component (core's TLS layer, rustls with
+//!   the pure-Rust RustCrypto provider): the provider and the handshake's
+//!   byte moves; `upgrade.rs`: `start-tls`.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
@@ -38,7 +38,6 @@
 mod conn;
 mod connect;
 mod conv;
-mod layer;
 mod limits;
 mod pump;
 mod reader;

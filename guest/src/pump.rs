@@ -135,7 +135,7 @@ async fn pump(conn: &Conn) {
 /// layer has it now; the ciphertext is not counted again).
 fn encrypted(conn: &Conn, chunk: &[u8]) -> Option<Result<Vec<u8>, Error>> {
     let layer = conn.state().tls.clone()?;
-    let ciphertext = layer.encrypt(chunk);
+    let ciphertext = layer.borrow_mut().encrypt(chunk);
     if ciphertext.is_ok() {
         let wake = conn.state().engine.sent(chunk.len());
         conn.wake(wake);
@@ -150,7 +150,8 @@ async fn say_goodbye(conn: &Conn) {
     let Some(layer) = layer else {
         return;
     };
-    send(conn, Data::Fresh(layer.close_notify())).await;
+    let alert = layer.borrow_mut().close_notify();
+    send(conn, Data::Fresh(alert)).await;
 }
 
 /// A sink taken out of its connection; returned when dropped, unless the

@@ -18,6 +18,7 @@ use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
     AcceptStep, BindFailure, Client, ServerState, bind_all, bind_context, listen_backlog,
 };
+use portable_streams_core::tls::Side;
 use portable_streams_core::{Error, ReadBuffer};
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::{StreamRead, StreamReader, StreamResult};
@@ -55,7 +56,7 @@ struct Shared {
     addresses: Vec<wit::SocketAddress>,
     /// The TLS side, on a TLS server: each client's handshake runs in a
     /// task of its own, off the accept path.
-    tls: Option<tls::Server>,
+    tls: Option<Side>,
     /// For `accept` calls: a socket was queued, serving started, closed.
     accepted: Signal,
     /// For acceptor tasks: demand, serving or closed changed.
@@ -80,7 +81,7 @@ pub(crate) async fn start_server(
     options: wit::ServerOptions,
 ) -> Result<wit::Server, Error> {
     let limit = limits::reader(options.limit)?.limit();
-    let tls = options.tls.as_ref().map(tls::Server::new).transpose()?;
+    let tls = options.tls.as_ref().map(tls::server).transpose()?;
     if options.reuse_port {
         return Err(Error::Unsupported(
             "reuse_port is not supported: wasi:sockets has no SO_REUSEPORT".into(),
@@ -364,9 +365,10 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
 /// One client's TLS handshake: queued for `accept` when it completes; a
 /// client that fails it (or outlasts the server) is dropped, and the server
 /// and other clients go on, as asyncio's.
-async fn handshake(shared: Rc<Shared>, server: tls::Server, socket: TcpSocket) {
+async fn handshake(shared: Rc<Shared>, side: Side, socket: TcpSocket) {
     shared.keep_alive(&socket);
-    let secured = match race(server.accept(transport::tcp(socket)), closed(&shared)).await {
+    let shaking = tls::secure(transport::tcp(socket), &side);
+    let secured = match race(shaking, closed(&shared)).await {
         Either::Left(Ok(secured)) => Some(Ready::Secured(Box::new(secured))),
         Either::Left(Err(_)) | Either::Right(()) => None,
     };

@@ -6,8 +6,6 @@
 //! feeds the reader, a new stream handed to its single `send` carries the
 //! writer's bytes.
 
-use std::rc::Rc;
-
 use portable_streams_core::tls::Received;
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wasip3::wit_stream::StreamPayload;
@@ -15,8 +13,8 @@ use wit_bindgen::{FutureReader, StreamReader};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::addr_from_wasi;
-use crate::layer::Layer;
 use crate::sink::SinkStream;
+use crate::tls::SharedLayer;
 
 /// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
 /// TCP byte stream: how the stream ended.
@@ -51,7 +49,7 @@ pub(crate) struct Transport {
     /// The socket to keep open, if any.
     pub(crate) socket: Option<TcpSocket>,
     /// The TLS session over the streams, once a handshake made one.
-    pub(crate) tls: Option<Rc<Layer>>,
+    pub(crate) tls: Option<SharedLayer>,
     /// Plaintext (and the peer's `close_notify`) that arrived with the
     /// handshake's last flight, for the reader.
     pub(crate) early: Received,

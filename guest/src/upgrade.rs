@@ -3,6 +3,7 @@
 //! own streams; the connection then carries on over TLS, and bytes the
 //! reader already holds stay there.
 
+use portable_streams_core::tls::Side;
 use portable_streams_core::upgrade::{self, Upgrade};
 use portable_streams_core::{Connection, Error};
 
@@ -11,12 +12,6 @@ use crate::conn::Conn;
 use crate::tls;
 use crate::transport::Transport;
 
-/// The side `start_tls` takes, ready to shake hands.
-enum Side {
-    Client(tls::Client),
-    Server(tls::Server),
-}
-
 /// `start_tls(side)` on `conn`.
 pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Error> {
     let prepare = || match &side {
@@ -24,16 +19,11 @@ pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Err
             // Without `server-name`, the peer's address is verified.
             let peer = conn.info().0;
             let host = peer.as_ref().and_then(wit::SocketAddress::verified_host);
-            Ok(Side::Client(tls::Client::new(options, host)?))
+            tls::client(options, host)
         }
-        wit::TlsSide::Server(options) => Ok(Side::Server(tls::Server::new(options)?)),
+        wit::TlsSide::Server(options) => tls::server(options),
     };
-    let handshake = |side, plain| async move {
-        match side {
-            Side::Client(client) => client.connect(plain).await,
-            Side::Server(server) => server.accept(plain).await,
-        }
-    };
+    let handshake = |side: Side, plain| async move { tls::secure(plain, &side).await };
     upgrade::start_tls(conn, prepare, handshake).await
 }
 

@@ -7,8 +7,12 @@
 //!   socket is touched, as asyncio builds its `SSLContext` first.
 //! * `errors.rs`: every handshake failure as the typed `tls` error naming
 //!   its cause, and the handshake timeout as asyncio words it.
-//! * `session.rs`: a sans-I/O session for transports that move the
-//!   ciphertext themselves (the guest backend): bytes in, plaintext out.
+//! * `session.rs`: a sans-I/O session: bytes in, plaintext out;
+//! * `side.rs`: a client or server side, made once, a session per
+//!   connection; `handshake.rs`: the handshake over any transport's byte
+//!   moves, bounded; `layer.rs`: the established session a connection
+//!   holds. Both backends run TLS through these: each only moves the
+//!   ciphertext and picks the crypto provider.
 //!
 //! asyncio's rules kept: certificates are verified by default (the name
 //! is `server_hostname`, else the host connected to; an IP address is
@@ -17,16 +21,22 @@
 //! reads as EOF (CPython's `suppress_ragged_eofs`).
 
 mod errors;
+mod handshake;
+mod layer;
 mod options;
 mod session;
+mod side;
 mod wit_conv;
 
 use std::time::Duration;
 
 pub use crate::tls_info::shutdown_timed_out;
 pub use errors::{handshake_error, handshake_timed_out, no_server_name};
+pub use handshake::{HandshakeIo, handshake, peer_left};
+pub use layer::Layer;
 pub use options::{ClientOptions, ServerOptions, details};
 pub use session::{Received, Session};
+pub use side::{Client, Server, Side, Timeouts};
 
 /// asyncio's `ssl_handshake_timeout` default.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);

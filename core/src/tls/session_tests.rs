@@ -150,3 +150,108 @@ fn bad_options_fail_before_any_session() {
     };
     assert!(matches!(bad_key.config(provider()), Err(Error::Tls(m)) if m.contains("private-key")));
 }
+
+/// One end of an in-memory duplex for [`handshake`](crate::tls::handshake).
+struct End {
+    tx: futures::channel::mpsc::UnboundedSender<Vec<u8>>,
+    rx: futures::channel::mpsc::UnboundedReceiver<Vec<u8>>,
+}
+
+impl crate::tls::HandshakeIo for End {
+    async fn send(&mut self, flight: Vec<u8>) -> Result<(), Error> {
+        self.tx
+            .unbounded_send(flight)
+            .map_err(|_| Error::connection_lost())
+    }
+
+    async fn receive(&mut self) -> Result<Vec<u8>, Error> {
+        use futures::StreamExt;
+        Ok(self.rx.next().await.unwrap_or_default())
+    }
+}
+
+fn duplex() -> (End, End) {
+    let (a_tx, b_rx) = futures::channel::mpsc::unbounded();
+    let (b_tx, a_rx) = futures::channel::mpsc::unbounded();
+    (End { tx: a_tx, rx: a_rx }, End { tx: b_tx, rx: b_rx })
+}
+
+fn sides(pki: &Pki) -> (crate::tls::Side, crate::tls::Side) {
+    let client = ClientOptions {
+        extra_root_certificates: vec![pki.ca.clone()],
+        shutdown_timeout: Some(std::time::Duration::from_millis(250)),
+        ..ClientOptions::default()
+    };
+    let server = ServerOptions {
+        certificate_chain: pki.chain.clone(),
+        private_key: pki.key.clone(),
+        ..ServerOptions::default()
+    };
+    (
+        crate::tls::Client::new(&client, Some("localhost"), provider())
+            .unwrap()
+            .into(),
+        crate::tls::Server::new(&server, provider()).unwrap().into(),
+    )
+}
+
+#[test]
+fn a_handshake_over_any_byte_moves_gives_both_layers() {
+    use crate::tls::handshake;
+    let pki = pki();
+    let (client_side, server_side) = sides(&pki);
+    let (mut a, mut b) = duplex();
+    let never = |_| futures::future::pending::<()>();
+    let (client, server) = futures::executor::block_on(futures::future::join(
+        handshake(&mut a, &client_side, never),
+        handshake(&mut b, &server_side, never),
+    ));
+    let (mut client, _) = client.unwrap();
+    let (mut server, _) = server.unwrap();
+    assert_eq!(client.details().protocol_version, "TLSv1.3");
+    assert_eq!(
+        client.shutdown_timeout(),
+        std::time::Duration::from_millis(250)
+    );
+    assert_eq!(server.shutdown_timeout(), crate::tls::SHUTDOWN_TIMEOUT);
+    // What a side did not need for its handshake (a TLS 1.3 server is
+    // done before the client's Finished; the client before the tickets)
+    // stays in the transport for the connection's reads.
+    let mut rest = Vec::new();
+    while let Ok(data) = b.rx.try_recv() {
+        rest.extend(data);
+    }
+    rest.extend(client.encrypt(b"hello").unwrap());
+    assert_eq!(server.receive(&rest).unwrap().plaintext, b"hello");
+    let mut tickets_then_bye = Vec::new();
+    while let Ok(data) = a.rx.try_recv() {
+        tickets_then_bye.extend(data);
+    }
+    tickets_then_bye.extend(server.close_notify());
+    assert!(client.receive(&tickets_then_bye).unwrap().peer_closed);
+}
+
+#[test]
+fn a_handshake_fails_by_name_when_the_peer_leaves_or_the_bound_passes() {
+    use crate::tls::{handshake, peer_left};
+    let pki = pki();
+    let (client_side, _) = sides(&pki);
+    // The peer takes the hello, then closes its sending side.
+    let (mut a, b) = duplex();
+    let End { tx, rx: _kept } = b;
+    drop(tx);
+    let left = futures::executor::block_on(handshake(&mut a, &client_side, |_| {
+        futures::future::pending::<()>()
+    }));
+    assert_eq!(left.err(), Some(peer_left()));
+    // The peer listens but never answers: the bound passes.
+    let (mut a, _b) = duplex();
+    let silent = futures::executor::block_on(handshake(&mut a, &client_side, |nanos| {
+        assert_eq!(nanos, 60_000_000_000, "asyncio's 60 s default");
+        futures::future::ready(())
+    }));
+    assert!(
+        matches!(&silent, Err(Error::Timeout(m)) if m.contains("SSL handshake is taking longer than 60 seconds")),
+        "{silent:?}"
+    );
+}

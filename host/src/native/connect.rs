@@ -25,8 +25,8 @@ pub(crate) async fn open_connection(
     let policy = allowance.policy.clone();
     // asyncio creates the StreamReader (and so checks the limit) first.
     let read = read_buffer(options.limit, &policy)?;
-    let connector = match &options.tls {
-        Some(tls) => Some(tls::Connector::new(tls, Some(&host))?),
+    let side = match &options.tls {
+        Some(tls) => Some(tls::client(tls, Some(&host))?),
         None => None,
     };
     let permit = allowance.count.try_permit(policy.max_connections())?;
@@ -40,13 +40,10 @@ pub(crate) async fn open_connection(
         |nanos| tokio::time::sleep(Duration::from_nanos(nanos)),
     )
     .await?;
-    let transport = match connector {
-        None => transport::tcp(stream),
-        Some(connector) => {
-            transport::set_nodelay(&stream);
-            let ends = transport::tcp_ends(&stream);
-            connector.connect(stream, ends).await?
-        }
+    let plain = transport::tcp(stream);
+    let transport = match side {
+        None => plain,
+        Some(side) => tls::secure(plain, &side).await?,
     };
     Ok(Conn::start(
         transport,

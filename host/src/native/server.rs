@@ -13,6 +13,7 @@ use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
     AcceptStep, BindFailure, Client, ServerState, bind_all, bind_context, listen_backlog,
 };
+use portable_streams_core::tls::Side;
 use portable_streams_core::{Error, ReadBuffer, Signal};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
@@ -49,7 +50,7 @@ pub(crate) struct Shared {
     keep_alive: bool,
     allowance: Allowance,
     /// The TLS side of a TLS server.
-    tls: Option<tls::Acceptor>,
+    tls: Option<Side>,
     /// For `accept` and `wait-closed` calls: a client came, finished its
     /// handshake or closed, an `accept` ended, the server started or
     /// closed.
@@ -183,9 +184,9 @@ impl Shared {
                 }
                 Poll::Ready(Ok(raw)) => {
                     st.next = index + 1;
-                    if let Some(acceptor) = &self.tls {
+                    if let Some(side) = &self.tls {
                         st.server.handshake_started();
-                        self.handshake(acceptor.clone(), raw);
+                        self.handshake(side.clone(), raw);
                         if !st.server.wants_more() {
                             return Poll::Pending;
                         }
@@ -206,20 +207,10 @@ impl Shared {
     /// a client that completes it waits for the next `accept`, one that
     /// fails it is logged and dropped (the server and other clients go on,
     /// as asyncio's).
-    fn handshake(self: &Arc<Self>, acceptor: tls::Acceptor, raw: Raw) {
+    fn handshake(self: &Arc<Self>, side: Side, raw: Raw) {
         let shared = self.clone();
         tokio::spawn(async move {
-            let result = match raw {
-                Raw::Tcp(stream) => {
-                    let ends = transport::tcp_ends(&stream);
-                    transport::set_nodelay(&stream);
-                    acceptor.accept(stream, ends).await
-                }
-                Raw::Unix(stream, path) => {
-                    let ends = transport::unix_ends(&stream, Some(path));
-                    acceptor.accept(stream, ends).await
-                }
-            };
+            let result = tls::secure(raw.plain(), &side).await;
             let secured = result
                 .inspect_err(|error| tracing::info!("a client's TLS handshake failed: {error}"))
                 .ok();
@@ -341,7 +332,7 @@ fn server(
     addresses: Vec<wit::SocketAddress>,
     start_serving: Option<bool>,
     socket_file: Option<SocketFile>,
-    (limit, keep_alive, tls): (usize, bool, Option<tls::Acceptor>),
+    (limit, keep_alive, tls): (usize, bool, Option<Side>),
     allowance: Allowance,
 ) -> Server {
     let (listeners, listening): (Vec<_>, Vec<_>) = listeners.into_iter().unzip();
@@ -375,7 +366,7 @@ pub(crate) async fn start_server(
 ) -> Result<Server, Error> {
     let policy = allowance.policy.clone();
     let limit = read_buffer(options.limit, &policy)?.limit();
-    let tls = options.tls.as_ref().map(tls::Acceptor::new).transpose()?;
+    let tls = options.tls.as_ref().map(tls::server).transpose()?;
     let family = Family::from(options.family);
     let resolver = |name| resolve(policy.clone(), name);
     let addrs = connect::listen_targets(&hosts, port, family, &resolver).await?;
@@ -413,7 +404,7 @@ pub(crate) async fn start_unix_server(
 ) -> Result<Server, Error> {
     let policy = allowance.policy.clone();
     let limit = read_buffer(options.limit, &policy)?.limit();
-    let tls = options.tls.as_ref().map(tls::Acceptor::new).transpose()?;
+    let tls = options.tls.as_ref().map(tls::server).transpose()?;
     let resolved: PathBuf = policy.check_unix_path(path.as_ref())?;
     let permit = listeners.try_permit(policy.max_listeners())?;
     let (listener, file) = super::unix::bind(&resolved, listen_backlog(options.backlog))?;

@@ -1,12 +1,14 @@
 //! The native byte transports: a connected socket (TCP or Unix) or an
 //! in-process pipe, split into a receiving and a sending half, with what
-//! `get-extra-info` tells of it. This is the seam a TLS layer wraps: it
-//! takes a [`Transport`] and returns one whose halves carry plaintext.
+//! `get-extra-info` tells of it. A TLS handshake over its halves adds the
+//! session the connection then runs them through.
 
 use std::pin::Pin;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
+
+use portable_streams_core::tls::{Layer, Received};
 
 use super::wit;
 
@@ -25,17 +27,13 @@ pub(crate) struct Transport {
     pub(crate) peer: Option<wit::SocketAddress>,
     /// `sockname`.
     pub(crate) local: Option<wit::SocketAddress>,
-    /// What a TLS handshake established, when the halves carry TLS: then
-    /// there is no `write_eof` (TLS has no half-close).
-    pub(crate) tls: Option<Secured>,
-}
-
-/// What a TLS handshake established.
-pub(crate) struct Secured {
-    /// `ssl_object`'s details.
-    pub(crate) details: portable_streams_core::TlsDetails,
-    /// asyncio's `ssl_shutdown_timeout`: how long closing may take.
-    pub(crate) shutdown_timeout: std::time::Duration,
+    /// The TLS session over the halves, once a handshake made one: the
+    /// connection decrypts what they receive and encrypts what it sends
+    /// (and has no `write_eof`: TLS has no half-close).
+    pub(crate) tls: Option<Layer>,
+    /// Plaintext (and the peer's `close_notify`) that arrived with the
+    /// handshake's last flight, for the reader.
+    pub(crate) early: Received,
 }
 
 /// What a socket tells of its ends (kept across a TLS handshake).
@@ -55,6 +53,7 @@ impl Transport {
             peer: None,
             local: None,
             tls: None,
+            early: Received::default(),
         }
     }
 }

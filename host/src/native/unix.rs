@@ -23,9 +23,9 @@ pub(crate) async fn open_unix_connection(
 ) -> Result<Arc<Conn>, Error> {
     let policy = allowance.policy.clone();
     let read = read_buffer(options.limit, &policy)?;
-    let connector = match &options.tls {
+    let side = match &options.tls {
         // No host to verify: only `server-name` names the server.
-        Some(tls) => Some(tls::Connector::new(tls, None)?),
+        Some(tls) => Some(tls::client(tls, None)?),
         None => None,
     };
     let resolved = policy.check_unix_path(path.as_ref())?;
@@ -38,12 +38,10 @@ pub(crate) async fn open_unix_connection(
     };
     let sleep = |nanos| tokio::time::sleep(Duration::from_nanos(nanos));
     let stream = connect::bounded(&target, options.connect_timeout, connecting, sleep).await?;
-    let transport = match connector {
-        Some(connector) => {
-            let ends = transport::unix_ends(&stream, None);
-            connector.connect(stream, ends).await?
-        }
-        None => transport::unix(stream, None),
+    let plain = transport::unix(stream, None);
+    let transport = match side {
+        Some(side) => tls::secure(plain, &side).await?,
+        None => plain,
     };
     Ok(Conn::start(
         transport,

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
 use portable_streams_core::caps::Permit;
+use portable_streams_core::tls::{Layer, Received};
 use portable_streams_core::{Connection, Error, Signal, Wake};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
@@ -57,9 +58,9 @@ struct State {
     /// only one call may wait on a reader, and a set that kept every
     /// call's waker until the connection closed grew with every read.
     reader: Option<Waker>,
-    /// A send at once left bytes in the sink (a TLS layer's records) that
-    /// the pump must flush.
-    unflushed: bool,
+    /// The TLS session over the transport: what the source receives is
+    /// decrypted (`read.rs`), what the pump sends is encrypted first.
+    tls: Option<Layer>,
     /// The pump task, once started: it starts with the first write the
     /// socket did not take at once, or with `write_eof`.
     pump: Option<AbortHandle>,
@@ -94,16 +95,14 @@ impl Conn {
         on_closed: Option<OnClosed>,
     ) -> Arc<Conn> {
         let mut engine = engine;
-        if let Some(secured) = transport.tls {
-            engine.set_tls(secured.details, secured.shutdown_timeout);
-        }
+        take_in_tls(&mut engine, transport.tls.as_ref(), &transport.early);
         Arc::new_cyclic(|me| Conn {
             state: Mutex::new(State {
                 engine,
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 reader: None,
-                unflushed: false,
+                tls: transport.tls,
                 pump: None,
                 shutdown_timer: None,
                 permit,
@@ -210,6 +209,19 @@ impl Conn {
         if let Some(on_closed) = &self.on_closed {
             on_closed();
         }
+    }
+}
+
+/// What a transport that went through a TLS handshake brings the engine:
+/// the negotiated details and shutdown timeout, and anything that came
+/// with the last flight.
+fn take_in_tls(engine: &mut Connection, layer: Option<&Layer>, early: &Received) {
+    if let Some(layer) = layer {
+        engine.set_tls(layer.details(), layer.shutdown_timeout());
+    }
+    engine.receive(&early.plaintext);
+    if early.peer_closed {
+        engine.received_eof();
     }
 }
 

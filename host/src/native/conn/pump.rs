@@ -1,5 +1,6 @@
-//! The pump: the task that moves the write buffer into the sink, flushes
-//! what a TLS sink holds, and carries out `write_eof` and `close`.
+//! The pump: the task that moves the write buffer into the sink (through
+//! the TLS layer on a TLS connection), and carries out `write_eof` and
+//! `close` (`close_notify` first over TLS).
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -13,17 +14,22 @@ use super::Conn;
 
 /// What the pump does next, with the sink taken for the steps that use it.
 enum Step {
-    Send(Bytes, Sink),
-    Flush(Sink),
+    /// Send these bytes (a chunk, or its ciphertext), which stand for this
+    /// many of the writer's bytes.
+    Send(Bytes, usize, Sink),
     ShutdownWrite(Sink),
-    Close(Sink),
+    /// Close, sending these bytes first (`close_notify` over TLS).
+    Close(Option<Vec<u8>>, Sink),
+    /// The TLS layer refused to encrypt.
+    Fail(Error),
     Wait,
     Stop,
 }
 
 impl Conn {
     fn pump_step(&self) -> Step {
-        let mut st = self.lock();
+        let mut guard = self.lock();
+        let st = &mut *guard;
         // Only the pump and `start_tls` take the sink away across an
         // await: it is gone for good once the connection is closed.
         let Some(sink) = st.sink.take() else {
@@ -34,12 +40,20 @@ impl Conn {
             };
         };
         let step = match st.engine.pump_step() {
-            PumpStep::Send(chunk) => return Step::Send(chunk, sink),
+            PumpStep::Send(chunk) => {
+                let n = chunk.len();
+                let Some(layer) = st.tls.as_mut() else {
+                    return Step::Send(chunk, n, sink);
+                };
+                match layer.encrypt(&chunk) {
+                    Ok(ciphertext) => return Step::Send(Bytes::from(ciphertext), n, sink),
+                    Err(error) => Step::Fail(error),
+                }
+            }
             PumpStep::ShutdownWrite => return Step::ShutdownWrite(sink),
-            PumpStep::Close => return Step::Close(sink),
-            PumpStep::Idle if st.unflushed => {
-                st.unflushed = false;
-                return Step::Flush(sink);
+            PumpStep::Close => {
+                let alert = st.tls.as_mut().map(|layer| layer.close_notify());
+                return Step::Close(alert, sink);
             }
             PumpStep::Idle => Step::Wait,
             PumpStep::Stop => Step::Stop,
@@ -60,26 +74,19 @@ impl Conn {
     }
 }
 
-async fn write_and_flush(sink: &mut Sink, chunk: &[u8]) -> std::io::Result<()> {
-    sink.write_all(chunk).await?;
-    sink.flush().await
-}
-
 /// Moves the write buffer into the sink until the connection closes.
+///
+/// The writer's bytes count as sent once the sink took all that stands
+/// for them (over TLS, their whole ciphertext), as asyncio's SSL
+/// transport counts what is still in its outgoing buffer.
 pub(super) async fn pump(conn: Arc<Conn>) {
     loop {
         let notified = conn.pump_wake.notified();
         let mut notified = pin!(notified);
         notified.as_mut().enable();
         match conn.pump_step() {
-            // A sink may hold what it accepted (TLS records): each send
-            // ends with a flush, a no-op for a plain socket.
-            Step::Send(chunk, mut sink) => match write_and_flush(&mut sink, &chunk).await {
-                Ok(()) => conn.give_back(sink, |engine| engine.sent(chunk.len())),
-                Err(e) => return conn.lost(Some(Error::from(e))),
-            },
-            Step::Flush(mut sink) => match sink.flush().await {
-                Ok(()) => conn.give_back(sink, |_| Wake::default()),
+            Step::Send(bytes, n, mut sink) => match sink.write_all(&bytes).await {
+                Ok(()) => conn.give_back(sink, |engine| engine.sent(n)),
                 Err(e) => return conn.lost(Some(Error::from(e))),
             },
             Step::ShutdownWrite(mut sink) => match sink.shutdown().await {
@@ -89,14 +96,17 @@ pub(super) async fn pump(conn: Arc<Conn>) {
                 }),
                 Err(e) => return conn.lost(Some(Error::from(e))),
             },
-            Step::Close(mut sink) => {
-                // The peer may be gone already; closing goes on regardless.
-                // A TLS sink sends `close_notify` here, bounded by the
-                // shutdown timer that `close` started.
+            Step::Close(alert, mut sink) => {
+                // The peer may be gone already; closing goes on regardless,
+                // bounded over TLS by the shutdown timer `close` started.
+                if let Some(alert) = alert {
+                    let _ = sink.write_all(&alert).await;
+                }
                 let _ = sink.shutdown().await;
                 drop(sink);
                 return conn.lost(None);
             }
+            Step::Fail(error) => return conn.lost(Some(error)),
             Step::Wait => notified.await,
             Step::Stop => return,
         }

@@ -3,11 +3,15 @@
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
 use tokio_util::io::poll_read_buf;
 
 use super::Conn;
+
+/// The most ciphertext one read of a TLS connection takes (a few TLS
+/// records: rustls decrypts them into the engine's buffer at once).
+const TLS_READ: usize = 64 * 1024;
 
 impl Conn {
     /// Answers `request`, reading from the transport while the engine asks.
@@ -76,16 +80,38 @@ impl Conn {
                 st.wait_to_read(cx.waker());
                 return Poll::Pending;
             };
-            // Straight into the engine's buffer: no scratch memory, no copy.
-            match st
-                .engine
-                .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
-            {
+            let received = match st.tls.as_mut() {
+                // Plain: straight into the engine's buffer, no copy.
+                None => st
+                    .engine
+                    .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
+                    .map_err(Error::from),
+                // TLS: the ciphertext through the layer; its plaintext to
+                // the engine.
+                Some(layer) => {
+                    let mut ciphertext = BytesMut::with_capacity(max.min(TLS_READ));
+                    match poll_read_buf(source.as_mut(), cx, &mut ciphertext) {
+                        Poll::Ready(Ok(0)) => Poll::Ready(Ok(0)),
+                        Poll::Ready(Ok(n)) => Poll::Ready(layer.receive(&ciphertext).map(|got| {
+                            st.engine.receive(&got.plaintext);
+                            if got.peer_closed {
+                                st.engine.received_eof();
+                            }
+                            n
+                        })),
+                        Poll::Ready(Err(e)) => Poll::Ready(Err(Error::from(e))),
+                        Poll::Pending => Poll::Pending,
+                    }
+                }
+            };
+            match received {
+                // EOF; over TLS also without `close_notify` (CPython's
+                // `suppress_ragged_eofs`).
                 Poll::Ready(Ok(0)) => st.engine.received_eof(),
                 Poll::Ready(Ok(_)) => {}
-                Poll::Ready(Err(e)) => {
+                Poll::Ready(Err(error)) => {
                     drop(guard);
-                    self.lost(Some(Error::from(e)));
+                    self.lost(Some(error));
                 }
                 Poll::Pending => {
                     st.wait_to_read(cx.waker());

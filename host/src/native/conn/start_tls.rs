@@ -1,11 +1,12 @@
 //! `start_tls`: core's procedure (see `upgrade`) with the handshake over
 //! this connection's transport.
 
+use portable_streams_core::tls::Side;
 use portable_streams_core::upgrade::{self, Upgrade};
 use portable_streams_core::{Connection, Error, Wake};
 
 use super::super::tls;
-use super::super::transport::{Ends, Sink, Source, Transport};
+use super::super::transport::{Sink, Source, Transport};
 use super::super::wit;
 use super::Conn;
 
@@ -21,29 +22,21 @@ impl Conn {
                     .peer
                     .as_ref()
                     .and_then(wit::SocketAddress::verified_host);
-                Ok(Handshake::Client(tls::Connector::new(options, peer)?))
+                tls::client(options, peer)
             }
-            wit::TlsSide::Server(options) => Ok(Handshake::Server(tls::Acceptor::new(options)?)),
+            wit::TlsSide::Server(options) => tls::server(options),
         };
-        let ends = Ends {
-            peer: self.peer.clone(),
-            local: self.local.clone(),
-        };
-        let handshake = |handshake, (source, sink)| async move {
-            let plain = tls::Joined::new(source, sink);
-            match handshake {
-                Handshake::Client(connector) => connector.connect(plain, ends).await,
-                Handshake::Server(acceptor) => acceptor.accept(plain, ends).await,
-            }
+        let (peer, local) = (self.peer.clone(), self.local.clone());
+        let handshake = |side: Side, (source, sink)| async move {
+            let plain = Transport {
+                peer,
+                local,
+                ..Transport::new(source, sink)
+            };
+            tls::secure(plain, &side).await
         };
         upgrade::start_tls(self, prepare, handshake).await
     }
-}
-
-/// The side `start_tls` takes, ready to shake hands.
-enum Handshake {
-    Client(tls::Connector),
-    Server(tls::Acceptor),
 }
 
 /// `start_tls`'s byte-moving steps, for core's procedure.
@@ -78,11 +71,10 @@ impl Upgrade for Conn {
         if st.engine.is_closed() {
             return;
         }
+        super::take_in_tls(&mut st.engine, secured.tls.as_ref(), &secured.early);
         st.source = Some(secured.source);
         st.sink = Some(secured.sink);
-        if let Some(tls) = secured.tls {
-            st.engine.set_tls(tls.details, tls.shutdown_timeout);
-        }
+        st.tls = secured.tls;
         // A read that waited for the source, and writes queued meanwhile.
         self.apply(st, Wake::ALL);
     }

@@ -28,12 +28,14 @@ impl Conn {
         Ok(())
     }
 
-    /// While no send is in flight (the sink is here), hands the next chunk
-    /// to the socket without waiting; the engine keeps what it refused
-    /// first in line. Then wakes the pump for whatever is left.
+    /// While no send is in flight (the sink is here) on a plain
+    /// transport, hands the next chunk to the socket without waiting; the
+    /// engine keeps what it refused first in line. Then wakes the pump for
+    /// whatever is left (over TLS, everything: the pump encrypts).
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
         let st = &mut *guard;
-        if let Some(sink) = st.sink.as_mut()
+        if st.tls.is_none()
+            && let Some(sink) = st.sink.as_mut()
             && let Some(chunk) = st.engine.take_for_send_now()
         {
             // A waker that does nothing: on `Pending` the pump polls the
@@ -41,10 +43,6 @@ impl Conn {
             let mut cx = Context::from_waker(Waker::noop());
             match tokio::io::AsyncWrite::poll_write(sink.as_mut(), &mut cx, &chunk) {
                 Poll::Ready(Ok(n)) => {
-                    // What the sink accepted but holds (TLS records not yet
-                    // on the socket) is the pump's to flush.
-                    let held = tokio::io::AsyncWrite::poll_flush(sink.as_mut(), &mut cx);
-                    st.unflushed |= held.is_pending();
                     let n = n.min(chunk.len());
                     let wake = st.engine.sent(n);
                     let _ = self.wake(st, wake);
@@ -58,7 +56,7 @@ impl Conn {
                 Poll::Pending => st.engine.requeue_unsent(chunk),
             }
         }
-        let pending = st.engine.writer().has_pending() || st.unflushed;
+        let pending = st.engine.writer().has_pending();
         drop(guard);
         if pending {
             self.wake_pump();
@@ -89,10 +87,8 @@ impl Conn {
         let mut st = self.lock();
         let wake = st.engine.close();
         self.start_shutdown_timer(&mut st);
-        let at_once = st.pump.is_none()
-            && st.engine.tls().is_none()
-            && !st.unflushed
-            && st.engine.writer().should_close();
+        let at_once =
+            st.pump.is_none() && st.engine.tls().is_none() && st.engine.writer().should_close();
         let sink = if at_once { st.sink.take() } else { None };
         let Some(mut sink) = sink else {
             return self.apply(st, wake);
