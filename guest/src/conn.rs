@@ -27,6 +27,9 @@ pub(crate) struct State {
     pub(crate) sink: Option<Sink>,
     /// The rest of a chunk that the sink accepted only in part.
     pub(crate) unsent: Option<Unsent>,
+    /// Over TLS: the writer's bytes whose ciphertext the sink has not
+    /// taken all of yet (counted as sent once it has).
+    pub(crate) sealed: usize,
     /// A read call has the source checked out (see `receive.rs`).
     pub(crate) reading: bool,
     /// `start_tls` waits for the source: a read gives it back and takes
@@ -71,6 +74,7 @@ impl Conn {
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 unsent: None,
+                sealed: 0,
                 reading: false,
                 upgrading: false,
                 socket: transport.socket,

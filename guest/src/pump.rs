@@ -131,14 +131,14 @@ async fn pump(conn: &Conn) {
     }
 }
 
-/// On a TLS connection: `chunk` encrypted, and counted as sent (the
-/// layer has it now; the ciphertext is not counted again).
+/// On a TLS connection: `chunk` encrypted. It counts as sent once the
+/// sink took all of its ciphertext (see `Guarded::settle`), as on the
+/// native backend and in asyncio's SSL transport.
 fn encrypted(conn: &Conn, chunk: &[u8]) -> Option<Result<Vec<u8>, Error>> {
     let layer = conn.state().tls.clone()?;
     let ciphertext = layer.borrow_mut().encrypt(chunk);
     if ciphertext.is_ok() {
-        let wake = conn.state().engine.sent(chunk.len());
-        conn.wake(wake);
+        conn.state().sealed = chunk.len();
     }
     Some(ciphertext)
 }
@@ -253,13 +253,19 @@ impl Guarded<'_> {
         let mut wake = Wake::default();
         {
             let mut st = self.conn.state();
-            // Over TLS the sink takes ciphertext: its plaintext was counted
-            // when it was encrypted.
-            if let StreamResult::Complete(n) = result
-                && n > 0
-                && st.tls.is_none()
-            {
-                wake = st.engine.sent(n);
+            let taken = match result {
+                StreamResult::Complete(n) => n,
+                StreamResult::Dropped | StreamResult::Cancelled => 0,
+            };
+            if st.tls.is_none() {
+                if taken > 0 {
+                    wake = st.engine.sent(taken);
+                }
+            } else if rest.remaining() == 0 && st.sealed > 0 {
+                // Over TLS the sink takes ciphertext: the plaintext it
+                // stands for counts once all of it was taken.
+                let sealed = std::mem::take(&mut st.sealed);
+                wake = st.engine.sent(sealed);
             }
             if rest.remaining() > 0 && !st.engine.is_closed() {
                 st.unsent = Some(rest);
