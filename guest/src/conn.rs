@@ -13,8 +13,7 @@ use wasip3::sockets::types::TcpSocket;
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::signal::Signal;
 use crate::sink::Unsent;
-use crate::tls::SharedLayer;
-use crate::transport::{Sink, Source, Transport};
+use crate::transport::{SharedLayer, Sink, Source, Transport};
 
 /// What the engine's state is kept with.
 pub(crate) struct State {
@@ -214,15 +213,19 @@ impl Conn {
             self.state().engine.receive_vec(data);
             return;
         };
-        let received = layer.borrow_mut().receive(&data);
-        match received {
-            Ok(received) => {
-                let mut st = self.state();
-                st.engine.receive(&received.plaintext);
-                if received.peer_closed {
-                    st.engine.received_eof();
-                }
+        let received = {
+            let mut st = self.state();
+            let engine = &mut st.engine;
+            let closed = layer
+                .borrow_mut()
+                .receive_with(&data, |plain| engine.receive(plain));
+            if let Ok(true) = closed {
+                engine.received_eof();
             }
+            closed
+        };
+        match received {
+            Ok(_) => {}
             Err(error) => self.lost(Some(error)),
         }
     }

@@ -1,5 +1,5 @@
 //! TLS inside the guest: core's TLS layer (its sides, handshake and
-//! [`Layer`]) over a socket's streams, with rustls and the pure-Rust
+//! `Layer`) over a socket's streams, with rustls and the pure-Rust
 //! RustCrypto provider (no C compiler for wasm32, see the README's TLS
 //! section for the choice). This file only picks the provider and moves
 //! the handshake's bytes.
@@ -10,16 +10,13 @@ use std::sync::Arc;
 
 use portable_streams_core::Error;
 use portable_streams_core::tls::{
-    self as core_tls, ClientOptions, HandshakeIo, Layer, Provider, ServerOptions, Side,
+    self as core_tls, ClientOptions, HandshakeIo, Provider, ServerOptions, Side,
 };
 use wasip3::clocks::monotonic_clock::wait_for;
 use wit_bindgen::StreamResult;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::transport::Transport;
-
-/// An established session as a connection and its pump share it.
-pub(crate) type SharedLayer = Rc<RefCell<Layer>>;
 
 /// The crypto provider: RustCrypto's, pure Rust, with ChaCha20-Poly1305
 /// preferred: wasm has no AES instructions, and in software ChaCha20 is

@@ -6,7 +6,10 @@
 //! feeds the reader, a new stream handed to its single `send` carries the
 //! writer's bytes.
 
-use portable_streams_core::tls::Received;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use portable_streams_core::tls::{Layer, Received};
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wasip3::wit_stream::StreamPayload;
 use wit_bindgen::{FutureReader, StreamReader};
@@ -14,11 +17,13 @@ use wit_bindgen::{FutureReader, StreamReader};
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::addr_from_wasi;
 use crate::sink::SinkStream;
-use crate::tls::SharedLayer;
 
 /// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
 /// TCP byte stream: how the stream ended.
 pub(crate) type StreamEnd = FutureReader<Result<(), ErrorCode>>;
+
+/// An established TLS session as a connection and its pump share it.
+pub(crate) type SharedLayer = Rc<RefCell<Layer>>;
 
 /// Where the reader's bytes come from.
 pub(crate) struct Source {

@@ -32,6 +32,12 @@ impl Layer {
         self.session.receive(data)
     }
 
+    /// As [`receive`](Self::receive), handing the plaintext to `deliver`
+    /// without a copy of its own; returns whether the peer closed.
+    pub fn receive_with(&mut self, data: &[u8], deliver: impl FnMut(&[u8])) -> Result<bool, Error> {
+        self.session.receive_with(data, deliver)
+    }
+
     /// The ciphertext to send for `plaintext` (with any record the
     /// protocol had waiting).
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, Error> {

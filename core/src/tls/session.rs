@@ -6,7 +6,7 @@
 //! [`Session::take_outgoing`]: the RFC only asks for them before the next
 //! application data, so no reader ever has to write.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
 use rustls::pki_types::ServerName;
@@ -84,8 +84,24 @@ impl Session {
     /// and whether the peer closed. A protocol or certificate failure is
     /// the `tls` error naming it (an alert for the peer then waits in
     /// [`Session::take_outgoing`]).
-    pub fn receive(&mut self, mut data: &[u8]) -> Result<Received, Error> {
-        let mut received = Received::default();
+    pub fn receive(&mut self, data: &[u8]) -> Result<Received, Error> {
+        let mut plaintext = Vec::new();
+        let peer_closed = self.receive_with(data, |chunk| plaintext.extend_from_slice(chunk))?;
+        Ok(Received {
+            plaintext,
+            peer_closed,
+        })
+    }
+
+    /// As [`receive`](Self::receive), handing each piece of plaintext to
+    /// `deliver` straight from the session's buffer (no copy of its own);
+    /// returns whether the peer closed.
+    pub fn receive_with(
+        &mut self,
+        mut data: &[u8],
+        mut deliver: impl FnMut(&[u8]),
+    ) -> Result<bool, Error> {
+        let mut peer_closed = false;
         while !data.is_empty() {
             self.conn
                 .read_tls(&mut data)
@@ -93,19 +109,23 @@ impl Session {
             self.conn
                 .process_new_packets()
                 .map_err(|e| handshake_error(&e))?;
-            received.peer_closed |= self.read_plaintext(&mut received.plaintext);
+            peer_closed |= self.deliver_plaintext(&mut deliver);
         }
-        Ok(received)
+        Ok(peer_closed)
     }
 
-    /// Moves decrypted plaintext into `out`; true once the peer closed.
-    fn read_plaintext(&mut self, out: &mut Vec<u8>) -> bool {
+    /// Hands the decrypted plaintext to `deliver`; true once the peer
+    /// closed.
+    fn deliver_plaintext(&mut self, deliver: &mut impl FnMut(&[u8])) -> bool {
         let mut reader = self.conn.reader();
-        let mut chunk = [0u8; 16 * 1024];
         loop {
-            match reader.read(&mut chunk) {
-                Ok(0) => return true,
-                Ok(n) => out.extend_from_slice(&chunk[..n]),
+            match reader.fill_buf() {
+                Ok([]) => return true,
+                Ok(chunk) => {
+                    deliver(chunk);
+                    let n = chunk.len();
+                    reader.consume(n);
+                }
                 // WouldBlock: nothing more for now. UnexpectedEof cannot
                 // happen: the transport's EOF is never fed in.
                 Err(_) => return false,

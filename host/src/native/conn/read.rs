@@ -92,13 +92,17 @@ impl Conn {
                     let mut ciphertext = BytesMut::with_capacity(max.min(TLS_READ));
                     match poll_read_buf(source.as_mut(), cx, &mut ciphertext) {
                         Poll::Ready(Ok(0)) => Poll::Ready(Ok(0)),
-                        Poll::Ready(Ok(n)) => Poll::Ready(layer.receive(&ciphertext).map(|got| {
-                            st.engine.receive(&got.plaintext);
-                            if got.peer_closed {
-                                st.engine.received_eof();
-                            }
-                            n
-                        })),
+                        Poll::Ready(Ok(n)) => {
+                            let engine = &mut st.engine;
+                            let closed =
+                                layer.receive_with(&ciphertext, |plain| engine.receive(plain));
+                            Poll::Ready(closed.map(|closed| {
+                                if closed {
+                                    engine.received_eof();
+                                }
+                                n
+                            }))
+                        }
                         Poll::Ready(Err(e)) => Poll::Ready(Err(Error::from(e))),
                         Poll::Pending => Poll::Pending,
                     }
