@@ -224,9 +224,8 @@ impl Conn {
             }
             closed
         };
-        match received {
-            Ok(_) => {}
-            Err(error) => self.lost(Some(error)),
+        if let Err(error) = received {
+            self.lost(Some(error));
         }
     }
 

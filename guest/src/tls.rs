@@ -9,9 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use portable_streams_core::Error;
-use portable_streams_core::tls::{
-    self as core_tls, ClientOptions, HandshakeIo, Provider, ServerOptions, Side,
-};
+use portable_streams_core::tls::{self as core_tls, HandshakeIo, Provider, Side};
 use wasip3::clocks::monotonic_clock::wait_for;
 use wit_bindgen::StreamResult;
 
@@ -35,17 +33,15 @@ fn provider() -> Provider {
     Arc::new(provider)
 }
 
-/// The client side for `options`, verifying the server as the options'
-/// name, else as `host`.
+/// The client side for `options` with this backend's provider,
+/// verifying the server as the options' name, else as `host`.
 pub(crate) fn client(options: &wit::ClientTlsOptions, host: Option<&str>) -> Result<Side, Error> {
-    let options = ClientOptions::from(options);
-    Ok(core_tls::Client::new(&options, host, provider())?.into())
+    Side::client(options, host, provider())
 }
 
-/// The server side for `options`: its certificate chain and key.
+/// The server side for `options` with this backend's provider.
 pub(crate) fn server(options: &wit::ServerTlsOptions) -> Result<Side, Error> {
-    let options = ServerOptions::from(options);
-    Ok(core_tls::Server::new(&options, provider())?.into())
+    Side::server(options, provider())
 }
 
 /// `side`'s handshake over `transport`'s streams: the transport then

@@ -77,6 +77,24 @@ pub enum Side {
 }
 
 impl Side {
+    /// The client side for a binding's `client-tls-options` (anything core's
+    /// [`ClientOptions`] converts from), verifying the server as the
+    /// options' name, else as `host`.
+    pub fn client<O>(options: &O, host: Option<&str>, provider: Provider) -> Result<Self, Error>
+    where
+        for<'a> ClientOptions: From<&'a O>,
+    {
+        Ok(Client::new(&ClientOptions::from(options), host, provider)?.into())
+    }
+
+    /// The server side for a binding's `server-tls-options`.
+    pub fn server<O>(options: &O, provider: Provider) -> Result<Self, Error>
+    where
+        for<'a> ServerOptions: From<&'a O>,
+    {
+        Ok(Server::new(&ServerOptions::from(options), provider)?.into())
+    }
+
     /// A new session on this side.
     pub fn session(&self) -> Result<Session, Error> {
         match self {

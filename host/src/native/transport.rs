@@ -37,7 +37,7 @@ pub(crate) struct Transport {
 }
 
 /// What a socket tells of its ends (kept across a TLS handshake).
-pub(crate) struct Ends {
+struct Ends {
     /// `peername`.
     pub(crate) peer: Option<wit::SocketAddress>,
     /// `sockname`.
@@ -79,7 +79,7 @@ impl Accepted {
 }
 
 /// What a connected TCP stream tells of its ends.
-pub(crate) fn tcp_ends(stream: &TcpStream) -> Ends {
+fn tcp_ends(stream: &TcpStream) -> Ends {
     Ends {
         peer: stream.peer_addr().ok().map(wit::SocketAddress::from),
         local: stream.local_addr().ok().map(wit::SocketAddress::from),
@@ -100,7 +100,7 @@ pub(crate) fn tcp(stream: TcpStream) -> Transport {
 }
 
 /// `TCP_NODELAY`, as asyncio sets it on every TCP connection.
-pub(crate) fn set_nodelay(stream: &TcpStream) {
+fn set_nodelay(stream: &TcpStream) {
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "TCP_NODELAY not set");
     }
@@ -108,7 +108,7 @@ pub(crate) fn set_nodelay(stream: &TcpStream) {
 
 /// What a Unix stream tells of its ends. `local` is the listener's path
 /// for an accepted connection; the kernel reports none for it.
-pub(crate) fn unix_ends(stream: &UnixStream, local: Option<String>) -> Ends {
+fn unix_ends(stream: &UnixStream, local: Option<String>) -> Ends {
     let path_of = |addr: std::io::Result<tokio::net::unix::SocketAddr>| {
         addr.ok()
             .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))

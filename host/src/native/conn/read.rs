@@ -4,9 +4,11 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
+use portable_streams_core::tls::Layer;
+use portable_streams_core::{Connection, Error, ReadCall, ReadRequest, ReadStep};
 use tokio_util::io::poll_read_buf;
 
+use super::super::transport::Source;
 use super::Conn;
 
 /// The most ciphertext one read of a TLS connection takes (a few TLS
@@ -88,25 +90,7 @@ impl Conn {
                     .map_err(Error::from),
                 // TLS: the ciphertext through the layer; its plaintext to
                 // the engine.
-                Some(layer) => {
-                    let mut ciphertext = BytesMut::with_capacity(max.min(TLS_READ));
-                    match poll_read_buf(source.as_mut(), cx, &mut ciphertext) {
-                        Poll::Ready(Ok(0)) => Poll::Ready(Ok(0)),
-                        Poll::Ready(Ok(n)) => {
-                            let engine = &mut st.engine;
-                            let closed =
-                                layer.receive_with(&ciphertext, |plain| engine.receive(plain));
-                            Poll::Ready(closed.map(|closed| {
-                                if closed {
-                                    engine.received_eof();
-                                }
-                                n
-                            }))
-                        }
-                        Poll::Ready(Err(e)) => Poll::Ready(Err(Error::from(e))),
-                        Poll::Pending => Poll::Pending,
-                    }
-                }
+                Some(layer) => receive_tls(layer, &mut st.engine, source, max, cx),
             };
             match received {
                 // EOF; over TLS also without `close_notify` (CPython's
@@ -142,4 +126,29 @@ impl Drop for Call<'_> {
     fn drop(&mut self) {
         self.conn.abandon(&mut self.call);
     }
+}
+
+/// Reads at most `max` bytes of ciphertext (and no more than [`TLS_READ`])
+/// from `source`, and hands `layer`'s plaintext to `engine` (the peer's
+/// `close_notify` as EOF). Returns the ciphertext bytes read, 0 at EOF.
+fn receive_tls(
+    layer: &mut Layer,
+    engine: &mut Connection,
+    source: &mut Source,
+    max: usize,
+    cx: &mut Context<'_>,
+) -> Poll<Result<usize, Error>> {
+    let mut ciphertext = BytesMut::with_capacity(max.min(TLS_READ));
+    let n = match std::task::ready!(poll_read_buf(source.as_mut(), cx, &mut ciphertext)) {
+        Ok(0) => return Poll::Ready(Ok(0)),
+        Ok(n) => n,
+        Err(e) => return Poll::Ready(Err(Error::from(e))),
+    };
+    let closed = layer.receive_with(&ciphertext, |plain| engine.receive(plain));
+    Poll::Ready(closed.map(|closed| {
+        if closed {
+            engine.received_eof();
+        }
+        n
+    }))
 }
