@@ -44,6 +44,12 @@ impl Layer {
         self.session.encrypt(plaintext)
     }
 
+    /// As [`encrypt`](Self::encrypt), appending the ciphertext to `out`
+    /// (a buffer the caller reuses).
+    pub fn encrypt_into(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.session.encrypt_into(plaintext, out)
+    }
+
     /// The `close_notify` alert to send before the transport ends.
     pub fn close_notify(&mut self) -> Vec<u8> {
         self.session.close_notify()

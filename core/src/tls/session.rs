@@ -71,13 +71,19 @@ impl Session {
     /// encrypted data), taken out.
     pub fn take_outgoing(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
+        self.take_outgoing_into(&mut out);
+        out
+    }
+
+    /// As [`take_outgoing`](Self::take_outgoing), appending to `out` (a
+    /// buffer the caller reuses).
+    pub fn take_outgoing_into(&mut self, out: &mut Vec<u8>) {
         while self.conn.wants_write() {
             // Writing into a Vec cannot fail.
-            if self.conn.write_tls(&mut out).is_err() {
+            if self.conn.write_tls(out).is_err() {
                 break;
             }
         }
-        out
     }
 
     /// Takes in ciphertext the peer sent; returns the plaintext it carried
@@ -136,11 +142,20 @@ impl Session {
     /// Encrypts `plaintext`; returns the ciphertext to send (with any
     /// record the protocol had waiting).
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.encrypt_into(plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`encrypt`](Self::encrypt), appending the ciphertext to `out` (a
+    /// buffer the caller reuses, so bulk sending allocates nothing).
+    pub fn encrypt_into(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         self.conn
             .writer()
             .write_all(plaintext)
             .map_err(|e: io::Error| Error::Tls(format!("TLS write failed: {e}")))?;
-        Ok(self.take_outgoing())
+        self.take_outgoing_into(out);
+        Ok(())
     }
 
     /// Ends the session: the `close_notify` alert to send.

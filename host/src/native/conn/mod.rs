@@ -16,6 +16,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
+use bytes::Bytes;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::tls::{Layer, Received};
 use portable_streams_core::{Connection, Error, Signal, Wake};
@@ -59,8 +60,13 @@ struct State {
     /// call's waker until the connection closed grew with every read.
     reader: Option<Waker>,
     /// The TLS session over the transport: what the source receives is
-    /// decrypted (`read.rs`), what the pump sends is encrypted first.
+    /// decrypted (`read.rs`), what is sent is encrypted first.
     tls: Option<Layer>,
+    /// Over TLS: `write`'s buffer for a chunk's ciphertext, reused.
+    sealed: Vec<u8>,
+    /// Over TLS: ciphertext `write` handed the socket that it did not take
+    /// all of; the pump sends it before anything else.
+    unsent: Option<Unsent>,
     /// The pump task, once started: it starts with the first write the
     /// socket did not take at once, or with `write_eof`.
     pump: Option<AbortHandle>,
@@ -68,6 +74,13 @@ struct State {
     /// [`Connection::shutdown_timer`]), stopped once it is closed.
     shutdown_timer: Option<AbortHandle>,
     permit: Option<Permit>,
+}
+
+/// Ciphertext the socket has not taken yet, and how many of the writer's
+/// bytes it stands for (they count as sent once all of it is taken).
+struct Unsent {
+    ciphertext: Bytes,
+    stands_for: usize,
 }
 
 impl State {
@@ -103,6 +116,8 @@ impl Conn {
                 sink: Some(transport.sink),
                 reader: None,
                 tls: transport.tls,
+                sealed: Vec::new(),
+                unsent: None,
                 pump: None,
                 shutdown_timer: None,
                 permit,
@@ -197,6 +212,8 @@ impl Conn {
             };
             st.source = None;
             st.sink = None;
+            st.unsent = None;
+            st.sealed = Vec::new();
             st.permit = None;
             if let Some(pump) = st.pump.take() {
                 pump.abort();

@@ -14,9 +14,8 @@ use super::Conn;
 
 /// What the pump does next, with the sink taken for the steps that use it.
 enum Step {
-    /// Send these bytes (a chunk, or its ciphertext), which stand for this
-    /// many of the writer's bytes.
-    Send(Bytes, usize, Sink),
+    /// Send these bytes, which stand for this many of the writer's bytes.
+    Send(Outgoing, usize, Sink),
     ShutdownWrite(Sink),
     /// Close, sending these bytes first (`close_notify` over TLS).
     Close(Option<Vec<u8>>, Sink),
@@ -26,8 +25,18 @@ enum Step {
     Stop,
 }
 
+/// The bytes of a send.
+enum Outgoing {
+    /// A chunk of the write buffer, as it is (a plain connection).
+    Chunk(Bytes),
+    /// The pump's ciphertext buffer, which holds the chunk encrypted.
+    Sealed,
+}
+
 impl Conn {
-    fn pump_step(&self) -> Step {
+    /// The pump's next step; over TLS a chunk's ciphertext goes into
+    /// `sealed` (emptied first).
+    fn pump_step(&self, sealed: &mut Vec<u8>) -> Step {
         let mut guard = self.lock();
         let st = &mut *guard;
         // Only the pump and `start_tls` take the sink away across an
@@ -39,14 +48,19 @@ impl Conn {
                 Step::Wait
             };
         };
+        // Ciphertext `write` left goes first.
+        if let Some(unsent) = st.unsent.take() {
+            return Step::Send(Outgoing::Chunk(unsent.ciphertext), unsent.stands_for, sink);
+        }
         let step = match st.engine.pump_step() {
             PumpStep::Send(chunk) => {
                 let n = chunk.len();
                 let Some(layer) = st.tls.as_mut() else {
-                    return Step::Send(chunk, n, sink);
+                    return Step::Send(Outgoing::Chunk(chunk), n, sink);
                 };
-                match layer.encrypt(&chunk) {
-                    Ok(ciphertext) => return Step::Send(Bytes::from(ciphertext), n, sink),
+                sealed.clear();
+                match layer.encrypt_into(&chunk, sealed) {
+                    Ok(()) => return Step::Send(Outgoing::Sealed, n, sink),
                     Err(error) => Step::Fail(error),
                 }
             }
@@ -80,15 +94,24 @@ impl Conn {
 /// for them (over TLS, their whole ciphertext), as asyncio's SSL
 /// transport counts what is still in its outgoing buffer.
 pub(super) async fn pump(conn: Arc<Conn>) {
+    // Over TLS: the ciphertext of the chunk in flight, one buffer reused
+    // for every chunk.
+    let mut sealed = Vec::new();
     loop {
         let notified = conn.pump_wake.notified();
         let mut notified = pin!(notified);
         notified.as_mut().enable();
-        match conn.pump_step() {
-            Step::Send(bytes, n, mut sink) => match sink.write_all(&bytes).await {
-                Ok(()) => conn.give_back(sink, |engine| engine.sent(n)),
-                Err(e) => return conn.lost(Some(Error::from(e))),
-            },
+        match conn.pump_step(&mut sealed) {
+            Step::Send(outgoing, n, mut sink) => {
+                let bytes = match &outgoing {
+                    Outgoing::Chunk(chunk) => &chunk[..],
+                    Outgoing::Sealed => &sealed[..],
+                };
+                match sink.write_all(bytes).await {
+                    Ok(()) => conn.give_back(sink, |engine| engine.sent(n)),
+                    Err(e) => return conn.lost(Some(Error::from(e))),
+                }
+            }
             Step::ShutdownWrite(mut sink) => match sink.shutdown().await {
                 Ok(()) => conn.give_back(sink, |engine| {
                     engine.eof_sent();

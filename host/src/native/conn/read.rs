@@ -3,17 +3,22 @@
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use std::mem::MaybeUninit;
+
+use bytes::Bytes;
 use portable_streams_core::tls::Layer;
 use portable_streams_core::{Connection, Error, ReadCall, ReadRequest, ReadStep};
+use tokio::io::ReadBuf;
 use tokio_util::io::poll_read_buf;
 
 use super::super::transport::Source;
 use super::Conn;
 
-/// The most ciphertext one read of a TLS connection takes (a few TLS
-/// records: rustls decrypts them into the engine's buffer at once).
-const TLS_READ: usize = 64 * 1024;
+/// The most ciphertext one read of a TLS connection takes (two full TLS
+/// records: rustls decrypts them into the engine's buffer at once). It is
+/// read into the polling thread's stack: nothing is allocated per read,
+/// and an idle connection holds no ciphertext buffer.
+const TLS_READ: usize = 32 * 1024;
 
 impl Conn {
     /// Answers `request`, reading from the transport while the engine asks.
@@ -138,13 +143,16 @@ fn receive_tls(
     max: usize,
     cx: &mut Context<'_>,
 ) -> Poll<Result<usize, Error>> {
-    let mut ciphertext = BytesMut::with_capacity(max.min(TLS_READ));
-    let n = match std::task::ready!(poll_read_buf(source.as_mut(), cx, &mut ciphertext)) {
-        Ok(0) => return Poll::Ready(Ok(0)),
-        Ok(n) => n,
-        Err(e) => return Poll::Ready(Err(Error::from(e))),
-    };
-    let closed = layer.receive_with(&ciphertext, |plain| engine.receive(plain));
+    let mut room = [MaybeUninit::<u8>::uninit(); TLS_READ];
+    let mut ciphertext = ReadBuf::uninit(&mut room[..max.clamp(1, TLS_READ)]);
+    if let Err(e) = std::task::ready!(source.as_mut().poll_read(cx, &mut ciphertext)) {
+        return Poll::Ready(Err(Error::from(e)));
+    }
+    let n = ciphertext.filled().len();
+    if n == 0 {
+        return Poll::Ready(Ok(0));
+    }
+    let closed = layer.receive_with(ciphertext.filled(), |plain| engine.receive(plain));
     Poll::Ready(closed.map(|closed| {
         if closed {
             engine.received_eof();

@@ -8,7 +8,22 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use portable_streams_core::{DrainCall, Error};
 
+use super::super::transport::Sink;
 use super::{Conn, State};
+
+/// Writes as much of `bytes` as `sink` takes without waiting; returns
+/// how much it took.
+fn write_now(sink: &mut Sink, cx: &mut Context<'_>, bytes: &[u8]) -> Result<usize, Error> {
+    let mut taken = 0;
+    while taken < bytes.len() {
+        match sink.as_mut().poll_write(cx, &bytes[taken..]) {
+            Poll::Ready(Ok(0)) | Poll::Pending => break,
+            Poll::Ready(Ok(n)) => taken += n,
+            Poll::Ready(Err(e)) => return Err(Error::from(e)),
+        }
+    }
+    Ok(taken)
+}
 
 impl Conn {
     /// `write(data)`: queue, then send what the socket takes at once.
@@ -28,35 +43,69 @@ impl Conn {
         Ok(())
     }
 
-    /// While no send is in flight (the sink is here) on a plain
-    /// transport, hands the next chunk to the socket without waiting; the
-    /// engine keeps what it refused first in line. Then wakes the pump for
-    /// whatever is left (over TLS, everything: the pump encrypts).
+    /// While no send is in flight (the sink is here), hands the next chunk
+    /// to the socket without waiting (over TLS, its ciphertext); the
+    /// engine keeps what a plain socket refused first in line, and the
+    /// ciphertext a TLS socket did not take waits for the pump (see
+    /// [`Unsent`](super::Unsent)). Then wakes the pump for whatever is
+    /// left.
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
         let st = &mut *guard;
-        if st.tls.is_none()
+        if st.unsent.is_none()
             && let Some(sink) = st.sink.as_mut()
             && let Some(chunk) = st.engine.take_for_send_now()
         {
             // A waker that does nothing: on `Pending` the pump polls the
             // socket again with its own.
             let mut cx = Context::from_waker(Waker::noop());
-            match tokio::io::AsyncWrite::poll_write(sink.as_mut(), &mut cx, &chunk) {
-                Poll::Ready(Ok(n)) => {
-                    let n = n.min(chunk.len());
+            let sent = match st.tls.as_mut() {
+                None => match sink.as_mut().poll_write(&mut cx, &chunk) {
+                    Poll::Ready(Ok(n)) => {
+                        let n = n.min(chunk.len());
+                        st.engine.requeue_unsent(chunk.slice(n..));
+                        Ok(n)
+                    }
+                    Poll::Ready(Err(e)) => {
+                        st.engine.requeue_unsent(chunk);
+                        Err(Error::from(e))
+                    }
+                    Poll::Pending => {
+                        st.engine.requeue_unsent(chunk);
+                        Ok(0)
+                    }
+                },
+                Some(layer) => {
+                    st.sealed.clear();
+                    layer
+                        .encrypt_into(&chunk, &mut st.sealed)
+                        .and_then(|()| write_now(sink, &mut cx, &st.sealed))
+                        .map(|taken| {
+                            if taken == st.sealed.len() {
+                                return chunk.len();
+                            }
+                            // The buffer goes with the rest (no copy).
+                            let sealed = Bytes::from(std::mem::take(&mut st.sealed));
+                            st.unsent = Some(super::Unsent {
+                                ciphertext: sealed.slice(taken..),
+                                stands_for: chunk.len(),
+                            });
+                            0
+                        })
+                }
+            };
+            match sent {
+                Ok(0) => {}
+                Ok(n) => {
                     let wake = st.engine.sent(n);
                     let _ = self.wake(st, wake);
-                    st.engine.requeue_unsent(chunk.slice(n..));
                 }
-                Poll::Ready(Err(e)) => {
-                    st.engine.requeue_unsent(chunk);
+                Err(error) => {
                     drop(guard);
-                    return self.lost(Some(Error::from(e)));
+                    return self.lost(Some(error));
                 }
-                Poll::Pending => st.engine.requeue_unsent(chunk),
             }
         }
-        let pending = st.engine.writer().has_pending();
+        let pending = st.unsent.is_some() || st.engine.writer().has_pending();
         drop(guard);
         if pending {
             self.wake_pump();
@@ -96,7 +145,7 @@ impl Conn {
         let _ = self.wake(&mut st, wake);
         drop(st);
         let mut cx = Context::from_waker(Waker::noop());
-        match tokio::io::AsyncWrite::poll_shutdown(sink.as_mut(), &mut cx) {
+        match sink.as_mut().poll_shutdown(&mut cx) {
             // The pump finishes what could not be done at once.
             Poll::Pending => {
                 self.lock().sink = Some(sink);
