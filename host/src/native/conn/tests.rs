@@ -1,9 +1,12 @@
-//! The writer's send-at-once path, on in-memory transports.
+//! The writer's send-at-once path, on in-memory transports (also over
+//! TLS).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
+use portable_streams_core::tls::{ClientOptions, Layer, SHUTDOWN_TIMEOUT, ServerOptions, Session};
 use portable_streams_core::{Connection, ReadBuffer};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use tokio::io::{AsyncReadExt, DuplexStream, duplex};
 
 use super::Conn;
@@ -62,4 +65,65 @@ async fn close_flushes_the_rest_then_ends_the_stream() {
     far.read_to_end(&mut got).await.unwrap();
     assert_eq!(got, b"hello");
     conn.wait_closed().await.unwrap();
+}
+
+/// A client session established with an in-memory server that trusts a
+/// throwaway CA, and the server session.
+fn established_tls() -> (Session, Session) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let provider = || Arc::new(rustls::crypto::ring::default_provider());
+    let client = ClientOptions {
+        extra_root_certificates: vec![ca.pem()],
+        ..ClientOptions::default()
+    };
+    let server = ServerOptions {
+        certificate_chain: leaf.pem(),
+        private_key: key.serialize_pem(),
+        ..ServerOptions::default()
+    };
+    let name = client.verified_name(Some("localhost")).unwrap();
+    let mut client = Session::client(client.config(provider()).unwrap(), name).unwrap();
+    let mut server = Session::server(server.config(provider()).unwrap()).unwrap();
+    while client.is_handshaking() || server.is_handshaking() {
+        server.receive(&client.take_outgoing()).unwrap();
+        client.receive(&server.take_outgoing()).unwrap();
+    }
+    (client, server)
+}
+
+#[tokio::test]
+async fn tls_bytes_count_as_sent_once_the_transport_took_all_their_ciphertext() {
+    let (client, mut server) = established_tls();
+    // The pipe holds 64 bytes: less than the 100 bytes' ciphertext.
+    let (sink, mut far) = duplex(64);
+    let (source, _unused) = duplex(16);
+    let mut transport = Transport::new(Box::pin(source), Box::pin(sink));
+    transport.tls = Some(Layer::new(client, SHUTDOWN_TIMEOUT));
+    let read = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap();
+    let conn = Conn::start(transport, Connection::new(read), None, None);
+    conn.write(Bytes::from(vec![7; 100])).unwrap();
+    // Encrypted and partly taken: all 100 still count as buffered (as
+    // asyncio's SSL transport counts its outgoing buffer).
+    assert_eq!(conn.write_buffer_size(), 100);
+    let mut ciphertext = vec![0; 64];
+    far.read_exact(&mut ciphertext).await.unwrap();
+    let mut plaintext = server.receive(&ciphertext).unwrap().plaintext;
+    while plaintext.len() < 100 {
+        let mut more = [0; 64];
+        let n = far.read(&mut more).await.unwrap();
+        assert!(n > 0, "the pipe ended early");
+        plaintext.extend(server.receive(&more[..n]).unwrap().plaintext);
+    }
+    assert_eq!(plaintext, vec![7; 100]);
+    conn.drain().await.unwrap();
+    assert_eq!(conn.write_buffer_size(), 0);
 }
