@@ -43,6 +43,11 @@ pub async fn run(
                     w.write_all(&payload).await?;
                     sent += CHUNK;
                 }
+                // tokio-rustls may hold the last records' ciphertext (the
+                // socket was full when it encrypted them) until a flush:
+                // without one the peer never echoes the end, and the run
+                // hangs now and then.
+                w.flush().await?;
                 anyhow::Ok(())
             };
             let receive = async {
