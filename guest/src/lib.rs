@@ -23,7 +23,8 @@
 //!   engine.
 //! * `tls.rs`: TLS inside the component (core's TLS layer, rustls with
 //!   the pure-Rust RustCrypto provider): the provider and the handshake's
-//!   byte moves; `upgrade.rs`: `start-tls`.
+//!   byte moves; `upgrade.rs`: `start-tls`; `cipher/`: TLS 1.3's
+//!   ChaCha20-Poly1305 with the keystream from WebAssembly SIMD.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
@@ -35,6 +36,8 @@
 //! What this backend cannot do, it reports as `unsupported`: Unix
 //! sockets and `reuse_port` (`wasi:sockets` has neither).
 
+#[cfg(target_arch = "wasm32")]
+mod cipher;
 mod conn;
 mod connect;
 mod conv;

@@ -1,0 +1,82 @@
+//! RFC 8439's ChaCha20-Poly1305 AEAD, in place, over the SIMD keystream
+//! (`chacha20.rs`) and RustCrypto's Poly1305.
+
+use poly1305::Poly1305;
+use poly1305::universal_hash::{KeyInit, UniversalHash};
+
+use super::chacha20::ChaCha20;
+
+/// The tag's length.
+pub(super) const TAG_LEN: usize = 16;
+
+/// A key.
+pub(super) struct ChaCha20Poly1305 {
+    key: [u8; 32],
+}
+
+/// The tag did not match: the record was altered or the keys differ.
+pub(super) struct Forged;
+
+impl ChaCha20Poly1305 {
+    /// `key`'s AEAD.
+    pub(super) fn new(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    /// Encrypts `data` in place; returns its tag over `aad` and it.
+    pub(super) fn seal(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8]) -> [u8; TAG_LEN] {
+        let (mut cipher, mac) = self.start(nonce);
+        cipher.apply(data);
+        tag(mac, aad, data).into()
+    }
+
+    /// Checks `tag` over `aad` and the ciphertext `data`, then decrypts
+    /// `data` in place (left as it was if the tag is wrong).
+    pub(super) fn open(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        expected: &[u8],
+    ) -> Result<(), Forged> {
+        let (mut cipher, mac) = self.start(nonce);
+        let expected = poly1305::Block::clone_from_slice(expected);
+        mac_of(mac, aad, data)
+            .verify(&expected)
+            .map_err(|_| Forged)?;
+        cipher.apply(data);
+        Ok(())
+    }
+
+    /// The keystream after block 0, and the MAC keyed with block 0.
+    fn start(&self, nonce: &[u8; 12]) -> (ChaCha20, Poly1305) {
+        let mut cipher = ChaCha20::new(&self.key, nonce, 0);
+        let block = cipher.block();
+        let mac = Poly1305::new(poly1305::Key::from_slice(&block[..32]));
+        (cipher, mac)
+    }
+}
+
+impl Drop for ChaCha20Poly1305 {
+    fn drop(&mut self) {
+        for byte in &mut self.key {
+            // SAFETY: a valid pointer to a byte we own.
+            unsafe { core::ptr::write_volatile(byte, 0) };
+        }
+    }
+}
+
+/// The MAC over `aad` and `ciphertext`, padded and with their lengths.
+fn mac_of(mut mac: Poly1305, aad: &[u8], ciphertext: &[u8]) -> Poly1305 {
+    mac.update_padded(aad);
+    mac.update_padded(ciphertext);
+    let mut lengths = poly1305::Block::default();
+    lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
+    lengths[8..].copy_from_slice(&(ciphertext.len() as u64).to_le_bytes());
+    mac.update(&[lengths]);
+    mac
+}
+
+fn tag(mac: Poly1305, aad: &[u8], ciphertext: &[u8]) -> poly1305::Block {
+    mac_of(mac, aad, ciphertext).finalize()
+}
