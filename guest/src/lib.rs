@@ -36,7 +36,7 @@
 //! What this backend cannot do, it reports as `unsupported`: Unix
 //! sockets and `reuse_port` (`wasi:sockets` has neither).
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", test))]
 mod cipher;
 mod conn;
 mod connect;

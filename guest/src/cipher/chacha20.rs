@@ -4,6 +4,7 @@
 //! shuffles), transposed and XORed into the data 16 bytes at a time. The
 //! last blocks of a record (fewer than four) are computed in scalar code.
 
+#[cfg(target_arch = "wasm32")]
 use core::arch::wasm32::{
     i8x16_shuffle, i32x4_shuffle, i64x2_shuffle, u32x4, u32x4_add, u32x4_shl, u32x4_shr,
     u32x4_splat, v128, v128_load, v128_or, v128_store, v128_xor,
@@ -92,8 +93,20 @@ fn quarter_round(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
     x[b] = (x[b] ^ x[c]).rotate_left(7);
 }
 
+/// Elsewhere (the unit tests' native build): four scalar blocks.
+#[cfg(not(target_arch = "wasm32"))]
+fn xor_four_blocks(state: &[u32; 16], quad: &mut [u8]) {
+    let mut cipher = ChaCha20 { state: *state };
+    for block in quad.chunks_exact_mut(64) {
+        for (byte, key) in block.iter_mut().zip(cipher.block()) {
+            *byte ^= key;
+        }
+    }
+}
+
 /// XORs four keystream blocks (counters `state[12]` to `state[12] + 3`)
 /// into `quad`'s 256 bytes.
+#[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
 fn xor_four_blocks(state: &[u32; 16], quad: &mut [u8]) {
     assert_eq!(quad.len(), 256);
@@ -146,6 +159,7 @@ fn xor_four_blocks(state: &[u32; 16], quad: &mut [u8]) {
 /// double rounds are written out here and in [`ChaCha20::block`]: as a
 /// loop over a table of word indices, the guest's `tls-bulk` fell from
 /// about 160 to 135 MB/s (four runs each, same session).
+#[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
 fn vertical_round(x: &mut [v128; 16], a: usize, b: usize, c: usize, d: usize) {
     x[a] = u32x4_add(x[a], x[b]);
@@ -159,18 +173,21 @@ fn vertical_round(x: &mut [v128; 16], a: usize, b: usize, c: usize, d: usize) {
 }
 
 /// Each lane rotated left by `n` bits.
+#[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
 fn rotate(v: v128, n: u32) -> v128 {
     v128_or(u32x4_shl(v, n), u32x4_shr(v, 32 - n))
 }
 
 /// Each lane rotated left by 16 bits: its two halves swapped.
+#[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
 fn rotate_16(v: v128) -> v128 {
     i8x16_shuffle::<2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13>(v, v)
 }
 
 /// Each lane rotated left by 8 bits: its bytes moved up by one.
+#[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
 fn rotate_8(v: v128) -> v128 {
     i8x16_shuffle::<3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14>(v, v)
