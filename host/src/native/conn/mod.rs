@@ -62,7 +62,8 @@ struct State {
     /// The TLS session over the transport: what the source receives is
     /// decrypted (`read.rs`), what is sent is encrypted first.
     tls: Option<Layer>,
-    /// Over TLS: `write`'s buffer for a chunk's ciphertext, reused.
+    /// Over TLS: the buffer a chunk's ciphertext is encrypted into, reused
+    /// by `write` and (taken out across its send) by the pump.
     sealed: Vec<u8>,
     /// Over TLS: ciphertext `write` handed the socket that it did not take
     /// all of; the pump sends it before anything else.

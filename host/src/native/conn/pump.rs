@@ -6,11 +6,11 @@ use std::pin::pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use portable_streams_core::{Connection, Error, PumpStep, Wake};
+use portable_streams_core::{Error, PumpStep, Wake};
 use tokio::io::AsyncWriteExt;
 
 use super::super::transport::Sink;
-use super::Conn;
+use super::{Conn, State};
 
 /// What the pump does next, with the sink taken for the steps that use it.
 enum Step {
@@ -27,16 +27,25 @@ enum Step {
 
 /// The bytes of a send.
 enum Outgoing {
-    /// A chunk of the write buffer, as it is (a plain connection).
-    Chunk(Bytes),
-    /// The pump's ciphertext buffer, which holds the chunk encrypted.
-    Sealed,
+    /// Bytes as they are: a plain chunk, or ciphertext `write` left.
+    Ready(Bytes),
+    /// A chunk encrypted into the connection's ciphertext buffer, taken
+    /// out for the send and put back after it.
+    Sealed(Vec<u8>),
+}
+
+impl Outgoing {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Outgoing::Ready(bytes) => bytes,
+            Outgoing::Sealed(sealed) => sealed,
+        }
+    }
 }
 
 impl Conn {
-    /// The pump's next step; over TLS a chunk's ciphertext goes into
-    /// `sealed` (emptied first).
-    fn pump_step(&self, sealed: &mut Vec<u8>) -> Step {
+    /// The pump's next step.
+    fn pump_step(&self) -> Step {
         let mut guard = self.lock();
         let st = &mut *guard;
         // Only the pump and `start_tls` take the sink away across an
@@ -50,17 +59,18 @@ impl Conn {
         };
         // Ciphertext `write` left goes first.
         if let Some(unsent) = st.unsent.take() {
-            return Step::Send(Outgoing::Chunk(unsent.ciphertext), unsent.stands_for, sink);
+            return Step::Send(Outgoing::Ready(unsent.ciphertext), unsent.stands_for, sink);
         }
         let step = match st.engine.pump_step() {
             PumpStep::Send(chunk) => {
                 let n = chunk.len();
                 let Some(layer) = st.tls.as_mut() else {
-                    return Step::Send(Outgoing::Chunk(chunk), n, sink);
+                    return Step::Send(Outgoing::Ready(chunk), n, sink);
                 };
+                let mut sealed = std::mem::take(&mut st.sealed);
                 sealed.clear();
-                match layer.encrypt_into(&chunk, sealed) {
-                    Ok(()) => return Step::Send(Outgoing::Sealed, n, sink),
+                match layer.encrypt_into(&chunk, &mut sealed) {
+                    Ok(()) => return Step::Send(Outgoing::Sealed(sealed), n, sink),
                     Err(error) => Step::Fail(error),
                 }
             }
@@ -77,10 +87,10 @@ impl Conn {
     }
 
     /// Gives the sink back after a step (dropped if the connection was lost
-    /// meanwhile), applying `report` to the engine first.
-    fn give_back(&self, sink: Sink, report: impl FnOnce(&mut Connection) -> Wake) {
+    /// meanwhile), applying `report` to the state first.
+    fn give_back(&self, sink: Sink, report: impl FnOnce(&mut State) -> Wake) {
         let mut st = self.lock();
-        let wake = report(&mut st.engine);
+        let wake = report(&mut st);
         let _ = self.wake(&mut st, wake);
         if !st.engine.is_closed() {
             st.sink = Some(sink);
@@ -94,27 +104,23 @@ impl Conn {
 /// for them (over TLS, their whole ciphertext), as asyncio's SSL
 /// transport counts what is still in its outgoing buffer.
 pub(super) async fn pump(conn: Arc<Conn>) {
-    // Over TLS: the ciphertext of the chunk in flight, one buffer reused
-    // for every chunk.
-    let mut sealed = Vec::new();
     loop {
         let notified = conn.pump_wake.notified();
         let mut notified = pin!(notified);
         notified.as_mut().enable();
-        match conn.pump_step(&mut sealed) {
-            Step::Send(outgoing, n, mut sink) => {
-                let bytes = match &outgoing {
-                    Outgoing::Chunk(chunk) => &chunk[..],
-                    Outgoing::Sealed => &sealed[..],
-                };
-                match sink.write_all(bytes).await {
-                    Ok(()) => conn.give_back(sink, |engine| engine.sent(n)),
-                    Err(e) => return conn.lost(Some(Error::from(e))),
-                }
-            }
+        match conn.pump_step() {
+            Step::Send(outgoing, n, mut sink) => match sink.write_all(outgoing.bytes()).await {
+                Ok(()) => conn.give_back(sink, |st| {
+                    if let Outgoing::Sealed(sealed) = outgoing {
+                        st.sealed = sealed;
+                    }
+                    st.engine.sent(n)
+                }),
+                Err(e) => return conn.lost(Some(Error::from(e))),
+            },
             Step::ShutdownWrite(mut sink) => match sink.shutdown().await {
-                Ok(()) => conn.give_back(sink, |engine| {
-                    engine.eof_sent();
+                Ok(()) => conn.give_back(sink, |st| {
+                    st.engine.eof_sent();
                     Wake::default()
                 }),
                 Err(e) => return conn.lost(Some(Error::from(e))),

@@ -1,9 +1,8 @@
 //! Reads: inside the waiting call, straight into the engine's buffer.
 
 use std::future::poll_fn;
-use std::task::{Context, Poll};
-
 use std::mem::MaybeUninit;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use portable_streams_core::tls::Layer;

@@ -9,20 +9,65 @@ use bytes::Bytes;
 use portable_streams_core::{DrainCall, Error};
 
 use super::super::transport::Sink;
-use super::{Conn, State};
+use super::{Conn, State, Unsent};
 
-/// Writes as much of `bytes` as `sink` takes without waiting; returns
-/// how much it took.
-fn write_now(sink: &mut Sink, cx: &mut Context<'_>, bytes: &[u8]) -> Result<usize, Error> {
+/// Writes as much of `bytes` as the sink takes without waiting; returns
+/// how much it took. On `Pending` the pump polls the socket again with
+/// its own waker.
+fn write_now(sink: &mut Sink, bytes: &[u8]) -> Result<usize, Error> {
+    let mut cx = Context::from_waker(Waker::noop());
     let mut taken = 0;
     while taken < bytes.len() {
-        match sink.as_mut().poll_write(cx, &bytes[taken..]) {
+        match sink.as_mut().poll_write(&mut cx, &bytes[taken..]) {
             Poll::Ready(Ok(0)) | Poll::Pending => break,
             Poll::Ready(Ok(n)) => taken += n,
             Poll::Ready(Err(e)) => return Err(Error::from(e)),
         }
     }
     Ok(taken)
+}
+
+/// `chunk` to a plain socket at once; what it refused goes back first in
+/// the engine's queue. Returns the bytes sent.
+fn send_plain_now(st: &mut State, chunk: Bytes) -> Result<usize, Error> {
+    let Some(sink) = st.sink.as_mut() else {
+        st.engine.requeue_unsent(chunk);
+        return Ok(0);
+    };
+    match write_now(sink, &chunk) {
+        Ok(taken) => {
+            st.engine.requeue_unsent(chunk.slice(taken..));
+            Ok(taken)
+        }
+        Err(error) => {
+            st.engine.requeue_unsent(chunk);
+            Err(error)
+        }
+    }
+}
+
+/// `chunk` encrypted, its ciphertext to the socket at once; what the
+/// socket did not take waits in [`Unsent`] for the pump. Returns the
+/// writer's bytes sent: all of the chunk once its whole ciphertext was
+/// taken, else none yet.
+fn send_sealed_now(st: &mut State, chunk: Bytes) -> Result<usize, Error> {
+    let (Some(layer), Some(sink)) = (st.tls.as_mut(), st.sink.as_mut()) else {
+        st.engine.requeue_unsent(chunk);
+        return Ok(0);
+    };
+    st.sealed.clear();
+    layer.encrypt_into(&chunk, &mut st.sealed)?;
+    let taken = write_now(sink, &st.sealed)?;
+    if taken == st.sealed.len() {
+        return Ok(chunk.len());
+    }
+    // The buffer goes with the rest (no copy).
+    let sealed = Bytes::from(std::mem::take(&mut st.sealed));
+    st.unsent = Some(Unsent {
+        ciphertext: sealed.slice(taken..),
+        stands_for: chunk.len(),
+    });
+    Ok(0)
 }
 
 impl Conn {
@@ -47,51 +92,17 @@ impl Conn {
     /// to the socket without waiting (over TLS, its ciphertext); the
     /// engine keeps what a plain socket refused first in line, and the
     /// ciphertext a TLS socket did not take waits for the pump (see
-    /// [`Unsent`](super::Unsent)). Then wakes the pump for whatever is
-    /// left.
+    /// [`Unsent`]). Then wakes the pump for whatever is left.
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
         let st = &mut *guard;
         if st.unsent.is_none()
-            && let Some(sink) = st.sink.as_mut()
+            && st.sink.is_some()
             && let Some(chunk) = st.engine.take_for_send_now()
         {
-            // A waker that does nothing: on `Pending` the pump polls the
-            // socket again with its own.
-            let mut cx = Context::from_waker(Waker::noop());
-            let sent = match st.tls.as_mut() {
-                None => match sink.as_mut().poll_write(&mut cx, &chunk) {
-                    Poll::Ready(Ok(n)) => {
-                        let n = n.min(chunk.len());
-                        st.engine.requeue_unsent(chunk.slice(n..));
-                        Ok(n)
-                    }
-                    Poll::Ready(Err(e)) => {
-                        st.engine.requeue_unsent(chunk);
-                        Err(Error::from(e))
-                    }
-                    Poll::Pending => {
-                        st.engine.requeue_unsent(chunk);
-                        Ok(0)
-                    }
-                },
-                Some(layer) => {
-                    st.sealed.clear();
-                    layer
-                        .encrypt_into(&chunk, &mut st.sealed)
-                        .and_then(|()| write_now(sink, &mut cx, &st.sealed))
-                        .map(|taken| {
-                            if taken == st.sealed.len() {
-                                return chunk.len();
-                            }
-                            // The buffer goes with the rest (no copy).
-                            let sealed = Bytes::from(std::mem::take(&mut st.sealed));
-                            st.unsent = Some(super::Unsent {
-                                ciphertext: sealed.slice(taken..),
-                                stands_for: chunk.len(),
-                            });
-                            0
-                        })
-                }
+            let sent = if st.tls.is_some() {
+                send_sealed_now(st, chunk)
+            } else {
+                send_plain_now(st, chunk)
             };
             match sent {
                 Ok(0) => {}
