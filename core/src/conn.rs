@@ -383,6 +383,12 @@ impl Connection {
         filled
     }
 
+    /// The transport has nothing to receive yet: a reader left waiting
+    /// holds no receive room (see [`ReadBuffer::release_room`]).
+    pub fn receive_idle(&mut self) {
+        self.read.release_room();
+    }
+
     /// Receives `data`, a vector the transport read into (taken over
     /// without a copy when nothing is buffered).
     pub fn receive_vec(&mut self, data: Vec<u8>) {

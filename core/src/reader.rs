@@ -92,6 +92,12 @@ impl ReadBuffer {
         self.buffer.len()
     }
 
+    /// Bytes of memory the buffer holds: what is buffered and the room
+    /// reserved for receiving.
+    pub fn allocated(&self) -> usize {
+        self.buffer.capacity()
+    }
+
     /// A view of the buffered bytes.
     pub fn buffer(&self) -> &[u8] {
         &self.buffer
@@ -148,6 +154,16 @@ impl ReadBuffer {
             self.buffer.truncate(before);
         }
         outcome
+    }
+
+    /// Frees the buffer's allocation when it holds no byte, so a reader
+    /// that waits for data holds no room (asyncio's reader holds an empty
+    /// `bytearray`; the transport's 256 KiB receive buffer is shared). The
+    /// next receive allocates again.
+    pub fn release_room(&mut self) {
+        if self.buffer.is_empty() && self.buffer.capacity() > 0 {
+            self.buffer = BytesMut::new();
+        }
     }
 
     /// `feed_eof`: the peer will send nothing more.

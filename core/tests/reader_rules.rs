@@ -200,3 +200,26 @@ fn feed_with_reads_in_place_with_feed_datas_rules() {
     r.feed_eof();
     assert_eq!(done(&mut r, &mut all), b"123456789");
 }
+
+#[test]
+fn an_empty_buffer_gives_its_room_back_and_a_holding_one_keeps_it() {
+    use bytes::BufMut;
+    let mut r = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap();
+    r.feed_with(64 * 1024, |buf| buf.put_slice(b"one\ntw"));
+    assert!(r.allocated() >= 64 * 1024);
+    let mut line = ReadRequest::readline();
+    assert_eq!(done(&mut r, &mut line), b"one\n");
+    // "tw" is still buffered: its memory stays, and so do its bytes.
+    r.release_room();
+    assert_eq!(r.buffer(), b"tw");
+    assert!(r.allocated() >= 2);
+    let mut rest = ReadRequest::readexactly(2).unwrap();
+    assert_eq!(done(&mut r, &mut rest), b"tw");
+    // Nothing buffered: a reader waiting for data holds no memory.
+    r.release_room();
+    assert_eq!(r.allocated(), 0);
+    // And it receives again as before.
+    r.feed_with(3, |buf| buf.put_slice(b"ok\n"));
+    let mut line = ReadRequest::readline();
+    assert_eq!(done(&mut r, &mut line), b"ok\n");
+}

@@ -390,38 +390,44 @@ impl Handler {
     async fn own_instance(self, conn: Accepted) {
         let deadline = self.policy.component_limits().deadline;
         let mut store = self.new_store();
-        let serving = async {
-            let served = self.pre.instantiate_async(&mut store).await?;
-            let (reader, writer) =
-                native::adopt(&mut store.data_mut().native(), conn, self.idle_timeout)?;
-            store
-                .run_concurrent(async move |accessor| {
-                    served
-                        .portable_streams_handler()
-                        .call_handle_client(accessor, reader, writer)
-                        .await
-                })
-                .await?
-        };
         // The epoch (the store's deadline) stops a handler that never yields;
         // the timer, one that waits. Either way the store, and with it the
-        // connection, is dropped.
+        // connection, is dropped. Each arm makes its own serving future, so
+        // the task holds one of them, not both (an idle connection's task
+        // is half the size).
         let result = match deadline {
-            None => serving.await,
-            Some(deadline) => match tokio::time::timeout(deadline, serving).await {
-                Ok(result) => result,
-                Err(_) => {
-                    tracing::warn!(
-                        ?deadline,
-                        "the handler ran past its deadline; its connection is closed"
-                    );
-                    return;
+            None => self.serve_in(&mut store, conn).await,
+            Some(deadline) => {
+                match tokio::time::timeout(deadline, self.serve_in(&mut store, conn)).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        tracing::warn!(
+                            ?deadline,
+                            "the handler ran past its deadline; its connection is closed"
+                        );
+                        return;
+                    }
                 }
-            },
+            }
         };
         if let Err(error) = result {
             tracing::error!("the handler failed; its connection is closed: {error:#}");
         }
+    }
+
+    /// Instantiates the handler in `store` and has it handle `conn`.
+    async fn serve_in(&self, store: &mut Store<HostState>, conn: Accepted) -> wasmtime::Result<()> {
+        let served = self.pre.instantiate_async(&mut *store).await?;
+        let (reader, writer) =
+            native::adopt(&mut store.data_mut().native(), conn, self.idle_timeout)?;
+        store
+            .run_concurrent(async move |accessor| {
+                served
+                    .portable_streams_handler()
+                    .call_handle_client(accessor, reader, writer)
+                    .await
+            })
+            .await?
     }
 
     /// Serves every connection from one instance, replacing it after a trap.

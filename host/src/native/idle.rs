@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-use super::transport::{Source, Transport};
+use super::transport::{Receive, Source, Transport};
 
 /// Wraps `transport`'s receiving half with an idle timeout.
 pub(crate) fn with_idle_timeout(transport: Transport, timeout: Duration) -> Transport {
@@ -33,6 +33,26 @@ struct IdleSource {
     deadline: Option<Pin<Box<Sleep>>>,
 }
 
+impl IdleSource {
+    /// Whether the wait that has not been answered has lasted `timeout`:
+    /// the clock starts with the first unanswered poll.
+    fn poll_timed_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let timeout = self.timeout;
+        let deadline = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(Instant::now() + timeout)));
+        std::task::ready!(deadline.as_mut().poll(cx));
+        self.deadline = None;
+        Poll::Ready(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "no data from the client for {} s (idle timeout)",
+                timeout.as_secs_f64()
+            ),
+        ))
+    }
+}
+
 impl AsyncRead for IdleSource {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -44,21 +64,19 @@ impl AsyncRead for IdleSource {
             this.deadline = None;
             return Poll::Ready(result);
         }
-        let timeout = this.timeout;
-        let deadline = this
-            .deadline
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(Instant::now() + timeout)));
-        if deadline.as_mut().poll(cx).is_ready() {
-            this.deadline = None;
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "no data from the client for {} s (idle timeout)",
-                    timeout.as_secs_f64()
-                ),
-            )));
+        this.poll_timed_out(cx).map(Err)
+    }
+}
+
+impl Receive for IdleSource {
+    /// The inner half's readiness, or the timeout's error once the wait
+    /// has lasted it. The clock runs on until a read is answered.
+    fn poll_readable(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if let Poll::Ready(result) = this.inner.as_mut().poll_readable(cx) {
+            return Poll::Ready(result);
         }
-        Poll::Pending
+        this.poll_timed_out(cx).map(Err)
     }
 }
 

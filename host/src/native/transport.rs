@@ -3,17 +3,49 @@
 //! `get-extra-info` tells of it. A TLS handshake over its halves adds the
 //! session the connection then runs them through.
 
+use std::io;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadHalf};
+use tokio::net::{TcpStream, UnixStream, tcp, unix as unix_net};
 
 use portable_streams_core::tls::{Layer, Received};
 
 use super::wit;
 
+/// A receiving half that tells when bytes have arrived without being
+/// given a buffer: a connection then reserves its receive room only for a
+/// read that will fill it, and an idle one holds none.
+pub(crate) trait Receive: AsyncRead + Send {
+    /// Ready once a read would not wait, or with the error a read would
+    /// return. A half that cannot tell is always ready (a read then waits
+    /// with the room taken).
+    fn poll_readable(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Receive for tcp::OwnedReadHalf {
+    fn poll_readable(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        AsRef::<TcpStream>::as_ref(&*self).poll_read_ready(cx)
+    }
+}
+
+impl Receive for unix_net::OwnedReadHalf {
+    fn poll_readable(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        AsRef::<UnixStream>::as_ref(&*self).poll_read_ready(cx)
+    }
+}
+
+/// In-process pipes (wrapped streams, tests) cannot tell.
+impl Receive for DuplexStream {}
+
+/// In-process pipes (tests) cannot tell.
+impl Receive for ReadHalf<DuplexStream> {}
+
 /// The receiving half of a transport.
-pub(crate) type Source = Pin<Box<dyn AsyncRead + Send>>;
+pub(crate) type Source = Pin<Box<dyn Receive>>;
 /// The sending half of a transport.
 pub(crate) type Sink = Pin<Box<dyn AsyncWrite + Send>>;
 

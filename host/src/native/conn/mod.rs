@@ -244,4 +244,6 @@ fn take_in_tls(engine: &mut Connection, layer: Option<&Layer>, early: &Received)
 }
 
 #[cfg(test)]
+mod read_tests;
+#[cfg(test)]
 mod tests;

@@ -87,11 +87,16 @@ impl Conn {
                 return Poll::Pending;
             };
             let received = match st.tls.as_mut() {
-                // Plain: straight into the engine's buffer, no copy.
-                None => st
-                    .engine
-                    .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
-                    .map_err(Error::from),
+                // Plain: straight into the engine's buffer, no copy, once
+                // bytes are there (an idle connection holds no room).
+                None => match source.as_mut().poll_readable(cx) {
+                    Poll::Ready(Ok(())) => st
+                        .engine
+                        .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
+                        .map_err(Error::from),
+                    Poll::Ready(Err(error)) => Poll::Ready(Err(Error::from(error))),
+                    Poll::Pending => Poll::Pending,
+                },
                 // TLS: the ciphertext through the layer; its plaintext to
                 // the engine.
                 Some(layer) => receive_tls(layer, &mut st.engine, source, max, cx),
@@ -106,6 +111,7 @@ impl Conn {
                     self.lost(Some(error));
                 }
                 Poll::Pending => {
+                    st.engine.receive_idle();
                     st.wait_to_read(cx.waker());
                     return Poll::Pending;
                 }
