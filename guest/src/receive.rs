@@ -7,14 +7,14 @@
 //! them); the call itself is handed back to the engine, which frees the
 //! waiter slot and restores what a `read(-1)` had taken.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
 use wasip3::sockets::types::ErrorCode;
-use wit_bindgen::{FutureRead, StreamRead, StreamResult};
+use wit_bindgen::{FutureRead, StreamRead, StreamReader, StreamResult};
 
 use crate::conn::Conn;
 use crate::conv::socket_error;
@@ -78,25 +78,20 @@ async fn receive(conn: &Conn, source: Source, max: usize) {
         conn,
         source: Some(source),
     };
-    let ended = match checkout.source.as_mut().and_then(|s| s.stream.as_mut()) {
-        None => true,
-        Some(stream) => {
-            let read = Guarded {
-                op: Box::pin(stream.read(Vec::with_capacity(max))),
-                conn,
-                done: false,
-            };
-            let mut read = pin!(read);
-            loop {
-                let closing = conn.closing.wait();
-                match race(read.as_mut(), closing).await {
-                    Either::Left(result) => break result == StreamResult::Dropped,
-                    // Closing, or `start_tls` asks for the source.
-                    Either::Right(()) if gives_way(conn) => break false,
-                    Either::Right(()) => {}
-                }
+    let ended = match checkout.source.as_mut() {
+        Some(Source {
+            stream: Some(stream),
+            drained,
+            ..
+        }) => match read_once(conn, stream, *drained, max).await {
+            Outcome::Got(n) => {
+                *drained = n < max;
+                false
             }
-        }
+            Outcome::Stopped => false,
+            Outcome::Ended => true,
+        },
+        _ => true,
     };
     if !ended {
         return;
@@ -106,6 +101,95 @@ async fn receive(conn: &Conn, source: Source, max: usize) {
     };
     source.stream = None;
     stream_ended(conn, source).await;
+}
+
+/// How one read from the source ended.
+enum Outcome {
+    /// It received this many bytes (given to the engine).
+    Got(usize),
+    /// The connection is closing, or `start_tls` asks for the source.
+    Stopped,
+    /// The stream ended.
+    Ended,
+}
+
+/// Reads up to `max` bytes from `stream` into the engine, holding no
+/// buffer while it waits: a read that would wait is cancelled and the wait
+/// is a zero-length read (a WASI 0.3 stream's readiness check). A
+/// connection waiting on a silent peer so holds none of its component's
+/// memory (a waiting read of `MAX_RECV` would hold 256 KiB). When the last
+/// read left the stream `drained`, the wait comes first; otherwise the
+/// read is tried first, so a stream that keeps up costs one call per read.
+async fn read_once(
+    conn: &Conn,
+    stream: &mut StreamReader<u8>,
+    drained: bool,
+    max: usize,
+) -> Outcome {
+    if !drained && let Some(outcome) = read_if_ready(conn, stream, max).await {
+        return outcome;
+    }
+    match wait_readable(conn, stream).await {
+        Readiness::Ready => read_into_engine(conn, stream, max).await,
+        Readiness::Ended => Outcome::Ended,
+        Readiness::GaveWay => Outcome::Stopped,
+    }
+}
+
+/// Reads up to `max` bytes that `stream` has at once into the engine; none
+/// if it would wait (the read is then cancelled, and what it got goes to
+/// the engine).
+async fn read_if_ready(conn: &Conn, stream: &mut StreamReader<u8>, max: usize) -> Option<Outcome> {
+    let mut read = Guarded::new(conn, stream, max);
+    let polled = poll_fn(|cx| Poll::Ready(Pin::new(&mut read).poll(cx))).await;
+    let result = match polled {
+        Poll::Ready(result) => result,
+        Poll::Pending => match read.cancel() {
+            (result @ StreamResult::Dropped, _) => result,
+            (_, 0) => return None,
+            (result, _) => result,
+        },
+    };
+    Some(read.outcome(result))
+}
+
+/// Reads up to `max` bytes from `stream` into the engine, or stops early
+/// when the connection starts closing or `start_tls` asks for the source.
+async fn read_into_engine(conn: &Conn, stream: &mut StreamReader<u8>, max: usize) -> Outcome {
+    let mut read = Guarded::new(conn, stream, max);
+    loop {
+        let closing = conn.closing.wait();
+        match race(Pin::new(&mut read), closing).await {
+            Either::Left(result) => return read.outcome(result),
+            Either::Right(()) if gives_way(conn) => return Outcome::Stopped,
+            Either::Right(()) => {}
+        }
+    }
+}
+
+/// How a wait for bytes ended.
+enum Readiness {
+    /// Bytes (or the stream's end) are there to read.
+    Ready,
+    /// The stream ended.
+    Ended,
+    /// The connection is closing, or `start_tls` asks for the source.
+    GaveWay,
+}
+
+/// Waits until `stream` has bytes with a zero-length read, holding no
+/// buffer. Dropped, the check is cancelled; it carries no bytes.
+async fn wait_readable(conn: &Conn, stream: &mut StreamReader<u8>) -> Readiness {
+    let mut check = pin!(stream.read(Vec::new()));
+    loop {
+        let closing = conn.closing.wait();
+        match race(check.as_mut(), closing).await {
+            Either::Left((StreamResult::Dropped, _)) => return Readiness::Ended,
+            Either::Left(_) => return Readiness::Ready,
+            Either::Right(()) if gives_way(conn) => return Readiness::GaveWay,
+            Either::Right(()) => {}
+        }
+    }
 }
 
 /// Whether a read from the source stops early: the connection is closing,
@@ -211,13 +295,7 @@ impl Drop for EndRead<'_> {
         }
         match self.op.as_mut().cancel() {
             Ok(result) => finish(self.conn, result),
-            Err(end) => put_back(
-                self.conn,
-                Source {
-                    stream: None,
-                    end: Some(end),
-                },
-            ),
+            Err(end) => put_back(self.conn, Source::new(None, Some(end))),
         }
     }
 }
@@ -228,6 +306,8 @@ struct Guarded<'a> {
     op: Pin<Box<StreamRead<'a, u8>>>,
     conn: &'a Conn,
     done: bool,
+    /// Bytes the read received.
+    got: usize,
 }
 
 impl Future for Guarded<'_> {
@@ -236,16 +316,46 @@ impl Future for Guarded<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
         let (result, data) = std::task::ready!(self.op.as_mut().poll(cx));
         self.done = true;
+        self.got = data.len();
         self.conn.deliver(data);
         Poll::Ready(result)
+    }
+}
+
+impl<'a> Guarded<'a> {
+    /// A read of up to `max` bytes from `stream` for `conn`.
+    fn new(conn: &'a Conn, stream: &'a mut StreamReader<u8>, max: usize) -> Self {
+        Self {
+            op: Box::pin(stream.read(Vec::with_capacity(max))),
+            conn,
+            done: false,
+            got: 0,
+        }
+    }
+
+    /// What the finished read did, given its `result`.
+    fn outcome(&self, result: StreamResult) -> Outcome {
+        match result {
+            StreamResult::Dropped => Outcome::Ended,
+            _ => Outcome::Got(self.got),
+        }
+    }
+
+    /// Cancels the read; what it had received goes to the engine. Returns
+    /// the read's result and how many bytes it had received.
+    fn cancel(&mut self) -> (StreamResult, usize) {
+        self.done = true;
+        let (result, data) = self.op.as_mut().cancel();
+        self.got = data.len();
+        self.conn.deliver(data);
+        (result, self.got)
     }
 }
 
 impl Drop for Guarded<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let (_, data) = self.op.as_mut().cancel();
-            self.conn.deliver(data);
+            self.cancel();
         }
     }
 }

@@ -32,6 +32,21 @@ pub(crate) struct Source {
     pub(crate) stream: Option<StreamReader<u8>>,
     /// For sockets: why the stream ended (EOF or a connection error).
     pub(crate) end: Option<StreamEnd>,
+    /// The last read took less than it asked for (or none was made yet):
+    /// the stream is likely empty, so the next read waits for bytes
+    /// before it takes a buffer.
+    pub(crate) drained: bool,
+}
+
+impl Source {
+    /// A source reading `stream`, ended as `end` tells.
+    pub(crate) fn new(stream: Option<StreamReader<u8>>, end: Option<StreamEnd>) -> Self {
+        Self {
+            stream,
+            end,
+            drained: true,
+        }
+    }
 }
 
 /// Where the writer's bytes go.
@@ -74,10 +89,7 @@ pub(crate) fn tcp(socket: TcpSocket) -> Transport {
     let (to_send, sent) = wasip3::wit_stream::new::<u8>();
     let send_end = socket.send(sent);
     Transport {
-        source: Source {
-            stream: Some(received),
-            end: Some(receive_end),
-        },
+        source: Source::new(Some(received), Some(receive_end)),
         sink: Sink {
             stream: SinkStream::new(to_send, <u8 as StreamPayload>::VTABLE),
             end: Some(send_end),

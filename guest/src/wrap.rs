@@ -36,10 +36,7 @@ pub(crate) fn wrap(
     let (output, handed_back) = crate::bindings::wit_stream::new::<u8>();
     let conn = pump::start(
         Transport {
-            source: Source {
-                stream: Some(input),
-                end: None,
-            },
+            source: Source::new(Some(input), None),
             sink: Sink {
                 stream: SinkStream::new(output, <u8 as StreamPayload>::VTABLE),
                 end: None,

@@ -334,6 +334,32 @@ pub async fn answer_after_eof() -> Peer {
     .await
 }
 
+/// Connections the `idle-readers` scenario opens.
+pub const IDLE_READERS: usize = 150;
+
+/// Accepts [`IDLE_READERS`] connections and keeps every one silent until
+/// all are open and a second has passed (the client's reads are waiting by
+/// then), then sends each a line and reads until the client closes.
+pub async fn silent_then_a_line_each() -> Peer {
+    let all_open = Arc::new(tokio::sync::Barrier::new(IDLE_READERS));
+    let served = Arc::new(AtomicUsize::new(0));
+    spawn(IDLE_READERS, None, move |mut stream| {
+        let (all_open, served) = (all_open.clone(), served.clone());
+        async move {
+            all_open.wait().await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let n = served.fetch_add(1, Ordering::Relaxed);
+            stream
+                .write_all(format!("line {n}\n").as_bytes())
+                .await
+                .expect("write");
+            let mut rest = Vec::new();
+            stream.read_to_end(&mut rest).await.ok();
+        }
+    })
+    .await
+}
+
 /// Sends "hel", waits, then "lo\n".
 pub async fn slow_line(pause: Duration) -> Peer {
     spawn(1, None, move |mut stream| async move {

@@ -38,6 +38,28 @@ async fn scenario_on_port(backend: Backend, name: &str, port: u16) {
     assert_success(&format!("scenario {name} on {backend:?}"), &outcome);
 }
 
+/// A memory cap that [`peers::IDLE_READERS`] waiting reads fit in only if
+/// a read waiting on a silent peer holds no receive room (256 KiB each
+/// would need 37.5 MiB).
+const IDLE_MEMORY_CAP: usize = 24 << 20;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_reads_hold_no_receive_room_on_both_backends() {
+    use portable_streams_host::limits::ComponentLimits;
+    for backend in [Backend::Guest, Backend::Native] {
+        let peer = peers::silent_then_a_line_each().await;
+        let limits = ComponentLimits {
+            memory: IDLE_MEMORY_CAP,
+            ..ComponentLimits::UNTRUSTED
+        };
+        let policy = Policy::allow_all().with_component_limits(limits);
+        let args = args("idle-readers", peer.addr.port());
+        let outcome = run(CLIENT, backend, policy, &args).await;
+        assert_success(&format!("idle-readers on {backend:?}"), &outcome);
+        peer.finish().await;
+    }
+}
+
 macro_rules! scenarios {
     ($backend_mod:ident, $backend:expr) => {
         mod $backend_mod {

@@ -15,6 +15,7 @@ use portable_streams::bindings::portable::streams::streams::{
 
 mod budget;
 mod drain;
+mod idle;
 mod send_now;
 mod stream;
 mod tls;
@@ -41,6 +42,8 @@ async fn main() -> Result<(), String> {
     } else if let Some(outcome) = drain::run(scenario, host, port).await {
         outcome
     } else if let Some(outcome) = budget::run(scenario, host, port).await {
+        outcome
+    } else if let Some(outcome) = idle::run(scenario, host, port).await {
         outcome
     } else if let Some(outcome) = transcript::run(scenario, host, port, pems).await {
         outcome
