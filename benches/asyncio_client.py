@@ -1,7 +1,7 @@
 """The CPython asyncio contender: the same client workloads with asyncio
 streams. Usage: asyncio_client.py WORKLOAD HOST PORT COUNT [CA_FILE]
-(tls-bulk verifies its peer against CA_FILE; `startup` does nothing, for
-start-up times). The bench also builds this very file into a Python
+(tls-bulk and tls-handshake verify their peer against CA_FILE; `startup`
+does nothing, for start-up times). The bench also builds this very file into a Python
 component and runs it on both backends."""
 
 import asyncio
@@ -100,13 +100,22 @@ async def tls_bulk(host, port, total):
     await writer.wait_closed()
 
 
+async def tls_handshake(host, port, count):
+    context = ssl.create_default_context(cafile=sys.argv[5])
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection(host, port, ssl=context)
+        writer.close()
+        await writer.wait_closed()
+
+
 async def startup(host, port, count):
     return None
 
 
 async def main():
     workload, host, port, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    fn = {"bulk": bulk, "tls-bulk": tls_bulk, "readline": readline, "ping-pong": ping_pong,
+    fn = {"bulk": bulk, "tls-bulk": tls_bulk, "tls-handshake": tls_handshake,
+          "readline": readline, "ping-pong": ping_pong,
           "accept": accept, "concurrency": concurrency, "startup": startup}[workload]
     start = time.perf_counter_ns()
     latencies = await fn(host, port, count)

@@ -32,7 +32,7 @@ struct Args {
     /// Divide every workload's size by this (1 = the full figures).
     #[arg(long, default_value_t = 1)]
     scale: usize,
-    /// Only these workloads (bulk, readline, ping-pong, accept, concurrency);
+    /// Only these workloads (bulk, tls-bulk, tls-handshake, readline, ping-pong, accept, concurrency);
     /// with --soak, only these backends (guest, native).
     #[arg(long = "only", value_delimiter = ',')]
     only: Vec<String>,

@@ -33,7 +33,9 @@ pub async fn start(workload: Workload, count: usize) -> std::io::Result<Peer> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let tls = match workload {
-        Workload::TlsBulk => Some(Arc::new(BenchTls::new().map_err(std::io::Error::other)?)),
+        Workload::TlsBulk | Workload::TlsHandshake => {
+            Some(Arc::new(BenchTls::new().map_err(std::io::Error::other)?))
+        }
         _ => None,
     };
     let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
@@ -61,7 +63,11 @@ async fn echo_tls(acceptor: TlsAcceptor, stream: TcpStream) {
 
 async fn serve(workload: Workload, count: usize, mut stream: TcpStream) {
     match workload {
-        Workload::Bulk | Workload::TlsBulk | Workload::PingPong | Workload::Concurrency => {
+        Workload::Bulk
+        | Workload::TlsBulk
+        | Workload::TlsHandshake
+        | Workload::PingPong
+        | Workload::Concurrency => {
             let (mut r, mut w) = stream.split();
             let _ = tokio::io::copy(&mut r, &mut w).await;
             let _ = w.shutdown().await;

@@ -31,7 +31,10 @@ impl Sample {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         match workload {
             Workload::Bulk | Workload::TlsBulk => count as f64 / secs / 1e6,
-            Workload::Readline | Workload::Accept | Workload::Concurrency => count as f64 / secs,
+            Workload::TlsHandshake
+            | Workload::Readline
+            | Workload::Accept
+            | Workload::Concurrency => count as f64 / secs,
             Workload::PingPong => self
                 .latency
                 .map_or(f64::NAN, |(p50, _)| p50.as_secs_f64() * 1e6),
@@ -44,6 +47,7 @@ pub fn unit(workload: Workload) -> &'static str {
     match workload {
         Workload::Bulk => "MB/s (each way)",
         Workload::TlsBulk => "MB/s (each way, TLS 1.3)",
+        Workload::TlsHandshake => "handshakes/s (TLS 1.3, full)",
         Workload::Readline => "lines/s",
         Workload::PingPong => "p50 µs",
         Workload::Accept => "connections/s",

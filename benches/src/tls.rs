@@ -1,4 +1,4 @@
-//! TLS for the `tls-bulk` workload: a throwaway CA, the peer's acceptor
+//! TLS for the `tls-bulk` and `tls-handshake` workloads: a throwaway CA, the peer's acceptor
 //! and the tokio contender's connector (tokio-rustls with `ring`).
 
 use std::sync::Arc;
@@ -39,16 +39,19 @@ impl BenchTls {
         })
     }
 
-    /// A client side that trusts the CA.
+    /// A client side that trusts the CA and resumes no session, so every
+    /// connection makes a full handshake (as the components' and CPython's
+    /// clients, which keep no session cache across connections, do).
     pub fn connector(&self) -> Result<TlsConnector> {
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(self.pki.ca_pem.as_bytes()) {
             roots.add(cert.context("CA PEM")?)?;
         }
-        let config = rustls::ClientConfig::builder_with_provider(provider())
+        let mut config = rustls::ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
+        config.resumption = rustls::client::Resumption::disabled();
         Ok(TlsConnector::from(Arc::new(config)))
     }
 }

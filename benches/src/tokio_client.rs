@@ -67,6 +67,19 @@ pub async fn run(
             got?;
             w.shutdown().await?;
         }
+        Workload::TlsHandshake => {
+            let Some(tls) = tls else {
+                bail!("tls-handshake needs the peer's CA");
+            };
+            let connector = tls.connector()?;
+            let name = rustls::pki_types::ServerName::from(addr.ip());
+            for _ in 0..count {
+                let mut stream = connector
+                    .connect(name.clone(), connect(addr).await?)
+                    .await?;
+                stream.shutdown().await?;
+            }
+        }
         Workload::Bulk => {
             let stream = connect(addr).await?;
             let (mut r, mut w) = stream.into_split();

@@ -7,6 +7,9 @@ pub enum Workload {
     Bulk,
     /// `Bulk` over TLS (TLS 1.3, each side's own TLS stack).
     TlsBulk,
+    /// `count` TLS 1.3 connections one after the other, each a full
+    /// handshake (no resumption) and a `close_notify`.
+    TlsHandshake,
     /// `count` lines of 100 bytes read with readline.
     Readline,
     /// `count` round trips of 64 bytes.
@@ -19,9 +22,10 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 7] = [
         Workload::Bulk,
         Workload::TlsBulk,
+        Workload::TlsHandshake,
         Workload::Readline,
         Workload::PingPong,
         Workload::Accept,
@@ -33,6 +37,7 @@ impl Workload {
         match self {
             Workload::Bulk => "bulk",
             Workload::TlsBulk => "tls-bulk",
+            Workload::TlsHandshake => "tls-handshake",
             Workload::Readline => "readline",
             Workload::PingPong => "ping-pong",
             Workload::Accept => "accept",
@@ -45,6 +50,7 @@ impl Workload {
         let full = match self {
             Workload::Bulk => 256 << 20,
             Workload::TlsBulk => 32 << 20,
+            Workload::TlsHandshake => 500,
             Workload::Readline => 1_000_000,
             Workload::PingPong => 100_000,
             Workload::Accept => 10_000,

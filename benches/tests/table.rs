@@ -57,6 +57,36 @@ fn the_table_measures_the_substrate_beside_the_guest() {
 }
 
 #[test]
+fn handshakes_per_second_are_measured_for_every_tls_contender() {
+    // A hundredth of the full count: five full handshakes each.
+    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["--only", "tls-handshake", "--scale", "100"])
+        .output()
+        .expect("run the bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let header = cells(table.lines().next().expect("a header row"));
+    let row = cells(
+        table
+            .lines()
+            .find(|l| l.starts_with("| tls-handshake (5) |"))
+            .unwrap_or_else(|| panic!("no tls-handshake row in:\n{table}")),
+    );
+    assert!(row[1].starts_with("handshakes/s"), "{table}");
+    for name in ["guest", "native", "tokio", "asyncio"] {
+        let cell = row[header.iter().position(|c| *c == name).unwrap()];
+        assert!(
+            cell.parse::<f64>().is_ok_and(|f| f > 0.0),
+            "tls-handshake: the {name} cell is not a measured figure: {cell:?}"
+        );
+    }
+}
+
+#[test]
 fn several_runs_show_the_median_with_its_range_and_ratios_taken_run_by_run() {
     let out = Command::new(env!("CARGO_BIN_EXE_bench"))
         .args(["--only", "bulk", "--scale", "1000", "--runs", "2"])

@@ -1,7 +1,7 @@
 //! `bench-client WORKLOAD HOST PORT COUNT [CA_PEM]`: runs one benchmark
 //! workload against a native peer and prints `elapsed_ns=N` (plus per-op
 //! latencies for ping-pong as `latencies_ns=a,b,...` summary lines).
-//! `tls-bulk` verifies its peer against CA_PEM.
+//! `tls-bulk` and `tls-handshake` verify their peer against CA_PEM.
 
 use std::time::Instant;
 
@@ -26,6 +26,19 @@ async fn tls_bulk(host: &str, port: u16, total: usize, ca: &str) -> Result<(), E
     echo_both_ways(&reader, &writer, total).await?;
     writer.close();
     writer.wait_closed().await
+}
+
+/// `count` TLS connections one after the other: the handshake, then
+/// `close` (its `close_notify`) and `wait_closed`.
+async fn tls_handshakes(host: &str, port: u16, count: usize, ca: &str) -> Result<(), Error> {
+    for _ in 0..count {
+        let tls = ClientTls::new().add_root_certificate(ca.to_owned());
+        let (_reader, writer) =
+            open_connection_with(host, port, ConnectOptions::new().tls(tls)).await?;
+        writer.close();
+        writer.wait_closed().await?;
+    }
+    Ok(())
 }
 
 /// Sends `total` bytes in 64 KiB writes while reading as many back.
@@ -215,6 +228,12 @@ async fn main() -> Result<(), String> {
         "tls-bulk" => {
             let ca = ca.ok_or("tls-bulk needs the CA's PEM")?;
             tls_bulk(host, port, count, ca).await.map(|()| Vec::new())
+        }
+        "tls-handshake" => {
+            let ca = ca.ok_or("tls-handshake needs the CA's PEM")?;
+            tls_handshakes(host, port, count, ca)
+                .await
+                .map(|()| Vec::new())
         }
         "readline" => readline(host, port, count).await.map(|()| Vec::new()),
         "ping-pong" => ping_pong(host, port, count).await,
