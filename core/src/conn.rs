@@ -384,9 +384,13 @@ impl Connection {
     }
 
     /// The transport has nothing to receive yet: a reader left waiting
-    /// holds no receive room (see [`ReadBuffer::release_room`]).
+    /// holds no receive room, neither memory (see
+    /// [`ReadBuffer::release_room`]) nor the budget's room reserved for the
+    /// receive (the next [`poll_read`](Self::poll_read) reserves it again),
+    /// so waiting readers leave the budget to connections that receive.
     pub fn receive_idle(&mut self) {
         self.read.release_room();
+        self.settle_received();
     }
 
     /// Receives `data`, a vector the transport read into (taken over

@@ -19,7 +19,7 @@ use wit_bindgen::{FutureRead, StreamRead, StreamReader, StreamResult};
 use crate::conn::Conn;
 use crate::conv::socket_error;
 use crate::signal::{Either, race};
-use crate::transport::Source;
+use crate::transport::{NextRead, Source};
 
 /// One call; dropped unfinished (cancelled), it goes back to the engine.
 struct Call<'a> {
@@ -81,11 +81,16 @@ async fn receive(conn: &Conn, source: Source, max: usize) {
     let ended = match checkout.source.as_mut() {
         Some(Source {
             stream: Some(stream),
-            drained,
+            next,
             ..
-        }) => match read_once(conn, stream, *drained, max).await {
+        }) => match read_once(conn, stream, next, max).await {
             Outcome::Got(n) => {
-                *drained = n < max;
+                // Less than asked for: the stream is likely empty now.
+                *next = if n < max {
+                    NextRead::Wait
+                } else {
+                    NextRead::Try
+                };
                 false
             }
             Outcome::Stopped => false,
@@ -107,32 +112,47 @@ async fn receive(conn: &Conn, source: Source, max: usize) {
 enum Outcome {
     /// It received this many bytes (given to the engine).
     Got(usize),
-    /// The connection is closing, or `start_tls` asks for the source.
+    /// It received nothing yet: the connection is closing, `start_tls`
+    /// asks for the source, or the engine is to be asked again.
     Stopped,
     /// The stream ended.
     Ended,
 }
 
-/// Reads up to `max` bytes from `stream` into the engine, holding no
-/// buffer while it waits: a read that would wait is cancelled and the wait
-/// is a zero-length read (a WASI 0.3 stream's readiness check). A
-/// connection waiting on a silent peer so holds none of its component's
-/// memory (a waiting read of `MAX_RECV` would hold 256 KiB). When the last
-/// read left the stream `drained`, the wait comes first; otherwise the
-/// read is tried first, so a stream that keeps up costs one call per read.
+/// One step of reading `stream` into the engine, as `next` says; the
+/// engine's read loop asks again after each. A wait for bytes holds no
+/// buffer and gives back the budget's room reserved for the receive: a
+/// read that would wait is cancelled, and the wait is a zero-length read
+/// (a WASI 0.3 stream's readiness check). So a connection waiting on a
+/// silent peer holds none of the component's memory (a waiting read of
+/// `MAX_RECV` would hold 256 KiB) and none of the store's budget.
 async fn read_once(
     conn: &Conn,
     stream: &mut StreamReader<u8>,
-    drained: bool,
+    next: &mut NextRead,
     max: usize,
 ) -> Outcome {
-    if !drained && let Some(outcome) = read_if_ready(conn, stream, max).await {
-        return outcome;
-    }
-    match wait_readable(conn, stream).await {
-        Readiness::Ready => read_into_engine(conn, stream, max).await,
-        Readiness::Ended => Outcome::Ended,
-        Readiness::GaveWay => Outcome::Stopped,
+    match *next {
+        NextRead::Try => match read_if_ready(conn, stream, max).await {
+            Some(outcome) => outcome,
+            None => {
+                *next = NextRead::Wait;
+                Outcome::Stopped
+            }
+        },
+        NextRead::Read => read_into_engine(conn, stream, max).await,
+        NextRead::Wait => {
+            conn.state().engine.receive_idle();
+            match wait_readable(conn, stream).await {
+                // The engine reserves the receive's room again, then reads.
+                Readiness::Ready => {
+                    *next = NextRead::Read;
+                    Outcome::Stopped
+                }
+                Readiness::Ended => Outcome::Ended,
+                Readiness::GaveWay => Outcome::Stopped,
+            }
+        }
     }
 }
 

@@ -32,10 +32,8 @@ pub(crate) struct Source {
     pub(crate) stream: Option<StreamReader<u8>>,
     /// For sockets: why the stream ended (EOF or a connection error).
     pub(crate) end: Option<StreamEnd>,
-    /// The last read took less than it asked for (or none was made yet):
-    /// the stream is likely empty, so the next read waits for bytes
-    /// before it takes a buffer.
-    pub(crate) drained: bool,
+    /// How the next read goes (see [`NextRead`]).
+    pub(crate) next: NextRead,
 }
 
 impl Source {
@@ -44,9 +42,23 @@ impl Source {
         Self {
             stream,
             end,
-            drained: true,
+            next: NextRead::Wait,
         }
     }
+}
+
+/// How the next read from a source goes. A read waiting on a silent peer
+/// holds no buffer and no budget: the wait is a zero-length read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NextRead {
+    /// The stream is likely empty (the last read took less than it asked
+    /// for, or none was made): wait for bytes first.
+    Wait,
+    /// Bytes are there (the wait said so): read, waiting if need be.
+    Read,
+    /// The last read filled its buffer: more is likely there, so read at
+    /// once, and wait first only if nothing is.
+    Try,
 }
 
 /// Where the writer's bytes go.

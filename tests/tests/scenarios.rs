@@ -42,9 +42,13 @@ async fn scenario_on_port(backend: Backend, name: &str, port: u16) {
 /// a read waiting on a silent peer holds no receive room (256 KiB each
 /// would need 37.5 MiB).
 const IDLE_MEMORY_CAP: usize = 24 << 20;
+/// A store budget that the same waiting reads leave room in only if a
+/// wait gives back the room reserved for its receive (256 KiB each would
+/// use it up at the 64th connection, whose read is then refused).
+const IDLE_BUDGET: u64 = 16 << 20;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn waiting_reads_hold_no_receive_room_on_both_backends() {
+async fn waiting_reads_hold_no_receive_room_nor_budget_on_both_backends() {
     use portable_streams_host::limits::ComponentLimits;
     for backend in [Backend::Guest, Backend::Native] {
         let peer = peers::silent_then_a_line_each().await;
@@ -52,7 +56,9 @@ async fn waiting_reads_hold_no_receive_room_on_both_backends() {
             memory: IDLE_MEMORY_CAP,
             ..ComponentLimits::UNTRUSTED
         };
-        let policy = Policy::allow_all().with_component_limits(limits);
+        let policy = Policy::allow_all()
+            .with_component_limits(limits)
+            .with_max_buffered(IDLE_BUDGET);
         let args = args("idle-readers", peer.addr.port());
         let outcome = run(CLIENT, backend, policy, &args).await;
         assert_success(&format!("idle-readers on {backend:?}"), &outcome);

@@ -1,8 +1,9 @@
 //! What a waiting read holds, on a real loopback socket.
 
 use std::sync::Arc;
+use std::task::{Context, Waker};
 
-use portable_streams_core::{Connection, ReadBuffer, ReadRequest};
+use portable_streams_core::{ByteBudget, Connection, ReadBuffer, ReadCall, ReadRequest};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -11,12 +12,13 @@ use crate::native::transport;
 
 /// A connection over one end of a loopback TCP pair, and the other end.
 async fn conn_over_loopback() -> (Arc<Conn>, TcpStream) {
-    conn_over_loopback_with(|transport| transport).await
+    conn_over_loopback_with(|transport| transport, |engine| engine).await
 }
 
 /// [`conn_over_loopback`] with `layer` over the connection's transport.
 async fn conn_over_loopback_with(
     layer: impl FnOnce(transport::Transport) -> transport::Transport,
+    engine: impl FnOnce(Connection) -> Connection,
 ) -> (Arc<Conn>, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -25,7 +27,7 @@ async fn conn_over_loopback_with(
     let read = ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap();
     let conn = Conn::start(
         layer(transport::tcp(stream)),
-        Connection::new(read),
+        engine(Connection::new(read)),
         None,
         None,
     );
@@ -82,9 +84,12 @@ async fn bytes_buffered_before_the_wait_are_kept_while_it_waits() {
 #[tokio::test(start_paused = true)]
 async fn a_read_waiting_on_a_silent_socket_ends_at_the_idle_timeout() {
     // The wait for the socket's readiness times out as a read does.
-    let (conn, _peer) = conn_over_loopback_with(|transport| {
-        crate::native::idle::with_idle_timeout(transport, std::time::Duration::from_secs(5))
-    })
+    let (conn, _peer) = conn_over_loopback_with(
+        |transport| {
+            crate::native::idle::with_idle_timeout(transport, std::time::Duration::from_secs(5))
+        },
+        |engine| engine,
+    )
     .await;
     let read = conn.read(ReadRequest::readline());
     let error = tokio::time::timeout(std::time::Duration::from_secs(60), read)
@@ -92,4 +97,28 @@ async fn a_read_waiting_on_a_silent_socket_ends_at_the_idle_timeout() {
         .expect("the idle timeout did not end the wait")
         .unwrap_err();
     assert!(error.to_string().contains("idle timeout"), "{error}");
+}
+
+#[tokio::test]
+async fn a_read_waiting_on_a_silent_socket_holds_none_of_the_budget() {
+    let budget = ByteBudget::new(Some(1 << 20));
+    let (conn, mut peer) = conn_over_loopback_with(
+        |transport| transport,
+        |engine| engine.charging(budget.clone()),
+    )
+    .await;
+    // Polled by hand: the first poll may find the socket said ready (a
+    // fresh one does) and read nothing; the next ones wait on readiness.
+    let mut call = ReadCall::new(ReadRequest::readline());
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..3 {
+        assert!(conn.poll_call(&mut call, &mut cx).is_pending());
+        // Before: the 256 KiB reserved for the receive stayed reserved
+        // while the read waited, so four idle readers used up this budget.
+        assert_eq!(budget.held(), 0);
+    }
+    conn.abandon(&mut call);
+    peer.write_all(b"hello\n").await.unwrap();
+    let line = conn.read(ReadRequest::readline()).await.unwrap();
+    assert_eq!(&line[..], b"hello\n");
 }

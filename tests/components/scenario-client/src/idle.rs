@@ -17,10 +17,10 @@ pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
     })
 }
 
-/// Under a memory cap of 24 MiB (the test's): 150 `readline` calls wait
-/// at once on peers that stay silent for a second, then each gets its
-/// line. With 256 KiB of receive room held by each waiting read, they
-/// would need 37.5 MiB.
+/// Under a memory cap of 24 MiB and a budget of 16 MiB (the test's): 150
+/// `readline` calls wait at once on peers that stay silent for a second,
+/// then each gets its line. With 256 KiB of receive room held by each
+/// waiting read, they would need 37.5 MiB of memory, or of budget.
 async fn idle_readers(host: &str, port: u16) -> Outcome {
     let mut open = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
