@@ -376,6 +376,18 @@ async fn the_default_mode_holds_more_idle_clients_than_the_old_pool_and_serves_t
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_shared_instance_holds_idle_clients_past_its_budget_and_serves_the_next() {
+    // One store, one budget (32 MiB by default): 300 waiting readers would
+    // use it up if each kept the 256 KiB it reserved for its receive, and
+    // the next client's read would be refused.
+    let served = serve(&["--shared-instance"]);
+    let port = served.port;
+    let _idle = idle_clients(port, 300).await;
+    // The one instance numbers its clients: the idle ones came first.
+    assert_eq!(real_client_within(port, 30).await, "301 real\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_idle_timeout_closes_silent_clients_only() {
     use tokio::io::AsyncReadExt;
     let served = serve(&["--idle-timeout", "1"]);
