@@ -11,15 +11,33 @@ fn cells(line: &str) -> Vec<&str> {
     line.trim_matches('|').split('|').map(str::trim).collect()
 }
 
-#[test]
-fn the_table_measures_the_substrate_beside_the_guest() {
+/// Runs the bench with `args`; its table, once it succeeded.
+fn bench_table(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(["--only", "bulk,ping-pong,accept", "--scale", "1000"])
+        .args(args)
         .output()
         .expect("run the bench");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the bench failed:\n{stderr}");
-    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the bench failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The header's cells and the cells of the row starting with `start`.
+fn header_and_row<'t>(table: &'t str, start: &str) -> (Vec<&'t str>, Vec<&'t str>) {
+    let header = cells(table.lines().next().expect("a header row"));
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no {start} row in:\n{table}"));
+    (header, cells(row))
+}
+
+#[test]
+fn the_table_measures_the_substrate_beside_the_guest() {
+    let table = bench_table(&["--only", "bulk,ping-pong,accept", "--scale", "1000"]);
     let header = cells(table.lines().next().expect("a header row"));
     let column = |name: &str| {
         header
@@ -59,23 +77,8 @@ fn the_table_measures_the_substrate_beside_the_guest() {
 #[test]
 fn handshakes_per_second_are_measured_for_every_tls_contender() {
     // A hundredth of the full count: five full handshakes each.
-    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(["--only", "tls-handshake", "--scale", "100"])
-        .output()
-        .expect("run the bench");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8_lossy(&out.stdout);
-    let header = cells(table.lines().next().expect("a header row"));
-    let row = cells(
-        table
-            .lines()
-            .find(|l| l.starts_with("| tls-handshake (5) |"))
-            .unwrap_or_else(|| panic!("no tls-handshake row in:\n{table}")),
-    );
+    let table = bench_table(&["--only", "tls-handshake", "--scale", "100"]);
+    let (header, row) = header_and_row(&table, "| tls-handshake (5) |");
     assert!(row[1].starts_with("handshakes/s"), "{table}");
     for name in ["guest", "native", "tokio", "asyncio"] {
         let cell = row[header.iter().position(|c| *c == name).unwrap()];
@@ -88,23 +91,8 @@ fn handshakes_per_second_are_measured_for_every_tls_contender() {
 
 #[test]
 fn several_runs_show_the_median_with_its_range_and_ratios_taken_run_by_run() {
-    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(["--only", "bulk", "--scale", "1000", "--runs", "2"])
-        .output()
-        .expect("run the bench");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8_lossy(&out.stdout);
-    let header = cells(table.lines().next().expect("a header row"));
-    let row = cells(
-        table
-            .lines()
-            .find(|l| l.starts_with("| bulk ("))
-            .unwrap_or_else(|| panic!("no bulk row in:\n{table}")),
-    );
+    let table = bench_table(&["--only", "bulk", "--scale", "1000", "--runs", "2"]);
+    let (header, row) = header_and_row(&table, "| bulk (");
     let at = |name: &str| row[header.iter().position(|c| *c == name).unwrap()];
     // "445.8 [444.4-445.8]" and "0.75x (0.58-0.75)".
     assert!(
@@ -119,16 +107,7 @@ fn several_runs_show_the_median_with_its_range_and_ratios_taken_run_by_run() {
 
 #[test]
 fn the_python_table_measures_the_component_on_both_backends_beside_cpython() {
-    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(["--python", "--scale", "1000", "--runs", "1"])
-        .output()
-        .expect("run the bench");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8_lossy(&out.stdout);
+    let table = bench_table(&["--python", "--scale", "1000", "--runs", "1"]);
     for row in ["| bulk (", "| readline (", "| start-up, ms"] {
         let line = table
             .lines()
