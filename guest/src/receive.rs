@@ -84,16 +84,7 @@ async fn receive(conn: &Conn, source: Source, max: usize) {
             next,
             ..
         }) => match read_once(conn, stream, next, max).await {
-            Outcome::Got(n) => {
-                // Less than asked for: the stream is likely empty now.
-                *next = if n < max {
-                    NextRead::Wait
-                } else {
-                    NextRead::Try
-                };
-                false
-            }
-            Outcome::Stopped => false,
+            Outcome::Got(_) | Outcome::Stopped => false,
             Outcome::Ended => true,
         },
         _ => true,
@@ -132,18 +123,18 @@ async fn read_once(
     next: &mut NextRead,
     max: usize,
 ) -> Outcome {
-    match *next {
+    let outcome = match *next {
         NextRead::Try => match read_if_ready(conn, stream, max).await {
             Some(outcome) => outcome,
             None => {
                 *next = NextRead::Wait;
-                Outcome::Stopped
+                return Outcome::Stopped;
             }
         },
         NextRead::Read => read_into_engine(conn, stream, max).await,
         NextRead::Wait => {
             conn.state().engine.receive_idle();
-            match wait_readable(conn, stream).await {
+            return match wait_readable(conn, stream).await {
                 // The engine reserves the receive's room again, then reads.
                 Readiness::Ready => {
                     *next = NextRead::Read;
@@ -151,9 +142,18 @@ async fn read_once(
                 }
                 Readiness::Ended => Outcome::Ended,
                 Readiness::GaveWay => Outcome::Stopped,
-            }
+            };
         }
+    };
+    if let Outcome::Got(n) = outcome {
+        // Less than asked for: the stream is likely empty now.
+        *next = if n < max {
+            NextRead::Wait
+        } else {
+            NextRead::Try
+        };
     }
+    outcome
 }
 
 /// Reads up to `max` bytes that `stream` has at once into the engine; none

@@ -87,16 +87,8 @@ impl Conn {
                 return Poll::Pending;
             };
             let received = match st.tls.as_mut() {
-                // Plain: straight into the engine's buffer, no copy, once
-                // bytes are there (an idle connection holds no room).
-                None => match source.as_mut().poll_readable(cx) {
-                    Poll::Ready(Ok(())) => st
-                        .engine
-                        .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
-                        .map_err(Error::from),
-                    Poll::Ready(Err(error)) => Poll::Ready(Err(Error::from(error))),
-                    Poll::Pending => Poll::Pending,
-                },
+                // Plain: straight into the engine's buffer, no copy.
+                None => receive_plain(&mut st.engine, source, max, cx),
                 // TLS: the ciphertext through the layer; its plaintext to
                 // the engine.
                 Some(layer) => receive_tls(layer, &mut st.engine, source, max, cx),
@@ -136,6 +128,23 @@ impl Drop for Call<'_> {
     fn drop(&mut self) {
         self.conn.abandon(&mut self.call);
     }
+}
+
+/// Reads at most `max` bytes from `source` straight into `engine`'s
+/// buffer, once bytes are there: the room is taken only then, so a read
+/// waiting on a silent peer holds none. Returns the bytes read, 0 at EOF.
+fn receive_plain(
+    engine: &mut Connection,
+    source: &mut Source,
+    max: usize,
+    cx: &mut Context<'_>,
+) -> Poll<Result<usize, Error>> {
+    if let Err(e) = std::task::ready!(source.as_mut().poll_readable(cx)) {
+        return Poll::Ready(Err(Error::from(e)));
+    }
+    engine
+        .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
+        .map_err(Error::from)
 }
 
 /// Reads at most `max` bytes of ciphertext (and no more than [`TLS_READ`])
