@@ -31,6 +31,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::budget::{ByteBudget, Charge};
 use crate::caps::Caps;
+use crate::wire::Sealed;
 use crate::{
     DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, TlsDetails, WriteBuffer,
     WriterState,
@@ -99,9 +100,16 @@ pub enum PumpStep {
     /// `write_eof`: everything is sent; shut the write half down, then
     /// report with [`Connection::eof_sent`].
     ShutdownWrite,
-    /// `close`: everything is sent; close the transport, then report with
-    /// [`Connection::lost`] (`None` unless closing failed).
-    Close,
+    /// `close`: everything is sent; send `goodbye` (a TLS connection's
+    /// `close_notify`; its failure does not stop closing), close the
+    /// transport, then report with [`Connection::lost`] (`None` unless
+    /// closing failed).
+    Close {
+        /// Bytes to send before the transport ends.
+        goodbye: Option<Bytes>,
+    },
+    /// The TLS layer refused to encrypt: lose the connection with this.
+    Fail(Error),
     /// Nothing to do until woken.
     Idle,
     /// The connection is closed: the pump ends.
@@ -171,10 +179,8 @@ pub struct Connection {
     charge: Charge,
     /// Bytes the waiting `read(-1)` took out of the buffer, still held.
     read_taken: usize,
-    tls: Option<TlsDetails>,
-    /// asyncio's `ssl_shutdown_timeout`, over TLS: how long `close` may
-    /// take before the connection is lost with a timeout.
-    tls_shutdown_timeout: Option<Duration>,
+    /// The TLS session the wire bytes go through, on a TLS connection.
+    sealed: Option<Box<Sealed>>,
     /// The reader's bytes go to a stream (`into-stream`).
     handed_over: bool,
 }
@@ -193,8 +199,7 @@ impl Connection {
             caps,
             charge: Charge::default(),
             read_taken: 0,
-            tls: None,
-            tls_shutdown_timeout: None,
+            sealed: None,
             handed_over: false,
         }
     }
@@ -370,9 +375,10 @@ impl Connection {
         self.settle_received();
     }
 
-    /// Receives from the transport straight into the reader's buffer:
+    /// Receives from a plain transport straight into the reader's buffer:
     /// `fill` gets at most `max` bytes of room (see
-    /// [`ReadBuffer::feed_with`]).
+    /// [`ReadBuffer::feed_with`]). TLS records go to
+    /// [`receive_wire`](Self::receive_wire) instead.
     pub fn receive_with<R>(
         &mut self,
         max: usize,
@@ -393,14 +399,53 @@ impl Connection {
         self.settle_received();
     }
 
-    /// Receives `data`, a vector the transport read into (taken over
-    /// without a copy when nothing is buffered).
+    /// Receives wire bytes the transport read into a vector: on a plain
+    /// connection taken over without a copy when nothing is buffered,
+    /// over TLS decrypted (the peer's `close_notify` is EOF). A TLS
+    /// failure is the error to lose the connection with.
+    pub fn receive_wire_vec(&mut self, data: Vec<u8>) -> Result<(), Error> {
+        if self.sealed.is_none() {
+            self.receive_vec(data);
+            return Ok(());
+        }
+        self.receive_wire(&data)
+    }
+
+    /// Receives wire bytes from a transport that keeps its own buffer
+    /// (see [`receive_wire_vec`](Self::receive_wire_vec)).
+    pub fn receive_wire(&mut self, data: &[u8]) -> Result<(), Error> {
+        let Some(sealed) = self.sealed.as_deref_mut() else {
+            self.receive(data);
+            return Ok(());
+        };
+        let read = &mut self.read;
+        let closed = sealed.open(data, |plain| {
+            if !read.eof_received() {
+                read.feed_data(plain);
+            }
+        });
+        self.settle_received();
+        if closed? {
+            self.received_eof();
+        }
+        Ok(())
+    }
+
+    /// Whether the transport's bytes are TLS records: a backend that
+    /// receives into the reader's buffer ([`receive_with`](Self::receive_with))
+    /// receives them elsewhere first ([`receive_wire`](Self::receive_wire)).
+    pub fn is_sealed(&self) -> bool {
+        self.sealed.is_some()
+    }
+
+    /// Receives `data`, plaintext in a vector (taken over without a copy
+    /// when nothing is buffered).
     pub fn receive_vec(&mut self, data: Vec<u8>) {
         self.read.feed_vec(data);
         self.settle_received();
     }
 
-    /// Receives `data` from a transport that hands over its own buffers.
+    /// Receives `data`, plaintext the transport holds in its own buffer.
     pub fn receive(&mut self, data: &[u8]) {
         if !data.is_empty() && !self.read.eof_received() {
             self.read.feed_data(data);
@@ -487,15 +532,37 @@ impl Connection {
         *self.write.state() == crate::WriterState::Open
     }
 
-    /// Takes the next chunk for a send that does not wait (see
-    /// [`may_send_now`](Self::may_send_now)); report with
-    /// [`sent`](Self::sent) and [`requeue_unsent`](Self::requeue_unsent).
-    pub fn take_for_send_now(&mut self) -> Option<Bytes> {
-        if self.may_send_now() {
-            self.write.take_chunk(MAX_SEND)
-        } else {
-            None
+    /// Takes the next wire bytes for a send that does not wait (see
+    /// [`may_send_now`](Self::may_send_now)): a chunk, over TLS its
+    /// ciphertext; none while earlier ciphertext is still on its way.
+    /// Report with [`sent`](Self::sent) and
+    /// [`requeue_unsent`](Self::requeue_unsent); an error (TLS refused to
+    /// encrypt) is the one to lose the connection with.
+    pub fn take_for_send_now(&mut self) -> Option<Result<Bytes, Error>> {
+        let sending = self.sealed.as_deref().is_some_and(Sealed::is_sending);
+        if !self.may_send_now() || sending {
+            return None;
         }
+        self.next_wire_chunk()
+    }
+
+    /// Whether wire bytes wait for the pump: written ones, or records the
+    /// transport refused.
+    pub fn has_unsent(&self) -> bool {
+        self.write.has_pending() || self.sealed.as_deref().is_some_and(Sealed::has_refused)
+    }
+
+    /// The next chunk as wire bytes: ciphertext the transport refused
+    /// first; then the write buffer's next chunk, sealed over TLS.
+    fn next_wire_chunk(&mut self) -> Option<Result<Bytes, Error>> {
+        if let Some(refused) = self.sealed.as_deref_mut().and_then(Sealed::take_refused) {
+            return Some(Ok(refused));
+        }
+        let chunk = self.write.take_chunk(MAX_SEND)?;
+        Some(match self.sealed.as_deref_mut() {
+            None => Ok(chunk),
+            Some(sealed) => sealed.seal(&chunk),
+        })
     }
 
     /// `call`'s answer, or `None` while it must wait. A `drain` that begins
@@ -531,7 +598,7 @@ impl Connection {
     /// Over TLS it is refused (`unsupported`, asyncio's
     /// `NotImplementedError`): TLS has no half-close.
     pub fn write_eof(&mut self) -> Result<Wake, Error> {
-        if self.tls.is_some() {
+        if self.sealed.is_some() {
             return Err(crate::write_eof_unsupported());
         }
         self.write.write_eof();
@@ -543,15 +610,22 @@ impl Connection {
 
     /// `can_write_eof()`: false over TLS.
     pub fn can_write_eof(&self) -> bool {
-        self.tls.is_none()
+        self.sealed.is_none()
     }
 
-    /// The transport now carries TLS with these parameters (after a
-    /// handshake, or `start_tls`); closing it may take `shutdown_timeout`
-    /// (asyncio's `ssl_shutdown_timeout`, see [`Self::shutdown_timer`]).
-    pub fn set_tls(&mut self, details: TlsDetails, shutdown_timeout: Duration) {
-        self.tls = Some(details);
-        self.tls_shutdown_timeout = Some(shutdown_timeout);
+    /// The transport now carries TLS through `layer` (after a handshake,
+    /// or `start_tls`): its bytes are records from here on, and closing may
+    /// take the layer's shutdown timeout (asyncio's `ssl_shutdown_timeout`,
+    /// see [`Self::shutdown_timer`]). `early` is what came with the
+    /// handshake's last flight: plaintext for the reader, and whether the
+    /// peer closed already.
+    #[cfg(feature = "tls")]
+    pub fn secure(&mut self, layer: crate::tls::Layer, early: crate::tls::Received) {
+        self.sealed = Some(Box::new(Sealed::new(layer)));
+        self.receive(&early.plaintext);
+        if early.peer_closed {
+            self.received_eof();
+        }
     }
 
     /// The timer a backend must run while a TLS connection closes: once
@@ -564,7 +638,7 @@ impl Connection {
     /// asyncio's.
     pub fn shutdown_timer(&self) -> Option<Duration> {
         match self.write.state() {
-            WriterState::Closing => self.tls_shutdown_timeout,
+            WriterState::Closing => self.sealed.as_deref().map(Sealed::shutdown_timeout),
             _ => None,
         }
     }
@@ -584,7 +658,7 @@ impl Connection {
     /// asyncio's fails writing to it). Asked before the flush and again
     /// after it.
     pub fn start_tls_status(&self) -> Result<(), Error> {
-        if self.tls.is_some() {
+        if self.sealed.is_some() {
             return Err(Error::InvalidArgument(
                 "the connection is already using TLS".into(),
             ));
@@ -600,7 +674,7 @@ impl Connection {
 
     /// `get_extra_info('ssl_object')`'s details, over TLS.
     pub fn tls(&self) -> Option<&TlsDetails> {
-        self.tls.as_ref()
+        self.sealed.as_deref().map(Sealed::details)
     }
 
     /// `close()`: flush, then close; reading stops at once.
@@ -640,20 +714,26 @@ impl Connection {
     /// The pump's next step.
     pub fn pump_step(&mut self) -> PumpStep {
         if self.write.is_closed() {
-            PumpStep::Stop
-        } else if let Some(chunk) = self.write.take_chunk(MAX_SEND) {
-            PumpStep::Send(chunk)
-        } else if self.write.should_shutdown_write() {
-            PumpStep::ShutdownWrite
-        } else if self.write.should_close() {
-            PumpStep::Close
-        } else {
-            PumpStep::Idle
+            return PumpStep::Stop;
+        }
+        match self.next_wire_chunk() {
+            Some(Ok(bytes)) => PumpStep::Send(bytes),
+            Some(Err(error)) => PumpStep::Fail(error),
+            None if self.write.should_shutdown_write() => PumpStep::ShutdownWrite,
+            None if self.write.should_close() => PumpStep::Close {
+                goodbye: self.sealed.as_deref_mut().map(Sealed::goodbye),
+            },
+            None => PumpStep::Idle,
         }
     }
 
-    /// The transport took `n` bytes of a chunk.
+    /// The transport took `n` wire bytes of what it was handed. Over TLS
+    /// the writer's bytes count as sent once all their ciphertext was.
     pub fn sent(&mut self, n: usize) -> Wake {
+        let n = match self.sealed.as_deref_mut() {
+            Some(sealed) => sealed.taken(n),
+            None => n,
+        };
         let writers = self.write.complete_send(n);
         self.settle();
         Wake {
@@ -662,9 +742,13 @@ impl Connection {
         }
     }
 
-    /// The transport refused `rest`: it goes first in the queue again.
+    /// The transport refused `rest` of the wire bytes it was handed: they
+    /// go first again.
     pub fn requeue_unsent(&mut self, rest: Bytes) {
-        self.write.requeue_unsent(rest);
+        match self.sealed.as_deref_mut() {
+            Some(sealed) => sealed.refuse(rest),
+            None => self.write.requeue_unsent(rest),
+        }
     }
 
     /// The write half was shut down.
@@ -691,3 +775,7 @@ impl Connection {
         Some(Wake::ALL)
     }
 }
+
+#[cfg(all(test, feature = "tls"))]
+#[path = "wire_tests.rs"]
+mod wire_tests;

@@ -63,6 +63,7 @@ pub mod tls;
 mod tls_info;
 pub mod upgrade;
 mod watermarks;
+mod wire;
 mod wit_conv;
 mod writer;
 

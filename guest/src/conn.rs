@@ -13,7 +13,7 @@ use wasip3::sockets::types::TcpSocket;
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::signal::Signal;
 use crate::sink::Unsent;
-use crate::transport::{SharedLayer, Sink, Source, Transport};
+use crate::transport::{Sink, Source, Transport};
 
 /// What the engine's state is kept with.
 pub(crate) struct State {
@@ -24,19 +24,14 @@ pub(crate) struct State {
     pub(crate) source: Option<Source>,
     /// The sink, while the write half is open (the pump checks it out).
     pub(crate) sink: Option<Sink>,
-    /// The rest of a chunk that the sink accepted only in part.
+    /// The rest of the wire bytes that the sink accepted only in part.
     pub(crate) unsent: Option<Unsent>,
-    /// Over TLS: the writer's bytes whose ciphertext the sink has not
-    /// taken all of yet (counted as sent once it has).
-    pub(crate) sealed: usize,
     /// A read call has the source checked out (see `receive.rs`).
     pub(crate) reading: bool,
     /// `start_tls` waits for the source: a read gives it back and takes
     /// it no more until the upgrade took it (see `upgrade.rs`).
     pub(crate) upgrading: bool,
     socket: Option<TcpSocket>,
-    /// The TLS layer over the streams, on a TLS connection.
-    pub(crate) tls: Option<SharedLayer>,
     /// Counts this connection against the connection cap until it closes.
     permit: Option<Permit>,
 }
@@ -66,18 +61,17 @@ impl Conn {
         on_closed: Option<Rc<Signal>>,
     ) -> Rc<Self> {
         let mut engine = engine;
-        take_in_tls(&mut engine, &transport);
+        let mut transport = transport;
+        take_in_tls(&mut engine, &mut transport);
         Rc::new(Self {
             state: RefCell::new(State {
                 engine,
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 unsent: None,
-                sealed: 0,
                 reading: false,
                 upgrading: false,
                 socket: transport.socket,
-                tls: transport.tls,
                 permit,
             }),
             closing: Signal::default(),
@@ -113,31 +107,39 @@ impl Conn {
         }
     }
 
-    /// `write`'s send: while the pump is idle on a plain transport, the
-    /// next chunk goes to the sink at once (asyncio's `write` tries the
+    /// `write`'s send: while the pump is idle, the next chunk (over TLS,
+    /// its records) goes to the sink at once (asyncio's `write` tries the
     /// socket first; see `sink.rs`), and the pump is woken only for what
     /// is left. `wake` is what the engine's `write` asked for.
     pub(crate) fn send_now(&self, wake: Wake) {
         let mut wake = wake;
-        {
+        let failed = {
             let mut st = self.state();
             let st = &mut *st;
-            if st.tls.is_none()
-                && st.unsent.is_none()
-                && let Some(sink) = st.sink.as_mut()
-                && let Some(chunk) = st.engine.take_for_send_now()
-            {
-                let sent = sink.stream.send_now(Vec::from(chunk));
-                if sent.taken > 0 {
-                    wake.writers |= st.engine.sent(sent.taken).writers;
+            let next = match st.sink.as_ref() {
+                Some(_) if st.unsent.is_none() => st.engine.take_for_send_now(),
+                _ => None,
+            };
+            match (next, st.sink.as_mut()) {
+                (Some(Ok(bytes)), Some(sink)) => {
+                    let sent = sink.stream.send_now(Vec::from(bytes));
+                    if sent.taken > 0 {
+                        wake.writers |= st.engine.sent(sent.taken).writers;
+                    }
+                    // Left in flight, refused, or met a dropped reading
+                    // side: the pump carries on from here.
+                    st.unsent = sent.rest;
+                    wake.pump = st.unsent.is_some() || st.engine.has_unsent();
+                    None
                 }
-                // Left in flight, refused, or met a dropped reading side:
-                // the pump carries on from here.
-                st.unsent = sent.rest;
-                wake.pump = st.unsent.is_some() || st.engine.writer().has_pending();
+                (Some(Err(error)), _) => Some(error),
+                _ => None,
             }
+        };
+        match failed {
+            Some(error) => self.lost(Some(error)),
+            None => self.wake(wake),
         }
-        self.wake(wake);
     }
 
     /// asyncio's `get_extra_info('peername')` and `('sockname')`.
@@ -183,13 +185,12 @@ impl Conn {
     /// Carries on over `secured`, the same streams after a `start_tls`
     /// handshake: the layer, its details, and anything that came with the
     /// handshake; a read or writes that waited meanwhile are woken.
-    pub(crate) fn secure(&self, secured: Transport) {
+    pub(crate) fn secure(&self, mut secured: Transport) {
         {
             let mut st = self.state();
-            take_in_tls(&mut st.engine, &secured);
+            take_in_tls(&mut st.engine, &mut secured);
             st.source = Some(secured.source);
             st.sink = Some(secured.sink);
-            st.tls = secured.tls;
         }
         self.wake(Wake::ALL);
     }
@@ -205,25 +206,10 @@ impl Conn {
             .await
     }
 
-    /// Bytes the source received: to the engine, through the TLS layer
-    /// if there is one (a TLS failure loses the connection with it).
+    /// Wire bytes the source received, to the engine (over TLS it
+    /// decrypts them; a TLS failure loses the connection with it).
     pub(crate) fn deliver(&self, data: Vec<u8>) {
-        let layer = self.state().tls.clone();
-        let Some(layer) = layer else {
-            self.state().engine.receive_vec(data);
-            return;
-        };
-        let received = {
-            let mut st = self.state();
-            let engine = &mut st.engine;
-            let closed = layer
-                .borrow_mut()
-                .receive_with(&data, |plain| engine.receive(plain));
-            if let Ok(true) = closed {
-                engine.received_eof();
-            }
-            closed
-        };
+        let received = self.state().engine.receive_wire_vec(data);
         if let Err(error) = received {
             self.lost(Some(error));
         }
@@ -236,14 +222,10 @@ impl Conn {
 }
 
 /// What a transport that went through a TLS handshake brings the engine:
-/// the negotiated details, and anything that came with the last flight.
-fn take_in_tls(engine: &mut Connection, transport: &Transport) {
-    if let Some(layer) = &transport.tls {
-        let layer = layer.borrow();
-        engine.set_tls(layer.details(), layer.shutdown_timeout());
-    }
-    engine.receive(&transport.early.plaintext);
-    if transport.early.peer_closed {
-        engine.received_eof();
+/// its layer (the engine runs every byte through it from here on), and
+/// anything that came with the last flight.
+fn take_in_tls(engine: &mut Connection, transport: &mut Transport) {
+    if let Some(layer) = transport.tls.take() {
+        engine.secure(layer, std::mem::take(&mut transport.early));
     }
 }

@@ -111,17 +111,18 @@ async fn pump(conn: &Conn) {
         }
         let step = conn.state().engine.pump_step();
         match step {
-            PumpStep::Send(chunk) => match encrypted(conn, &chunk) {
-                Some(Ok(ciphertext)) => send(conn, Data::Fresh(ciphertext)).await,
-                Some(Err(error)) => conn.lost(Some(error)),
-                None => send(conn, Data::Fresh(Vec::from(chunk))).await,
-            },
+            PumpStep::Send(bytes) => send(conn, Data::Fresh(Vec::from(bytes))).await,
+            PumpStep::Fail(error) => conn.lost(Some(error)),
             PumpStep::ShutdownWrite => match end_sink(conn).await {
                 Ok(()) => conn.state().engine.eof_sent(),
                 Err(error) => conn.lost(Some(error)),
             },
-            PumpStep::Close => {
-                say_goodbye(conn).await;
+            PumpStep::Close { goodbye } => {
+                // Over TLS, `close_notify` (the shutdown timer bounds it
+                // with the rest of closing).
+                if let Some(alert) = goodbye {
+                    send(conn, Data::Fresh(Vec::from(alert))).await;
+                }
                 let result = end_sink(conn).await;
                 conn.lost(result.err());
             }
@@ -129,29 +130,6 @@ async fn pump(conn: &Conn) {
             PumpStep::Idle => wake.await,
         }
     }
-}
-
-/// On a TLS connection: `chunk` encrypted. It counts as sent once the
-/// sink took all of its ciphertext (see `Guarded::settle`), as on the
-/// native backend and in asyncio's SSL transport.
-fn encrypted(conn: &Conn, chunk: &[u8]) -> Option<Result<Vec<u8>, Error>> {
-    let layer = conn.state().tls.clone()?;
-    let ciphertext = layer.borrow_mut().encrypt(chunk);
-    if ciphertext.is_ok() {
-        conn.state().sealed = chunk.len();
-    }
-    Some(ciphertext)
-}
-
-/// On a TLS connection: sends `close_notify` before the sink ends (the
-/// shutdown timer bounds it with the rest of closing).
-async fn say_goodbye(conn: &Conn) {
-    let layer = conn.state().tls.clone();
-    let Some(layer) = layer else {
-        return;
-    };
-    let alert = layer.borrow_mut().close_notify();
-    send(conn, Data::Fresh(alert)).await;
 }
 
 /// A sink taken out of its connection; returned when dropped, unless the
@@ -257,15 +235,10 @@ impl Guarded<'_> {
                 StreamResult::Complete(n) => n,
                 StreamResult::Dropped | StreamResult::Cancelled => 0,
             };
-            if st.tls.is_none() {
-                if taken > 0 {
-                    wake = st.engine.sent(taken);
-                }
-            } else if rest.remaining() == 0 && st.sealed > 0 {
-                // Over TLS the sink takes ciphertext: the plaintext it
-                // stands for counts once all of it was taken.
-                let sealed = std::mem::take(&mut st.sealed);
-                wake = st.engine.sent(sealed);
+            // Over TLS the engine counts the writer's bytes once all
+            // their records were taken.
+            if taken > 0 {
+                wake = st.engine.sent(taken);
             }
             if rest.remaining() > 0 && !st.engine.is_closed() {
                 st.unsent = Some(rest);

@@ -4,8 +4,6 @@
 //! section for the choice). This file only picks the provider and moves
 //! the handshake's bytes.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use portable_streams_core::Error;
@@ -57,7 +55,7 @@ pub(crate) fn server(options: &wit::ServerTlsOptions) -> Result<Side, Error> {
 /// carries the layer, and any plaintext that came with the last flight.
 pub(crate) async fn secure(mut transport: Transport, side: &Side) -> Result<Transport, Error> {
     let (layer, early) = core_tls::handshake(&mut Streams(&mut transport), side, wait_for).await?;
-    transport.tls = Some(Rc::new(RefCell::new(layer)));
+    transport.tls = Some(layer);
     transport.early = early;
     Ok(transport)
 }

@@ -6,9 +6,6 @@
 //! feeds the reader, a new stream handed to its single `send` carries the
 //! writer's bytes.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use portable_streams_core::tls::{Layer, Received};
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wasip3::wit_stream::StreamPayload;
@@ -21,9 +18,6 @@ use crate::sink::SinkStream;
 /// The `future<result<_, error-code>>` that `wasi:sockets` pairs with each
 /// TCP byte stream: how the stream ended.
 pub(crate) type StreamEnd = FutureReader<Result<(), ErrorCode>>;
-
-/// An established TLS session as a connection and its pump share it.
-pub(crate) type SharedLayer = Rc<RefCell<Layer>>;
 
 /// Where the reader's bytes come from.
 pub(crate) struct Source {
@@ -80,8 +74,9 @@ pub(crate) struct Transport {
     pub(crate) info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
     /// The socket to keep open, if any.
     pub(crate) socket: Option<TcpSocket>,
-    /// The TLS session over the streams, once a handshake made one.
-    pub(crate) tls: Option<SharedLayer>,
+    /// The TLS session over the streams, once a handshake made one (the
+    /// connection's engine then runs every byte through it).
+    pub(crate) tls: Option<Layer>,
     /// Plaintext (and the peer's `close_notify`) that arrived with the
     /// handshake's last flight, for the reader.
     pub(crate) early: Received,

@@ -260,11 +260,12 @@ async fn pump(outbox: Rc<Outbox>) {
                 let _ = outbox.raw.write_eof();
                 outbox.engine.borrow_mut().eof_sent();
             }
-            PumpStep::Close => {
+            // The outbox's engine carries no TLS: the backend's does.
+            PumpStep::Close { .. } => {
                 outbox.raw.close();
                 outbox.closed();
             }
-            PumpStep::Idle | PumpStep::Stop => {}
+            PumpStep::Fail(_) | PumpStep::Idle | PumpStep::Stop => {}
         }
     }
     outbox.running.set(false);

@@ -35,6 +35,8 @@ pub use errors::{handshake_error, handshake_timed_out, no_server_name};
 pub use handshake::{HandshakeIo, handshake, peer_left};
 pub use layer::Layer;
 pub use options::{ClientOptions, ServerOptions, details};
+#[cfg(test)]
+pub(crate) use session::tests as testing;
 pub use session::{Received, Session};
 pub use side::{Client, Server, Side, Timeouts};
 

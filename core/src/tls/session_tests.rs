@@ -7,13 +7,13 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use super::*;
 use crate::tls::{ClientOptions, Provider, ServerOptions};
 
-struct Pki {
+pub(crate) struct Pki {
     ca: String,
     chain: String,
     key: String,
 }
 
-fn pki() -> Pki {
+pub(crate) fn pki() -> Pki {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -33,7 +33,7 @@ fn provider() -> Provider {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn pair(pki: &Pki, name: &str) -> (Session, Session) {
+pub(crate) fn pair(pki: &Pki, name: &str) -> (Session, Session) {
     let client = ClientOptions {
         extra_root_certificates: vec![pki.ca.clone()],
         alpn_protocols: vec!["h2".into(), "http/1.1".into()],
@@ -58,7 +58,7 @@ fn flight(from: &mut Session, to: &mut Session) -> Result<Received, Error> {
     to.receive(&bytes)
 }
 
-fn handshake(client: &mut Session, server: &mut Session) -> Result<(), Error> {
+pub(crate) fn handshake(client: &mut Session, server: &mut Session) -> Result<(), Error> {
     for _ in 0..10 {
         if !client.is_handshaking() && !server.is_handshaking() {
             return Ok(());

@@ -16,9 +16,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
-use bytes::Bytes;
 use portable_streams_core::caps::Permit;
-use portable_streams_core::tls::{Layer, Received};
 use portable_streams_core::{Connection, Error, Signal, Wake};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
@@ -59,15 +57,6 @@ struct State {
     /// only one call may wait on a reader, and a set that kept every
     /// call's waker until the connection closed grew with every read.
     reader: Option<Waker>,
-    /// The TLS session over the transport: what the source receives is
-    /// decrypted (`read.rs`), what is sent is encrypted first.
-    tls: Option<Layer>,
-    /// Over TLS: the buffer a chunk's ciphertext is encrypted into, reused
-    /// by `write` and (taken out across its send) by the pump.
-    sealed: Vec<u8>,
-    /// Over TLS: ciphertext `write` handed the socket that it did not take
-    /// all of; the pump sends it before anything else.
-    unsent: Option<Unsent>,
     /// The pump task, once started: it starts with the first write the
     /// socket did not take at once, or with `write_eof`.
     pump: Option<AbortHandle>,
@@ -75,13 +64,6 @@ struct State {
     /// [`Connection::shutdown_timer`]), stopped once it is closed.
     shutdown_timer: Option<AbortHandle>,
     permit: Option<Permit>,
-}
-
-/// Ciphertext the socket has not taken yet, and how many of the writer's
-/// bytes it stands for (they count as sent once all of it is taken).
-struct Unsent {
-    ciphertext: Bytes,
-    stands_for: usize,
 }
 
 impl State {
@@ -109,16 +91,14 @@ impl Conn {
         on_closed: Option<OnClosed>,
     ) -> Arc<Conn> {
         let mut engine = engine;
-        take_in_tls(&mut engine, transport.tls.as_ref(), &transport.early);
+        let mut transport = transport;
+        take_in_tls(&mut engine, &mut transport);
         Arc::new_cyclic(|me| Conn {
             state: Mutex::new(State {
                 engine,
                 source: Some(transport.source),
                 sink: Some(transport.sink),
                 reader: None,
-                tls: transport.tls,
-                sealed: Vec::new(),
-                unsent: None,
                 pump: None,
                 shutdown_timer: None,
                 permit,
@@ -213,8 +193,6 @@ impl Conn {
             };
             st.source = None;
             st.sink = None;
-            st.unsent = None;
-            st.sealed = Vec::new();
             st.permit = None;
             if let Some(pump) = st.pump.take() {
                 pump.abort();
@@ -231,15 +209,11 @@ impl Conn {
 }
 
 /// What a transport that went through a TLS handshake brings the engine:
-/// the negotiated details and shutdown timeout, and anything that came
-/// with the last flight.
-fn take_in_tls(engine: &mut Connection, layer: Option<&Layer>, early: &Received) {
-    if let Some(layer) = layer {
-        engine.set_tls(layer.details(), layer.shutdown_timeout());
-    }
-    engine.receive(&early.plaintext);
-    if early.peer_closed {
-        engine.received_eof();
+/// its layer (the engine runs every byte through it from here on), and
+/// anything that came with the last flight.
+fn take_in_tls(engine: &mut Connection, transport: &mut Transport) {
+    if let Some(layer) = transport.tls.take() {
+        engine.secure(layer, std::mem::take(&mut transport.early));
     }
 }
 

@@ -14,40 +14,21 @@ use super::{Conn, State};
 
 /// What the pump does next, with the sink taken for the steps that use it.
 enum Step {
-    /// Send these bytes, which stand for this many of the writer's bytes.
-    Send(Outgoing, usize, Sink),
+    /// Send these wire bytes (over TLS, records).
+    Send(Bytes, Sink),
     ShutdownWrite(Sink),
     /// Close, sending these bytes first (`close_notify` over TLS).
-    Close(Option<Vec<u8>>, Sink),
+    Close(Option<Bytes>, Sink),
     /// The TLS layer refused to encrypt.
     Fail(Error),
     Wait,
     Stop,
 }
 
-/// The bytes of a send.
-enum Outgoing {
-    /// Bytes as they are: a plain chunk, or ciphertext `write` left.
-    Ready(Bytes),
-    /// A chunk encrypted into the connection's ciphertext buffer, taken
-    /// out for the send and put back after it.
-    Sealed(Vec<u8>),
-}
-
-impl Outgoing {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Outgoing::Ready(bytes) => bytes,
-            Outgoing::Sealed(sealed) => sealed,
-        }
-    }
-}
-
 impl Conn {
-    /// The pump's next step.
+    /// The pump's next step: the engine's, with the sink taken out for it.
     fn pump_step(&self) -> Step {
-        let mut guard = self.lock();
-        let st = &mut *guard;
+        let mut st = self.lock();
         // Only the pump and `start_tls` take the sink away across an
         // await: it is gone for good once the connection is closed.
         let Some(sink) = st.sink.take() else {
@@ -57,28 +38,11 @@ impl Conn {
                 Step::Wait
             };
         };
-        // Ciphertext `write` left goes first.
-        if let Some(unsent) = st.unsent.take() {
-            return Step::Send(Outgoing::Ready(unsent.ciphertext), unsent.stands_for, sink);
-        }
         let step = match st.engine.pump_step() {
-            PumpStep::Send(chunk) => {
-                let n = chunk.len();
-                let Some(layer) = st.tls.as_mut() else {
-                    return Step::Send(Outgoing::Ready(chunk), n, sink);
-                };
-                let mut sealed = std::mem::take(&mut st.sealed);
-                sealed.clear();
-                match layer.encrypt_into(&chunk, &mut sealed) {
-                    Ok(()) => return Step::Send(Outgoing::Sealed(sealed), n, sink),
-                    Err(error) => Step::Fail(error),
-                }
-            }
+            PumpStep::Send(bytes) => return Step::Send(bytes, sink),
             PumpStep::ShutdownWrite => return Step::ShutdownWrite(sink),
-            PumpStep::Close => {
-                let alert = st.tls.as_mut().map(|layer| layer.close_notify());
-                return Step::Close(alert, sink);
-            }
+            PumpStep::Close { goodbye } => return Step::Close(goodbye, sink),
+            PumpStep::Fail(error) => Step::Fail(error),
             PumpStep::Idle => Step::Wait,
             PumpStep::Stop => Step::Stop,
         };
@@ -98,24 +62,17 @@ impl Conn {
     }
 }
 
-/// Moves the write buffer into the sink until the connection closes.
-///
-/// The writer's bytes count as sent once the sink took all that stands
-/// for them (over TLS, their whole ciphertext), as asyncio's SSL
-/// transport counts what is still in its outgoing buffer.
+/// Moves the write buffer into the sink until the connection closes
+/// (over TLS the engine hands out records, and counts the writer's bytes
+/// as sent once all of their ciphertext was).
 pub(super) async fn pump(conn: Arc<Conn>) {
     loop {
         let notified = conn.pump_wake.notified();
         let mut notified = pin!(notified);
         notified.as_mut().enable();
         match conn.pump_step() {
-            Step::Send(outgoing, n, mut sink) => match sink.write_all(outgoing.bytes()).await {
-                Ok(()) => conn.give_back(sink, |st| {
-                    if let Outgoing::Sealed(sealed) = outgoing {
-                        st.sealed = sealed;
-                    }
-                    st.engine.sent(n)
-                }),
+            Step::Send(bytes, mut sink) => match sink.write_all(&bytes).await {
+                Ok(()) => conn.give_back(sink, |st| st.engine.sent(bytes.len())),
                 Err(e) => return conn.lost(Some(Error::from(e))),
             },
             Step::ShutdownWrite(mut sink) => match sink.shutdown().await {

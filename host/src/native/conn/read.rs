@@ -5,7 +5,6 @@ use std::mem::MaybeUninit;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use portable_streams_core::tls::Layer;
 use portable_streams_core::{Connection, Error, ReadCall, ReadRequest, ReadStep};
 use tokio::io::ReadBuf;
 use tokio_util::io::poll_read_buf;
@@ -86,12 +85,12 @@ impl Conn {
                 st.wait_to_read(cx.waker());
                 return Poll::Pending;
             };
-            let received = match st.tls.as_mut() {
+            let received = if st.engine.is_sealed() {
+                // TLS: the records through the engine's layer.
+                receive_tls(&mut st.engine, source, max, cx)
+            } else {
                 // Plain: straight into the engine's buffer, no copy.
-                None => receive_plain(&mut st.engine, source, max, cx),
-                // TLS: the ciphertext through the layer; its plaintext to
-                // the engine.
-                Some(layer) => receive_tls(layer, &mut st.engine, source, max, cx),
+                receive_plain(&mut st.engine, source, max, cx)
             };
             match received {
                 // EOF; over TLS also without `close_notify` (CPython's
@@ -148,10 +147,9 @@ fn receive_plain(
 }
 
 /// Reads at most `max` bytes of ciphertext (and no more than [`TLS_READ`])
-/// from `source`, and hands `layer`'s plaintext to `engine` (the peer's
-/// `close_notify` as EOF). Returns the ciphertext bytes read, 0 at EOF.
+/// from `source` into `engine`, which decrypts them (the peer's
+/// `close_notify` is EOF). Returns the ciphertext bytes read, 0 at EOF.
 fn receive_tls(
-    layer: &mut Layer,
     engine: &mut Connection,
     source: &mut Source,
     max: usize,
@@ -166,11 +164,5 @@ fn receive_tls(
     if n == 0 {
         return Poll::Ready(Ok(0));
     }
-    let closed = layer.receive_with(ciphertext.filled(), |plain| engine.receive(plain));
-    Poll::Ready(closed.map(|closed| {
-        if closed {
-            engine.received_eof();
-        }
-        n
-    }))
+    Poll::Ready(engine.receive_wire(ciphertext.filled()).map(|()| n))
 }

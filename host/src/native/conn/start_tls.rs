@@ -64,17 +64,16 @@ impl Upgrade for Conn {
         Conn::lost(self, error);
     }
 
-    fn carry_on(&self, secured: Transport) {
+    fn carry_on(&self, mut secured: Transport) {
         let mut st = self.lock();
         // Lost since the procedure looked (another thread): the secured
         // transport is dropped with this call.
         if st.engine.is_closed() {
             return;
         }
-        super::take_in_tls(&mut st.engine, secured.tls.as_ref(), &secured.early);
+        super::take_in_tls(&mut st.engine, &mut secured);
         st.source = Some(secured.source);
         st.sink = Some(secured.sink);
-        st.tls = secured.tls;
         // A read that waited for the source, and writes queued meanwhile.
         self.apply(st, Wake::ALL);
     }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use portable_streams_core::{DrainCall, Error};
 
 use super::super::transport::Sink;
-use super::{Conn, State, Unsent};
+use super::{Conn, State};
 
 /// Writes as much of `bytes` as the sink takes without waiting; returns
 /// how much it took. On `Pending` the pump polls the socket again with
@@ -27,47 +27,24 @@ fn write_now(sink: &mut Sink, bytes: &[u8]) -> Result<usize, Error> {
     Ok(taken)
 }
 
-/// `chunk` to a plain socket at once; what it refused goes back first in
-/// the engine's queue. Returns the bytes sent.
-fn send_plain_now(st: &mut State, chunk: Bytes) -> Result<usize, Error> {
+/// `bytes` (wire bytes: over TLS, records) to the socket at once; what it
+/// refused goes back to the engine, first in line. Returns the bytes the
+/// socket took.
+fn send_at_once(st: &mut State, bytes: Bytes) -> Result<usize, Error> {
     let Some(sink) = st.sink.as_mut() else {
-        st.engine.requeue_unsent(chunk);
+        st.engine.requeue_unsent(bytes);
         return Ok(0);
     };
-    match write_now(sink, &chunk) {
+    match write_now(sink, &bytes) {
         Ok(taken) => {
-            st.engine.requeue_unsent(chunk.slice(taken..));
+            st.engine.requeue_unsent(bytes.slice(taken..));
             Ok(taken)
         }
         Err(error) => {
-            st.engine.requeue_unsent(chunk);
+            st.engine.requeue_unsent(bytes);
             Err(error)
         }
     }
-}
-
-/// `chunk` encrypted, its ciphertext to the socket at once; what the
-/// socket did not take waits in [`Unsent`] for the pump. Returns the
-/// writer's bytes sent: all of the chunk once its whole ciphertext was
-/// taken, else none yet.
-fn send_sealed_now(st: &mut State, chunk: Bytes) -> Result<usize, Error> {
-    let (Some(layer), Some(sink)) = (st.tls.as_mut(), st.sink.as_mut()) else {
-        st.engine.requeue_unsent(chunk);
-        return Ok(0);
-    };
-    st.sealed.clear();
-    layer.encrypt_into(&chunk, &mut st.sealed)?;
-    let taken = write_now(sink, &st.sealed)?;
-    if taken == st.sealed.len() {
-        return Ok(chunk.len());
-    }
-    // The buffer goes with the rest (no copy).
-    let sealed = Bytes::from(std::mem::take(&mut st.sealed));
-    st.unsent = Some(Unsent {
-        ciphertext: sealed.slice(taken..),
-        stands_for: chunk.len(),
-    });
-    Ok(0)
 }
 
 impl Conn {
@@ -89,34 +66,29 @@ impl Conn {
     }
 
     /// While no send is in flight (the sink is here), hands the next chunk
-    /// to the socket without waiting (over TLS, its ciphertext); the
-    /// engine keeps what a plain socket refused first in line, and the
-    /// ciphertext a TLS socket did not take waits for the pump (see
-    /// [`Unsent`]). Then wakes the pump for whatever is left.
+    /// to the socket without waiting (over TLS, its records); the engine
+    /// keeps what the socket refused first in line. Then wakes the pump
+    /// for whatever is left.
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
         let st = &mut *guard;
-        if st.unsent.is_none()
-            && st.sink.is_some()
-            && let Some(chunk) = st.engine.take_for_send_now()
-        {
-            let sent = if st.tls.is_some() {
-                send_sealed_now(st, chunk)
-            } else {
-                send_plain_now(st, chunk)
-            };
-            match sent {
-                Ok(0) => {}
-                Ok(n) => {
-                    let wake = st.engine.sent(n);
-                    let _ = self.wake(st, wake);
-                }
-                Err(error) => {
-                    drop(guard);
-                    return self.lost(Some(error));
-                }
+        let next = if st.sink.is_some() {
+            st.engine.take_for_send_now()
+        } else {
+            None
+        };
+        let sent = next.map(|bytes| bytes.and_then(|bytes| send_at_once(st, bytes)));
+        match sent {
+            None | Some(Ok(0)) => {}
+            Some(Ok(n)) => {
+                let wake = st.engine.sent(n);
+                let _ = self.wake(st, wake);
+            }
+            Some(Err(error)) => {
+                drop(guard);
+                return self.lost(Some(error));
             }
         }
-        let pending = st.unsent.is_some() || st.engine.writer().has_pending();
+        let pending = st.engine.has_unsent();
         drop(guard);
         if pending {
             self.wake_pump();
