@@ -20,6 +20,8 @@
 //! * `tls` (feature `tls`): TLS as a layer: configurations from
 //!   asyncio's `ssl=` options, a sans-I/O session, handshake errors; and
 //!   [`TlsDetails`], which makes a connection refuse `write_eof`.
+//! * [`pump`]: the pump's loop over the engine's steps, over the byte
+//!   moves a backend supplies ([`pump::PumpIo`]).
 //! * [`upgrade`]: `start_tls`'s procedure (what is checked when, what a
 //!   failed or cancelled handshake does) over steps a backend supplies.
 //! * [`connect`]: resolve → admit → order → staggered race with local
@@ -53,6 +55,7 @@ mod conn;
 pub mod connect;
 mod error;
 pub mod front;
+pub mod pump;
 mod reader;
 mod request;
 mod separators;

@@ -1,7 +1,7 @@
-//! The writer's pump: the one task per connection that moves chunks from
-//! core's write buffer into the sink (a socket's single send stream, or
-//! `wrap`'s output), then shuts the write half down (`write-eof`) or
-//! closes the connection (`close`) once the buffer is flushed.
+//! The writer's pump: core's pump loop (`portable_streams_core::pump`)
+//! over the sink (a socket's single send stream, or `wrap`'s output), in
+//! the one task per connection that also runs a closing TLS connection's
+//! shutdown timer.
 //!
 //! The pump sleeps on the connection's `pump` signal while there is nothing
 //! to do; it never spins. A send in progress is only abandoned when the
@@ -15,7 +15,9 @@ use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use portable_streams_core::caps::Permit;
+use portable_streams_core::pump::{self, PumpIo};
 use portable_streams_core::{Connection, Error, PumpStep, Wake};
 use wit_bindgen::StreamResult;
 use wit_bindgen::rt::async_support::RawStreamWrite;
@@ -78,8 +80,8 @@ async fn run(conn: Rc<Conn>) {
     // accounting: see `Guarded`). After the timer, the pump runs once
     // more on the lost connection: a write left in flight is cancelled
     // only by a task (see `sink.rs`).
-    if let Either::Right(()) = race(pump(&conn), shutdown_timer(&conn)).await {
-        pump(&conn).await;
+    if let Either::Right(()) = race(pump::run(&*conn), shutdown_timer(&conn)).await {
+        pump::run(&*conn).await;
     }
     respawn.finished = true;
 }
@@ -99,36 +101,43 @@ async fn shutdown_timer(conn: &Conn) {
     }
 }
 
-/// The pump's work, until the connection is closed.
-async fn pump(conn: &Conn) {
-    loop {
-        let wake = conn.pump.wait();
-        // The rest of a partly accepted chunk goes first.
-        let unsent = conn.state().unsent.take();
-        if let Some(rest) = unsent {
-            send(conn, Data::Unsent(rest)).await;
-            continue;
+/// This connection's byte moves, for core's pump loop.
+impl PumpIo for Conn {
+    fn woken(&self) -> impl Future<Output = ()> {
+        self.pump.wait()
+    }
+
+    /// The rest of a partly accepted write goes first.
+    async fn finish_sending(&self) -> Result<(), Error> {
+        loop {
+            let unsent = self.state().unsent.take();
+            let Some(rest) = unsent else {
+                return Ok(());
+            };
+            send(self, Data::Unsent(rest)).await?;
         }
-        let step = conn.state().engine.pump_step();
-        match step {
-            PumpStep::Send(bytes) => send(conn, Data::Fresh(Vec::from(bytes))).await,
-            PumpStep::Fail(error) => conn.lost(Some(error)),
-            PumpStep::ShutdownWrite => match end_sink(conn).await {
-                Ok(()) => conn.state().engine.eof_sent(),
-                Err(error) => conn.lost(Some(error)),
-            },
-            PumpStep::Close { goodbye } => {
-                // Over TLS, `close_notify` (the shutdown timer bounds it
-                // with the rest of closing).
-                if let Some(alert) = goodbye {
-                    send(conn, Data::Fresh(Vec::from(alert))).await;
-                }
-                let result = end_sink(conn).await;
-                conn.lost(result.err());
-            }
-            PumpStep::Stop => break,
-            PumpStep::Idle => wake.await,
-        }
+    }
+
+    fn step(&self) -> PumpStep {
+        self.state().engine.pump_step()
+    }
+
+    async fn send(&self, bytes: Bytes) -> Result<(), Error> {
+        send(self, Data::Fresh(Vec::from(bytes))).await
+    }
+
+    async fn shutdown_write(&self) -> Result<(), Error> {
+        end_sink(self).await?;
+        self.state().engine.eof_sent();
+        Ok(())
+    }
+
+    async fn close(&self) {
+        let _ = end_sink(self).await;
+    }
+
+    fn lost(&self, error: Option<Error>) {
+        Conn::lost(self, error);
     }
 }
 
@@ -150,16 +159,16 @@ impl Drop for Checkout<'_> {
     }
 }
 
-/// One write to the sink; abandoned only if the connection is closed.
-async fn send(conn: &Conn, data: Data) {
+/// One write to the sink; abandoned only if the connection is closed. An
+/// error is the one to lose the connection with.
+async fn send(conn: &Conn, data: Data) -> Result<(), Error> {
     let sink = conn.state().sink.take();
     let mut checkout = Checkout { conn, sink };
     let dropped = match checkout.sink.as_mut() {
         None => {
             // Bytes to send with the write half gone: the engine refuses
             // writes after write_eof, so this is a lost connection.
-            conn.lost(Some(Error::connection_lost()));
-            return;
+            return Err(Error::connection_lost());
         }
         Some(sink) => {
             let op = match data {
@@ -192,12 +201,12 @@ async fn send(conn: &Conn, data: Data) {
     };
     if dropped && let Some(sink) = checkout.sink.take() {
         // The reading side is gone: the end future tells why.
-        let error = match end_of(sink).await {
+        return Err(match end_of(sink).await {
             Err(error) => error,
             Ok(()) => Error::connection_lost(),
-        };
-        conn.lost(Some(error));
+        });
     }
+    Ok(())
 }
 
 /// Ends the sink (the peer sees EOF) and reports how sending ended.

@@ -1,53 +1,78 @@
-//! The pump: the task that moves the write buffer into the sink (through
-//! the TLS layer on a TLS connection), and carries out `write_eof` and
-//! `close` (`close_notify` first over TLS).
+//! The pump: core's pump loop (`portable_streams_core::pump`) over this
+//! connection's sink, in a task of its own.
 
-use std::pin::pin;
+use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use portable_streams_core::pump::PumpIo;
 use portable_streams_core::{Error, PumpStep, Wake};
 use tokio::io::AsyncWriteExt;
 
 use super::super::transport::Sink;
 use super::{Conn, State};
 
-/// What the pump does next, with the sink taken for the steps that use it.
-enum Step {
-    /// Send these wire bytes (over TLS, records).
-    Send(Bytes, Sink),
-    ShutdownWrite(Sink),
-    /// Close, sending these bytes first (`close_notify` over TLS).
-    Close(Option<Bytes>, Sink),
-    /// The TLS layer refused to encrypt.
-    Fail(Error),
-    Wait,
-    Stop,
+impl PumpIo for Conn {
+    fn woken(&self) -> impl Future<Output = ()> {
+        self.pump_wake.notified()
+    }
+
+    /// A send `write` started leaves what the socket refused with the
+    /// engine: nothing is left here.
+    async fn finish_sending(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn step(&self) -> PumpStep {
+        let mut st = self.lock();
+        // Only the pump and `start_tls` take the sink away across an
+        // await: while `start_tls` has it, the pump waits.
+        if st.sink.is_none() {
+            return if st.engine.is_closed() {
+                PumpStep::Stop
+            } else {
+                PumpStep::Idle
+            };
+        }
+        st.engine.pump_step()
+    }
+
+    async fn send(&self, bytes: Bytes) -> Result<(), Error> {
+        let Some(mut sink) = self.take_sink() else {
+            return Ok(());
+        };
+        sink.write_all(&bytes).await?;
+        self.give_back(sink, |st| st.engine.sent(bytes.len()));
+        Ok(())
+    }
+
+    async fn shutdown_write(&self) -> Result<(), Error> {
+        let Some(mut sink) = self.take_sink() else {
+            return Ok(());
+        };
+        sink.shutdown().await?;
+        self.give_back(sink, |st| {
+            st.engine.eof_sent();
+            Wake::default()
+        });
+        Ok(())
+    }
+
+    async fn close(&self) {
+        if let Some(mut sink) = self.take_sink() {
+            let _ = sink.shutdown().await;
+        }
+    }
+
+    fn lost(&self, error: Option<Error>) {
+        Conn::lost(self, error);
+    }
 }
 
 impl Conn {
-    /// The pump's next step: the engine's, with the sink taken out for it.
-    fn pump_step(&self) -> Step {
-        let mut st = self.lock();
-        // Only the pump and `start_tls` take the sink away across an
-        // await: it is gone for good once the connection is closed.
-        let Some(sink) = st.sink.take() else {
-            return if st.engine.is_closed() {
-                Step::Stop
-            } else {
-                Step::Wait
-            };
-        };
-        let step = match st.engine.pump_step() {
-            PumpStep::Send(bytes) => return Step::Send(bytes, sink),
-            PumpStep::ShutdownWrite => return Step::ShutdownWrite(sink),
-            PumpStep::Close { goodbye } => return Step::Close(goodbye, sink),
-            PumpStep::Fail(error) => Step::Fail(error),
-            PumpStep::Idle => Step::Wait,
-            PumpStep::Stop => Step::Stop,
-        };
-        st.sink = Some(sink);
-        step
+    /// The sink, taken out across a send (gone once the connection closed).
+    fn take_sink(&self) -> Option<Sink> {
+        self.lock().sink.take()
     }
 
     /// Gives the sink back after a step (dropped if the connection was lost
@@ -62,39 +87,7 @@ impl Conn {
     }
 }
 
-/// Moves the write buffer into the sink until the connection closes
-/// (over TLS the engine hands out records, and counts the writer's bytes
-/// as sent once all of their ciphertext was).
+/// Runs core's pump loop over this connection until it closes.
 pub(super) async fn pump(conn: Arc<Conn>) {
-    loop {
-        let notified = conn.pump_wake.notified();
-        let mut notified = pin!(notified);
-        notified.as_mut().enable();
-        match conn.pump_step() {
-            Step::Send(bytes, mut sink) => match sink.write_all(&bytes).await {
-                Ok(()) => conn.give_back(sink, |st| st.engine.sent(bytes.len())),
-                Err(e) => return conn.lost(Some(Error::from(e))),
-            },
-            Step::ShutdownWrite(mut sink) => match sink.shutdown().await {
-                Ok(()) => conn.give_back(sink, |st| {
-                    st.engine.eof_sent();
-                    Wake::default()
-                }),
-                Err(e) => return conn.lost(Some(Error::from(e))),
-            },
-            Step::Close(alert, mut sink) => {
-                // The peer may be gone already; closing goes on regardless,
-                // bounded over TLS by the shutdown timer `close` started.
-                if let Some(alert) = alert {
-                    let _ = sink.write_all(&alert).await;
-                }
-                let _ = sink.shutdown().await;
-                drop(sink);
-                return conn.lost(None);
-            }
-            Step::Fail(error) => return conn.lost(Some(error)),
-            Step::Wait => notified.await,
-            Step::Stop => return,
-        }
-    }
+    portable_streams_core::pump::run(&*conn).await;
 }

@@ -1,0 +1,171 @@
+//! The pump loop's rules over a transport that records what it is asked
+//! and fails where a test says.
+
+use std::cell::RefCell;
+
+use bytes::Bytes;
+use futures::executor::block_on;
+
+use super::{PumpIo, run};
+use crate::{Connection, Error, PumpStep, ReadBuffer};
+
+/// An engine over a transport that takes every byte at once, unless told
+/// to fail sends or shutdowns.
+struct Recorder {
+    engine: RefCell<Connection>,
+    wire: RefCell<Vec<u8>>,
+    fail_sends: bool,
+    fail_shutdown: bool,
+    events: RefCell<Vec<String>>,
+    lost_with: RefCell<Option<Option<Error>>>,
+}
+
+impl Recorder {
+    fn new() -> Self {
+        Self {
+            engine: RefCell::new(Connection::new(ReadBuffer::new(1024).unwrap())),
+            wire: RefCell::default(),
+            fail_sends: false,
+            fail_shutdown: false,
+            events: RefCell::default(),
+            lost_with: RefCell::default(),
+        }
+    }
+
+    fn reset() -> Error {
+        Error::ConnectionReset("reset by peer".into())
+    }
+}
+
+impl PumpIo for Recorder {
+    async fn woken(&self) {
+        panic!("the pump waited with work to do")
+    }
+
+    async fn finish_sending(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn step(&self) -> PumpStep {
+        self.engine.borrow_mut().pump_step()
+    }
+
+    async fn send(&self, bytes: Bytes) -> Result<(), Error> {
+        self.events
+            .borrow_mut()
+            .push(format!("send {}", bytes.len()));
+        if self.fail_sends {
+            return Err(Self::reset());
+        }
+        self.wire.borrow_mut().extend_from_slice(&bytes);
+        let _ = self.engine.borrow_mut().sent(bytes.len());
+        Ok(())
+    }
+
+    async fn shutdown_write(&self) -> Result<(), Error> {
+        self.events.borrow_mut().push("shutdown".into());
+        if self.fail_shutdown {
+            return Err(Self::reset());
+        }
+        self.engine.borrow_mut().eof_sent();
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.events.borrow_mut().push("close".into());
+    }
+
+    fn lost(&self, error: Option<Error>) {
+        let _ = self.engine.borrow_mut().lost(error.clone());
+        self.lost_with.borrow_mut().get_or_insert(error);
+    }
+}
+
+#[test]
+fn close_sends_everything_then_closes_cleanly() {
+    let io = Recorder::new();
+    let _ = io.engine.borrow_mut().write(&b"hello"[..]).unwrap();
+    let _ = io.engine.borrow_mut().close();
+    block_on(run(&io));
+    assert_eq!(*io.events.borrow(), ["send 5", "close"]);
+    assert_eq!(&io.wire.borrow()[..], b"hello");
+    assert_eq!(*io.lost_with.borrow(), Some(None));
+    assert_eq!(io.engine.borrow().closed_status(), Some(Ok(())));
+}
+
+#[test]
+fn a_failed_send_before_close_is_the_connections_error() {
+    let io = Recorder {
+        fail_sends: true,
+        ..Recorder::new()
+    };
+    let _ = io.engine.borrow_mut().write(&b"hello"[..]).unwrap();
+    let _ = io.engine.borrow_mut().close();
+    block_on(run(&io));
+    assert_eq!(*io.events.borrow(), ["send 5"], "no close after a failure");
+    assert_eq!(*io.lost_with.borrow(), Some(Some(Recorder::reset())));
+    assert_eq!(
+        io.engine.borrow().closed_status(),
+        Some(Err(Recorder::reset()))
+    );
+}
+
+#[test]
+fn write_eof_shuts_the_write_half_and_the_pump_goes_on_waiting() {
+    let io = Recorder::new();
+    let _ = io.engine.borrow_mut().write(&b"abc"[..]).unwrap();
+    let _ = io.engine.borrow_mut().write_eof().unwrap();
+    // After the shutdown the engine says idle: the recorder's wake-up
+    // would panic, so the pump is run one step at a time here.
+    let mut steps = Vec::new();
+    loop {
+        match io.step() {
+            PumpStep::Send(bytes) => block_on(io.send(bytes)).unwrap(),
+            PumpStep::ShutdownWrite => block_on(io.shutdown_write()).unwrap(),
+            step => {
+                steps.push(format!("{step:?}"));
+                break;
+            }
+        }
+    }
+    assert_eq!(*io.events.borrow(), ["send 3", "shutdown"]);
+    assert_eq!(steps, ["Idle"]);
+}
+
+#[test]
+fn a_failed_shutdown_loses_the_connection_with_its_error() {
+    let io = Recorder {
+        fail_shutdown: true,
+        ..Recorder::new()
+    };
+    let _ = io.engine.borrow_mut().write_eof().unwrap();
+    block_on(run(&io));
+    assert_eq!(*io.lost_with.borrow(), Some(Some(Recorder::reset())));
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn over_tls_a_goodbye_that_fails_still_closes_cleanly() {
+    use crate::tls::testing::{handshake, pair, pki};
+    use crate::tls::{Layer, Received};
+
+    let pki = pki();
+    let (mut client, mut server) = pair(&pki, "localhost");
+    handshake(&mut client, &mut server).unwrap();
+    let io = Recorder::new();
+    io.engine.borrow_mut().secure(
+        Layer::new(client, std::time::Duration::from_secs(1)),
+        Received::default(),
+    );
+    let _ = io.engine.borrow_mut().close();
+    // Nothing was written: the only send is close_notify, and the peer is
+    // gone. asyncio closes cleanly once its buffer is empty.
+    let io = Recorder {
+        fail_sends: true,
+        ..io
+    };
+    block_on(run(&io));
+    assert_eq!(io.events.borrow().len(), 2, "{:?}", io.events.borrow());
+    assert_eq!(io.events.borrow()[1], "close");
+    assert_eq!(io.engine.borrow().closed_status(), Some(Ok(())));
+}
