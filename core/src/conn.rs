@@ -727,6 +727,18 @@ impl Connection {
         }
     }
 
+    /// The pump's next step when the transport's sending half may be away:
+    /// `start_tls` holds it across its handshake, and what is written
+    /// meanwhile waits for it (and then goes over TLS). Without it the
+    /// pump only stops, once the connection is closed.
+    pub fn pump_step_with_sink(&mut self, sink_here: bool) -> PumpStep {
+        match sink_here {
+            true => self.pump_step(),
+            false if self.is_closed() => PumpStep::Stop,
+            false => PumpStep::Idle,
+        }
+    }
+
     /// The transport took `n` wire bytes of what it was handed. Over TLS
     /// the writer's bytes count as sent once all their ciphertext was.
     pub fn sent(&mut self, n: usize) -> Wake {

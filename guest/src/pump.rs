@@ -119,7 +119,8 @@ impl PumpIo for Conn {
     }
 
     fn step(&self) -> PumpStep {
-        self.state().engine.pump_step()
+        let st = &mut *self.state();
+        st.engine.pump_step_with_sink(st.sink.is_some())
     }
 
     async fn send(&self, bytes: Bytes) -> Result<(), Error> {

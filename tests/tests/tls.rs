@@ -209,6 +209,14 @@ async fn start_tls_while_a_read_waits(backend: Backend) {
     scenario(backend, "tls-starttls-reading", server.port, &[&pki.ca_pem]).await;
 }
 
+async fn a_write_during_start_tls_goes_over_tls(backend: Backend) {
+    let pki = Pki::new();
+    let Some(server) = PythonServer::start("starttls-server", &pki, &[]) else {
+        return;
+    };
+    scenario(backend, "tls-starttls-writing", server.port, &[&pki.ca_pem]).await;
+}
+
 async fn start_tls_mid_stream_as_a_server(backend: Backend) {
     component_server_with_cpython_clients(
         backend,
@@ -246,6 +254,7 @@ on_both_backends!(
     a_tls_server_serves_cpython_past_a_failed_handshake,
     start_tls_mid_stream_as_a_client,
     start_tls_while_a_read_waits,
+    a_write_during_start_tls_goes_over_tls,
     start_tls_mid_stream_as_a_server,
     a_silent_peer_hits_the_handshake_timeout,
     an_expired_certificate_is_refused,

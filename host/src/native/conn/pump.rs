@@ -24,17 +24,8 @@ impl PumpIo for Conn {
     }
 
     fn step(&self) -> PumpStep {
-        let mut st = self.lock();
-        // Only the pump and `start_tls` take the sink away across an
-        // await: while `start_tls` has it, the pump waits.
-        if st.sink.is_none() {
-            return if st.engine.is_closed() {
-                PumpStep::Stop
-            } else {
-                PumpStep::Idle
-            };
-        }
-        st.engine.pump_step()
+        let st = &mut *self.lock();
+        st.engine.pump_step_with_sink(st.sink.is_some())
     }
 
     async fn send(&self, bytes: Bytes) -> Result<(), Error> {

@@ -28,6 +28,7 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-serve" => serve(host, port, pem(0), pem(1)).await,
         "tls-starttls-client" => starttls_client(host, port, pem(0)).await,
         "tls-starttls-reading" => starttls_reading(host, port, pem(0)).await,
+        "tls-starttls-writing" => starttls_writing(host, port, pem(0)).await,
         "tls-starttls-server" => starttls_server(host, port, pem(0), pem(1)).await,
         "tls-handshake-timeout" => handshake_timeout(host).await,
         "tls-expired" => expired(host, pem(0), pem(1), pem(2)).await,
@@ -354,6 +355,26 @@ async fn starttls_reading(host: &str, port: u16, root: String) -> Outcome {
     let (line, upgraded) = join(reader.readline(), upgrade).await;
     upgraded.map_err(|e| format!("start_tls while reading: {e:?}"))?;
     crate::expect_bytes("the waiting read", line, b"secret\n")?;
+    crate::close_cleanly(&writer).await
+}
+
+/// A write made while `start_tls` runs its handshake (the transport is
+/// the upgrade's then) waits for it and goes over TLS, on both backends:
+/// the pump waits while the upgrade holds the transport.
+async fn starttls_writing(host: &str, port: u16, root: String) -> Outcome {
+    let (reader, writer) = crate::connect(host, port).await?;
+    writer.write(b"STARTTLS\n").map_err(|e| format!("{e:?}"))?;
+    for want in [&b"GO\n"[..], b"EXTRA\n"] {
+        crate::expect_bytes("before start_tls", reader.readline().await, want)?;
+    }
+    let side = TlsSide::Client(client_tls(Some("localhost".into()), vec![root]));
+    // Polled first, the upgrade flushes, takes the transport and sends its
+    // first flight before the write below is made.
+    let (upgraded, written) =
+        join(writer.start_tls(side), async { writer.write(b"secret\n") }).await;
+    upgraded.map_err(|e| format!("start_tls with a write meanwhile: {e:?}"))?;
+    written.map_err(|e| format!("the write during start_tls: {e:?}"))?;
+    crate::expect_bytes("the echo over TLS", reader.readline().await, b"secret\n")?;
     crate::close_cleanly(&writer).await
 }
 
