@@ -12,7 +12,8 @@ use wasip3::clocks::monotonic_clock::wait_for;
 use wit_bindgen::StreamResult;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::transport::Transport;
+use crate::conv::socket_error;
+use crate::transport::{StreamEnd, Transport};
 
 /// The crypto provider: RustCrypto's, pure Rust, with ChaCha20-Poly1305
 /// preferred: wasm has no AES instructions, and in software ChaCha20 is
@@ -67,10 +68,9 @@ impl HandshakeIo for Streams<'_> {
     async fn send(&mut self, flight: Vec<u8>) -> Result<(), Error> {
         let refused = self.0.sink.stream.write_all(flight).await;
         if refused.is_empty() {
-            Ok(())
-        } else {
-            Err(core_tls::peer_left())
+            return Ok(());
         }
+        Err(transport_failed(self.0.sink.end.take()).await)
     }
 
     async fn receive(&mut self) -> Result<Vec<u8>, Error> {
@@ -80,7 +80,20 @@ impl HandshakeIo for Streams<'_> {
         let (result, data) = stream.read(Vec::with_capacity(16 * 1024)).await;
         if result == StreamResult::Dropped {
             self.0.source.stream = None;
+            if data.is_empty() {
+                return Err(transport_failed(self.0.source.end.take()).await);
+            }
         }
         Ok(data)
     }
+}
+
+/// A stream that ended under the handshake, as core reports it: the
+/// socket's error (its end future's), else the peer closed.
+async fn transport_failed(end: Option<StreamEnd>) -> Error {
+    let error = match end {
+        Some(end) => end.await.err().map(socket_error),
+        None => None,
+    };
+    core_tls::transport_failed(error)
 }

@@ -322,6 +322,18 @@ pub async fn reset_at_once() -> Peer {
     .await
 }
 
+/// Reads what the client sends first (over TLS, its ClientHello), then
+/// resets the connection.
+pub async fn reset_after_first_read() -> Peer {
+    spawn(1, None, |mut stream| async move {
+        let mut first = [0u8; 4096];
+        let _ = stream.read(&mut first).await;
+        stream.set_zero_linger().expect("SO_LINGER");
+        drop(stream);
+    })
+    .await
+}
+
 /// Reads to EOF, then answers "got N bytes\n" and closes.
 pub async fn answer_after_eof() -> Peer {
     spawn(1, None, |mut stream| async move {

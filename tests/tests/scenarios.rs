@@ -152,6 +152,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn a_reset_mid_handshake_is_a_connection_reset() {
+                let peer = peers::reset_after_first_read().await;
+                scenario($backend, "tls-reset-mid-handshake", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn start_tls_after_write_eof_is_closed() {
                 let peer = peers::answer_after_eof().await;
                 scenario($backend, "starttls-after-write-eof", Some(peer)).await;

@@ -23,6 +23,17 @@ pub fn peer_left() -> Error {
     Error::Tls("TLS handshake failed: the peer closed the connection".into())
 }
 
+/// How a transport failing under a handshake is reported: the socket's
+/// error keeps its own case (a reset is `connection-reset`), with the
+/// handshake named; a peer that closed (`None`) is the handshake's
+/// failure ([`peer_left`]).
+pub fn transport_failed(error: Option<Error>) -> Error {
+    match error {
+        Some(error) => error.context("TLS handshake"),
+        None => peer_left(),
+    }
+}
+
 /// Runs `side`'s handshake over `io`, bounded by its handshake timeout
 /// (`sleep` waits that many nanoseconds): the established [`Layer`], and
 /// any plaintext (or the peer's `close_notify`) that came with the

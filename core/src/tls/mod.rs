@@ -32,7 +32,7 @@ use std::time::Duration;
 
 pub use crate::tls_info::shutdown_timed_out;
 pub use errors::{handshake_error, handshake_timed_out, no_server_name};
-pub use handshake::{HandshakeIo, handshake, peer_left};
+pub use handshake::{HandshakeIo, handshake, peer_left, transport_failed};
 pub use layer::Layer;
 pub use options::{ClientOptions, ServerOptions, details};
 #[cfg(test)]

@@ -50,14 +50,10 @@ pub(crate) async fn secure(mut transport: Transport, side: &Side) -> Result<Tran
 /// A transport's halves, for the handshake.
 struct Halves<'a>(&'a mut Transport);
 
-/// The socket failing under a handshake keeps its own case; a peer that
-/// closed is the handshake's failure.
+/// The socket failing under a handshake, as core reports it.
 fn io_error(error: io::Error) -> Error {
-    if error.kind() == io::ErrorKind::UnexpectedEof {
-        core_tls::peer_left()
-    } else {
-        Error::from(error).context("TLS handshake")
-    }
+    let closed = error.kind() == io::ErrorKind::UnexpectedEof;
+    core_tls::transport_failed((!closed).then(|| Error::from(error)))
 }
 
 impl HandshakeIo for Halves<'_> {

@@ -34,6 +34,7 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-expired" => expired(host, pem(0), pem(1), pem(2)).await,
         "tls-shutdown-timeout" => shutdown_timeout(host, pem(0), pem(1), pem(2)).await,
         "starttls-after-write-eof" => starttls_after_write_eof(host, port).await,
+        "tls-reset-mid-handshake" => reset_mid_handshake(host, port).await,
         _ => return None,
     })
 }
@@ -274,6 +275,16 @@ async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
     server.close();
     server.wait_closed().await;
     Ok(())
+}
+
+/// A peer that resets the connection during the handshake: the socket's
+/// error keeps its case (`connection-reset`) on both backends; only a peer
+/// that closes is the handshake's `tls` failure.
+async fn reset_mid_handshake(host: &str, port: u16) -> Outcome {
+    match open_connection(host.to_owned(), port, tls(None, vec![])).await {
+        Err(Error::ConnectionReset(_)) => Ok(()),
+        other => Err(format!("a reset mid-handshake: {:?}", other.map(|_| ()))),
+    }
 }
 
 /// `start_tls` after `write_eof` has no write half to upgrade: `closed`,
