@@ -205,15 +205,20 @@ impl Shared {
 
     /// Runs the TLS handshake with an accepted client on a task of its own;
     /// a client that completes it waits for the next `accept`, one that
-    /// fails it is logged and dropped (the server and other clients go on,
-    /// as asyncio's).
+    /// fails it (or outlasts the server) is dropped: the server and other
+    /// clients go on, as asyncio's.
     fn handshake(self: &Arc<Self>, side: Side, raw: Raw) {
         let shared = self.clone();
         tokio::spawn(async move {
-            let result = tls::secure(raw.plain(), &side).await;
-            let secured = result
-                .inspect_err(|error| tracing::info!("a client's TLS handshake failed: {error}"))
-                .ok();
+            let closed = shared
+                .changed
+                .until(|| shared.lock().server.is_closed().then_some(()));
+            let secured = tokio::select! {
+                result = tls::secure(raw.plain(), &side) => result
+                    .inspect_err(|error| tracing::info!("a client's TLS handshake failed: {error}"))
+                    .ok(),
+                () = closed => None,
+            };
             shared.lock().server.handshake_ended(secured);
             shared.changed.notify();
         });
@@ -309,6 +314,15 @@ impl Shared {
     fn clients(&self) -> Vec<Arc<Conn>> {
         let clients = self.lock().server.open_clients();
         clients.iter().filter_map(|c| c.0.upgrade()).collect()
+    }
+}
+
+impl Drop for Server {
+    /// A dropped server stops listening (accepted connections stay up), as
+    /// the guest's: a client's handshake still running holds the server's
+    /// state, not its listeners.
+    fn drop(&mut self) {
+        self.shared.close();
     }
 }
 

@@ -56,3 +56,59 @@ async fn accepts_that_waited_leave_no_waker_behind() {
     }
     assert_eq!(server.shared.changed.waiting(), 0);
 }
+
+/// A TLS server's options with a throwaway self-signed certificate.
+fn tls_options() -> wit::ServerOptions {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    wit::ServerOptions {
+        tls: Some(wit::ServerTlsOptions {
+            certificate_chain: certified.cert.pem(),
+            private_key: certified.signing_key.serialize_pem(),
+            handshake_timeout: None,
+            shutdown_timeout: None,
+            alpn_protocols: Vec::new(),
+        }),
+        ..options()
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_server_stops_listening_with_a_handshake_under_way() {
+    let server = start_server(
+        (
+            NativeCtx::new(Arc::new(Policy::allow_all())).allowance(),
+            Default::default(),
+        ),
+        vec!["127.0.0.1".into()],
+        0,
+        tls_options(),
+    )
+    .await
+    .unwrap();
+    let port = port(&server);
+    // A client that never sends its ClientHello: its handshake runs until
+    // the 60 s handshake timeout unless the server's end stops it.
+    let _silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let accept = tokio::spawn({
+        let shared = server.shared.clone();
+        async move { shared.accept().await.map(|_| ()) }
+    });
+    // The accept takes the client off the listener and starts its
+    // handshake (then waits for it).
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(!accept.is_finished());
+    accept.abort();
+    let _ = accept.await;
+    let shared = Arc::downgrade(&server.shared);
+    drop(server);
+    let refused = TcpStream::connect(("127.0.0.1", port)).await;
+    assert!(refused.is_err(), "still listening after the drop");
+    // The handshake ended with the server: nothing holds its state.
+    for _ in 0..100 {
+        if shared.strong_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the handshake task outlived the dropped server");
+}
