@@ -183,6 +183,8 @@ pub struct Connection {
     sealed: Option<Box<Sealed>>,
     /// The reader's bytes go to a stream (`into-stream`).
     handed_over: bool,
+    /// `start_tls` holds the transport for its handshake.
+    upgrading: bool,
 }
 
 impl Connection {
@@ -201,6 +203,7 @@ impl Connection {
             read_taken: 0,
             sealed: None,
             handed_over: false,
+            upgrading: false,
         }
     }
 
@@ -621,6 +624,7 @@ impl Connection {
     /// peer closed already.
     #[cfg(feature = "tls")]
     pub fn secure(&mut self, layer: crate::tls::Layer, early: crate::tls::Received) {
+        self.upgrading = false;
         self.sealed = Some(Box::new(Sealed::new(layer)));
         self.receive(&early.plaintext);
         if early.peer_closed {
@@ -672,6 +676,12 @@ impl Connection {
         }
     }
 
+    /// `start_tls` took the transport for its handshake: the pump waits
+    /// until [`secure`](Self::secure) (or the connection's loss).
+    pub fn begin_upgrade(&mut self) {
+        self.upgrading = true;
+    }
+
     /// `get_extra_info('ssl_object')`'s details, over TLS.
     pub fn tls(&self) -> Option<&TlsDetails> {
         self.sealed.as_deref().map(Sealed::details)
@@ -711,10 +721,16 @@ impl Connection {
 
     // ---- the pump ----
 
-    /// The pump's next step.
+    /// The pump's next step. While `start_tls` holds the transport (see
+    /// [`begin_upgrade`](Self::begin_upgrade)) there is none: what is
+    /// written or asked meanwhile waits for the handshake, and then goes
+    /// over TLS.
     pub fn pump_step(&mut self) -> PumpStep {
         if self.write.is_closed() {
             return PumpStep::Stop;
+        }
+        if self.upgrading {
+            return PumpStep::Idle;
         }
         match self.next_wire_chunk() {
             Some(Ok(bytes)) => PumpStep::Send(bytes),
@@ -724,18 +740,6 @@ impl Connection {
                 goodbye: self.sealed.as_deref_mut().map(Sealed::goodbye),
             },
             None => PumpStep::Idle,
-        }
-    }
-
-    /// The pump's next step when the transport's sending half may be away:
-    /// `start_tls` holds it across its handshake, and what is written
-    /// meanwhile waits for it (and then goes over TLS). Without it the
-    /// pump only stops, once the connection is closed.
-    pub fn pump_step_with_sink(&mut self, sink_here: bool) -> PumpStep {
-        match sink_here {
-            true => self.pump_step(),
-            false if self.is_closed() => PumpStep::Stop,
-            false => PumpStep::Idle,
         }
     }
 

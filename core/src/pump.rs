@@ -8,9 +8,14 @@
 //! the transport closed whether or not the peer is still there, and the
 //! connection ends as a clean close (asyncio's `_call_connection_lost(None)`
 //! once its buffer is empty). A failure while flushing what was written
-//! before that is the connection's error.
+//! before that is the connection's error. A closing TLS connection is
+//! bounded by the engine's shutdown timer ([`drive`]): a peer that stops
+//! reading cannot hold it open (asyncio's `ssl_shutdown_timeout`).
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -46,6 +51,52 @@ pub trait PumpIo {
     /// The engine's loss (see [`crate::Connection::lost`]): releases the
     /// transport and wakes everyone.
     fn lost(&self, error: Option<Error>);
+
+    /// Resolves with the engine's shutdown timeout once closing takes it
+    /// ([`crate::Connection::shutdown_timer`]: a TLS connection that
+    /// closes); woken as the writers are (`close` wakes them).
+    fn shutdown_timer(&self) -> impl Future<Output = Duration>;
+
+    /// Waits `timeout`.
+    fn sleep(&self, timeout: Duration) -> impl Future<Output = ()>;
+
+    /// The error to lose the connection with once the shutdown timer ran
+    /// out ([`crate::Connection::shutdown_expired`]).
+    fn shutdown_expired(&self) -> Option<Error>;
+}
+
+/// Runs the pump until the connection is closed, within the engine's
+/// shutdown timer once a TLS connection closes. After the timer the pump
+/// runs once more on the lost connection: a backend may have a send to
+/// cancel that only its pump can.
+pub async fn drive(io: &impl PumpIo) {
+    if !first_ends(run(io), shutdown_timer(io)).await {
+        run(io).await;
+    }
+}
+
+/// Once closing takes the shutdown timer, waits it out and loses the
+/// connection with its timeout (unless it closed meanwhile).
+async fn shutdown_timer(io: &impl PumpIo) {
+    let timeout = io.shutdown_timer().await;
+    io.sleep(timeout).await;
+    if let Some(error) = io.shutdown_expired() {
+        io.lost(Some(error));
+    }
+}
+
+/// Polls both until one ends; whether it was `first` (`first` is polled
+/// first). The other is dropped.
+async fn first_ends(first: impl Future<Output = ()>, second: impl Future<Output = ()>) -> bool {
+    let mut first = pin!(first);
+    let mut second = pin!(second);
+    poll_fn(|cx| {
+        if first.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(true);
+        }
+        second.as_mut().poll(cx).map(|()| false)
+    })
+    .await
 }
 
 /// Runs the pump until the connection is closed.

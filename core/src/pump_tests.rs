@@ -2,11 +2,12 @@
 //! and fails where a test says.
 
 use std::cell::RefCell;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::executor::block_on;
 
-use super::{PumpIo, run};
+use super::{PumpIo, drive, run};
 use crate::{Connection, Error, PumpStep, ReadBuffer};
 
 /// An engine over a transport that takes every byte at once, unless told
@@ -16,6 +17,8 @@ struct Recorder {
     wire: RefCell<Vec<u8>>,
     fail_sends: bool,
     fail_shutdown: bool,
+    /// Sends never finish (a peer that stops reading).
+    stall_sends: bool,
     events: RefCell<Vec<String>>,
     lost_with: RefCell<Option<Option<Error>>>,
 }
@@ -27,6 +30,7 @@ impl Recorder {
             wire: RefCell::default(),
             fail_sends: false,
             fail_shutdown: false,
+            stall_sends: false,
             events: RefCell::default(),
             lost_with: RefCell::default(),
         }
@@ -57,6 +61,9 @@ impl PumpIo for Recorder {
         if self.fail_sends {
             return Err(Self::reset());
         }
+        if self.stall_sends {
+            std::future::pending::<()>().await;
+        }
         self.wire.borrow_mut().extend_from_slice(&bytes);
         let _ = self.engine.borrow_mut().sent(bytes.len());
         Ok(())
@@ -78,6 +85,23 @@ impl PumpIo for Recorder {
     fn lost(&self, error: Option<Error>) {
         let _ = self.engine.borrow_mut().lost(error.clone());
         self.lost_with.borrow_mut().get_or_insert(error);
+    }
+
+    /// Asked once closing began in these tests: never waits.
+    async fn shutdown_timer(&self) -> Duration {
+        let timer = self.engine.borrow().shutdown_timer();
+        match timer {
+            Some(timeout) => timeout,
+            None => std::future::pending().await,
+        }
+    }
+
+    async fn sleep(&self, timeout: Duration) {
+        self.events.borrow_mut().push(format!("sleep {timeout:?}"));
+    }
+
+    fn shutdown_expired(&self) -> Option<Error> {
+        self.engine.borrow().shutdown_expired()
     }
 }
 
@@ -167,5 +191,45 @@ fn over_tls_a_goodbye_that_fails_still_closes_cleanly() {
     block_on(run(&io));
     assert_eq!(io.events.borrow().len(), 2, "{:?}", io.events.borrow());
     assert_eq!(io.events.borrow()[1], "close");
+    assert_eq!(io.engine.borrow().closed_status(), Some(Ok(())));
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn a_closing_tls_connection_whose_peer_stops_reading_ends_at_the_shutdown_timeout() {
+    use crate::tls::testing::{handshake, pair, pki};
+    use crate::tls::{Layer, Received};
+
+    let pki = pki();
+    let (mut client, mut server) = pair(&pki, "localhost");
+    handshake(&mut client, &mut server).unwrap();
+    let io = Recorder {
+        stall_sends: true,
+        ..Recorder::new()
+    };
+    io.engine.borrow_mut().secure(
+        Layer::new(client, Duration::from_millis(300)),
+        Received::default(),
+    );
+    let _ = io.engine.borrow_mut().write(&b"never taken"[..]).unwrap();
+    let _ = io.engine.borrow_mut().close();
+    block_on(drive(&io));
+    assert_eq!(
+        io.events.borrow()[1],
+        "sleep 300ms",
+        "{:?}",
+        io.events.borrow()
+    );
+    let timed_out = Error::Timeout("SSL shutdown timed out".into());
+    assert_eq!(io.engine.borrow().closed_status(), Some(Err(timed_out)));
+}
+
+#[test]
+fn a_plain_connection_has_no_shutdown_timer() {
+    let io = Recorder::new();
+    let _ = io.engine.borrow_mut().write(&b"x"[..]).unwrap();
+    let _ = io.engine.borrow_mut().close();
+    block_on(drive(&io));
+    assert!(!io.events.borrow().iter().any(|e| e.starts_with("sleep")));
     assert_eq!(io.engine.borrow().closed_status(), Some(Ok(())));
 }

@@ -77,6 +77,7 @@ where
         .take_plain()
         .await
         .ok_or_else(upgrade_needs_both_directions)?;
+    conn.with_engine(Connection::begin_upgrade);
     let mut upgrading = Upgrading(Some(conn));
     let secured = handshake(side, plain).await;
     upgrading.0 = None;

@@ -158,3 +158,29 @@ fn closing_a_tls_connection_runs_the_shutdown_timer_and_its_end_is_a_timeout() {
     assert!(clean.shutdown_expired().is_none());
     assert_eq!(clean.closed_status(), Some(Ok(())));
 }
+
+#[test]
+fn while_start_tls_holds_the_transport_writes_wait_and_then_go_as_records() {
+    let pki = pki();
+    let (mut client, mut server) = pair(&pki, "localhost");
+    handshake(&mut client, &mut server).unwrap();
+    let mut engine = Connection::new(ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap());
+    engine.begin_upgrade();
+    let _ = engine.write(&b"during the handshake"[..]).unwrap();
+    assert!(matches!(engine.pump_step(), PumpStep::Idle));
+    assert_eq!(engine.writer().size(), 20, "nothing taken meanwhile");
+    engine.secure(Layer::new(client, TIMEOUT), Received::default());
+    let records = send(&mut engine);
+    assert_eq!(
+        server.receive(&records).unwrap().plaintext,
+        b"during the handshake"
+    );
+}
+
+#[test]
+fn a_connection_lost_during_start_tls_stops_its_pump() {
+    let mut engine = Connection::new(ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap());
+    engine.begin_upgrade();
+    assert!(engine.lost(None).is_some());
+    assert!(matches!(engine.pump_step(), PumpStep::Stop));
+}

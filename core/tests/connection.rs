@@ -428,20 +428,3 @@ fn a_plain_connection_closes_once_flushed_with_no_shutdown_timer() {
     assert_eq!(plain.shutdown_timer(), None);
     assert!(plain.shutdown_expired().is_none());
 }
-
-#[test]
-fn the_pump_waits_while_start_tls_holds_the_sending_half() {
-    let mut c = conn(100);
-    let _ = c.write(&b"during the handshake"[..]).unwrap();
-    assert!(matches!(c.pump_step_with_sink(false), PumpStep::Idle));
-    assert_eq!(
-        c.writer().size(),
-        20,
-        "nothing taken while the half is away"
-    );
-    assert!(
-        matches!(c.pump_step_with_sink(true), PumpStep::Send(b) if b == "during the handshake")
-    );
-    assert!(c.lost(None).is_some());
-    assert!(matches!(c.pump_step_with_sink(false), PumpStep::Stop));
-}

@@ -14,6 +14,7 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use portable_streams_core::caps::Permit;
@@ -75,30 +76,12 @@ async fn run(conn: Rc<Conn>) {
         conn: conn.clone(),
         finished: false,
     };
-    // Whichever ends first: the pump's own work, or a closing TLS
-    // connection's shutdown timer (a send it abandons keeps its bytes'
-    // accounting: see `Guarded`). After the timer, the pump runs once
-    // more on the lost connection: a write left in flight is cancelled
-    // only by a task (see `sink.rs`).
-    if let Either::Right(()) = race(pump::run(&*conn), shutdown_timer(&conn)).await {
-        pump::run(&*conn).await;
-    }
+    // Within a closing TLS connection's shutdown timer (a send it abandons
+    // keeps its bytes' accounting: see `Guarded`); after the timer the
+    // pump runs once more on the lost connection, as a write left in
+    // flight is cancelled only by a task (see `sink.rs`).
+    pump::drive(&*conn).await;
     respawn.finished = true;
-}
-
-/// Once a TLS connection starts closing, waits for the engine's shutdown
-/// timer and then lets the engine lose the connection with its timeout.
-async fn shutdown_timer(conn: &Conn) {
-    let timeout = conn
-        .pump
-        .until(|| conn.state().engine.shutdown_timer())
-        .await;
-    let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
-    wait_for(nanos).await;
-    let expired = conn.state().engine.shutdown_expired();
-    if let Some(error) = expired {
-        conn.lost(Some(error));
-    }
 }
 
 /// This connection's byte moves, for core's pump loop.
@@ -119,8 +102,7 @@ impl PumpIo for Conn {
     }
 
     fn step(&self) -> PumpStep {
-        let st = &mut *self.state();
-        st.engine.pump_step_with_sink(st.sink.is_some())
+        self.state().engine.pump_step()
     }
 
     async fn send(&self, bytes: Bytes) -> Result<(), Error> {
@@ -139,6 +121,20 @@ impl PumpIo for Conn {
 
     fn lost(&self, error: Option<Error>) {
         Conn::lost(self, error);
+    }
+
+    async fn shutdown_timer(&self) -> Duration {
+        self.pump
+            .until(|| self.state().engine.shutdown_timer())
+            .await
+    }
+
+    async fn sleep(&self, timeout: Duration) {
+        wait_for(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX)).await;
+    }
+
+    fn shutdown_expired(&self) -> Option<Error> {
+        self.state().engine.shutdown_expired()
     }
 }
 

@@ -60,9 +60,6 @@ struct State {
     /// The pump task, once started: it starts with the first write the
     /// socket did not take at once, or with `write_eof`.
     pump: Option<AbortHandle>,
-    /// A closing TLS connection's shutdown timer (see
-    /// [`Connection::shutdown_timer`]), stopped once it is closed.
-    shutdown_timer: Option<AbortHandle>,
     permit: Option<Permit>,
 }
 
@@ -100,7 +97,6 @@ impl Conn {
                 sink: Some(transport.sink),
                 reader: None,
                 pump: None,
-                shutdown_timer: None,
                 permit,
             }),
             writers: Signal::default(),
@@ -196,9 +192,6 @@ impl Conn {
             st.permit = None;
             if let Some(pump) = st.pump.take() {
                 pump.abort();
-            }
-            if let Some(timer) = st.shutdown_timer.take() {
-                timer.abort();
             }
             let _ = self.wake(&mut st, wake);
         }

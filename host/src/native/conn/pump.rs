@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use portable_streams_core::pump::PumpIo;
@@ -24,8 +25,7 @@ impl PumpIo for Conn {
     }
 
     fn step(&self) -> PumpStep {
-        let st = &mut *self.lock();
-        st.engine.pump_step_with_sink(st.sink.is_some())
+        self.lock().engine.pump_step()
     }
 
     async fn send(&self, bytes: Bytes) -> Result<(), Error> {
@@ -58,6 +58,21 @@ impl PumpIo for Conn {
     fn lost(&self, error: Option<Error>) {
         Conn::lost(self, error);
     }
+
+    /// `close` wakes the writers (every waiter) as well as the pump.
+    async fn shutdown_timer(&self) -> Duration {
+        self.writers
+            .until(|| self.lock().engine.shutdown_timer())
+            .await
+    }
+
+    async fn sleep(&self, timeout: Duration) {
+        tokio::time::sleep(timeout).await;
+    }
+
+    fn shutdown_expired(&self) -> Option<Error> {
+        self.lock().engine.shutdown_expired()
+    }
 }
 
 impl Conn {
@@ -80,5 +95,5 @@ impl Conn {
 
 /// Runs core's pump loop over this connection until it closes.
 pub(super) async fn pump(conn: Arc<Conn>) {
-    portable_streams_core::pump::run(&*conn).await;
+    portable_streams_core::pump::drive(&*conn).await;
 }

@@ -118,7 +118,6 @@ impl Conn {
     pub(crate) fn close(&self) {
         let mut st = self.lock();
         let wake = st.engine.close();
-        self.start_shutdown_timer(&mut st);
         let at_once =
             st.pump.is_none() && st.engine.tls().is_none() && st.engine.writer().should_close();
         let sink = if at_once { st.sink.take() } else { None };
@@ -140,30 +139,6 @@ impl Conn {
                 self.lost(None);
             }
         }
-    }
-
-    /// Over TLS, closing may take the engine's shutdown timer: a task
-    /// loses the connection with its timeout once that passed (a peer
-    /// that stops reading cannot hold it open).
-    fn start_shutdown_timer(&self, st: &mut State) {
-        let Some(timeout) = st.engine.shutdown_timer() else {
-            return;
-        };
-        if st.shutdown_timer.is_some() {
-            return;
-        }
-        let conn = self.me.clone();
-        let timer = tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            let Some(conn) = conn.upgrade() else {
-                return;
-            };
-            let expired = conn.lock().engine.shutdown_expired();
-            if let Some(error) = expired {
-                conn.lost(Some(error));
-            }
-        });
-        st.shutdown_timer = Some(timer.abort_handle());
     }
 
     /// `abort()`: close now, discarding what is buffered.
