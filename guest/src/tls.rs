@@ -21,7 +21,7 @@ use crate::transport::{StreamEnd, Transport};
 /// wasmtime 48), as TLS stacks on CPUs without AES hardware prefer it.
 /// In a component, TLS 1.3's ChaCha20 runs on WebAssembly SIMD (see
 /// `cipher`). Made once; every side shares it.
-fn provider() -> Provider {
+pub(crate) fn provider() -> Provider {
     static PROVIDER: OnceLock<Provider> = OnceLock::new();
     PROVIDER.get_or_init(make_provider).clone()
 }

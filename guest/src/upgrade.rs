@@ -14,15 +14,7 @@ use crate::transport::Transport;
 
 /// `start_tls(side)` on `conn`.
 pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Error> {
-    let prepare = || match &side {
-        wit::TlsSide::Client(options) => {
-            // Without `server-name`, the peer's address is verified.
-            let peer = conn.info().0;
-            let host = peer.as_ref().and_then(wit::SocketAddress::verified_host);
-            tls::client(options, host)
-        }
-        wit::TlsSide::Server(options) => tls::server(options),
-    };
+    let prepare = || side.side(conn.info().0.as_ref(), tls::provider());
     let handshake = |side: Side, plain| async move { tls::secure(plain, &side).await };
     upgrade::start_tls(conn, prepare, handshake).await
 }

@@ -5,11 +5,33 @@
 /// `server-tls-options` as core's [`ClientOptions`](crate::tls::ClientOptions)
 /// and [`ServerOptions`](crate::tls::ServerOptions) (WIT durations are
 /// nanoseconds), and core's [`TlsDetails`](crate::TlsDetails) as the WIT
-/// `tls-info`; and `SocketAddress::verified_host`, the name a client's
-/// `start_tls` verifies the server as without `server-name`.
+/// `tls-info`; `SocketAddress::verified_host`, the name a client's
+/// `start_tls` verifies the server as without `server-name`; and
+/// `TlsSide::side`, the side `start_tls` runs.
 #[macro_export]
 macro_rules! wit_tls_conversions {
     ($wit:ident) => {
+        impl $wit::TlsSide {
+            /// The side `start_tls` runs under `provider`: a client
+            /// without `server-name` verifies its peer's address (`peer`,
+            /// see `verified_host`), as asyncio verifies the host it
+            /// connected to.
+            pub(crate) fn side(
+                &self,
+                peer: ::core::option::Option<&$wit::SocketAddress>,
+                provider: $crate::tls::Provider,
+            ) -> ::core::result::Result<$crate::tls::Side, $crate::Error> {
+                match self {
+                    $wit::TlsSide::Client(options) => $crate::tls::Side::client(
+                        options,
+                        peer.and_then($wit::SocketAddress::verified_host),
+                        provider,
+                    ),
+                    $wit::TlsSide::Server(options) => $crate::tls::Side::server(options, provider),
+                }
+            }
+        }
+
         impl $wit::SocketAddress {
             /// The name a client verifies this peer as when no
             /// `server-name` is given: its IP address (asyncio passes the

@@ -22,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::transport::Transport;
 use super::wit;
 
-fn provider() -> Provider {
+pub(crate) fn provider() -> Provider {
     std::sync::Arc::new(rustls::crypto::ring::default_provider())
 }
 

@@ -15,17 +15,7 @@ impl Conn {
     /// handshake over this connection's transport; bytes already received
     /// stay in the reader.
     pub(crate) async fn start_tls(&self, side: wit::TlsSide) -> Result<(), Error> {
-        let prepare = || match &side {
-            wit::TlsSide::Client(options) => {
-                // Without `server-name`, the peer's address is verified.
-                let peer = self
-                    .peer
-                    .as_ref()
-                    .and_then(wit::SocketAddress::verified_host);
-                tls::client(options, peer)
-            }
-            wit::TlsSide::Server(options) => tls::server(options),
-        };
+        let prepare = || side.side(self.peer.as_ref(), tls::provider());
         let (peer, local) = (self.peer.clone(), self.local.clone());
         let handshake = |side: Side, (source, sink)| async move {
             let plain = Transport {
