@@ -90,6 +90,20 @@ pub enum ReadStep {
     WaitForClose,
 }
 
+/// What a transport did with bytes handed to it without waiting (see
+/// [`Connection::send_now`]).
+#[derive(Debug, Default)]
+pub struct SentNow {
+    /// The bytes it took.
+    pub taken: usize,
+    /// The rest, for the engine to send first later (`None` if all were
+    /// taken, or the backend keeps the rest itself).
+    pub refused: Option<Bytes>,
+    /// The backend keeps a rest of its own (a write left in flight): its
+    /// pump must finish it.
+    pub kept: bool,
+}
+
 /// What the pump does next.
 #[derive(Debug)]
 pub enum PumpStep {
@@ -553,6 +567,34 @@ impl Connection {
     /// transport refused.
     pub fn has_unsent(&self) -> bool {
         self.write.has_pending() || self.sealed.as_deref().is_some_and(Sealed::has_refused)
+    }
+
+    /// `write`'s send at once (asyncio's `write` tries the socket first):
+    /// when `free` (the backend's sending half is here, no send of its own
+    /// in flight) the next wire bytes go to `send`, which hands them to the
+    /// transport without waiting and says what it took. What the backend
+    /// does not keep itself goes back first in line. Returns what to wake:
+    /// the writers once bytes count as sent, the pump for whatever is left;
+    /// an error is the one to lose the connection with.
+    pub fn send_now(
+        &mut self,
+        free: bool,
+        send: impl FnOnce(Bytes) -> Result<SentNow, Error>,
+    ) -> Result<Wake, Error> {
+        let mut wake = Wake::NONE;
+        let mut kept = false;
+        if free && let Some(bytes) = self.take_for_send_now() {
+            let sent = send(bytes?)?;
+            if let Some(refused) = sent.refused {
+                self.requeue_unsent(refused);
+            }
+            if sent.taken > 0 {
+                wake = self.sent(sent.taken);
+            }
+            kept = sent.kept;
+        }
+        wake.pump = kept || self.has_unsent();
+        Ok(wake)
     }
 
     /// The next chunk as wire bytes: ciphertext the transport refused

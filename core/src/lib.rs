@@ -72,7 +72,9 @@ mod writer;
 
 pub use budget::{ByteBudget, Charge};
 pub use caps::Caps;
-pub use conn::{Connection, DrainCall, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, Wake};
+pub use conn::{
+    Connection, DrainCall, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, SentNow, Wake,
+};
 pub use error::{Error, ReadResult};
 pub use reader::{Progress, ReadBuffer, bytes_without_slack};
 pub use request::{MAX_EXACT, ReadRequest};

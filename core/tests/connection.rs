@@ -428,3 +428,74 @@ fn a_plain_connection_closes_once_flushed_with_no_shutdown_timer() {
     assert_eq!(plain.shutdown_timer(), None);
     assert!(plain.shutdown_expired().is_none());
 }
+
+#[test]
+fn send_now_gives_the_next_chunk_to_a_free_transport_and_keeps_what_it_refused() {
+    use portable_streams_core::SentNow;
+    let mut c = conn(100);
+    let _ = c.write(&b"hello"[..]).unwrap();
+    let wake = c
+        .send_now(true, |bytes| {
+            assert_eq!(bytes, "hello");
+            Ok(SentNow {
+                taken: 2,
+                refused: Some(bytes.slice(2..)),
+                kept: false,
+            })
+        })
+        .unwrap();
+    assert!(wake.pump, "the pump sends the rest");
+    assert_eq!(c.writer().size(), 3);
+    assert!(matches!(c.pump_step(), PumpStep::Send(b) if b == "llo"));
+}
+
+#[test]
+fn send_now_leaves_a_busy_transport_alone_and_wakes_the_pump() {
+    let mut c = conn(100);
+    let _ = c.write(&b"queued"[..]).unwrap();
+    let wake = c
+        .send_now(false, |_| panic!("a busy transport is not given bytes"))
+        .unwrap();
+    assert!(wake.pump);
+    assert_eq!(c.writer().size(), 6);
+}
+
+#[test]
+fn send_now_wakes_the_pump_for_a_rest_the_backend_keeps_and_fails_with_the_transport() {
+    use portable_streams_core::SentNow;
+    let mut c = conn(100);
+    let _ = c.write(&b"in flight"[..]).unwrap();
+    let wake = c
+        .send_now(true, |_| {
+            Ok(SentNow {
+                taken: 0,
+                refused: None,
+                kept: true,
+            })
+        })
+        .unwrap();
+    assert!(wake.pump, "the pump finishes the kept rest");
+    let _ = c.write(&b"!"[..]).unwrap();
+    let reset = Error::ConnectionReset("reset by peer".into());
+    let failed = c.send_now(true, |_| Err(reset.clone()));
+    assert_eq!(failed, Err(reset));
+}
+
+#[test]
+fn send_now_counts_what_was_taken_and_wakes_a_waiting_drain() {
+    use portable_streams_core::SentNow;
+    let mut c = conn(100);
+    let _ = c.write(vec![0u8; 70 * 1024]).unwrap();
+    let mut waiting = DrainCall::default();
+    assert_eq!(c.poll_drain(&mut waiting), None);
+    let wake = c
+        .send_now(true, |bytes| {
+            Ok(SentNow {
+                taken: bytes.len(),
+                ..SentNow::default()
+            })
+        })
+        .unwrap();
+    assert!(wake.writers && !wake.pump);
+    assert_eq!(c.poll_drain(&mut waiting), Some(Ok(())));
+}

@@ -7,7 +7,7 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use portable_streams_core::caps::Permit;
-use portable_streams_core::{Connection, Error, Wake};
+use portable_streams_core::{Connection, Error, SentNow, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
@@ -107,38 +107,44 @@ impl Conn {
         }
     }
 
-    /// `write`'s send: while the pump is idle, the next chunk (over TLS,
-    /// its records) goes to the sink at once (asyncio's `write` tries the
-    /// socket first; see `sink.rs`), and the pump is woken only for what
-    /// is left. `wake` is what the engine's `write` asked for.
+    /// `write`'s send: the engine's send at once while the pump is idle
+    /// (see `sink.rs` for a write the sink leaves in flight: the pump
+    /// adopts it). `wake` is what the engine's `write` asked for.
     pub(crate) fn send_now(&self, wake: Wake) {
-        let mut wake = wake;
-        let failed = {
+        let sent = {
             let mut st = self.state();
-            let st = &mut *st;
-            let next = match st.sink.as_ref() {
-                Some(_) if st.unsent.is_none() => st.engine.take_for_send_now(),
-                _ => None,
-            };
-            match (next, st.sink.as_mut()) {
-                (Some(Ok(bytes)), Some(sink)) => {
-                    let sent = sink.stream.send_now(Vec::from(bytes));
-                    if sent.taken > 0 {
-                        wake.writers |= st.engine.sent(sent.taken).writers;
-                    }
-                    // Left in flight, refused, or met a dropped reading
-                    // side: the pump carries on from here.
-                    st.unsent = sent.rest;
-                    wake.pump = st.unsent.is_some() || st.engine.has_unsent();
-                    None
-                }
-                (Some(Err(error)), _) => Some(error),
-                _ => None,
-            }
+            let State {
+                engine,
+                sink,
+                unsent,
+                ..
+            } = &mut *st;
+            let free = sink.is_some() && unsent.is_none();
+            engine.send_now(free, |bytes| {
+                let Some(sink) = sink.as_mut() else {
+                    return Ok(SentNow {
+                        refused: Some(bytes),
+                        ..SentNow::default()
+                    });
+                };
+                // Left in flight, refused, or met a dropped reading side:
+                // the pump carries on from here.
+                let sent = sink.stream.send_now(Vec::from(bytes));
+                *unsent = sent.rest;
+                Ok(SentNow {
+                    taken: sent.taken,
+                    refused: None,
+                    kept: unsent.is_some(),
+                })
+            })
         };
-        match failed {
-            Some(error) => self.lost(Some(error)),
-            None => self.wake(wake),
+        match sent {
+            Ok(now) => self.wake(Wake {
+                reader: wake.reader || now.reader,
+                writers: wake.writers || now.writers,
+                pump: now.pump,
+            }),
+            Err(error) => self.lost(Some(error)),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::MutexGuard;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use portable_streams_core::{DrainCall, Error};
+use portable_streams_core::{DrainCall, Error, SentNow};
 
 use super::super::transport::Sink;
 use super::{Conn, State};
@@ -27,23 +27,11 @@ fn write_now(sink: &mut Sink, bytes: &[u8]) -> Result<usize, Error> {
     Ok(taken)
 }
 
-/// `bytes` (wire bytes: over TLS, records) to the socket at once; what it
-/// refused goes back to the engine, first in line. Returns the bytes the
-/// socket took.
-fn send_at_once(st: &mut State, bytes: Bytes) -> Result<usize, Error> {
-    let Some(sink) = st.sink.as_mut() else {
-        st.engine.requeue_unsent(bytes);
-        return Ok(0);
-    };
-    match write_now(sink, &bytes) {
-        Ok(taken) => {
-            st.engine.requeue_unsent(bytes.slice(taken..));
-            Ok(taken)
-        }
-        Err(error) => {
-            st.engine.requeue_unsent(bytes);
-            Err(error)
-        }
+/// Bytes the transport did not take at all.
+fn refused(bytes: Bytes) -> SentNow {
+    SentNow {
+        refused: Some(bytes),
+        ..SentNow::default()
     }
 }
 
@@ -65,33 +53,27 @@ impl Conn {
         Ok(())
     }
 
-    /// While no send is in flight (the sink is here), hands the next chunk
-    /// to the socket without waiting (over TLS, its records); the engine
-    /// keeps what the socket refused first in line. Then wakes the pump
-    /// for whatever is left.
+    /// The engine's send at once, while no send is in flight (the sink is
+    /// here): what the socket refuses goes back to the engine.
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
-        let st = &mut *guard;
-        let next = if st.sink.is_some() {
-            st.engine.take_for_send_now()
-        } else {
-            None
-        };
-        let sent = next.map(|bytes| bytes.and_then(|bytes| send_at_once(st, bytes)));
+        let State { engine, sink, .. } = &mut *guard;
+        let sent = engine.send_now(sink.is_some(), |bytes| {
+            let Some(sink) = sink.as_mut() else {
+                return Ok(refused(bytes));
+            };
+            let taken = write_now(sink, &bytes)?;
+            Ok(SentNow {
+                taken,
+                refused: Some(bytes.slice(taken..)),
+                kept: false,
+            })
+        });
         match sent {
-            None | Some(Ok(0)) => {}
-            Some(Ok(n)) => {
-                let wake = st.engine.sent(n);
-                let _ = self.wake(st, wake);
-            }
-            Some(Err(error)) => {
+            Ok(wake) => self.apply(guard, wake),
+            Err(error) => {
                 drop(guard);
-                return self.lost(Some(error));
+                self.lost(Some(error));
             }
-        }
-        let pending = st.engine.has_unsent();
-        drop(guard);
-        if pending {
-            self.wake_pump();
         }
     }
 
