@@ -30,7 +30,7 @@ use bytes::buf::Limit;
 use bytes::{Bytes, BytesMut};
 
 use crate::budget::{ByteBudget, Charge};
-use crate::caps::Caps;
+use crate::caps::{Caps, Permit};
 use crate::wire::Sealed;
 use crate::{
     DrainStatus, Error, Progress, ReadBuffer, ReadRequest, ReadResult, TlsDetails, WriteBuffer,
@@ -199,6 +199,9 @@ pub struct Connection {
     handed_over: bool,
     /// `start_tls` holds the transport for its handshake.
     upgrading: bool,
+    /// This connection's place under the connection cap, given back when
+    /// it closes.
+    permit: Option<Permit>,
 }
 
 impl Connection {
@@ -218,6 +221,7 @@ impl Connection {
             sealed: None,
             handed_over: false,
             upgrading: false,
+            permit: None,
         }
     }
 
@@ -228,6 +232,13 @@ impl Connection {
     pub fn charging(mut self, budget: ByteBudget) -> Self {
         self.charge = Charge::new(budget);
         self.settle();
+        self
+    }
+
+    /// The connection holds `permit` (its place under the connection cap)
+    /// until it closes.
+    pub fn holding(mut self, permit: Option<Permit>) -> Self {
+        self.permit = permit;
         self
     }
 
@@ -825,6 +836,7 @@ impl Connection {
         if !self.write.connection_lost(error.clone()) {
             return None;
         }
+        self.permit = None;
         match error {
             Some(error) => self.read.set_exception(error),
             None => self.received_eof(),

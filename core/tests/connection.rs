@@ -499,3 +499,16 @@ fn send_now_counts_what_was_taken_and_wakes_a_waiting_drain() {
     assert!(wake.writers && !wake.pump);
     assert_eq!(c.poll_drain(&mut waiting), Some(Ok(())));
 }
+
+#[test]
+fn a_connection_gives_its_place_under_the_cap_back_when_it_closes() {
+    use portable_streams_core::caps::ConnectionCount;
+    let count = ConnectionCount::default();
+    let mut c = conn(16).holding(Some(count.try_permit(Some(1)).unwrap()));
+    assert!(count.try_permit(Some(1)).is_err(), "the place is taken");
+    let _ = c.close();
+    assert_eq!(count.get(), 1, "closing is not closed yet");
+    assert!(c.lost(None).is_some());
+    assert_eq!(count.get(), 0);
+    assert!(count.try_permit(Some(1)).is_ok());
+}

@@ -32,8 +32,6 @@ pub(crate) struct State {
     /// it no more until the upgrade took it (see `upgrade.rs`).
     pub(crate) upgrading: bool,
     socket: Option<TcpSocket>,
-    /// Counts this connection against the connection cap until it closes.
-    permit: Option<Permit>,
 }
 
 /// One connection: shared by its reader and writer resources, the pump
@@ -60,7 +58,7 @@ impl Conn {
         permit: Option<Permit>,
         on_closed: Option<Rc<Signal>>,
     ) -> Rc<Self> {
-        let mut engine = engine;
+        let mut engine = engine.holding(permit);
         let mut transport = transport;
         take_in_tls(&mut engine, &mut transport);
         Rc::new(Self {
@@ -72,7 +70,6 @@ impl Conn {
                 reading: false,
                 upgrading: false,
                 socket: transport.socket,
-                permit,
             }),
             closing: Signal::default(),
             writers: Signal::default(),
@@ -170,13 +167,7 @@ impl Conn {
             } else {
                 (st.sink.take(), st.unsent.take())
             };
-            let released = (
-                st.source.take(),
-                sink,
-                unsent,
-                st.socket.take(),
-                st.permit.take(),
-            );
+            let released = (st.source.take(), sink, unsent, st.socket.take());
             (wake, released)
         };
         // Dropped outside the borrow: a drop may call into the host.

@@ -60,7 +60,6 @@ struct State {
     /// The pump task, once started: it starts with the first write the
     /// socket did not take at once, or with `write_eof`.
     pump: Option<AbortHandle>,
-    permit: Option<Permit>,
 }
 
 impl State {
@@ -87,7 +86,7 @@ impl Conn {
         permit: Option<Permit>,
         on_closed: Option<OnClosed>,
     ) -> Arc<Conn> {
-        let mut engine = engine;
+        let mut engine = engine.holding(permit);
         let mut transport = transport;
         take_in_tls(&mut engine, &mut transport);
         Arc::new_cyclic(|me| Conn {
@@ -97,7 +96,6 @@ impl Conn {
                 sink: Some(transport.sink),
                 reader: None,
                 pump: None,
-                permit,
             }),
             writers: Signal::default(),
             pump_wake: Notify::new(),
@@ -189,7 +187,6 @@ impl Conn {
             };
             st.source = None;
             st.sink = None;
-            st.permit = None;
             if let Some(pump) = st.pump.take() {
                 pump.abort();
             }
