@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::{Error, PumpStep};
+use crate::{Connection, Error, PumpStep, Signal};
 
 /// A connection's transport as its pump drives it.
 pub trait PumpIo {
@@ -32,8 +32,13 @@ pub trait PumpIo {
     /// An error is the one to lose the connection with.
     fn finish_sending(&self) -> impl Future<Output = Result<(), Error>>;
 
-    /// The engine's next step (see [`crate::Connection::pump_step`]).
-    fn step(&self) -> PumpStep;
+    /// Runs `f` on the connection's engine.
+    fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R;
+
+    /// The engine's next step (see [`Connection::pump_step`]).
+    fn step(&self) -> PumpStep {
+        self.with_engine(Connection::pump_step)
+    }
 
     /// Sends `bytes`, reporting to the engine what the transport takes
     /// ([`crate::Connection::sent`]); abandoned once the connection is
@@ -52,17 +57,12 @@ pub trait PumpIo {
     /// transport and wakes everyone.
     fn lost(&self, error: Option<Error>);
 
-    /// Resolves with the engine's shutdown timeout once closing takes it
-    /// ([`crate::Connection::shutdown_timer`]: a TLS connection that
-    /// closes); woken as the writers are (`close` wakes them).
-    fn shutdown_timer(&self) -> impl Future<Output = Duration>;
+    /// A signal notified at least when `close` is called (its
+    /// [`crate::Wake`] names everyone).
+    fn closing(&self) -> &Signal;
 
     /// Waits `timeout`.
     fn sleep(&self, timeout: Duration) -> impl Future<Output = ()>;
-
-    /// The error to lose the connection with once the shutdown timer ran
-    /// out ([`crate::Connection::shutdown_expired`]).
-    fn shutdown_expired(&self) -> Option<Error>;
 }
 
 /// Runs the pump until the connection is closed, within the engine's
@@ -78,9 +78,12 @@ pub async fn drive(io: &impl PumpIo) {
 /// Once closing takes the shutdown timer, waits it out and loses the
 /// connection with its timeout (unless it closed meanwhile).
 async fn shutdown_timer(io: &impl PumpIo) {
-    let timeout = io.shutdown_timer().await;
+    let timeout = io
+        .closing()
+        .until(|| io.with_engine(|engine| engine.shutdown_timer()))
+        .await;
     io.sleep(timeout).await;
-    if let Some(error) = io.shutdown_expired() {
+    if let Some(error) = io.with_engine(|engine| engine.shutdown_expired()) {
         io.lost(Some(error));
     }
 }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures::executor::block_on;
 
 use super::{PumpIo, drive, run};
-use crate::{Connection, Error, PumpStep, ReadBuffer};
+use crate::{Connection, Error, PumpStep, ReadBuffer, Signal};
 
 /// An engine over a transport that takes every byte at once, unless told
 /// to fail sends or shutdowns.
@@ -21,6 +21,7 @@ struct Recorder {
     stall_sends: bool,
     events: RefCell<Vec<String>>,
     lost_with: RefCell<Option<Option<Error>>>,
+    closing: Signal,
 }
 
 impl Recorder {
@@ -33,6 +34,7 @@ impl Recorder {
             stall_sends: false,
             events: RefCell::default(),
             lost_with: RefCell::default(),
+            closing: Signal::default(),
         }
     }
 
@@ -50,8 +52,8 @@ impl PumpIo for Recorder {
         Ok(())
     }
 
-    fn step(&self) -> PumpStep {
-        self.engine.borrow_mut().pump_step()
+    fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+        f(&mut self.engine.borrow_mut())
     }
 
     async fn send(&self, bytes: Bytes) -> Result<(), Error> {
@@ -87,21 +89,12 @@ impl PumpIo for Recorder {
         self.lost_with.borrow_mut().get_or_insert(error);
     }
 
-    /// Asked once closing began in these tests: never waits.
-    async fn shutdown_timer(&self) -> Duration {
-        let timer = self.engine.borrow().shutdown_timer();
-        match timer {
-            Some(timeout) => timeout,
-            None => std::future::pending().await,
-        }
+    fn closing(&self) -> &Signal {
+        &self.closing
     }
 
     async fn sleep(&self, timeout: Duration) {
         self.events.borrow_mut().push(format!("sleep {timeout:?}"));
-    }
-
-    fn shutdown_expired(&self) -> Option<Error> {
-        self.engine.borrow().shutdown_expired()
     }
 }
 

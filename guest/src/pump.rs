@@ -19,7 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::pump::{self, PumpIo};
-use portable_streams_core::{Connection, Error, PumpStep, Wake};
+use portable_streams_core::{Connection, Error, Wake};
 use wit_bindgen::StreamResult;
 use wit_bindgen::rt::async_support::RawStreamWrite;
 
@@ -101,8 +101,8 @@ impl PumpIo for Conn {
         }
     }
 
-    fn step(&self) -> PumpStep {
-        self.state().engine.pump_step()
+    fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+        f(&mut self.state().engine)
     }
 
     async fn send(&self, bytes: Bytes) -> Result<(), Error> {
@@ -123,18 +123,12 @@ impl PumpIo for Conn {
         Conn::lost(self, error);
     }
 
-    async fn shutdown_timer(&self) -> Duration {
-        self.pump
-            .until(|| self.state().engine.shutdown_timer())
-            .await
+    fn closing(&self) -> &Signal {
+        &self.closing
     }
 
     async fn sleep(&self, timeout: Duration) {
         wait_for(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX)).await;
-    }
-
-    fn shutdown_expired(&self) -> Option<Error> {
-        self.state().engine.shutdown_expired()
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use portable_streams_core::pump::PumpIo;
-use portable_streams_core::{Error, PumpStep, Wake};
+use portable_streams_core::{Connection, Error, Signal, Wake};
 use tokio::io::AsyncWriteExt;
 
 use super::super::transport::Sink;
@@ -24,8 +24,8 @@ impl PumpIo for Conn {
         Ok(())
     }
 
-    fn step(&self) -> PumpStep {
-        self.lock().engine.pump_step()
+    fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+        f(&mut self.lock().engine)
     }
 
     async fn send(&self, bytes: Bytes) -> Result<(), Error> {
@@ -59,19 +59,13 @@ impl PumpIo for Conn {
         Conn::lost(self, error);
     }
 
-    /// `close` wakes the writers (every waiter) as well as the pump.
-    async fn shutdown_timer(&self) -> Duration {
-        self.writers
-            .until(|| self.lock().engine.shutdown_timer())
-            .await
+    /// `close` wakes the writers as well as the pump.
+    fn closing(&self) -> &Signal {
+        &self.writers
     }
 
     async fn sleep(&self, timeout: Duration) {
         tokio::time::sleep(timeout).await;
-    }
-
-    fn shutdown_expired(&self) -> Option<Error> {
-        self.lock().engine.shutdown_expired()
     }
 }
 
