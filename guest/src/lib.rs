@@ -15,9 +15,9 @@
 //! * `stream_out.rs` and `stream_in.rs`: `into-stream` and `write-from`,
 //!   the `stream<u8>` data path for bulk bytes.
 //! * `writer.rs` + `sink.rs` + `pump.rs`: `write` sends what the socket
-//!   takes at once (`sink.rs`: a stream write started outside a task);
-//!   one pump task per connection sends the rest, adopting a write left
-//!   in flight.
+//!   takes at once (core's `send_now`; `sink.rs`: a stream write started
+//!   outside a task); one pump task per connection runs core's pump loop
+//!   over the sink, adopting a write left in flight.
 //! * `connect.rs`: the resolver, attempt and timer for core's pipeline.
 //! * `server.rs`: listening sockets and acceptor tasks for core's server
 //!   engine.

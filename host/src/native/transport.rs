@@ -60,8 +60,8 @@ pub(crate) struct Transport {
     /// `sockname`.
     pub(crate) local: Option<wit::SocketAddress>,
     /// The TLS session over the halves, once a handshake made one: the
-    /// connection decrypts what they receive and encrypts what it sends
-    /// (and has no `write_eof`: TLS has no half-close).
+    /// connection's engine takes it, and decrypts what they receive and
+    /// encrypts what it sends (with no `write_eof`: TLS has no half-close).
     pub(crate) tls: Option<Layer>,
     /// Plaintext (and the peer's `close_notify`) that arrived with the
     /// handshake's last flight, for the reader.

@@ -6,11 +6,11 @@
 //!   and its loss;
 //! * `read.rs`: reads, inside the waiting call, straight into the
 //!   engine's buffer;
-//! * `write.rs`: `write` hands the next chunk to the socket at once when
-//!   no send is in flight (as asyncio's `write` tries the socket first),
-//!   so `write` never waits; `drain`, `write_eof`, `close` and its TLS
-//!   shutdown timer;
-//! * `pump.rs`: the task that sends the rest and carries out closing;
+//! * `write.rs`: `write` hands the engine's next wire bytes to the socket
+//!   at once when no send is in flight (core's `send_now`), so `write`
+//!   never waits; `drain`, `write_eof`, `close`;
+//! * `pump.rs`: the task that runs core's pump loop (the rest of the
+//!   writes, closing, a TLS connection's shutdown timer) over the sink;
 //! * `start_tls.rs`: core's `start_tls` procedure over this transport.
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

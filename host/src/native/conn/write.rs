@@ -1,6 +1,6 @@
 //! The writer's calls: `write` sends what the socket takes at once and
-//! leaves the rest to the pump; `drain`, `write_eof`, `close` (with a TLS
-//! connection's shutdown timer), `abort`, the watermarks.
+//! leaves the rest to the pump; `drain`, `write_eof`, `close`, `abort`,
+//! the watermarks.
 
 use std::sync::MutexGuard;
 use std::task::{Context, Poll, Waker};
