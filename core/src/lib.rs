@@ -13,7 +13,9 @@
 //!   asks [`WriteBuffer::drain_status`].
 //! * [`Connection`] (`conn.rs`): one connection's engine over both buffers:
 //!   read steps, the single waiter, drain, the pump's next step, closing,
-//!   `write_eof`, loss. Backends move bytes and wake waiters; nothing more.
+//!   `write_eof`, loss, and (`wire.rs`) what its bytes are on the
+//!   transport: plain, or a TLS layer's records (`Connection::secure`).
+//!   Backends move bytes and wake waiters; nothing more.
 //! * [`ServerState`] (`server.rs`): serving/closed, pending accepts, how
 //!   many connections to take off the listeners and the queue of taken ones,
 //!   clients, `wait_closed`, and which addresses a server binds.
