@@ -688,7 +688,7 @@ impl Connection {
     /// The timer a backend must run while a TLS connection closes: once
     /// `close()` was called on a TLS connection that is not closed yet,
     /// flushing what is buffered and sending `close_notify` may take this
-    /// long, after which [`Self::shutdown_timed_out`] loses the connection
+    /// long, after which [`Self::shutdown_expired`] gives the error to lose the connection with
     /// (asyncio's `ssl_shutdown_timeout`: a peer that stops reading cannot
     /// hold a closing TLS connection open). `None` otherwise: a plain
     /// connection closes once flushed, however long that takes, as
