@@ -685,13 +685,14 @@ impl Connection {
         }
     }
 
-    /// The timer a backend must run while a TLS connection closes: once
-    /// `close()` was called on a TLS connection that is not closed yet,
-    /// flushing what is buffered and sending `close_notify` may take this
-    /// long, after which [`Self::shutdown_expired`] gives the error to lose the connection with
-    /// (asyncio's `ssl_shutdown_timeout`: a peer that stops reading cannot
-    /// hold a closing TLS connection open). `None` otherwise: a plain
-    /// connection closes once flushed, however long that takes, as
+    /// The timer that bounds a closing TLS connection (the pump runs it:
+    /// see [`crate::pump::drive`]): once `close()` was called on a TLS
+    /// connection that is not closed yet, flushing what is buffered and
+    /// sending `close_notify` may take this long, after which
+    /// [`Self::shutdown_expired`] gives the error to lose the connection
+    /// with (asyncio's `ssl_shutdown_timeout`: a peer that stops reading
+    /// cannot hold a closing TLS connection open). `None` otherwise: a
+    /// plain connection closes once flushed, however long that takes, as
     /// asyncio's.
     pub fn shutdown_timer(&self) -> Option<Duration> {
         match self.write.state() {
