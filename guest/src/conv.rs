@@ -17,27 +17,32 @@ portable_streams_core::wit_conversions!(wit);
 portable_streams_core::wit_tls_conversions!(wit);
 
 /// A `wasi:sockets` error as the case asyncio raises for it, with the C
-/// library's text (add asyncio's context with [`Error::context`]).
-/// `connection-broken` (EPIPE) is `connection-reset`: the WIT has no
-/// broken-pipe case and both mean the peer is gone. (A function: both
+/// library's text (add asyncio's context with [`Error::context`]): core's
+/// rule for OS errors (its `From<io::Error>`, which native's errors go
+/// through too), given the kind the code stands for. (A function: both
 /// types are foreign here.)
 pub(crate) fn socket_error(code: ErrorCode) -> Error {
-    let message = strerror(&code);
+    Error::from(std::io::Error::new(io_kind(&code), strerror(&code)))
+}
+
+/// The OS error kind a `wasi:sockets` code stands for
+/// (`connection-broken` is EPIPE).
+fn io_kind(code: &ErrorCode) -> std::io::ErrorKind {
+    use std::io::ErrorKind as K;
     match code {
-        ErrorCode::AccessDenied => Error::AccessDenied(message),
-        ErrorCode::NotSupported => Error::Unsupported(message),
-        ErrorCode::InvalidArgument => Error::InvalidArgument(message),
-        ErrorCode::Timeout => Error::Timeout(message),
-        ErrorCode::AddressNotBindable => Error::AddressNotAvailable(message),
-        ErrorCode::AddressInUse => Error::AddressInUse(message),
-        ErrorCode::RemoteUnreachable => Error::HostUnreachable(message),
-        ErrorCode::ConnectionRefused => Error::ConnectionRefused(message),
-        ErrorCode::ConnectionBroken | ErrorCode::ConnectionReset => Error::ConnectionReset(message),
-        ErrorCode::ConnectionAborted => Error::ConnectionAborted(message),
-        ErrorCode::OutOfMemory
-        | ErrorCode::InvalidState
-        | ErrorCode::DatagramTooLarge
-        | ErrorCode::Other(_) => Error::Other(message),
+        ErrorCode::AccessDenied => K::PermissionDenied,
+        ErrorCode::NotSupported => K::Unsupported,
+        ErrorCode::InvalidArgument => K::InvalidInput,
+        ErrorCode::OutOfMemory => K::OutOfMemory,
+        ErrorCode::Timeout => K::TimedOut,
+        ErrorCode::AddressNotBindable => K::AddrNotAvailable,
+        ErrorCode::AddressInUse => K::AddrInUse,
+        ErrorCode::RemoteUnreachable => K::HostUnreachable,
+        ErrorCode::ConnectionRefused => K::ConnectionRefused,
+        ErrorCode::ConnectionBroken => K::BrokenPipe,
+        ErrorCode::ConnectionReset => K::ConnectionReset,
+        ErrorCode::ConnectionAborted => K::ConnectionAborted,
+        ErrorCode::InvalidState | ErrorCode::DatagramTooLarge | ErrorCode::Other(_) => K::Other,
     }
 }
 
@@ -222,6 +227,26 @@ mod tests {
             socket_error(ErrorCode::Other(Some("weird".into()))),
             Error::Other("weird".into())
         );
+        assert_eq!(
+            socket_error(ErrorCode::AccessDenied),
+            Error::AccessDenied("permission denied".into())
+        );
+        assert_eq!(
+            socket_error(ErrorCode::InvalidArgument),
+            Error::InvalidArgument("invalid argument".into())
+        );
+        assert!(matches!(
+            socket_error(ErrorCode::NotSupported),
+            Error::Unsupported(_)
+        ));
+        assert!(matches!(
+            socket_error(ErrorCode::Timeout),
+            Error::Timeout(_)
+        ));
+        assert!(matches!(
+            socket_error(ErrorCode::OutOfMemory),
+            Error::Other(_)
+        ));
     }
 
     #[test]
