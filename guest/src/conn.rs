@@ -91,6 +91,11 @@ impl Conn {
         out
     }
 
+    /// `close()`: the engine's (flush, then close); its waiters woken.
+    pub(crate) fn close(&self) {
+        self.with(|engine| ((), engine.close()));
+    }
+
     /// Wakes the waiters `wake` names.
     pub(crate) fn wake(&self, wake: Wake) {
         if wake.reader {

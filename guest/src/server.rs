@@ -303,7 +303,7 @@ impl wit::GuestServer for Server {
 
     fn close_clients(&self) {
         for conn in self.shared.clients() {
-            conn.with(|engine| ((), engine.close()));
+            conn.close();
         }
     }
 

@@ -65,7 +65,7 @@ impl wit::GuestWriter for Writer {
     }
 
     fn close(&self) {
-        self.conn.with(|engine| ((), engine.close()));
+        self.conn.close();
     }
 
     fn abort(&self) {
@@ -127,6 +127,6 @@ impl Drop for Writer {
     /// asyncio's `StreamWriter.__del__`: an unclosed writer is closed
     /// (buffered data is still flushed).
     fn drop(&mut self) {
-        self.conn.with(|engine| ((), engine.close()));
+        self.conn.close();
     }
 }
