@@ -36,6 +36,7 @@
 //! `separators.rs`), writer flow control in `writer.rs` (+
 //! `watermarks.rs`), a connection's life in `conn.rs`, a server's in
 //! `server.rs`, connecting in `connect/`, the error cases in `error.rs`;
+//! `race.rs` races two futures, runtime-neutral as the signal;
 //! `signal.rs` is the one wake-up point every waiting call waits on (the
 //! guest backend and the SDK inside a component, native on tokio's
 //! threads).
@@ -58,6 +59,7 @@ pub mod connect;
 mod error;
 pub mod front;
 pub mod pump;
+mod race;
 mod reader;
 mod request;
 mod separators;
@@ -78,6 +80,7 @@ pub use conn::{
     Connection, DrainCall, MAX_RECV, MAX_SEND, PumpStep, ReadCall, ReadStep, SentNow, Wake,
 };
 pub use error::{Error, ReadResult};
+pub use race::{Either, race};
 pub use reader::{Progress, ReadBuffer, bytes_without_slack};
 pub use request::{MAX_EXACT, ReadRequest};
 pub use separators::Separators;

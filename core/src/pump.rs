@@ -12,14 +12,12 @@
 //! bounded by the engine's shutdown timer ([`drive`]): a peer that stops
 //! reading cannot hold it open (asyncio's `ssl_shutdown_timeout`).
 
-use std::future::{Future, poll_fn};
-use std::pin::pin;
-use std::task::Poll;
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::{Connection, Error, PumpStep, Signal};
+use crate::{Connection, Either, Error, PumpStep, Signal, race};
 
 /// A connection's transport as its pump drives it.
 pub trait PumpIo {
@@ -70,7 +68,7 @@ pub trait PumpIo {
 /// runs once more on the lost connection: a backend may have a send to
 /// cancel that only its pump can.
 pub async fn drive(io: &impl PumpIo) {
-    if !first_ends(run(io), shutdown_timer(io)).await {
+    if let Either::Right(()) = race(run(io), shutdown_timer(io)).await {
         run(io).await;
     }
 }
@@ -86,20 +84,6 @@ async fn shutdown_timer(io: &impl PumpIo) {
     if let Some(error) = io.with_engine(|engine| engine.shutdown_expired()) {
         io.lost(Some(error));
     }
-}
-
-/// Polls both until one ends; whether it was `first` (`first` is polled
-/// first). The other is dropped.
-async fn first_ends(first: impl Future<Output = ()>, second: impl Future<Output = ()>) -> bool {
-    let mut first = pin!(first);
-    let mut second = pin!(second);
-    poll_fn(|cx| {
-        if first.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(true);
-        }
-        second.as_mut().poll(cx).map(|()| false)
-    })
-    .await
 }
 
 /// Runs the pump until the connection is closed.

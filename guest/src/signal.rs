@@ -1,5 +1,4 @@
-//! What tasks wait on: core's [`Signal`], and racing two futures (the
-//! helpers this backend shares with the SDK).
+//! What tasks wait on: core's [`Signal`] and its race of two futures
+//! (runtime-neutral; core's pump loop races with it too).
 
-pub(crate) use portable_streams_core::Signal;
-pub(crate) use portable_streams_wit_io::{Either, race};
+pub(crate) use portable_streams_core::{Either, Signal, race};
