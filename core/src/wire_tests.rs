@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::tls::testing::{handshake, pair, pki};
+use crate::tls::testing::established;
 use crate::tls::{Layer, Received, Session};
 use crate::{Connection, DrainCall, Error, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep};
 
@@ -13,9 +13,7 @@ const TIMEOUT: Duration = Duration::from_millis(250);
 /// A client engine over TLS, and the server session it talks to; the
 /// handshake brought `early` along.
 fn secured(early: &[u8]) -> (Connection, Session) {
-    let pki = pki();
-    let (mut client, mut server) = pair(&pki, "localhost");
-    handshake(&mut client, &mut server).unwrap();
+    let (client, server) = established();
     let mut engine = Connection::new(ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap());
     let early = Received {
         plaintext: early.to_vec(),
@@ -161,9 +159,7 @@ fn closing_a_tls_connection_runs_the_shutdown_timer_and_its_end_is_a_timeout() {
 
 #[test]
 fn while_start_tls_holds_the_transport_writes_wait_and_then_go_as_records() {
-    let pki = pki();
-    let (mut client, mut server) = pair(&pki, "localhost");
-    handshake(&mut client, &mut server).unwrap();
+    let (client, mut server) = established();
     let mut engine = Connection::new(ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap());
     engine.begin_upgrade();
     let _ = engine.write(&b"during the handshake"[..]).unwrap();

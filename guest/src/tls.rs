@@ -70,7 +70,7 @@ impl HandshakeIo for Streams<'_> {
         if refused.is_empty() {
             return Ok(());
         }
-        Err(transport_failed(self.0.sink.end.take()).await)
+        Err(ended_under_handshake(self.0.sink.end.take()).await)
     }
 
     async fn receive(&mut self) -> Result<Vec<u8>, Error> {
@@ -81,7 +81,7 @@ impl HandshakeIo for Streams<'_> {
         if result == StreamResult::Dropped {
             self.0.source.stream = None;
             if data.is_empty() {
-                return Err(transport_failed(self.0.source.end.take()).await);
+                return Err(ended_under_handshake(self.0.source.end.take()).await);
             }
         }
         Ok(data)
@@ -90,7 +90,7 @@ impl HandshakeIo for Streams<'_> {
 
 /// A stream that ended under the handshake, as core reports it: the
 /// socket's error (its end future's), else the peer closed.
-async fn transport_failed(end: Option<StreamEnd>) -> Error {
+async fn ended_under_handshake(end: Option<StreamEnd>) -> Error {
     let error = match end {
         Some(end) => end.await.err().map(socket_error),
         None => None,

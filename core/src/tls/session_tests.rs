@@ -69,6 +69,14 @@ pub(crate) fn handshake(client: &mut Session, server: &mut Session) -> Result<()
     panic!("the handshake did not finish");
 }
 
+/// A client and a server session that completed their handshake.
+pub(crate) fn established() -> (Session, Session) {
+    let pki = pki();
+    let (mut client, mut server) = pair(&pki, "localhost");
+    handshake(&mut client, &mut server).unwrap();
+    (client, server)
+}
+
 #[test]
 fn a_handshake_then_plaintext_both_ways_and_details() {
     let pki = pki();

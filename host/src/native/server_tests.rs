@@ -28,19 +28,20 @@ fn port(server: &Server) -> u16 {
     }
 }
 
+/// A server on a loopback port of its own, under a policy that allows all.
+async fn listening(options: wit::ServerOptions) -> Server {
+    let sandbox = (
+        NativeCtx::new(Arc::new(Policy::allow_all())).allowance(),
+        Default::default(),
+    );
+    start_server(sandbox, vec!["127.0.0.1".into()], 0, options)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn accepts_that_waited_leave_no_waker_behind() {
-    let server = start_server(
-        (
-            NativeCtx::new(Arc::new(Policy::allow_all())).allowance(),
-            Default::default(),
-        ),
-        vec!["127.0.0.1".into()],
-        0,
-        options(),
-    )
-    .await
-    .unwrap();
+    let server = listening(options()).await;
     let port = port(&server);
     let mut kept = Vec::new();
     for _ in 0..50 {
@@ -74,17 +75,7 @@ fn tls_options() -> wit::ServerOptions {
 
 #[tokio::test]
 async fn a_dropped_server_stops_listening_with_a_handshake_under_way() {
-    let server = start_server(
-        (
-            NativeCtx::new(Arc::new(Policy::allow_all())).allowance(),
-            Default::default(),
-        ),
-        vec!["127.0.0.1".into()],
-        0,
-        tls_options(),
-    )
-    .await
-    .unwrap();
+    let server = listening(tls_options()).await;
     let port = port(&server);
     // A client that never sends its ClientHello: its handshake runs until
     // the 60 s handshake timeout unless the server's end stops it.
