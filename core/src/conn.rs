@@ -581,21 +581,23 @@ impl Connection {
     }
 
     /// `write`'s send at once (asyncio's `write` tries the socket first):
-    /// when `free` (the backend's sending half is here, no send of its own
-    /// in flight) the next wire bytes go to `send`, which hands them to the
-    /// transport without waiting and says what it took. What the backend
+    /// when the backend's sending half is free (`sink`: here, with no send
+    /// of its own in flight) the next wire bytes go to `send`, which hands
+    /// them to it without waiting and says what it took. What the backend
     /// does not keep itself goes back first in line. Returns what to wake:
     /// the writers once bytes count as sent, the pump for whatever is left;
     /// an error is the one to lose the connection with.
-    pub fn send_now(
+    pub fn send_now<S>(
         &mut self,
-        free: bool,
-        send: impl FnOnce(Bytes) -> Result<SentNow, Error>,
+        sink: Option<S>,
+        send: impl FnOnce(S, Bytes) -> Result<SentNow, Error>,
     ) -> Result<Wake, Error> {
         let mut wake = Wake::NONE;
         let mut kept = false;
-        if free && let Some(bytes) = self.take_for_send_now() {
-            let sent = send(bytes?)?;
+        if let Some(sink) = sink
+            && let Some(bytes) = self.take_for_send_now()
+        {
+            let sent = send(sink, bytes?)?;
             if let Some(refused) = sent.refused {
                 self.requeue_unsent(refused);
             }

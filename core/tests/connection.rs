@@ -435,7 +435,7 @@ fn send_now_gives_the_next_chunk_to_a_free_transport_and_keeps_what_it_refused()
     let mut c = conn(100);
     let _ = c.write(&b"hello"[..]).unwrap();
     let wake = c
-        .send_now(true, |bytes| {
+        .send_now(Some(()), |(), bytes| {
             assert_eq!(bytes, "hello");
             Ok(SentNow {
                 taken: 2,
@@ -454,7 +454,9 @@ fn send_now_leaves_a_busy_transport_alone_and_wakes_the_pump() {
     let mut c = conn(100);
     let _ = c.write(&b"queued"[..]).unwrap();
     let wake = c
-        .send_now(false, |_| panic!("a busy transport is not given bytes"))
+        .send_now(None::<()>, |(), _| {
+            panic!("a busy transport is not given bytes")
+        })
         .unwrap();
     assert!(wake.pump);
     assert_eq!(c.writer().size(), 6);
@@ -466,7 +468,7 @@ fn send_now_wakes_the_pump_for_a_rest_the_backend_keeps_and_fails_with_the_trans
     let mut c = conn(100);
     let _ = c.write(&b"in flight"[..]).unwrap();
     let wake = c
-        .send_now(true, |_| {
+        .send_now(Some(()), |(), _| {
             Ok(SentNow {
                 taken: 0,
                 refused: None,
@@ -477,7 +479,7 @@ fn send_now_wakes_the_pump_for_a_rest_the_backend_keeps_and_fails_with_the_trans
     assert!(wake.pump, "the pump finishes the kept rest");
     let _ = c.write(&b"!"[..]).unwrap();
     let reset = Error::ConnectionReset("reset by peer".into());
-    let failed = c.send_now(true, |_| Err(reset.clone()));
+    let failed = c.send_now(Some(()), |(), _| Err(reset.clone()));
     assert_eq!(failed, Err(reset));
 }
 
@@ -489,7 +491,7 @@ fn send_now_counts_what_was_taken_and_wakes_a_waiting_drain() {
     let mut waiting = DrainCall::default();
     assert_eq!(c.poll_drain(&mut waiting), None);
     let wake = c
-        .send_now(true, |bytes| {
+        .send_now(Some(()), |(), bytes| {
             Ok(SentNow {
                 taken: bytes.len(),
                 ..SentNow::default()

@@ -121,14 +121,8 @@ impl Conn {
                 unsent,
                 ..
             } = &mut *st;
-            let free = sink.is_some() && unsent.is_none();
-            engine.send_now(free, |bytes| {
-                let Some(sink) = sink.as_mut() else {
-                    return Ok(SentNow {
-                        refused: Some(bytes),
-                        ..SentNow::default()
-                    });
-                };
+            let free = sink.as_mut().filter(|_| unsent.is_none());
+            engine.send_now(free, |sink, bytes| {
                 // Left in flight, refused, or met a dropped reading side:
                 // the pump carries on from here.
                 let sent = sink.stream.send_now(Vec::from(bytes));

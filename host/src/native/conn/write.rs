@@ -27,14 +27,6 @@ fn write_now(sink: &mut Sink, bytes: &[u8]) -> Result<usize, Error> {
     Ok(taken)
 }
 
-/// Bytes the transport did not take at all.
-fn refused(bytes: Bytes) -> SentNow {
-    SentNow {
-        refused: Some(bytes),
-        ..SentNow::default()
-    }
-}
-
 impl Conn {
     /// `write(data)`: queue, then send what the socket takes at once.
     pub(crate) fn write(&self, data: Bytes) -> Result<(), Error> {
@@ -57,10 +49,7 @@ impl Conn {
     /// here): what the socket refuses goes back to the engine.
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
         let State { engine, sink, .. } = &mut *guard;
-        let sent = engine.send_now(sink.is_some(), |bytes| {
-            let Some(sink) = sink.as_mut() else {
-                return Ok(refused(bytes));
-            };
+        let sent = engine.send_now(sink.as_mut(), |sink, bytes| {
             let taken = write_now(sink, &bytes)?;
             Ok(SentNow {
                 taken,
