@@ -27,8 +27,11 @@ pub trait PumpIo {
 
     /// Finishes sending what an earlier send left with the transport (a
     /// write started outside the pump that the transport took in part).
-    /// An error is the one to lose the connection with.
-    fn finish_sending(&self) -> impl Future<Output = Result<(), Error>>;
+    /// An error is the one to lose the connection with. A backend whose
+    /// refused bytes go back to the engine has nothing here.
+    fn finish_sending(&self) -> impl Future<Output = Result<(), Error>> {
+        async { Ok(()) }
+    }
 
     /// Runs `f` on the connection's engine.
     fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R;

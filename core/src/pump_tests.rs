@@ -60,10 +60,6 @@ impl PumpIo for Recorder {
         panic!("the pump waited with work to do")
     }
 
-    async fn finish_sending(&self) -> Result<(), Error> {
-        Ok(())
-    }
-
     fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
         f(&mut self.engine.borrow_mut())
     }

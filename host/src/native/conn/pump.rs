@@ -18,12 +18,6 @@ impl PumpIo for Conn {
         self.pump_wake.notified()
     }
 
-    /// A send `write` started leaves what the socket refused with the
-    /// engine: nothing is left here.
-    async fn finish_sending(&self) -> Result<(), Error> {
-        Ok(())
-    }
-
     fn with_engine<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
         f(&mut self.lock().engine)
     }
