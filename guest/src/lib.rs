@@ -23,8 +23,8 @@
 //!   engine.
 //! * `tls.rs`: TLS inside the component (core's TLS layer, rustls with
 //!   the pure-Rust RustCrypto provider): the provider and the handshake's
-//!   byte moves; `upgrade.rs`: `start-tls`; `cipher/`: TLS 1.3's
-//!   ChaCha20-Poly1305 with the keystream from WebAssembly SIMD.
+//!   byte moves; `upgrade.rs`: `start-tls`. TLS 1.3's ChaCha20-Poly1305 on
+//!   WebAssembly SIMD is the `portable-streams-chacha` crate.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
@@ -36,8 +36,6 @@
 //! What this backend cannot do, it reports as `unsupported`: Unix
 //! sockets and `reuse_port` (`wasi:sockets` has neither).
 
-#[cfg(any(target_arch = "wasm32", test))]
-mod cipher;
 mod conn;
 mod connect;
 mod conv;

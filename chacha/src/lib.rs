@@ -1,4 +1,5 @@
-//! TLS 1.3's ChaCha20-Poly1305 for the guest's rustls: the AEAD
+//! TLS 1.3's ChaCha20-Poly1305 for rustls inside a WebAssembly component
+//! (the guest backend's TLS uses it): the AEAD
 //! (`aead.rs`) over a ChaCha20 keystream from WebAssembly SIMD
 //! (`chacha20.rs`) and RustCrypto's Poly1305. The pure-Rust provider's
 //! own ChaCha20 computes one block at a time in scalar code, and bulk
@@ -7,9 +8,9 @@
 //! Only the TLS 1.3 suite is replaced; everything else (the AES-GCM
 //! suites, TLS 1.2, key exchange, signatures) stays the provider's.
 //!
-//! Built natively only for its unit tests (`tests.rs`: RFC 8439's vector
-//! and RustCrypto's AEAD as the reference), where the keystream is
-//! scalar; the SIMD path is checked by the TLS tests, where the guest's
+//! On other targets the keystream is scalar, and it is built there only
+//! for its unit tests (`tests.rs`: RFC 8439's vector and RustCrypto's
+//! AEAD as the reference); the SIMD path is checked by the TLS tests, where the guest's
 //! TLS server negotiates this suite with CPython's clients.
 
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -33,7 +34,7 @@ use aead::{ChaCha20Poly1305, TAG_LEN};
 
 /// The provider's suites, its TLS 1.3 ChaCha20-Poly1305 suite running on
 /// the SIMD keystream.
-pub(crate) fn with_simd_chacha(suites: &mut [SupportedCipherSuite]) {
+pub fn with_simd_chacha(suites: &mut [SupportedCipherSuite]) {
     for suite in suites {
         if let SupportedCipherSuite::Tls13(tls13) = suite
             && tls13.common.suite == rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
