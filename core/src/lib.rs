@@ -16,9 +16,11 @@
 //!   `write_eof`, loss, and (`wire.rs`) what its bytes are on the
 //!   transport: plain, or a TLS layer's records (`Connection::secure`).
 //!   Backends move bytes and wake waiters; nothing more.
-//! * [`ServerState`] (`server.rs`): serving/closed, pending accepts, how
+//! * [`ServerState`] (`server/`): serving/closed, pending accepts, how
 //!   many connections to take off the listeners and the queue of taken ones,
-//!   clients, `wait_closed`, and which addresses a server binds.
+//!   admission under the cap, clients, `wait_closed`, and which addresses a
+//!   server binds; [`server::ServerShell`] (`server/shell.rs`) carries out
+//!   what needs no socket, the same on every backend.
 //! * `tls` (feature `tls`): TLS as a layer: configurations from
 //!   asyncio's `ssl=` options, a sans-I/O session, handshake errors; and
 //!   [`TlsDetails`], which makes a connection refuse `write_eof`.
@@ -35,7 +37,7 @@
 //! Where each rule lives: reader rules in `reader.rs` (+ `request.rs`,
 //! `separators.rs`), writer flow control in `writer.rs` (+
 //! `watermarks.rs`), a connection's life in `conn.rs`, a server's in
-//! `server.rs`, connecting in `connect/`, the error cases in `error.rs`;
+//! `server/`, connecting in `connect/`, the error cases in `error.rs`;
 //! `race.rs` races two futures, runtime-neutral as the signal;
 //! `signal.rs` is the one wake-up point every waiting call waits on (the
 //! guest backend and the SDK inside a component, native on tokio's

@@ -5,6 +5,7 @@
 
 use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use portable_streams_core::caps::Permit;
 use portable_streams_core::{Connection, Error, SentNow, Wake};
@@ -46,7 +47,7 @@ pub(crate) struct Conn {
     pub(crate) pump: Signal,
     info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
     /// The server's signal to notify once this connection is closed.
-    on_closed: Option<Rc<Signal>>,
+    on_closed: Option<Arc<Signal>>,
 }
 
 impl Conn {
@@ -56,7 +57,7 @@ impl Conn {
         transport: Transport,
         engine: Connection,
         permit: Option<Permit>,
-        on_closed: Option<Rc<Signal>>,
+        on_closed: Option<Arc<Signal>>,
     ) -> Rc<Self> {
         let mut engine = engine.holding(permit);
         let mut transport = transport;

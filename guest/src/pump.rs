@@ -13,6 +13,7 @@
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -38,7 +39,7 @@ pub(crate) fn start(
     transport: Transport,
     engine: Connection,
     permit: Option<Permit>,
-    on_closed: Option<Rc<Signal>>,
+    on_closed: Option<Arc<Signal>>,
 ) -> Rc<Conn> {
     let conn = Conn::new(transport, engine, permit, on_closed);
     spawn(conn.clone());

@@ -1,25 +1,25 @@
 //! `start-server` and the `server` resource on `wasi:sockets`: core's
-//! [`ServerState`] decides (serving, closed, pending accepts, how many
-//! connections to take, the queue of taken ones, clients, `wait_closed`,
-//! which addresses are bound); this file binds sockets and
+//! [`ServerShell`] decides and carries out what needs no socket (serving,
+//! closed, pending accepts, how many connections to take, the queue of
+//! taken ones, admission under the cap, clients, `wait_closed`, which
+//! addresses are bound); this file binds sockets and
 //! runs one acceptor task per listening socket, which takes connections
 //! off its listen stream only while `accept` calls want them (the kernel's
 //! backlog holds the rest).
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
+use portable_streams_core::Error;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
-    AcceptStep, BindFailure, Client, ServerState, bind_all, bind_context, listen_backlog,
+    AcceptStep, BindFailure, Client, ServerShell, bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::tls::Side;
-use portable_streams_core::{Error, ReadBuffer};
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::{StreamRead, StreamReader, StreamResult};
 
@@ -39,32 +39,33 @@ pub struct Server {
     shared: Rc<Shared>,
 }
 
-/// An accepted connection, as the server's state tracks it.
-#[derive(Clone)]
-struct ClientConn(Weak<Conn>);
-
-impl Client for ClientConn {
+/// A connection as its server sees it (the server keeps a `Weak` of it).
+impl Client for Conn {
     fn is_closed(&self) -> bool {
-        self.0.upgrade().is_none_or(|c| c.is_closed())
+        Conn::is_closed(self)
+    }
+
+    fn close(&self) {
+        Conn::close(self);
+    }
+
+    fn abort(&self) {
+        self.lost(None);
     }
 }
 
 struct Shared {
-    state: RefCell<ServerState<ClientConn, Ready>>,
+    /// Core's server shell; its listening part is the listeners' places
+    /// under the listener cap (each acceptor task owns its socket).
+    shell: ServerShell<Weak<Conn>, Ready, Vec<Permit>>,
     limit: usize,
     keep_alive: bool,
     addresses: Vec<wit::SocketAddress>,
     /// The TLS side, on a TLS server: each client's handshake runs in a
     /// task of its own, off the accept path.
     tls: Option<Side>,
-    /// For `accept` calls: a socket was queued, serving started, closed.
-    accepted: Signal,
     /// For acceptor tasks: demand, serving or closed changed.
     acceptors: Signal,
-    /// For `wait-closed`: a client, an `accept` or the server closed.
-    changed: Rc<Signal>,
-    /// The listeners' places under the listener cap, freed on close.
-    listener_permits: RefCell<Vec<Permit>>,
 }
 
 /// One listening socket.
@@ -96,15 +97,12 @@ pub(crate) async fn start_server(
     let bound = bind_all(&addrs, |addr| listen(addr, backlog))?;
     let (listeners, permits): (Vec<Listener>, Vec<Permit>) = bound.into_iter().unzip();
     let shared = Rc::new(Shared {
-        state: RefCell::new(ServerState::new(options.start_serving, listeners.len())),
+        shell: ServerShell::new(options.start_serving, listeners.len(), permits),
         limit,
         keep_alive: options.keep_alive,
         addresses: listeners.iter().map(|l| l.addr.into()).collect(),
         tls,
-        accepted: Signal::default(),
         acceptors: Signal::default(),
-        changed: Rc::default(),
-        listener_permits: RefCell::new(permits),
     });
     for listener in listeners {
         wit_bindgen::spawn_local(acceptor(shared.clone(), listener));
@@ -154,61 +152,61 @@ enum Ready {
 
 impl Shared {
     fn queue(self: &Rc<Self>, sockets: Vec<TcpSocket>) {
-        if sockets.is_empty() || self.state.borrow().is_closed() {
+        if sockets.is_empty() || self.is_closed() {
             return;
         }
         match &self.tls {
             Some(server) => {
                 for socket in sockets {
-                    // Not borrowed across the spawn: the task borrows it.
-                    self.state.borrow_mut().handshake_started();
+                    self.shell.lock().server.handshake_started();
                     wit_bindgen::spawn_local(handshake(self.clone(), server.clone(), socket));
                 }
             }
             None => {
-                let mut state = self.state.borrow_mut();
+                let mut st = self.shell.lock();
                 for socket in sockets {
-                    state.arrived(Ready::Socket(socket));
+                    st.server.arrived(Ready::Socket(socket));
                 }
             }
         }
-        self.accepted.notify();
+        self.shell.changed().notify();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.shell.lock().server.is_closed()
     }
 
     fn close(&self) {
-        if !self.state.borrow_mut().close() {
-            return;
+        if self.shell.close().is_some() {
+            self.acceptors.notify();
         }
-        self.listener_permits.borrow_mut().clear();
-        self.accepted.notify();
-        self.acceptors.notify();
-        self.changed.notify();
     }
 
-    /// A connection from a queued one, or none if accepting it failed.
-    fn connection(&self, ready: Ready) -> Option<Rc<Conn>> {
+    /// A connection from a queued one; an error if accepting it failed.
+    fn connection(&self, ready: Ready) -> Result<Rc<Conn>, Error> {
         let transport = match ready {
             Ready::Socket(socket) => {
-                socket.get_remote_address().ok()?;
+                // A client that gave up before it was accepted has no peer.
+                socket.get_remote_address().map_err(socket_error)?;
                 self.keep_alive(&socket);
                 transport::tcp(socket)
             }
             Ready::Secured(transport) => *transport,
         };
-        // Past the connection cap the client is closed at once (dropped),
-        // as the native backing does.
-        let permit = limits::permit().ok()?;
-        let read = ReadBuffer::new(self.limit).ok()?;
-        let conn = pump::start(
-            transport,
-            limits::engine(read),
-            Some(permit),
-            Some(self.changed.clone()),
-        );
-        self.state
-            .borrow_mut()
-            .add_client(ClientConn(Rc::downgrade(&conn)));
-        Some(conn)
+        let on_closed = self.shell.changed().clone();
+        self.shell
+            .lock()
+            .server
+            .admit(limits::permit(), self.limit, |read, permit| {
+                let conn = pump::start(
+                    transport,
+                    limits::engine(read),
+                    Some(permit),
+                    Some(on_closed),
+                );
+                let client = Rc::downgrade(&conn);
+                (conn, client)
+            })
     }
 
     /// Best effort, as asyncio's setsockopt on the listening socket.
@@ -217,47 +215,26 @@ impl Shared {
             let _ = socket.set_keep_alive_enabled(true);
         }
     }
-
-    fn clients(&self) -> Vec<Rc<Conn>> {
-        let clients = self.state.borrow_mut().open_clients();
-        clients.iter().filter_map(|c| c.0.upgrade()).collect()
-    }
-}
-
-/// Counts an `accept` call as pending for as long as it runs.
-struct Accepting<'a>(&'a Shared);
-
-impl<'a> Accepting<'a> {
-    fn new(shared: &'a Shared) -> Self {
-        shared.state.borrow_mut().begin_accept();
-        shared.acceptors.notify();
-        Self(shared)
-    }
-}
-
-impl Drop for Accepting<'_> {
-    fn drop(&mut self) {
-        if self.0.state.borrow_mut().end_accept() {
-            self.0.changed.notify();
-        }
-    }
 }
 
 impl wit::GuestServer for Server {
     async fn accept(&self) -> Result<(wit::Reader, wit::Writer), wit::Error> {
         settled(async {
             let shared = &*self.shared;
-            let _accepting = Accepting::new(shared);
+            let _accepting = shared.shell.accepting();
+            shared.acceptors.notify();
             loop {
-                let wake = shared.accepted.wait();
-                let step = shared.state.borrow().accept_step();
+                let wake = shared.shell.changed().wait();
+                let step = shared.shell.lock().server.accept_step();
                 match step {
                     AcceptStep::Closed(error) => return Err(error.into()),
                     AcceptStep::Wait => {}
                     AcceptStep::Take => {
-                        let next = shared.state.borrow_mut().next_arrival();
+                        let next = shared.shell.lock().server.next_arrival();
                         if let Some(ready) = next {
-                            if let Some(conn) = shared.connection(ready) {
+                            // One the cap refuses, or that gave up, is
+                            // dropped (closed at once): take the next.
+                            if let Ok(conn) = shared.connection(ready) {
                                 return Ok(crate::resources(conn));
                             }
                             continue;
@@ -271,7 +248,7 @@ impl wit::GuestServer for Server {
     }
 
     fn sockets(&self) -> Vec<wit::SocketAddress> {
-        self.shared.state.borrow().sockets(&self.shared.addresses)
+        self.shared.shell.sockets(&self.shared.addresses)
     }
 
     fn close(&self) {
@@ -279,38 +256,26 @@ impl wit::GuestServer for Server {
     }
 
     async fn wait_closed(&self) {
-        settled(async {
-            let shared = &*self.shared;
-            shared
-                .changed
-                .until(|| shared.state.borrow_mut().wait_closed_done().then_some(()))
-                .await
-        })
-        .await
+        settled(self.shared.shell.wait_closed()).await
     }
 
     fn is_serving(&self) -> bool {
-        self.shared.state.borrow().is_serving()
+        self.shared.shell.is_serving()
     }
 
     fn start_serving(&self) -> Result<(), wit::Error> {
-        if self.shared.state.borrow_mut().start_serving()? {
-            self.shared.accepted.notify();
+        if self.shared.shell.start_serving()? {
             self.shared.acceptors.notify();
         }
         Ok(())
     }
 
     fn close_clients(&self) {
-        for conn in self.shared.clients() {
-            conn.close();
-        }
+        self.shared.shell.close_clients();
     }
 
     fn abort_clients(&self) {
-        for conn in self.shared.clients() {
-            conn.lost(None);
-        }
+        self.shared.shell.abort_clients();
     }
 }
 
@@ -331,10 +296,10 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
     } = listener;
     loop {
         let wake = shared.acceptors.wait();
-        if shared.state.borrow().is_closed() {
+        if shared.is_closed() {
             break;
         }
-        if !shared.state.borrow().wants_more() {
+        if !shared.shell.lock().server.wants_more() {
             wake.await;
             continue;
         }
@@ -348,7 +313,7 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
             let changed = shared.acceptors.wait();
             match race(read.as_mut(), changed).await {
                 Either::Left(result) => break result == StreamResult::Dropped,
-                Either::Right(()) if shared.state.borrow().is_closed() => break true,
+                Either::Right(()) if shared.is_closed() => break true,
                 Either::Right(()) => {}
             }
         };
@@ -358,8 +323,8 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
     }
     drop(incoming);
     drop(socket);
-    shared.state.borrow_mut().listener_ended();
-    shared.accepted.notify();
+    shared.shell.lock().server.listener_ended();
+    shared.shell.changed().notify();
 }
 
 /// One client's TLS handshake: queued for `accept` when it completes; a
@@ -368,22 +333,14 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
 async fn handshake(shared: Rc<Shared>, side: Side, socket: TcpSocket) {
     shared.keep_alive(&socket);
     let shaking = tls::secure(transport::tcp(socket), &side);
-    let secured = match race(shaking, closed(&shared)).await {
+    let secured = match race(shaking, shared.shell.closed()).await {
         Either::Left(Ok(secured)) => Some(Ready::Secured(Box::new(secured))),
         Either::Left(Err(_)) | Either::Right(()) => None,
     };
-    shared.state.borrow_mut().handshake_ended(secured);
-    shared.accepted.notify();
+    shared.shell.lock().server.handshake_ended(secured);
+    shared.shell.changed().notify();
     // One fewer to come: the acceptors may need another socket.
     shared.acceptors.notify();
-}
-
-/// Returns once the server is closed.
-async fn closed(shared: &Shared) {
-    shared
-        .acceptors
-        .until(|| shared.state.borrow().is_closed().then_some(()))
-        .await
 }
 
 /// A read of the listen stream that queues every socket it received, also

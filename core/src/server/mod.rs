@@ -3,16 +3,24 @@
 //! accepted clients, and which listening addresses are bound (asyncio's
 //! `Server` and `create_server`), with no I/O.
 //!
-//! A backend keeps a [`ServerState`] behind its own lock and asks it what
-//! an `accept` or `wait_closed` call does next; it carries out the
-//! decisions on its listening sockets.
+//! A backend keeps a [`ServerState`] in a [`ServerShell`] (`shell.rs`:
+//! the state and the backend's listening sockets behind one lock, the
+//! signal its waiting calls wait on, `accept`'s count, `close`,
+//! `wait_closed`, `start_serving` and the clients' `close`/`abort`) and
+//! asks it what an `accept` call does next; it carries out the decisions
+//! on its listening sockets.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use crate::Error;
+use crate::caps::Permit;
 pub use crate::connect::bind_context;
 use crate::connect::py_addr;
+use crate::{Error, ReadBuffer};
+
+mod shell;
+
+pub use shell::{Accepting, Locked, ServerShell};
 
 /// asyncio's default `backlog`.
 pub const DEFAULT_BACKLOG: u32 = 100;
@@ -37,11 +45,44 @@ pub fn no_listener_left() -> Error {
     Error::Other("no listening socket is left".into())
 }
 
-/// A client connection as the server sees it.
-pub trait Client: Clone {
+/// A client connection as the server sees it: a backend implements it on
+/// its connection, and the server keeps each client as a `Weak` (an
+/// `rc::Weak` or a `sync::Weak`), which is itself a [`Client`].
+pub trait Client {
     /// Whether the connection is fully closed (or gone).
     fn is_closed(&self) -> bool;
+    /// `close()` on the client's writer (for `close_clients()`).
+    fn close(&self);
+    /// `abort()` on the client's transport (for `abort_clients()`).
+    fn abort(&self);
 }
+
+/// A server's handle on a client it does not keep alive: a client that is
+/// gone counts as closed.
+macro_rules! weak_client {
+    ($weak:ty) => {
+        impl<T: Client> Client for $weak {
+            fn is_closed(&self) -> bool {
+                self.upgrade().is_none_or(|c| c.is_closed())
+            }
+
+            fn close(&self) {
+                if let Some(client) = self.upgrade() {
+                    client.close();
+                }
+            }
+
+            fn abort(&self) {
+                if let Some(client) = self.upgrade() {
+                    client.abort();
+                }
+            }
+        }
+    };
+}
+
+weak_client!(std::rc::Weak<T>);
+weak_client!(std::sync::Weak<T>);
 
 /// What an `accept` call does next.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,7 +119,7 @@ pub struct ServerState<C, A = ()> {
     listening: usize,
 }
 
-impl<C: Client, A> ServerState<C, A> {
+impl<C: Client + Clone, A> ServerState<C, A> {
     /// A server over `listening` sockets that serves at once unless
     /// `start_serving=False` (see [`starts_serving`]).
     pub fn new(start_serving: Option<bool>, listening: usize) -> Self {
@@ -195,6 +236,23 @@ impl<C: Client, A> ServerState<C, A> {
         self.clients.push(client);
     }
 
+    /// Admits a connection taken off a listener as a client, within the
+    /// connection cap: `permit` is its place under the cap, and `start`
+    /// starts the connection over a reader with the server's `limit`.
+    /// A connection the cap refuses is not started; the backend drops
+    /// it, which closes it at once, and goes on to the next.
+    pub fn admit<T>(
+        &mut self,
+        permit: Result<Permit, Error>,
+        limit: usize,
+        start: impl FnOnce(ReadBuffer, Permit) -> (T, C),
+    ) -> Result<T, Error> {
+        let permit = permit?;
+        let (conn, client) = start(ReadBuffer::new(limit)?, permit);
+        self.add_client(client);
+        Ok(conn)
+    }
+
     /// `start_serving()`; `closed` once the server is closed. Returns
     /// whether serving started now (waiting `accept` calls should wake).
     pub fn start_serving(&mut self) -> Result<bool, Error> {
@@ -283,6 +341,12 @@ mod tests {
         fn is_closed(&self) -> bool {
             self.0.get()
         }
+        fn close(&self) {
+            self.0.set(true);
+        }
+        fn abort(&self) {
+            self.0.set(true);
+        }
     }
 
     #[test]
@@ -325,6 +389,53 @@ mod tests {
         server.handshake_ended(Some(4));
         assert_eq!(server.next_arrival(), None, "nothing queues after close");
         assert!(!server.wants_more());
+    }
+
+    #[test]
+    fn a_weak_client_is_closed_once_gone_and_reaches_its_connection() {
+        let conn = Rc::new(Fake(Rc::default()));
+        let mut server: ServerState<std::rc::Weak<Fake>> = ServerState::new(None, 1);
+        server.add_client(Rc::downgrade(&conn));
+        let gone = Rc::new(Fake(Rc::default()));
+        server.add_client(Rc::downgrade(&gone));
+        drop(gone);
+        let open = server.open_clients();
+        assert_eq!(open.len(), 1, "a client that is gone counts as closed");
+        open[0].close();
+        assert!(conn.is_closed(), "close reaches the connection");
+        struct Flag(std::sync::atomic::AtomicBool);
+        impl Client for Flag {
+            fn is_closed(&self) -> bool {
+                self.0.load(std::sync::atomic::Ordering::Relaxed)
+            }
+            fn close(&self) {}
+            fn abort(&self) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let shared = std::sync::Arc::new(Flag(Default::default()));
+        let weak = std::sync::Arc::downgrade(&shared);
+        assert!(!weak.is_closed());
+        weak.abort();
+        assert!(weak.is_closed());
+    }
+
+    #[test]
+    fn admission_is_within_the_cap() {
+        let count = crate::caps::ConnectionCount::default();
+        let mut server: ServerState<Fake, u32> = ServerState::new(None, 1);
+        let client = Fake(Rc::default());
+        let admitted = server.admit(count.try_permit(Some(1)), 16, |read, permit| {
+            assert_eq!(read.limit(), 16);
+            ((read, permit), client.clone())
+        });
+        let (_read, _permit) = admitted.expect("within the cap");
+        assert_eq!(server.open_clients().len(), 1);
+        let refused = server.admit(count.try_permit(Some(1)), 16, |_, _| {
+            unreachable!("a refused connection is not started")
+        });
+        assert!(matches!(refused, Err::<(), _>(Error::AccessDenied(_))));
+        assert_eq!(server.open_clients().len(), 1, "no client recorded");
     }
 
     #[test]

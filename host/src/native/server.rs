@@ -1,24 +1,26 @@
-//! The `server` resource on tokio listeners: core's [`ServerState`] decides
-//! (serving, closed, pending accepts, how many connections to take, the
-//! queue of TLS clients ready, clients, `wait_closed`, which addresses are
+//! The `server` resource on tokio listeners: core's [`ServerShell`]
+//! decides and carries out what needs no socket (serving, closed, pending
+//! accepts, how many connections to take, the queue of TLS clients ready,
+//! admission under the cap, clients, `wait_closed`, which addresses are
 //! bound); this file binds sockets and accepts on demand.
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
+use portable_streams_core::Error;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
-    AcceptStep, BindFailure, Client, ServerState, bind_all, bind_context, listen_backlog,
+    AcceptStep, BindFailure, Client, Locked, ServerShell, ServerState, bind_all, bind_context,
+    listen_backlog,
 };
 use portable_streams_core::tls::Side;
-use portable_streams_core::{Error, ReadBuffer, Signal};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
 
-use super::conn::{Conn, OnClosed};
+use super::conn::Conn;
 use super::connect::resolve;
 use super::conv::{Allowance, read_buffer};
 use super::tls;
@@ -33,28 +35,32 @@ pub struct Server {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// An accepted connection, as the server's state tracks it.
-#[derive(Clone)]
-struct ClientConn(Weak<Conn>);
-
-impl Client for ClientConn {
+/// A connection as its server sees it (the server keeps a `Weak` of it).
+impl Client for Conn {
     fn is_closed(&self) -> bool {
-        self.0.upgrade().is_none_or(|c| c.is_closed())
+        Conn::is_closed(self)
+    }
+
+    fn close(&self) {
+        Conn::close(self);
+    }
+
+    fn abort(&self) {
+        Conn::abort(self);
     }
 }
 
 /// What a server's resource and its clients share.
 pub(crate) struct Shared {
-    state: Mutex<State>,
+    /// Core's server shell; its arrivals are TLS clients whose handshake
+    /// is done (plain ones are handed out as they are accepted).
+    shell: ServerShell<Weak<Conn>, Transport, Listening>,
+    addresses: Vec<wit::SocketAddress>,
     limit: usize,
     keep_alive: bool,
     allowance: Allowance,
     /// The TLS side of a TLS server.
     tls: Option<Side>,
-    /// For `accept` and `wait-closed` calls: a client came, finished its
-    /// handshake or closed, an `accept` ended, the server started or
-    /// closed.
-    changed: Signal,
 }
 
 enum Listener {
@@ -62,19 +68,25 @@ enum Listener {
     Unix(UnixListener, String),
 }
 
-struct State {
-    /// Core's server engine; its arrivals are TLS clients whose handshake
-    /// is done (plain ones are handed out as they are accepted).
-    server: ServerState<ClientConn, Transport>,
+/// The listening sockets, dropped on close.
+#[derive(Default)]
+struct Listening {
     listeners: Vec<Listener>,
-    addresses: Vec<wit::SocketAddress>,
     /// The listener to try first, so no listener starves the others.
     next: usize,
-    /// The socket file of a Unix server, removed on close.
+    /// The listeners' places under the policy's listener cap.
+    _permits: Vec<Permit>,
+    /// The socket file of a Unix server, removed with the listener.
     socket_file: Option<SocketFile>,
-    /// The listeners' places under the policy's listener cap, freed on
-    /// close.
-    listening: Vec<Permit>,
+}
+
+impl Drop for Listening {
+    /// A closed server, or one dropped unclosed, removes its socket file.
+    fn drop(&mut self) {
+        if let Some(file) = self.socket_file.take() {
+            file.remove();
+        }
+    }
 }
 
 /// An accepted socket before any TLS handshake.
@@ -93,40 +105,13 @@ impl Raw {
     }
 }
 
-/// Counts an `accept` call as pending for as long as it runs, and removes
-/// its waker when it ends: a server that accepts many clients and closes
-/// none keeps no waker per accept.
-struct Accepting<'a> {
-    shared: &'a Shared,
-    waker: Option<u64>,
-}
-
-impl Drop for Accepting<'_> {
-    fn drop(&mut self) {
-        if let Some(id) = self.waker {
-            self.shared.changed.unregister(id);
-        }
-        if self.shared.lock().server.end_accept() {
-            self.shared.changed.notify();
-        }
-    }
-}
-
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Waits for the next client.
     ///
     /// Cancellation safe: a connection is only taken from the kernel when
     /// it is returned.
     pub(crate) async fn accept(self: &Arc<Self>) -> Result<Arc<Conn>, Error> {
-        self.lock().server.begin_accept();
-        let mut accepting = Accepting {
-            shared: self,
-            waker: None,
-        };
+        let mut accepting = self.shell.accepting();
         poll_fn(|cx| self.poll_accept(cx, &mut accepting.waker)).await
     }
 
@@ -135,31 +120,32 @@ impl Shared {
         cx: &mut Context<'_>,
         waker: &mut Option<u64>,
     ) -> Poll<Result<Arc<Conn>, Error>> {
-        let mut st = self.lock();
-        match st.server.accept_step() {
+        let mut st = self.shell.lock();
+        let Locked { server, listening } = &mut *st;
+        match server.accept_step() {
             AcceptStep::Closed(error) => return Poll::Ready(Err(error)),
             AcceptStep::Wait => {
-                self.changed.register(waker, cx.waker());
+                self.shell.changed().register(waker, cx.waker());
                 return Poll::Pending;
             }
-            AcceptStep::Take => self.changed.register(waker, cx.waker()),
+            AcceptStep::Take => self.shell.changed().register(waker, cx.waker()),
         }
         // Clients whose TLS handshake is done come first.
-        while let Some(transport) = st.server.next_arrival() {
-            if let Some(conn) = self.adopt(&mut st, transport) {
+        while let Some(transport) = server.next_arrival() {
+            if let Some(conn) = self.adopt(server, transport) {
                 return Poll::Ready(Ok(conn));
             }
         }
         // Take no more clients than the accept calls want, handshakes in
         // flight included (the kernel's backlog holds the rest).
-        if !st.server.wants_more() {
+        if !server.wants_more() {
             return Poll::Pending;
         }
-        let count = st.listeners.len();
+        let count = listening.listeners.len();
         let mut i = 0;
         while i < count {
-            let index = (st.next + i) % count;
-            let accepted = match &st.listeners[index] {
+            let index = (listening.next + i) % count;
+            let accepted = match &listening.listeners[index] {
                 Listener::Tcp(listener) => listener.poll_accept(cx).map_ok(|(stream, _)| {
                     if self.keep_alive
                         && let Err(error) = SockRef::from(&stream).set_keepalive(true)
@@ -183,16 +169,16 @@ impl Shared {
                     return Poll::Ready(Err(Error::from(error).context("accept")));
                 }
                 Poll::Ready(Ok(raw)) => {
-                    st.next = index + 1;
+                    listening.next = index + 1;
                     if let Some(side) = &self.tls {
-                        st.server.handshake_started();
+                        server.handshake_started();
                         self.handshake(side.clone(), raw);
-                        if !st.server.wants_more() {
+                        if !server.wants_more() {
                             return Poll::Pending;
                         }
                         continue;
                     }
-                    match self.adopt(&mut st, raw.plain()) {
+                    match self.adopt(server, raw.plain()) {
                         Some(conn) => return Poll::Ready(Ok(conn)),
                         // Refused by the connection cap: look for the next.
                         None => continue,
@@ -210,110 +196,77 @@ impl Shared {
     fn handshake(self: &Arc<Self>, side: Side, raw: Raw) {
         let shared = self.clone();
         tokio::spawn(async move {
-            let closed = shared
-                .changed
-                .until(|| shared.lock().server.is_closed().then_some(()));
             let secured = tokio::select! {
                 result = tls::secure(raw.plain(), &side) => result
                     .inspect_err(|error| tracing::info!("a client's TLS handshake failed: {error}"))
                     .ok(),
-                () = closed => None,
+                () = shared.shell.closed() => None,
             };
-            shared.lock().server.handshake_ended(secured);
-            shared.changed.notify();
+            shared.shell.lock().server.handshake_ended(secured);
+            shared.shell.changed().notify();
         });
     }
 
     /// A connection for an accepted transport, or none when the policy's
     /// cap refuses it (it is then closed at once).
-    fn adopt(self: &Arc<Self>, st: &mut State, transport: Transport) -> Option<Arc<Conn>> {
-        let max = self.allowance.policy.max_connections();
-        let permit = match self.allowance.count.try_permit(max) {
-            Ok(permit) => permit,
-            Err(refused) => {
-                tracing::warn!(peer = ?transport.peer, "client refused: {refused}");
-                return None;
-            }
-        };
-        let read = ReadBuffer::new(self.limit).ok()?;
-        let server = Arc::downgrade(self);
-        let on_closed: OnClosed = Box::new(move || {
-            if let Some(server) = server.upgrade() {
-                server.changed.notify();
-            }
-        });
-        let conn = Conn::start(
-            transport,
-            self.allowance.engine(read),
-            Some(permit),
-            Some(on_closed),
-        );
-        st.server.add_client(ClientConn(Arc::downgrade(&conn)));
-        Some(conn)
+    fn adopt(
+        &self,
+        server: &mut ServerState<Weak<Conn>, Transport>,
+        transport: Transport,
+    ) -> Option<Arc<Conn>> {
+        let peer = transport.peer.clone();
+        let permit = self
+            .allowance
+            .count
+            .try_permit(self.allowance.policy.max_connections());
+        let on_closed = self.shell.changed().clone();
+        server
+            .admit(permit, self.limit, |read, permit| {
+                let engine = self.allowance.engine(read);
+                let conn = Conn::start(transport, engine, Some(permit), Some(on_closed));
+                let client = Arc::downgrade(&conn);
+                (conn, client)
+            })
+            .inspect_err(|refused| tracing::warn!(?peer, "client refused: {refused}"))
+            .ok()
     }
 
     /// `sockets`.
     pub(crate) fn sockets(&self) -> Vec<wit::SocketAddress> {
-        let st = self.lock();
-        st.server.sockets(&st.addresses)
+        self.shell.sockets(&self.addresses)
     }
 
     /// `close()`: stop listening (removing a Unix server's socket file);
     /// accepted connections stay up.
     pub(crate) fn close(&self) {
-        let mut st = self.lock();
-        if st.server.close() {
-            st.listeners.clear();
-            st.listening.clear();
-            if let Some(file) = st.socket_file.take() {
-                file.remove();
-            }
-            self.changed.notify();
-        }
+        drop(self.shell.close());
     }
 
     /// `wait_closed()`.
     ///
     /// Cancellation safe.
     pub(crate) async fn wait_closed(&self) {
-        self.changed
-            .until(|| self.lock().server.wait_closed_done().then_some(()))
-            .await
+        self.shell.wait_closed().await
     }
 
     /// `is_serving()`.
     pub(crate) fn is_serving(&self) -> bool {
-        self.lock().server.is_serving()
+        self.shell.is_serving()
     }
 
     /// `start_serving()`.
     pub(crate) fn start_serving(&self) -> Result<(), Error> {
-        let mut st = self.lock();
-        if st.server.start_serving()? {
-            self.changed.notify();
-        }
-        Ok(())
+        self.shell.start_serving().map(drop)
     }
 
     /// `close_clients()`.
     pub(crate) fn close_clients(&self) {
-        for conn in self.clients() {
-            conn.close();
-        }
+        self.shell.close_clients();
     }
 
     /// `abort_clients()`.
     pub(crate) fn abort_clients(&self) {
-        for conn in self.clients() {
-            conn.abort();
-        }
-    }
-
-    /// The open clients, taken out of the lock (a closing client reports
-    /// back to the server).
-    fn clients(&self) -> Vec<Arc<Conn>> {
-        let clients = self.lock().server.open_clients();
-        clients.iter().filter_map(|c| c.0.upgrade()).collect()
+        self.shell.abort_clients();
     }
 }
 
@@ -323,15 +276,6 @@ impl Drop for Server {
     /// state, not its listeners.
     fn drop(&mut self) {
         self.shared.close();
-    }
-}
-
-impl Drop for Shared {
-    /// A server dropped unclosed still removes its socket file.
-    fn drop(&mut self) {
-        if let Some(file) = self.lock().socket_file.take() {
-            file.remove();
-        }
     }
 }
 
@@ -349,24 +293,23 @@ fn server(
     (limit, keep_alive, tls): (usize, bool, Option<Side>),
     allowance: Allowance,
 ) -> Server {
-    let (listeners, listening): (Vec<_>, Vec<_>) = listeners.into_iter().unzip();
-    let state = State {
-        // A tokio listener never ends by itself: only `close` ends them.
-        server: ServerState::new(start_serving, listeners.len()),
+    let (listeners, permits): (Vec<_>, Vec<_>) = listeners.into_iter().unzip();
+    // A tokio listener never ends by itself: only `close` ends them.
+    let count = listeners.len();
+    let listening = Listening {
         listeners,
-        addresses,
         next: 0,
+        _permits: permits,
         socket_file,
-        listening,
     };
     Server {
         shared: Arc::new(Shared {
-            state: Mutex::new(state),
+            shell: ServerShell::new(start_serving, count, listening),
+            addresses,
             limit,
             keep_alive,
             allowance,
             tls,
-            changed: Signal::default(),
         }),
     }
 }

@@ -55,7 +55,7 @@ async fn accepts_that_waited_leave_no_waker_behind() {
         kept.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
         accept.await.unwrap().unwrap();
     }
-    assert_eq!(server.shared.changed.waiting(), 0);
+    assert_eq!(server.shared.shell.changed().waiting(), 0);
 }
 
 /// A TLS server's options with a throwaway self-signed certificate.

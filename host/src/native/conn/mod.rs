@@ -29,10 +29,6 @@ mod read;
 mod start_tls;
 mod write;
 
-/// Called once when a connection is fully closed (a server counts its
-/// clients this way).
-pub(crate) type OnClosed = Box<dyn Fn() + Send + Sync>;
-
 /// One connection, shared by its reader, its writer and its pump.
 pub(crate) struct Conn {
     state: Mutex<State>,
@@ -43,7 +39,8 @@ pub(crate) struct Conn {
     me: Weak<Conn>,
     peer: Option<wit::SocketAddress>,
     local: Option<wit::SocketAddress>,
-    on_closed: Option<OnClosed>,
+    /// The server's signal to notify once this connection is closed.
+    on_closed: Option<Arc<Signal>>,
 }
 
 struct State {
@@ -84,7 +81,7 @@ impl Conn {
         transport: Transport,
         engine: Connection,
         permit: Option<Permit>,
-        on_closed: Option<OnClosed>,
+        on_closed: Option<Arc<Signal>>,
     ) -> Arc<Conn> {
         let mut engine = engine.holding(permit);
         let mut transport = transport;
@@ -192,8 +189,8 @@ impl Conn {
             }
             let _ = self.wake(&mut st, wake);
         }
-        if let Some(on_closed) = &self.on_closed {
-            on_closed();
+        if let Some(server) = &self.on_closed {
+            server.notify();
         }
     }
 }
