@@ -23,24 +23,28 @@ pub(crate) async fn open_connection(
     port: u16,
     options: wit::ConnectOptions,
 ) -> Result<(wit::Reader, wit::Writer), Error> {
-    // asyncio creates the StreamReader (and so checks the limit) first.
-    let read = limits::reader(options.limit)?;
-    let tls = match &options.tls {
-        Some(tls) => Some(tls::client(tls, Some(&host))?),
-        None => None,
-    };
-    let permit = limits::permit()?;
     let plan = ConnectPlan::from(&options);
-    let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;
-    let plain = transport::tcp(socket);
-    let transport = match tls {
-        Some(side) => tls::secure(plain, &side).await?,
-        None => plain,
-    };
+    let opened = connect::open(
+        limits::reader(options.limit),
+        || {
+            options
+                .tls
+                .as_ref()
+                .map(|tls| tls::client(tls, Some(&host)))
+                .transpose()
+        },
+        limits::permit,
+        async {
+            let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;
+            Ok(transport::tcp(socket))
+        },
+        async |plain, side| tls::secure(plain, &side).await,
+    )
+    .await?;
     Ok(crate::resources(pump::start(
-        transport,
-        limits::engine(read),
-        Some(permit),
+        opened.transport,
+        limits::engine(opened.read),
+        Some(opened.permit),
         None,
     )))
 }

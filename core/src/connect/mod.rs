@@ -6,8 +6,13 @@
 //! A backend supplies three closures over neutral types: how to resolve a
 //! name, how to make one attempt (its own sockets, its policy check), and
 //! how to sleep. It decides nothing else.
+//!
+//! Around it, `open.rs` holds the order of `open_connection`'s steps (the
+//! reader, the TLS options, the cap, connecting, the handshake), for TCP
+//! and Unix sockets alike.
 
 mod address;
+mod open;
 mod race;
 
 use std::future::{Future, poll_fn};
@@ -20,6 +25,7 @@ pub use address::{
     Family, bind_context, bind_targets, connect_context, connect_targets, is_wildcard, numeric,
     reached, unresolvable, wildcard,
 };
+pub use open::{Opened, open};
 pub use race::{effective_interleave, interleave, most_specific, py_addr, staggered_race};
 
 use crate::Error;

@@ -23,32 +23,36 @@ pub(crate) async fn open_connection(
     options: wit::ConnectOptions,
 ) -> Result<Arc<Conn>, Error> {
     let policy = allowance.policy.clone();
-    // asyncio creates the StreamReader (and so checks the limit) first.
-    let read = read_buffer(options.limit, &policy)?;
-    let side = match &options.tls {
-        Some(tls) => Some(tls::client(tls, Some(&host))?),
-        None => None,
-    };
-    let permit = allowance.count.try_permit(policy.max_connections())?;
     let plan = ConnectPlan::from(&options);
-    let stream = connect::connect(
-        &host,
-        port,
-        &plan,
-        |name| resolve(policy.clone(), name),
-        |addr, local| attempt(policy.clone(), addr, local),
-        |nanos| tokio::time::sleep(Duration::from_nanos(nanos)),
+    let opened = connect::open(
+        read_buffer(options.limit, &policy),
+        || {
+            options
+                .tls
+                .as_ref()
+                .map(|tls| tls::client(tls, Some(&host)))
+                .transpose()
+        },
+        || allowance.count.try_permit(policy.max_connections()),
+        async {
+            let stream = connect::connect(
+                &host,
+                port,
+                &plan,
+                |name| resolve(policy.clone(), name),
+                |addr, local| attempt(policy.clone(), addr, local),
+                |nanos| tokio::time::sleep(Duration::from_nanos(nanos)),
+            )
+            .await?;
+            Ok(transport::tcp(stream))
+        },
+        async |plain, side| tls::secure(plain, &side).await,
     )
     .await?;
-    let plain = transport::tcp(stream);
-    let transport = match side {
-        None => plain,
-        Some(side) => tls::secure(plain, &side).await?,
-    };
     Ok(Conn::start(
-        transport,
-        allowance.engine(read),
-        Some(permit),
+        opened.transport,
+        allowance.engine(opened.read),
+        Some(opened.permit),
         None,
     ))
 }

@@ -22,31 +22,39 @@ pub(crate) async fn open_unix_connection(
     options: wit::UnixConnectOptions,
 ) -> Result<Arc<Conn>, Error> {
     let policy = allowance.policy.clone();
-    let read = read_buffer(options.limit, &policy)?;
-    let side = match &options.tls {
+    let opened = connect::open(
+        read_buffer(options.limit, &policy),
         // No host to verify: only `server-name` names the server.
-        Some(tls) => Some(tls::client(tls, None)?),
-        None => None,
-    };
-    let resolved = policy.check_unix_path(path.as_ref())?;
-    let permit = allowance.count.try_permit(policy.max_connections())?;
-    let target = resolved.display().to_string();
-    let connecting = async {
-        UnixStream::connect(&resolved)
-            .await
-            .map_err(|e| Error::from(e).context(&format!("connecting to {target}")))
-    };
-    let sleep = |nanos| tokio::time::sleep(Duration::from_nanos(nanos));
-    let stream = connect::bounded(&target, options.connect_timeout, connecting, sleep).await?;
-    let plain = transport::unix(stream, None);
-    let transport = match side {
-        Some(side) => tls::secure(plain, &side).await?,
-        None => plain,
-    };
+        || {
+            options
+                .tls
+                .as_ref()
+                .map(|tls| tls::client(tls, None))
+                .transpose()
+        },
+        || allowance.count.try_permit(policy.max_connections()),
+        async {
+            // The policy's verdict on the path comes with connecting, as
+            // its verdict on an address does.
+            let resolved = policy.check_unix_path(path.as_ref())?;
+            let target = resolved.display().to_string();
+            let connecting = async {
+                UnixStream::connect(&resolved)
+                    .await
+                    .map_err(|e| Error::from(e).context(&format!("connecting to {target}")))
+            };
+            let sleep = |nanos| tokio::time::sleep(Duration::from_nanos(nanos));
+            let stream =
+                connect::bounded(&target, options.connect_timeout, connecting, sleep).await?;
+            Ok(transport::unix(stream, None))
+        },
+        async |plain, side| tls::secure(plain, &side).await,
+    )
+    .await?;
     Ok(Conn::start(
-        transport,
-        allowance.engine(read),
-        Some(permit),
+        opened.transport,
+        allowance.engine(opened.read),
+        Some(opened.permit),
         None,
     ))
 }
