@@ -733,7 +733,7 @@ impl Connection {
     }
 
     /// `start_tls` took the transport for its handshake: the pump waits
-    /// until [`secure`](Self::secure) (or the connection's loss).
+    /// until `secure` (with the `tls` feature) or the connection's loss.
     pub fn begin_upgrade(&mut self) {
         self.upgrading = true;
     }

@@ -112,20 +112,11 @@ pub(crate) async fn start_server(
 
 /// Binds and listens on `addr`, within the listener cap.
 fn listen(addr: SocketAddr, backlog: u32) -> Result<(Listener, Permit), BindFailure> {
-    let fail = |code: ErrorCode| {
-        let unavailable = matches!(
-            code,
-            ErrorCode::AddressNotBindable | ErrorCode::NotSupported
-        );
-        let error = socket_error(code).context(&bind_context(&addr));
-        if unavailable {
-            BindFailure::Unavailable(error)
-        } else {
-            BindFailure::Failed(error)
-        }
-    };
+    let error = |code: ErrorCode| socket_error(code).context(&bind_context(&addr));
     let permit = limits::listener_permit().map_err(BindFailure::Failed)?;
-    let socket = TcpSocket::create(family_of(&addr)).map_err(fail)?;
+    let socket =
+        TcpSocket::create(family_of(&addr)).map_err(|code| BindFailure::creating(error(code)))?;
+    let fail = |code| BindFailure::binding(error(code));
     socket.bind(addr_to_wasi(addr)).map_err(fail)?;
     // Hosts may clamp or refuse a backlog; the default then applies.
     let _ = socket.set_listen_backlog_size(u64::from(backlog));

@@ -302,6 +302,26 @@ pub enum BindFailure {
     Failed(Error),
 }
 
+impl BindFailure {
+    /// Creating the socket failed: the address is skipped (asyncio
+    /// assumes a bad family, type and protocol combination).
+    pub fn creating(error: Error) -> Self {
+        BindFailure::Unavailable(error)
+    }
+
+    /// Binding or listening failed: the address is skipped when it, or its
+    /// family, is not available here (`EADDRNOTAVAIL`, bpo-30945; or not
+    /// supported); any other failure fails `start_server`.
+    pub fn binding(error: Error) -> Self {
+        match error {
+            Error::AddressNotAvailable(_) | Error::Unsupported(_) => {
+                BindFailure::Unavailable(error)
+            }
+            error => BindFailure::Failed(error),
+        }
+    }
+}
+
 /// asyncio's `create_server` loop: binds every address with `bind`, each on
 /// its own (so port 0 gives each socket its own free port, as asyncio
 /// does), skipping unavailable ones; fails on the first other error, or if
@@ -492,6 +512,26 @@ mod tests {
         assert_eq!(server.sockets(&[1, 2]), vec![1, 2]);
         server.close();
         assert!(server.sockets(&[1, 2]).is_empty());
+    }
+
+    #[test]
+    fn bind_failures_as_asyncio_classifies_them() {
+        let skipped = |f: BindFailure| matches!(f, BindFailure::Unavailable(_));
+        assert!(skipped(BindFailure::creating(Error::AccessDenied(
+            "x".into()
+        ))));
+        assert!(skipped(BindFailure::binding(Error::AddressNotAvailable(
+            "x".into()
+        ))));
+        assert!(skipped(BindFailure::binding(Error::Unsupported(
+            "x".into()
+        ))));
+        assert!(!skipped(BindFailure::binding(Error::AddressInUse(
+            "x".into()
+        ))));
+        assert!(!skipped(BindFailure::binding(Error::AccessDenied(
+            "x".into()
+        ))));
     }
 
     #[test]

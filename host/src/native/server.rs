@@ -382,8 +382,7 @@ pub(crate) async fn start_unix_server(
 fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> Result<TcpListener, BindFailure> {
     let fail = |e: std::io::Error| Error::from(e).context(&bind_context(&addr));
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        // asyncio: "Assume it's a bad family/type/protocol combination."
-        .map_err(|e| BindFailure::Unavailable(fail(e)))?;
+        .map_err(|e| BindFailure::creating(fail(e)))?;
     let configure = |socket: &Socket| -> std::io::Result<()> {
         if addr.is_ipv6() {
             socket.set_only_v6(true)?;
@@ -397,14 +396,7 @@ fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> Result<TcpListene
         let backlog = listen_backlog(options.backlog);
         socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))
     };
-    configure(&socket).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrNotAvailable {
-            // asyncio: "Assume the family is not enabled (bpo-30945)".
-            BindFailure::Unavailable(fail(e))
-        } else {
-            BindFailure::Failed(fail(e))
-        }
-    })?;
+    configure(&socket).map_err(|e| BindFailure::binding(fail(e)))?;
     TcpListener::from_std(socket.into()).map_err(|e| BindFailure::Failed(fail(e)))
 }
 
