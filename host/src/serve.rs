@@ -21,7 +21,9 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 
 use portable_streams_core::caps::SharedCap;
+use portable_streams_core::server::{ACCEPT_RETRY_DELAY, AcceptFailure};
 
+use crate::native::accept_failure;
 use crate::native::unix::SocketFile;
 use crate::native::{self, Accepted, NativeView};
 use crate::policy::Policy;
@@ -289,10 +291,11 @@ pub async fn serve(
                     if !std::mem::replace(&mut accept_failing, true) {
                         tracing::warn!(%error, "accept failed; retrying (logged once until an accept succeeds)");
                     }
-                    if let Some(pause) = accept_retry_delay(&error) {
+                    // Out of descriptors or memory: not in a hot loop.
+                    if accept_failure(&error) == AcceptFailure::OutOfResources {
                         tokio::select! {
                             _ = interrupt.recv() => break,
-                            _ = tokio::time::sleep(pause) => {}
+                            _ = tokio::time::sleep(ACCEPT_RETRY_DELAY) => {}
                         }
                     }
                     continue;
@@ -315,21 +318,6 @@ pub async fn serve(
         tracing::warn!("grace period over; closing the remaining connections");
     }
     Ok(())
-}
-
-/// How long to pause accepting after `error`: a second when the process or
-/// the system is out of descriptors or memory (as asyncio's
-/// `ACCEPT_RETRY_DELAY`), so a full table is not retried in a hot loop;
-/// none for errors that concern one client only (it aborted, say).
-fn accept_retry_delay(error: &std::io::Error) -> Option<Duration> {
-    const EMFILE: i32 = 24;
-    const ENFILE: i32 = 23;
-    const ENOBUFS: i32 = 105;
-    const ENOMEM: i32 = 12;
-    match error.raw_os_error() {
-        Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => Some(Duration::from_secs(1)),
-        _ => None,
-    }
 }
 
 /// The cap on the sockets all handler instances open in all, whatever the
@@ -474,24 +462,5 @@ impl Handler {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod accept_retry_tests {
-    use super::*;
-
-    #[test]
-    fn out_of_descriptors_pauses_accepting_for_a_second() {
-        for errno in [24, 23, 105, 12] {
-            let error = std::io::Error::from_raw_os_error(errno);
-            assert_eq!(accept_retry_delay(&error), Some(Duration::from_secs(1)));
-        }
-    }
-
-    #[test]
-    fn a_client_that_aborted_is_retried_at_once() {
-        let error = std::io::Error::from_raw_os_error(103); // ECONNABORTED
-        assert_eq!(accept_retry_delay(&error), None);
     }
 }

@@ -12,6 +12,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::caps::Permit;
 pub use crate::connect::bind_context;
@@ -37,6 +38,25 @@ pub fn listen_backlog(requested: Option<u32>) -> u32 {
 /// asyncio's `start_serving=` (default true).
 pub fn starts_serving(requested: Option<bool>) -> bool {
     requested.unwrap_or(true)
+}
+
+/// How long a listener rests after it ran out of file descriptors or
+/// memory (asyncio's `ACCEPT_RETRY_DELAY`).
+pub const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// What a server does when taking a connection off a listener failed, as
+/// asyncio's `_accept_connection`: `accept` never fails for it, so a
+/// serving loop goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptFailure {
+    /// The client gave up before it was accepted: take the next one.
+    Gone,
+    /// Out of file descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`,
+    /// `ENOMEM`): log it and rest the listener for [`ACCEPT_RETRY_DELAY`],
+    /// as the kernel keeps reporting it ready meanwhile.
+    OutOfResources,
+    /// Any other failure: log it and try again once the task was woken.
+    Other,
 }
 
 /// The error of `accept` once every listening socket ended (the host

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use portable_streams_core::caps::ConnectionCount;
+use portable_streams_core::server::AcceptFailure;
 use portable_streams_core::{ByteBudget, Connection, Error, ReadBuffer};
 
 use crate::policy::Policy;
@@ -34,6 +35,18 @@ impl Allowance {
     /// the store's budget.
     pub(crate) fn engine(&self, read: ReadBuffer) -> Connection {
         Connection::with_caps(read, self.policy.caps()).charging(self.budget.clone())
+    }
+}
+
+/// What a failure to take a connection off a listener is (the server's
+/// and `serve`'s accept loops).
+pub(crate) fn accept_failure(error: &std::io::Error) -> AcceptFailure {
+    match error.raw_os_error() {
+        _ if error.kind() == std::io::ErrorKind::ConnectionAborted => AcceptFailure::Gone,
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+            AcceptFailure::OutOfResources
+        }
+        _ => AcceptFailure::Other,
     }
 }
 

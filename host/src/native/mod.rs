@@ -41,6 +41,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 pub use bindings::streams as wit;
+pub(crate) use conv::accept_failure;
 pub use portable_streams_core::ByteBudget;
 pub use portable_streams_core::caps::{ConnectionCount, ListenerCount};
 pub use transport::Accepted;

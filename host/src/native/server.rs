@@ -4,25 +4,27 @@
 //! admission under the cap, clients, `wait_closed`, which addresses are
 //! bound); this file binds sockets and accepts on demand.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use portable_streams_core::Error;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
-    AcceptStep, BindFailure, Client, Locked, ServerShell, ServerState, bind_all, bind_context,
-    listen_backlog,
+    ACCEPT_RETRY_DELAY, AcceptFailure, AcceptStep, BindFailure, Client, Locked, ServerShell,
+    ServerState, bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::tls::Side;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
+use tokio::time::Sleep;
 
 use super::conn::Conn;
 use super::connect::resolve;
-use super::conv::{Allowance, read_buffer};
+use super::conv::{Allowance, accept_failure, read_buffer};
 use super::tls;
 use super::transport::{self, Transport};
 use super::unix::SocketFile;
@@ -78,6 +80,32 @@ struct Listening {
     _permits: Vec<Permit>,
     /// The socket file of a Unix server, removed with the listener.
     socket_file: Option<SocketFile>,
+    /// Each listener's rest after it ran out of resources, if resting.
+    resting: Vec<Option<Pin<Box<Sleep>>>>,
+}
+
+impl Listening {
+    /// Rests listener `index` for [`ACCEPT_RETRY_DELAY`].
+    fn rest(&mut self, index: usize) {
+        if let Some(rest) = self.resting.get_mut(index) {
+            *rest = Some(Box::pin(tokio::time::sleep(ACCEPT_RETRY_DELAY)));
+        }
+    }
+
+    /// Whether listener `index` may accept: not resting, or its rest is
+    /// over (else the task is woken when it is).
+    fn awake(&mut self, index: usize, cx: &mut Context<'_>) -> bool {
+        let Some(rest) = self.resting.get_mut(index) else {
+            return true;
+        };
+        if let Some(sleep) = rest
+            && sleep.as_mut().poll(cx).is_pending()
+        {
+            return false;
+        }
+        *rest = None;
+        true
+    }
 }
 
 impl Drop for Listening {
@@ -145,6 +173,10 @@ impl Shared {
         let mut i = 0;
         while i < count {
             let index = (listening.next + i) % count;
+            if !listening.awake(index, cx) {
+                i += 1;
+                continue;
+            }
             let accepted = match &listening.listeners[index] {
                 Listener::Tcp(listener) => listener.poll_accept(cx).map_ok(|(stream, _)| {
                     if self.keep_alive
@@ -160,14 +192,23 @@ impl Shared {
             };
             match accepted {
                 Poll::Pending => i += 1,
-                Poll::Ready(Err(error)) => {
-                    // A client that gave up before it was accepted is not
-                    // the server's failure (asyncio logs and goes on).
-                    if error.kind() == std::io::ErrorKind::ConnectionAborted {
-                        continue;
+                // No failure to take a connection fails the server (asyncio
+                // logs them and goes on).
+                Poll::Ready(Err(error)) => match accept_failure(&error) {
+                    AcceptFailure::Gone => {}
+                    AcceptFailure::OutOfResources => {
+                        tracing::error!(
+                            %error,
+                            "accept: out of system resources; listening again in {ACCEPT_RETRY_DELAY:?}"
+                        );
+                        listening.rest(index);
                     }
-                    return Poll::Ready(Err(Error::from(error).context("accept")));
-                }
+                    AcceptFailure::Other => {
+                        tracing::warn!(%error, "accept failed");
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                },
                 Poll::Ready(Ok(raw)) => {
                     listening.next = index + 1;
                     if let Some(side) = &self.tls {
@@ -297,6 +338,7 @@ fn server(
     // A tokio listener never ends by itself: only `close` ends them.
     let count = listeners.len();
     let listening = Listening {
+        resting: listeners.iter().map(|_| None).collect(),
         listeners,
         next: 0,
         _permits: permits,
