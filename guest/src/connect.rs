@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use portable_streams_core::Error;
 use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_context, py_addr};
+use portable_streams_core::tls::Side;
 use wasip3::clocks::monotonic_clock::wait_for;
 use wasip3::sockets::ip_name_lookup::resolve_addresses;
 use wasip3::sockets::types::TcpSocket;
@@ -26,13 +27,7 @@ pub(crate) async fn open_connection(
     let plan = ConnectPlan::from(&options);
     let opened = connect::open(
         limits::reader(options.limit),
-        || {
-            options
-                .tls
-                .as_ref()
-                .map(|tls| tls::client(tls, Some(&host)))
-                .transpose()
-        },
+        || Side::client_for(options.tls.as_ref(), Some(&host), tls::provider()),
         limits::permit,
         async {
             let socket = connect::connect(&host, port, &plan, resolve, attempt, wait_for).await?;

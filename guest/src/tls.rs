@@ -41,12 +41,6 @@ fn make_provider() -> Provider {
     Arc::new(provider)
 }
 
-/// The client side for `options` with this backend's provider,
-/// verifying the server as the options' name, else as `host`.
-pub(crate) fn client(options: &wit::ClientTlsOptions, host: Option<&str>) -> Result<Side, Error> {
-    Side::client(options, host, provider())
-}
-
 /// The server side for `options` with this backend's provider.
 pub(crate) fn server(options: &wit::ServerTlsOptions) -> Result<Side, Error> {
     Side::server(options, provider())

@@ -87,6 +87,20 @@ impl Side {
         Ok(Client::new(&ClientOptions::from(options), host, provider)?.into())
     }
 
+    /// The client side for `open_connection`'s `ssl=`: none for a plain
+    /// connection; see [`client`](Self::client).
+    pub fn client_for<O>(
+        ssl: Option<&O>,
+        host: Option<&str>,
+        provider: Provider,
+    ) -> Result<Option<Self>, Error>
+    where
+        for<'a> ClientOptions: From<&'a O>,
+    {
+        ssl.map(|options| Self::client(options, host, provider))
+            .transpose()
+    }
+
     /// The server side for a binding's `server-tls-options`.
     pub fn server<O>(options: &O, provider: Provider) -> Result<Self, Error>
     where

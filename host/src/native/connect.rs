@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use portable_streams_core::Error;
 use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_context};
+use portable_streams_core::tls::Side;
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::conn::Conn;
@@ -26,13 +27,7 @@ pub(crate) async fn open_connection(
     let plan = ConnectPlan::from(&options);
     let opened = connect::open(
         read_buffer(options.limit, &policy),
-        || {
-            options
-                .tls
-                .as_ref()
-                .map(|tls| tls::client(tls, Some(&host)))
-                .transpose()
-        },
+        || Side::client_for(options.tls.as_ref(), Some(&host), tls::provider()),
         || allowance.count.try_permit(policy.max_connections()),
         async {
             let stream = connect::connect(

@@ -26,12 +26,6 @@ pub(crate) fn provider() -> Provider {
     std::sync::Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// The client side for `options` with this backend's provider,
-/// verifying the server as the options' name, else as `host`.
-pub(crate) fn client(options: &wit::ClientTlsOptions, host: Option<&str>) -> Result<Side, Error> {
-    Side::client(options, host, provider())
-}
-
 /// The server side for `options` with this backend's provider.
 pub(crate) fn server(options: &wit::ServerTlsOptions) -> Result<Side, Error> {
     Side::server(options, provider())

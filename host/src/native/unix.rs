@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use portable_streams_core::tls::Side;
 use portable_streams_core::{Error, connect};
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::net::{UnixListener, UnixStream};
@@ -25,13 +26,7 @@ pub(crate) async fn open_unix_connection(
     let opened = connect::open(
         read_buffer(options.limit, &policy),
         // No host to verify: only `server-name` names the server.
-        || {
-            options
-                .tls
-                .as_ref()
-                .map(|tls| tls::client(tls, None))
-                .transpose()
-        },
+        || Side::client_for(options.tls.as_ref(), None, tls::provider()),
         || allowance.count.try_permit(policy.max_connections()),
         async {
             // The policy's verdict on the path comes with connecting, as
