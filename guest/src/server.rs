@@ -143,7 +143,7 @@ enum Ready {
 
 impl Shared {
     fn queue(self: &Rc<Self>, sockets: Vec<TcpSocket>) {
-        if sockets.is_empty() || self.is_closed() {
+        if sockets.is_empty() || self.shell.is_closed() {
             return;
         }
         match &self.tls {
@@ -161,10 +161,6 @@ impl Shared {
             }
         }
         self.shell.changed().notify();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shell.lock().server.is_closed()
     }
 
     fn close(&self) {
@@ -287,7 +283,7 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
     } = listener;
     loop {
         let wake = shared.acceptors.wait();
-        if shared.is_closed() {
+        if shared.shell.is_closed() {
             break;
         }
         if !shared.shell.lock().server.wants_more() {
@@ -304,7 +300,7 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
             let changed = shared.acceptors.wait();
             match race(read.as_mut(), changed).await {
                 Either::Left(result) => break result == StreamResult::Dropped,
-                Either::Right(()) if shared.is_closed() => break true,
+                Either::Right(()) if shared.shell.is_closed() => break true,
                 Either::Right(()) => {}
             }
         };

@@ -31,7 +31,7 @@ pub struct Locked<C, A, L> {
     pub listening: L,
 }
 
-impl<C: Client + Clone, A, L: Default> ServerShell<C, A, L> {
+impl<C: Client + Clone, A, L> ServerShell<C, A, L> {
     /// A server over `count` listening sockets, held in `listening`, that
     /// serves at once unless `start_serving=False`.
     pub fn new(start_serving: Option<bool>, count: usize, listening: L) -> Self {
@@ -67,28 +67,16 @@ impl<C: Client + Clone, A, L: Default> ServerShell<C, A, L> {
         }
     }
 
-    /// `close()`: stop serving and listening. Returns the listening part
-    /// if this call closed the server, for the backend to drop (accepted
-    /// connections stay up); every waiting call is woken.
-    pub fn close(&self) -> Option<L> {
-        let listening = {
-            let mut st = self.lock();
-            if !st.server.close() {
-                return None;
-            }
-            std::mem::take(&mut st.listening)
-        };
-        self.changed.notify();
-        Some(listening)
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().server.is_closed()
     }
 
     /// Returns once the server is closed.
     ///
     /// Cancellation safe.
     pub async fn closed(&self) {
-        self.changed
-            .until(|| self.lock().server.is_closed().then_some(()))
-            .await
+        self.changed.until(|| self.is_closed().then_some(())).await
     }
 
     /// `wait_closed()`: returns once the server is closed, every `accept`
@@ -142,8 +130,25 @@ impl<C: Client + Clone, A, L: Default> ServerShell<C, A, L> {
     }
 }
 
+impl<C: Client + Clone, A, L: Default> ServerShell<C, A, L> {
+    /// `close()`: stop serving and listening. Returns the listening part
+    /// if this call closed the server, for the backend to drop (accepted
+    /// connections stay up); every waiting call is woken.
+    pub fn close(&self) -> Option<L> {
+        let listening = {
+            let mut st = self.lock();
+            if !st.server.close() {
+                return None;
+            }
+            std::mem::take(&mut st.listening)
+        };
+        self.changed.notify();
+        Some(listening)
+    }
+}
+
 /// An `accept` call in progress; see [`ServerShell::accepting`].
-pub struct Accepting<'a, C: Client + Clone, A, L: Default> {
+pub struct Accepting<'a, C: Client + Clone, A, L> {
     shell: &'a ServerShell<C, A, L>,
     /// The call's waker on [`ServerShell::changed`], for a backend that
     /// registers one (see [`Signal::register`]); removed with the guard,
@@ -151,7 +156,7 @@ pub struct Accepting<'a, C: Client + Clone, A, L: Default> {
     pub waker: Option<u64>,
 }
 
-impl<C: Client + Clone, A, L: Default> Drop for Accepting<'_, C, A, L> {
+impl<C: Client + Clone, A, L> Drop for Accepting<'_, C, A, L> {
     fn drop(&mut self) {
         if let Some(id) = self.waker {
             self.shell.changed.unregister(id);

@@ -41,8 +41,10 @@ impl Allowance {
 /// What a failure to take a connection off a listener is (the server's
 /// and `serve`'s accept loops).
 pub(crate) fn accept_failure(error: &std::io::Error) -> AcceptFailure {
+    if error.kind() == std::io::ErrorKind::ConnectionAborted {
+        return AcceptFailure::Gone;
+    }
     match error.raw_os_error() {
-        _ if error.kind() == std::io::ErrorKind::ConnectionAborted => AcceptFailure::Gone,
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
             AcceptFailure::OutOfResources
         }

@@ -65,9 +65,39 @@ pub(crate) struct Shared {
     tls: Option<Side>,
 }
 
-enum Listener {
+/// A listening socket.
+enum ListenSocket {
     Tcp(TcpListener),
     Unix(UnixListener, String),
+}
+
+/// A listening socket, resting for a while after it ran out of resources.
+struct Listener {
+    socket: ListenSocket,
+    rest: Option<Pin<Box<Sleep>>>,
+}
+
+impl Listener {
+    fn new(socket: ListenSocket) -> Self {
+        Self { socket, rest: None }
+    }
+
+    /// Rests it for [`ACCEPT_RETRY_DELAY`].
+    fn rest(&mut self) {
+        self.rest = Some(Box::pin(tokio::time::sleep(ACCEPT_RETRY_DELAY)));
+    }
+
+    /// Whether it may accept: not resting, or its rest is over (else the
+    /// task is woken when it is).
+    fn awake(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(rest) = &mut self.rest {
+            if rest.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            self.rest = None;
+        }
+        true
+    }
 }
 
 /// The listening sockets, dropped on close.
@@ -80,32 +110,6 @@ struct Listening {
     _permits: Vec<Permit>,
     /// The socket file of a Unix server, removed with the listener.
     socket_file: Option<SocketFile>,
-    /// Each listener's rest after it ran out of resources, if resting.
-    resting: Vec<Option<Pin<Box<Sleep>>>>,
-}
-
-impl Listening {
-    /// Rests listener `index` for [`ACCEPT_RETRY_DELAY`].
-    fn rest(&mut self, index: usize) {
-        if let Some(rest) = self.resting.get_mut(index) {
-            *rest = Some(Box::pin(tokio::time::sleep(ACCEPT_RETRY_DELAY)));
-        }
-    }
-
-    /// Whether listener `index` may accept: not resting, or its rest is
-    /// over (else the task is woken when it is).
-    fn awake(&mut self, index: usize, cx: &mut Context<'_>) -> bool {
-        let Some(rest) = self.resting.get_mut(index) else {
-            return true;
-        };
-        if let Some(sleep) = rest
-            && sleep.as_mut().poll(cx).is_pending()
-        {
-            return false;
-        }
-        *rest = None;
-        true
-    }
 }
 
 impl Drop for Listening {
@@ -173,12 +177,13 @@ impl Shared {
         let mut i = 0;
         while i < count {
             let index = (listening.next + i) % count;
-            if !listening.awake(index, cx) {
+            let listener = &mut listening.listeners[index];
+            if !listener.awake(cx) {
                 i += 1;
                 continue;
             }
-            let accepted = match &listening.listeners[index] {
-                Listener::Tcp(listener) => listener.poll_accept(cx).map_ok(|(stream, _)| {
+            let accepted = match &listener.socket {
+                ListenSocket::Tcp(listener) => listener.poll_accept(cx).map_ok(|(stream, _)| {
                     if self.keep_alive
                         && let Err(error) = SockRef::from(&stream).set_keepalive(true)
                     {
@@ -186,7 +191,7 @@ impl Shared {
                     }
                     Raw::Tcp(stream)
                 }),
-                Listener::Unix(listener, path) => listener
+                ListenSocket::Unix(listener, path) => listener
                     .poll_accept(cx)
                     .map_ok(|(stream, _)| Raw::Unix(stream, path.clone())),
             };
@@ -201,7 +206,7 @@ impl Shared {
                             %error,
                             "accept: out of system resources; listening again in {ACCEPT_RETRY_DELAY:?}"
                         );
-                        listening.rest(index);
+                        listening.listeners[index].rest();
                     }
                     AcceptFailure::Other => {
                         tracing::warn!(%error, "accept failed");
@@ -327,7 +332,7 @@ pub(crate) type Sandbox = (Allowance, ListenerCount);
 /// Builds the server around bound listeners, each with its place under
 /// the listener cap.
 fn server(
-    listeners: Vec<(Listener, Permit)>,
+    listeners: Vec<(ListenSocket, Permit)>,
     addresses: Vec<wit::SocketAddress>,
     start_serving: Option<bool>,
     socket_file: Option<SocketFile>,
@@ -338,8 +343,7 @@ fn server(
     // A tokio listener never ends by itself: only `close` ends them.
     let count = listeners.len();
     let listening = Listening {
-        resting: listeners.iter().map(|_| None).collect(),
-        listeners,
+        listeners: listeners.into_iter().map(Listener::new).collect(),
         next: 0,
         _permits: permits,
         socket_file,
@@ -385,7 +389,7 @@ pub(crate) async fn start_server(
     Ok(server(
         bound
             .into_iter()
-            .map(|(l, permit)| (Listener::Tcp(l), permit))
+            .map(|(l, permit)| (ListenSocket::Tcp(l), permit))
             .collect(),
         addresses,
         options.start_serving,
@@ -409,7 +413,7 @@ pub(crate) async fn start_unix_server(
     let (listener, file) = super::unix::bind(&resolved, listen_backlog(options.backlog))?;
     let shown = resolved.display().to_string();
     Ok(server(
-        vec![(Listener::Unix(listener, shown.clone()), permit)],
+        vec![(ListenSocket::Unix(listener, shown.clone()), permit)],
         vec![wit::SocketAddress::Unix(shown)],
         options.start_serving,
         options.cleanup_socket.unwrap_or(true).then_some(file),
