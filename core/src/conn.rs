@@ -749,6 +749,15 @@ impl Connection {
         Wake::ALL
     }
 
+    /// Whether `close` can be carried out at once, without the pump: the
+    /// writer is closing with nothing left to send, and there is no TLS
+    /// goodbye (`close_notify`) to send first. The caller then ends the
+    /// transport and reports [`Connection::lost`] with no error, as the
+    /// pump would (no task has to wake just to close).
+    pub fn closes_at_once(&self) -> bool {
+        self.sealed.is_none() && self.write.should_close()
+    }
+
     /// `set_write_buffer_limits(high, low)`.
     pub fn set_write_buffer_limits(
         &mut self,

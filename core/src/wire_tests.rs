@@ -132,6 +132,25 @@ fn a_plain_engine_closes_without_goodbye_or_timer() {
 }
 
 #[test]
+fn close_is_carried_out_at_once_only_when_plain_and_flushed() {
+    let mut plain = Connection::new(ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap());
+    // Open: nothing to close.
+    assert!(!plain.closes_at_once());
+    let _ = plain.write(&b"unsent"[..]).unwrap();
+    let _ = plain.close();
+    // Bytes left to send: the pump sends them first.
+    assert!(!plain.closes_at_once());
+    let _ = send(&mut plain);
+    let _ = plain.sent(6);
+    assert!(plain.closes_at_once());
+
+    // Over TLS the goodbye goes first, also with nothing written.
+    let (mut sealed, _server) = secured(b"");
+    let _ = sealed.close();
+    assert!(!sealed.closes_at_once());
+}
+
+#[test]
 fn closing_a_tls_connection_runs_the_shutdown_timer_and_its_end_is_a_timeout() {
     let (mut c, _server) = secured(b"");
     // Open: no timer.

@@ -85,16 +85,29 @@ impl Conn {
         self.state.borrow_mut()
     }
 
-    /// Runs `f` on the engine and wakes what it says.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Connection) -> (R, Wake)) -> R {
-        let (out, wake) = f(&mut self.state().engine);
-        self.wake(wake);
-        out
-    }
-
     /// `close()`: the engine's (flush, then close); its waiters woken.
+    /// With nothing left to send on a plain transport and no send in
+    /// flight, the sink is ended right here (its end is not awaited, as
+    /// the pump's close does not): `wait-closed` then has nothing to wait
+    /// for, and the pump only wakes to finish.
     pub(crate) fn close(&self) {
-        self.with(|engine| ((), engine.close()));
+        let (wake, sink) = {
+            let mut st = self.state();
+            let wake = st.engine.close();
+            let at_once = st.engine.closes_at_once()
+                && st.unsent.is_none()
+                && st
+                    .sink
+                    .as_ref()
+                    .is_some_and(|sink| !sink.stream.in_flight());
+            (wake, if at_once { st.sink.take() } else { None })
+        };
+        self.wake(wake);
+        if let Some(sink) = sink {
+            // Dropped outside the borrow: a drop calls into the host.
+            drop(sink);
+            self.lost(None);
+        }
     }
 
     /// Wakes the waiters `wake` names.

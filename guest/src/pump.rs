@@ -116,8 +116,12 @@ impl PumpIo for Conn {
         Ok(())
     }
 
+    /// Ends the sink (the peer sees EOF once the host has sent what it
+    /// took) without waiting to hear how sending ended: that is not the
+    /// connection's concern any more, and waiting for it cost an accepted
+    /// or opened connection one more round through the host.
     async fn close(&self) {
-        let _ = end_sink(self).await;
+        drop(self.state().sink.take());
     }
 
     fn lost(&self, error: Option<Error>) {

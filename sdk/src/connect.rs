@@ -126,7 +126,7 @@ pub async fn open_connection_with(
     options: ConnectOptions,
 ) -> Result<(Reader, Writer), Error> {
     let (r, w) = wit::open_connection(host.to_owned(), port, options.into_wit()).await?;
-    Ok((Reader::from_raw(r), Writer::from_raw(w)))
+    Ok((Reader::from_raw(r), Writer::opened(w)))
 }
 
 /// `asyncio.open_unix_connection(path)` (host backend only).
@@ -157,7 +157,7 @@ pub async fn open_unix_connection_with(
         connect_timeout: None,
     };
     let (r, w) = wit::open_unix_connection(path.to_owned(), options).await?;
-    Ok((Reader::from_raw(r), Writer::from_raw(w)))
+    Ok((Reader::from_raw(r), Writer::opened(w)))
 }
 
 /// asyncio's `sock=`: a reader over `input` and a writer whose bytes come out
@@ -175,5 +175,5 @@ pub fn wrap(
     limit: Option<u32>,
 ) -> (Reader, Writer, wit_bindgen::StreamReader<u8>) {
     let (r, w, out) = wit::wrap(input, wit::WrapOptions { limit });
-    (Reader::from_raw(r), Writer::from_raw(w), out)
+    (Reader::from_raw(r), Writer::opened(w), out)
 }

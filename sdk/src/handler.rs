@@ -45,7 +45,7 @@ impl<H: Handler> served::exports::portable::streams::handler::Guest for Export<H
         reader: crate::bindings::portable::streams::streams::Reader,
         writer: crate::bindings::portable::streams::streams::Writer,
     ) {
-        let writer = Writer::from_raw(writer);
+        let writer = Writer::opened(writer);
         H::handle_client(Reader::from_raw(reader), writer.clone()).await;
         writer.close();
         // The host closes the connection when this returns: the outbox's

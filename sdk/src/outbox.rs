@@ -59,6 +59,9 @@ pub(crate) struct Outbox {
     pub(crate) raw: Rc<wit::Writer>,
     engine: RefCell<Connection>,
     running: Cell<bool>,
+    /// `close` or `abort` was called: the backend has it, or the pump
+    /// carries it (a writer dropped after `close` calls no more).
+    close_asked: Cell<bool>,
     /// Wakes `drain`, `wait_closed` and `start_tls` callers.
     waiters: Signal,
 }
@@ -70,18 +73,30 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
-    /// An empty outbox in front of `raw`.
+    /// An empty outbox in front of `raw`, its watermarks the backend's.
     pub(crate) fn new(raw: wit::Writer) -> Rc<Self> {
         let (low, high) = raw.get_write_buffer_limits();
-        let mut engine = Connection::new(
+        let outbox = Self::fresh(raw);
+        let _ = outbox
+            .engine
+            .borrow_mut()
+            .set_write_buffer_limits(Some(high), Some(low));
+        outbox
+    }
+
+    /// An empty outbox in front of `raw`, a connection just opened or
+    /// accepted: its watermarks are asyncio's defaults on every backend,
+    /// so they are not asked for (one call less per connection).
+    pub(crate) fn fresh(raw: wit::Writer) -> Rc<Self> {
+        let engine = Connection::new(
             ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT)
                 .unwrap_or_else(|_| unreachable!("the default limit is valid")),
         );
-        let _ = engine.set_write_buffer_limits(Some(high), Some(low));
         Rc::new(Self {
             raw: Rc::new(raw),
             engine: RefCell::new(engine),
             running: Cell::new(false),
+            close_asked: Cell::new(false),
             waiters: Signal::default(),
         })
     }
@@ -153,6 +168,11 @@ impl Outbox {
 
     /// `close()`: after the outbox's bytes, through the pump when it runs.
     pub(crate) fn close(&self) {
+        // Already closing (a `close` or `abort` before, or the writer's
+        // drop after `close`): the backend has it, or the pump carries it.
+        if self.close_asked.replace(true) {
+            return;
+        }
         let wake = self.engine.borrow_mut().close();
         if self.running.get() {
             self.wake(wake);
@@ -164,6 +184,7 @@ impl Outbox {
 
     /// `abort()`: the outbox is discarded with the connection.
     pub(crate) fn abort(&self) {
+        self.close_asked.set(true);
         self.raw.abort();
         self.closed();
     }

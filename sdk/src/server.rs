@@ -205,7 +205,7 @@ impl Server {
         let handler = self.handler.clone();
         wit_bindgen::spawn_local(async move {
             while let Ok((r, w)) = inner.accept().await {
-                wit_bindgen::spawn_local(handler(Reader::from_raw(r), Writer::from_raw(w)));
+                wit_bindgen::spawn_local(handler(Reader::from_raw(r), Writer::opened(w)));
             }
         });
     }

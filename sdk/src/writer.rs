@@ -66,10 +66,18 @@ impl Drop for Handle {
 impl Writer {
     /// Wraps a raw binding handle.
     pub fn from_raw(inner: wit::Writer) -> Self {
+        Self::over(Outbox::new(inner))
+    }
+
+    /// Wraps the handle of a connection just opened or accepted (its
+    /// watermarks are the defaults: not asked for).
+    pub(crate) fn opened(inner: wit::Writer) -> Self {
+        Self::over(Outbox::fresh(inner))
+    }
+
+    fn over(outbox: Rc<Outbox>) -> Self {
         Self {
-            inner: Rc::new(Handle {
-                outbox: Outbox::new(inner),
-            }),
+            inner: Rc::new(Handle { outbox }),
         }
     }
 

@@ -89,8 +89,7 @@ impl Conn {
     pub(crate) fn close(&self) {
         let mut st = self.lock();
         let wake = st.engine.close();
-        let at_once =
-            st.pump.is_none() && st.engine.tls().is_none() && st.engine.writer().should_close();
+        let at_once = st.pump.is_none() && st.engine.closes_at_once();
         let sink = if at_once { st.sink.take() } else { None };
         let Some(mut sink) = sink else {
             return self.apply(st, wake);
