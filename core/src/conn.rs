@@ -307,8 +307,7 @@ impl Connection {
             }
             call.waiting = true;
         }
-        // asyncio's transport stops reading on `close()`.
-        if self.write.is_closing() {
+        if self.stops_reading() {
             return ReadStep::WaitForClose;
         }
         let mut max = request.receive_size(self.read.buffered());
@@ -747,6 +746,14 @@ impl Connection {
     pub fn close(&mut self) -> Wake {
         self.write.close();
         Wake::ALL
+    }
+
+    /// Whether reading has stopped: asyncio's transport stops reading on
+    /// `close()`. A receive under way (one a backend cannot poll, as a
+    /// byte stream's read in flight) ends early once this holds; what it
+    /// had received still goes to the engine.
+    pub fn stops_reading(&self) -> bool {
+        self.write.is_closing()
     }
 
     /// Whether `close` can be carried out at once, without the pump: the

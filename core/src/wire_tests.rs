@@ -132,6 +132,26 @@ fn a_plain_engine_closes_without_goodbye_or_timer() {
 }
 
 #[test]
+fn reading_stops_on_close_and_a_read_then_waits_for_the_close() {
+    let mut engine = Connection::new(ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap());
+    let mut call = ReadCall::new(ReadRequest::read(-1));
+    assert!(matches!(
+        engine.poll_read(&mut call),
+        ReadStep::Receive { .. }
+    ));
+    assert!(!engine.stops_reading());
+    let _ = engine.close();
+    // A receive under way gives way, and the call waits for the close.
+    assert!(engine.stops_reading());
+    assert!(matches!(
+        engine.poll_read(&mut call),
+        ReadStep::WaitForClose
+    ));
+    assert!(engine.lost(None).is_some());
+    assert!(matches!(engine.poll_read(&mut call), ReadStep::Done(_)));
+}
+
+#[test]
 fn close_is_carried_out_at_once_only_when_plain_and_flushed() {
     let mut plain = Connection::new(ReadBuffer::new(ReadBuffer::DEFAULT_LIMIT).unwrap());
     // Open: nothing to close.

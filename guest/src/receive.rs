@@ -216,7 +216,7 @@ async fn wait_readable(conn: &Conn, stream: &mut StreamReader<u8>) -> Readiness 
 /// or `start_tls` waits for the source.
 fn gives_way(conn: &Conn) -> bool {
     let st = conn.state();
-    st.upgrading || st.engine.writer().is_closing()
+    st.upgrading || st.engine.stops_reading()
 }
 
 /// Marks a read call as holding the source, for as long as it lives.
