@@ -41,6 +41,7 @@ mod connect;
 mod conv;
 mod limits;
 mod pump;
+mod pump_host;
 mod reader;
 mod receive;
 mod server;

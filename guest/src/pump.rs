@@ -46,10 +46,10 @@ pub(crate) fn start(
     conn
 }
 
-/// Starts the pump of `conn` in the current task (wit-bindgen's
-/// `spawn_local`).
+/// Starts the pump of `conn` in the task that runs every pump (see
+/// `pump_host.rs`).
 pub(crate) fn spawn(conn: Rc<Conn>) {
-    wit_bindgen::spawn_local(run(conn));
+    crate::pump_host::spawn(Box::pin(run(conn)));
 }
 
 /// Bytes to send: a fresh chunk, or the rest of one the sink took in part.

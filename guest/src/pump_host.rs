@@ -1,0 +1,117 @@
+//! One task runs every connection's pump. A pump spawned in the task of
+//! the call that opened its connection would keep that task alive as long
+//! as the connection, and wit-bindgen gives every task that sleeps on a
+//! wake-up from Rust code a stream of its own to be woken through; in one
+//! task, a thousand open connections hold one such task and one stream.
+//!
+//! The host task is spawned (wit-bindgen's `spawn_local`) by the first
+//! pump that finds none, in the current task, and ends once it has no
+//! pumps left. If its task is torn down before that (a call cancelled
+//! while hosting it), its pumps move to a new host, spawned in whichever
+//! task runs next, as a single pump's restart did before.
+
+use std::cell::RefCell;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+/// A pump, boxed.
+pub(crate) type Pump = Pin<Box<dyn Future<Output = ()>>>;
+
+thread_local! {
+    /// The running host, if any.
+    static HOST: RefCell<Option<Rc<Host>>> = const { RefCell::new(None) };
+}
+
+/// What the host task and the spawners share.
+#[derive(Default)]
+struct Host {
+    /// Pumps spawned since the host last looked.
+    arriving: RefCell<Vec<Pump>>,
+    /// Wakes the host task for them.
+    waker: RefCell<Option<Waker>>,
+}
+
+/// Runs `pump` in the host task, starting one if none runs.
+pub(crate) fn spawn(pump: Pump) {
+    let host = HOST.with_borrow_mut(|slot| slot.clone());
+    match host {
+        Some(host) => {
+            host.arriving.borrow_mut().push(pump);
+            let waker = host.waker.borrow().clone();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+        None => start(vec![pump]),
+    }
+}
+
+/// Starts a host task running `pumps`.
+fn start(pumps: Vec<Pump>) {
+    let host = Rc::new(Host::default());
+    *host.arriving.borrow_mut() = pumps;
+    HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
+    wit_bindgen::spawn_local(run(host));
+}
+
+/// The host task's pumps; moved to a new host if dropped with any left.
+struct Running {
+    host: Rc<Host>,
+    pumps: FuturesUnordered<Pump>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let left: Vec<Pump> = std::mem::take(&mut self.pumps)
+            .into_iter()
+            .chain(self.host.arriving.take())
+            .collect();
+        // No host runs from here on (unless this one was already replaced).
+        let _ = HOST.try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.as_ref().is_some_and(|h| Rc::ptr_eq(h, &self.host)) {
+                *slot = None;
+            }
+        });
+        if !left.is_empty() {
+            start(left);
+        }
+    }
+}
+
+/// Polls every pump until none is left.
+async fn run(host: Rc<Host>) {
+    let mut running = Running {
+        host,
+        pumps: FuturesUnordered::new(),
+    };
+    poll_fn(|cx| {
+        let fresh = match &*running.host.waker.borrow() {
+            Some(waker) => !waker.will_wake(cx.waker()),
+            None => true,
+        };
+        if fresh {
+            *running.host.waker.borrow_mut() = Some(cx.waker().clone());
+        }
+        loop {
+            running.pumps.extend(running.host.arriving.take());
+            match running.pumps.poll_next_unpin(cx) {
+                Poll::Ready(Some(())) => {}
+                Poll::Ready(None) if running.host.arriving.borrow().is_empty() => {
+                    return Poll::Ready(());
+                }
+                Poll::Ready(None) => {}
+                Poll::Pending if running.host.arriving.borrow().is_empty() => {
+                    return Poll::Pending;
+                }
+                Poll::Pending => {}
+            }
+        }
+    })
+    .await;
+    // Finished: no host runs now (`Running`'s drop has nothing to move).
+}
