@@ -1,14 +1,14 @@
 //! The writer's pump: core's pump loop (`portable_streams_core::pump`)
-//! over the sink (a socket's single send stream, or `wrap`'s output), in
-//! the one task per connection that also runs a closing TLS connection's
-//! shutdown timer.
+//! over the sink (a socket's single send stream, or `wrap`'s output), one
+//! future per connection that also runs a closing TLS connection's
+//! shutdown timer; every connection's pump runs in one task (see
+//! `pump_host.rs`).
 //!
 //! The pump sleeps on the connection's `pump` signal while there is nothing
 //! to do; it never spins. A send in progress is only abandoned when the
-//! connection is aborted or lost. If the task hosting the pump is torn down
-//! (which only a `wrap` pump can see, see `wrap.rs`), the pump restarts
-//! itself: the sink and any bytes the sink has not accepted yet live in
-//! the connection, not in the task.
+//! connection is aborted or lost. If a pump is dropped unfinished, it
+//! restarts itself: the sink and any bytes the sink has not accepted yet
+//! live in the connection, not in the pump.
 
 use std::future::Future;
 use std::pin::{Pin, pin};
