@@ -41,6 +41,7 @@ pub(crate) async fn open_connection(
         limits::engine(opened.read),
         Some(opened.permit),
         None,
+        pump::Home::Shared,
     )))
 }
 

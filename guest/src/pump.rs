@@ -32,24 +32,37 @@ use crate::sink::{SinkOps, Unsent};
 use crate::transport::{Sink, Transport};
 use wasip3::clocks::monotonic_clock::wait_for;
 
-/// `engine` running over `transport`, its pump started in the current
-/// task. `permit` counts it against the connection cap; `on_closed` is
+/// Where a new connection's pump runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Home {
+    /// In the task that runs every pump (see `pump_host.rs`): for an
+    /// asynchronous call that returns as soon as its connection is made
+    /// (`open-connection`, `accept`), so the pumps' task, if it starts
+    /// there, is never cancelled.
+    Shared,
+    /// In a task of its own (wit-bindgen's `spawn_local`): for a
+    /// synchronous call (`wrap`), whose spawned task the next call into
+    /// this component adopts, and that call may be cancelled.
+    Alone,
+}
+
+/// `engine` running over `transport`, its pump started at `home`.
+/// `permit` counts it against the connection cap; `on_closed` is
 /// notified when the connection closes.
 pub(crate) fn start(
     transport: Transport,
     engine: Connection,
     permit: Option<Permit>,
     on_closed: Option<Arc<Signal>>,
+    home: Home,
 ) -> Rc<Conn> {
     let conn = Conn::new(transport, engine, permit, on_closed);
-    spawn(conn.clone());
+    let pump = Box::pin(run(conn.clone()));
+    match home {
+        Home::Shared => crate::pump_host::spawn(pump),
+        Home::Alone => wit_bindgen::spawn_local(pump),
+    }
     conn
-}
-
-/// Starts the pump of `conn` in the task that runs every pump (see
-/// `pump_host.rs`).
-pub(crate) fn spawn(conn: Rc<Conn>) {
-    crate::pump_host::spawn(Box::pin(run(conn)));
 }
 
 /// Bytes to send: a fresh chunk, or the rest of one the sink took in part.
@@ -67,7 +80,8 @@ struct Respawn {
 impl Drop for Respawn {
     fn drop(&mut self) {
         if !self.finished && !self.conn.is_closed() {
-            spawn(self.conn.clone());
+            // In whichever task runs next: this one is being torn down.
+            wit_bindgen::spawn_local(run(self.conn.clone()));
         }
     }
 }

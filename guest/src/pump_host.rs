@@ -1,14 +1,16 @@
-//! One task runs every connection's pump. A pump spawned in the task of
-//! the call that opened its connection would keep that task alive as long
-//! as the connection, and wit-bindgen gives every task that sleeps on a
-//! wake-up from Rust code a stream of its own to be woken through; in one
-//! task, a thousand open connections hold one such task and one stream.
+//! One task runs the pumps of the connections `open-connection` and
+//! `accept` make. A pump spawned in the task of the call that made its
+//! connection would keep that task alive as long as the connection, and
+//! wit-bindgen gives every task that sleeps on a wake-up from Rust code a
+//! stream of its own to be woken through; in one task, a thousand open
+//! connections hold one such task and one stream.
 //!
-//! The host task is spawned (wit-bindgen's `spawn_local`) by the first
-//! pump that finds none, in the current task, and ends once it has no
-//! pumps left. If its task is torn down before that (a call cancelled
-//! while hosting it), its pumps move to a new host, spawned in whichever
-//! task runs next, as a single pump's restart did before.
+//! The task is spawned (wit-bindgen's `spawn_local`) by the first pump
+//! that finds none, in the current task, and ends once it has no pumps
+//! left. Only calls that return as soon as their connection is made
+//! spawn here, so the task never runs inside a call that could be
+//! cancelled. Should it be torn down anyway, each of its pumps goes on in
+//! a task of its own, spawned in whichever task runs next.
 
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
@@ -46,19 +48,16 @@ pub(crate) fn spawn(pump: Pump) {
                 waker.wake();
             }
         }
-        None => start(vec![pump]),
+        None => {
+            let host = Rc::new(Host::default());
+            host.arriving.borrow_mut().push(pump);
+            HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
+            wit_bindgen::spawn_local(run(host));
+        }
     }
 }
 
-/// Starts a host task running `pumps`.
-fn start(pumps: Vec<Pump>) {
-    let host = Rc::new(Host::default());
-    *host.arriving.borrow_mut() = pumps;
-    HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
-    wit_bindgen::spawn_local(run(host));
-}
-
-/// The host task's pumps; moved to a new host if dropped with any left.
+/// The host task's pumps; each goes on alone if dropped with any left.
 struct Running {
     host: Rc<Host>,
     pumps: FuturesUnordered<Pump>,
@@ -77,8 +76,8 @@ impl Drop for Running {
                 *slot = None;
             }
         });
-        if !left.is_empty() {
-            start(left);
+        for pump in left {
+            wit_bindgen::spawn_local(pump);
         }
     }
 }

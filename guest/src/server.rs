@@ -190,6 +190,7 @@ impl Shared {
                     limits::engine(read),
                     Some(permit),
                     Some(on_closed),
+                    pump::Home::Shared,
                 );
                 let client = Rc::downgrade(&conn);
                 (conn, client)

@@ -4,12 +4,12 @@
 //! gives the reader EOF, as closing a socket would.
 //!
 //! `wrap` is a synchronous export, so the writer's pump cannot run in the
-//! call's own task: it joins the task that runs every pump if one runs
-//! (see `pump_host.rs`); if none does, wit-bindgen's `spawn_local` queues
-//! a new one and the next task of this component that runs (any async
-//! call, e.g. the first `read` or `drain`) adopts it. If that task is
-//! cancelled before it returns, its pumps move on to the next one without
-//! losing bytes. `write`
+//! call's own task: wit-bindgen's `spawn_local` queues it and the next task
+//! of this component that runs (any async call, e.g. the first `read` or
+//! `drain`) adopts it. If that task is cancelled before it returns, the
+//! pump restarts itself in the next one without losing bytes. (It does
+//! not join the task that runs the sockets' pumps: that task never runs
+//! in a call that can be cancelled.) `write`
 //! needs no task: it hands its bytes to the output stream at once (see
 //! `sink.rs`), where the caller's next read takes them; what follows while
 //! that write is still in flight waits for some async call into this
@@ -51,6 +51,7 @@ pub(crate) fn wrap(
         limits::engine(read),
         None,
         None,
+        pump::Home::Alone,
     );
     let (reader, writer) = crate::resources(conn);
     (reader, writer, handed_back)
