@@ -59,7 +59,13 @@ pub(crate) fn start(
     let conn = Conn::new(transport, engine, permit, on_closed);
     let pump = Box::pin(run(conn.clone()));
     match home {
-        Home::Shared => crate::pump_host::spawn(pump),
+        Home::Shared => {
+            // A plain connection just made gives its pump nothing to do
+            // until its signal says so; over TLS the handshake may have
+            // left records to send.
+            let idle = !conn.state().engine.is_sealed();
+            crate::pump_host::spawn(pump, idle.then_some(&conn));
+        }
         Home::Alone => wit_bindgen::spawn_local(pump),
     }
     conn

@@ -20,6 +20,8 @@ use std::task::{Poll, Waker};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use crate::conn::Conn;
+
 /// A pump, boxed.
 pub(crate) type Pump = Pin<Box<dyn Future<Output = ()>>>;
 
@@ -32,28 +34,60 @@ thread_local! {
 #[derive(Default)]
 struct Host {
     /// Pumps spawned since the host last looked.
-    arriving: RefCell<Vec<Pump>>,
+    arriving: RefCell<Vec<Arrival>>,
     /// Wakes the host task for them.
     waker: RefCell<Option<Waker>>,
 }
 
-/// Runs `pump` in the host task, starting one if none runs.
-pub(crate) fn spawn(pump: Pump) {
+/// A pump the host has not polled yet.
+struct Arrival {
+    pump: Pump,
+    /// Its connection, whose pump signal was given the host's waker
+    /// under this key instead of waking the host at once.
+    bell: Option<(Rc<Conn>, u64)>,
+}
+
+impl Arrival {
+    /// The pump, its connection's signal no longer holding the host's
+    /// waker for it.
+    fn into_pump(self) -> Pump {
+        if let Some((conn, key)) = self.bell {
+            conn.pump.unregister(key);
+        }
+        self.pump
+    }
+}
+
+/// Runs `pump` in the host task, starting one if none runs. `idle` is
+/// its connection when the pump has nothing to do until the connection's
+/// pump signal is notified (a plain connection just made): a running host
+/// is then not woken now, but when that signal is (one cross-task wake-up
+/// less per connection).
+pub(crate) fn spawn(pump: Pump, idle: Option<&Rc<Conn>>) {
     let host = HOST.with_borrow_mut(|slot| slot.clone());
-    match host {
-        Some(host) => {
-            host.arriving.borrow_mut().push(pump);
-            let waker = host.waker.borrow().clone();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+    let Some(host) = host else {
+        let host = Rc::new(Host::default());
+        host.arriving
+            .borrow_mut()
+            .push(Arrival { pump, bell: None });
+        HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
+        wit_bindgen::spawn_local(run(host));
+        return;
+    };
+    let waker = host.waker.borrow().clone();
+    let bell = match (idle, &waker) {
+        (Some(conn), Some(waker)) => {
+            let mut key = None;
+            conn.pump.register(&mut key, waker);
+            key.map(|key| (conn.clone(), key))
         }
-        None => {
-            let host = Rc::new(Host::default());
-            host.arriving.borrow_mut().push(pump);
-            HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
-            wit_bindgen::spawn_local(run(host));
-        }
+        _ => None,
+    };
+    let ring_now = bell.is_none();
+    host.arriving.borrow_mut().push(Arrival { pump, bell });
+    // A host not polled yet has no waker: it takes its arrivals when it is.
+    if ring_now && let Some(waker) = waker {
+        waker.wake();
     }
 }
 
@@ -67,7 +101,13 @@ impl Drop for Running {
     fn drop(&mut self) {
         let left: Vec<Pump> = std::mem::take(&mut self.pumps)
             .into_iter()
-            .chain(self.host.arriving.take())
+            .chain(
+                self.host
+                    .arriving
+                    .take()
+                    .into_iter()
+                    .map(Arrival::into_pump),
+            )
             .collect();
         // No host runs from here on (unless this one was already replaced).
         let _ = HOST.try_with(|slot| {
@@ -97,7 +137,14 @@ async fn run(host: Rc<Host>) {
             *running.host.waker.borrow_mut() = Some(cx.waker().clone());
         }
         loop {
-            running.pumps.extend(running.host.arriving.take());
+            running.pumps.extend(
+                running
+                    .host
+                    .arriving
+                    .take()
+                    .into_iter()
+                    .map(Arrival::into_pump),
+            );
             match running.pumps.poll_next_unpin(cx) {
                 Poll::Ready(Some(())) => {}
                 Poll::Ready(None) if running.host.arriving.borrow().is_empty() => {
