@@ -141,7 +141,9 @@ impl PumpIo for Conn {
     /// connection's concern any more, and waiting for it cost an accepted
     /// or opened connection one more round through the host.
     async fn close(&self) {
-        drop(self.state().sink.take());
+        let sink = self.state().sink.take();
+        // Dropped outside the borrow: a drop calls into the host.
+        drop(sink);
     }
 
     fn lost(&self, error: Option<Error>) {

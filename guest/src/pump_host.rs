@@ -39,6 +39,13 @@ struct Host {
     waker: RefCell<Option<Waker>>,
 }
 
+impl Host {
+    /// The pumps spawned since the host last looked, ready to poll.
+    fn take_arrivals(&self) -> impl Iterator<Item = Pump> {
+        self.arriving.take().into_iter().map(Arrival::into_pump)
+    }
+}
+
 /// A pump the host has not polled yet.
 struct Arrival {
     pump: Pump,
@@ -64,7 +71,7 @@ impl Arrival {
 /// is then not woken now, but when that signal is (one cross-task wake-up
 /// less per connection).
 pub(crate) fn spawn(pump: Pump, idle: Option<&Rc<Conn>>) {
-    let host = HOST.with_borrow_mut(|slot| slot.clone());
+    let host = HOST.with_borrow(Option::clone);
     let Some(host) = host else {
         let host = Rc::new(Host::default());
         host.arriving
@@ -101,13 +108,7 @@ impl Drop for Running {
     fn drop(&mut self) {
         let left: Vec<Pump> = std::mem::take(&mut self.pumps)
             .into_iter()
-            .chain(
-                self.host
-                    .arriving
-                    .take()
-                    .into_iter()
-                    .map(Arrival::into_pump),
-            )
+            .chain(self.host.take_arrivals())
             .collect();
         // No host runs from here on (unless this one was already replaced).
         let _ = HOST.try_with(|slot| {
@@ -129,35 +130,26 @@ async fn run(host: Rc<Host>) {
         pumps: FuturesUnordered::new(),
     };
     poll_fn(|cx| {
-        let fresh = match &*running.host.waker.borrow() {
-            Some(waker) => !waker.will_wake(cx.waker()),
-            None => true,
-        };
-        if fresh {
-            *running.host.waker.borrow_mut() = Some(cx.waker().clone());
+        {
+            let mut waker = running.host.waker.borrow_mut();
+            if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *waker = Some(cx.waker().clone());
+            }
         }
         loop {
-            running.pumps.extend(
-                running
-                    .host
-                    .arriving
-                    .take()
-                    .into_iter()
-                    .map(Arrival::into_pump),
-            );
-            match running.pumps.poll_next_unpin(cx) {
+            running.pumps.extend(running.host.take_arrivals());
+            let polled = running.pumps.poll_next_unpin(cx);
+            // A pump spawned meanwhile is polled before the host rests.
+            if !running.host.arriving.borrow().is_empty() {
+                continue;
+            }
+            match polled {
                 Poll::Ready(Some(())) => {}
-                Poll::Ready(None) if running.host.arriving.borrow().is_empty() => {
-                    return Poll::Ready(());
-                }
-                Poll::Ready(None) => {}
-                Poll::Pending if running.host.arriving.borrow().is_empty() => {
-                    return Poll::Pending;
-                }
-                Poll::Pending => {}
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
             }
         }
     })
     .await;
-    // Finished: no host runs now (`Running`'s drop has nothing to move).
+    // Finished: `Running`'s drop has nothing to move and clears `HOST`.
 }
