@@ -239,7 +239,14 @@ fn machine() -> String {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = Args::parse();
+    // Every contender runs on a worker of the runtime, as a server's tasks
+    // do (and `portable-streams run`'s command): not on `block_on`'s
+    // thread, which each I/O wake-up would reach through a worker.
+    tokio::spawn(run(Args::parse())).await?
+}
+
+/// What `main` runs, on a worker.
+async fn run(args: Args) -> Result<()> {
     if args.tokio_echo_server {
         return serve::tokio_echo_server().await;
     }

@@ -20,7 +20,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::execute(args.command)) {
+    // The command runs on a worker of the runtime, not on this thread: a
+    // worker woken by the I/O driver runs it at once, where this thread
+    // would be woken by that worker (ping-pong p50 about a third lower).
+    let command = runtime.spawn(cli::execute(args.command));
+    let outcome = runtime
+        .block_on(command)
+        .map_err(anyhow::Error::from)
+        .and_then(|result| result);
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
