@@ -640,6 +640,13 @@ impl Connection {
         answer
     }
 
+    /// A `drain` call's answer when it needs no wait, else `None` (the
+    /// first poll of a fresh call: nothing is registered or changed). The
+    /// synchronous fast path of `drain`.
+    pub fn try_drain(&self) -> Option<Result<(), Error>> {
+        self.poll_drain(&mut DrainCall::default())
+    }
+
     /// Whether everything written was sent (see
     /// [`WriteBuffer::flush_status`]); the reader's stored error first, as
     /// `drain`.

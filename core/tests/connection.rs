@@ -178,6 +178,26 @@ fn drain_reports_the_readers_error_first() {
 }
 
 #[test]
+fn try_drain_answers_as_a_drain_that_begins_now_and_leaves_a_waiting_one_as_it_was() {
+    let mut c = conn(100);
+    assert_eq!(c.try_drain(), Some(Ok(())));
+    let _ = c.write(vec![0u8; 70 * 1024]).unwrap();
+    let mut waiting = DrainCall::default();
+    assert_eq!(c.poll_drain(&mut waiting), None);
+    assert_eq!(c.try_drain(), None, "paused: the caller must wait");
+    assert!(!DrainCall::default().waited());
+    // Closing with bytes left: asyncio's drain yields once first.
+    let _ = c.close();
+    assert_eq!(c.try_drain(), drain(&c));
+    // The reader's stored error comes first, and the waiting drain still
+    // ends as a waiting one does.
+    let reset = Error::ConnectionReset("reset by peer".into());
+    assert!(c.lost(Some(reset.clone())).is_some());
+    assert_eq!(c.try_drain(), Some(Err(reset.clone())));
+    assert_eq!(c.poll_drain(&mut waiting), Some(Err(reset)));
+}
+
+#[test]
 fn sending_below_the_low_watermark_wakes_drain() {
     let mut c = conn(100);
     let wake = c.write(vec![0u8; 80 * 1024]).unwrap();

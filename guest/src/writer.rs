@@ -54,6 +54,11 @@ impl wit::GuestWriter for Writer {
         .map_err(Into::into)
     }
 
+    fn try_drain(&self) -> Option<Result<(), wit::Error>> {
+        let answer = self.conn.state().engine.try_drain();
+        answer.map(|result| result.map_err(Into::into))
+    }
+
     fn can_write_eof(&self) -> bool {
         self.conn.state().engine.can_write_eof()
     }
@@ -82,6 +87,11 @@ impl wit::GuestWriter for Writer {
             .writers
             .until(|| self.conn.state().engine.closed_status());
         settled(closed).await.map_err(Into::into)
+    }
+
+    fn try_wait_closed(&self) -> Option<Result<(), wit::Error>> {
+        let status = self.conn.state().engine.closed_status();
+        status.map(|result| result.map_err(Into::into))
     }
 
     async fn start_tls(&self, side: wit::TlsSide) -> Result<(), wit::Error> {

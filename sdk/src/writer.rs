@@ -109,7 +109,13 @@ impl Writer {
     /// connection (as asyncio's). Cancellation safe.
     pub async fn drain(&self) -> Result<(), Error> {
         if self.outbox().drain().await? {
-            self.raw().drain().await?;
+            // The synchronous look first: an async call the backend answers
+            // at once costs a turn of the host's event loop (see `drain` in
+            // the WIT).
+            match self.raw().try_drain() {
+                Some(answer) => answer?,
+                None => self.raw().drain().await?,
+            }
         }
         Ok(())
     }
@@ -142,7 +148,11 @@ impl Writer {
     /// `wait_closed()`: waits until the connection is closed.
     pub async fn wait_closed(&self) -> Result<(), Error> {
         self.outbox().settled().await;
-        Ok(self.raw().wait_closed().await?)
+        // The synchronous look first, as `drain`'s.
+        match self.raw().try_wait_closed() {
+            Some(answer) => Ok(answer?),
+            None => Ok(self.raw().wait_closed().await?),
+        }
     }
 
     /// `get_extra_info('ssl_object')`'s details, on a TLS connection.

@@ -75,6 +75,11 @@ impl Conn {
             .await
     }
 
+    /// `try_drain()`: `drain`'s answer when it needs no wait.
+    pub(crate) fn try_drain(&self) -> Option<Result<(), Error>> {
+        self.lock().engine.try_drain()
+    }
+
     /// `write_eof()`: the engine's rule (refused over TLS).
     pub(crate) fn write_eof(&self) -> Result<(), Error> {
         let mut st = self.lock();
@@ -133,6 +138,11 @@ impl Conn {
         self.writers
             .until(|| self.lock().engine.closed_status())
             .await
+    }
+
+    /// `try_wait_closed()`: `wait_closed`'s answer once closed.
+    pub(crate) fn closed_status(&self) -> Option<Result<(), Error>> {
+        self.lock().engine.closed_status()
     }
 
     /// `set_write_buffer_limits(high, low)`.

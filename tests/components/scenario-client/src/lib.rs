@@ -362,6 +362,12 @@ async fn reset(host: &str, port: u16) -> Outcome {
 
 async fn drain_blocked(host: &str, port: u16) -> Outcome {
     let (_reader, writer) = connect(host, port).await?;
+    check(matches!(writer.try_drain(), Some(Ok(()))), || {
+        "try-drain on a fresh connection answers ok at once".into()
+    })?;
+    check(writer.try_wait_closed().is_none(), || {
+        "try-wait-closed answered on an open connection".into()
+    })?;
     // The peer never reads: once the kernel buffers fill, ours grows.
     for i in 0..32 {
         writer
@@ -381,8 +387,21 @@ async fn drain_blocked(host: &str, port: u16) -> Outcome {
     check(writer.write_buffer_size() > high, || {
         "buffer above the high watermark".into()
     })?;
+    check(writer.try_drain().is_none(), || {
+        "try-drain answered while writing is paused".into()
+    })?;
     writer.abort();
-    Ok(())
+    // A drain that begins after the writer's own abort fails at once.
+    match writer.try_drain() {
+        Some(answer) => connection_lost("try-drain after abort", answer)?,
+        None => return Err("try-drain after abort would wait".into()),
+    }
+    // The writer's own abort closed it without an error (asyncio's
+    // `connection_lost(None)`).
+    match writer.try_wait_closed() {
+        Some(Ok(())) => Ok(()),
+        other => Err(format!("try-wait-closed after abort: {other:?}")),
+    }
 }
 
 /// asyncio: the writer's own `close` or `abort` ends a read that waits
