@@ -289,18 +289,16 @@ impl wit::HostWriter for NativeCtxView<'_> {
         &mut self,
         writer: Resource<Writer>,
     ) -> wasmtime::Result<Option<Result<(), wit::Error>>> {
-        Ok(self
-            .conn(&writer)?
-            .try_drain()
-            .map(|r| r.map_err(Into::into)))
+        let answer = self.conn(&writer)?.try_drain();
+        Ok(answer.map(|r| r.map_err(Into::into)))
     }
 
     fn try_wait_closed(
         &mut self,
         writer: Resource<Writer>,
     ) -> wasmtime::Result<Option<Result<(), wit::Error>>> {
-        let status = self.conn(&writer)?.closed_status();
-        Ok(status.map(|r| r.map_err(Into::into)))
+        let answer = self.conn(&writer)?.try_wait_closed();
+        Ok(answer.map(|r| r.map_err(Into::into)))
     }
 
     fn is_closing(&mut self, writer: Resource<Writer>) -> wasmtime::Result<bool> {

@@ -135,13 +135,11 @@ impl Conn {
     ///
     /// Cancellation safe.
     pub(crate) async fn wait_closed(&self) -> Result<(), Error> {
-        self.writers
-            .until(|| self.lock().engine.closed_status())
-            .await
+        self.writers.until(|| self.try_wait_closed()).await
     }
 
-    /// `try_wait_closed()`: `wait_closed`'s answer once closed.
-    pub(crate) fn closed_status(&self) -> Option<Result<(), Error>> {
+    /// `try_wait_closed()`: `wait_closed`'s answer once closed, else `None`.
+    pub(crate) fn try_wait_closed(&self) -> Option<Result<(), Error>> {
         self.lock().engine.closed_status()
     }
 
