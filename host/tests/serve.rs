@@ -491,3 +491,67 @@ async fn idle_clients_beyond_the_instances_cannot_starve_a_real_one() {
     let _idle = idle_clients(served.port, 4).await;
     assert_eq!(real_client_within(served.port, 20).await, "1 real\n");
 }
+
+/// wasmtime's default fiber stack size, which `serve` keeps: one such
+/// mapping per pooled instance.
+const FIBER_STACK: u64 = 2 << 20;
+
+/// The resident KiB of each `FIBER_STACK`-sized anonymous mapping of
+/// process `pid` (the pool's fiber stacks, and any thread stack of that
+/// size).
+fn stack_sized_mappings_resident_kib(pid: u32) -> Vec<u64> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).expect("read smaps");
+    let mut resident = Vec::new();
+    let mut stack_sized = false;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if let Some((low, high)) = first.split_once('-')
+            && let (Ok(low), Ok(high)) =
+                (u64::from_str_radix(low, 16), u64::from_str_radix(high, 16))
+        {
+            // An anonymous mapping has no path after its five fields.
+            stack_sized = high - low == FIBER_STACK && fields.nth(4).is_none();
+        } else if stack_sized && first == "Rss:" {
+            resident.push(fields.next().and_then(|kib| kib.parse().ok()).unwrap_or(0));
+        }
+    }
+    resident
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_clients_fiber_stack_holds_few_pages() {
+    // A host function's first poll runs on the calling instance's fiber
+    // stack, so a large frame anywhere on a read's path stays resident
+    // for every idle client: a 32 KiB buffer on the native read loop's
+    // frame once made each one 40 KiB (10 pages) instead of 8 in a
+    // release build. This checks the build it runs in: 20 KiB in a debug
+    // build, where that buffer stayed in the TLS branch's own frame; the
+    // release figures are `bench --serve`'s.
+    const IDLE: usize = 64;
+    const MOST_KIB: u64 = 32;
+    let served = serve(&[]);
+    let port = served.port;
+    let _idle = idle_clients(port, IDLE).await;
+    assert_eq!(real_client_within(port, 30).await, "1 real\n");
+    let pid = served.child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let resident = stack_sized_mappings_resident_kib(pid);
+        let in_use = resident.iter().filter(|&&kib| kib > 0).count();
+        let small = resident
+            .iter()
+            .filter(|&&kib| (1..=MOST_KIB).contains(&kib))
+            .count();
+        if small >= IDLE {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{IDLE} idle clients: {in_use} fiber stacks in use, only {small} of them at {MOST_KIB} \
+             KiB or less; resident KiB of the in-use ones: {:?}",
+            resident.iter().filter(|&&kib| kib > 0).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
