@@ -27,6 +27,8 @@ fn main() {
         "guest/Cargo.toml",
         "core/src",
         "core/Cargo.toml",
+        "wit-io/src",
+        "wit-io/Cargo.toml",
         "wit",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());

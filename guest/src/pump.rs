@@ -11,24 +11,23 @@
 //! live in the connection, not in the pump.
 
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::pump::{self, PumpIo};
 use portable_streams_core::{Connection, Error, Wake};
+use portable_streams_wit_io::Guarded;
 use wit_bindgen::StreamResult;
-use wit_bindgen::rt::async_support::RawStreamWrite;
 
 use crate::conn::Conn;
 use crate::conv::socket_error;
 use crate::signal::Signal;
 use crate::signal::{Either, race};
-use crate::sink::{SinkOps, Unsent};
+use crate::sink::Unsent;
 use crate::transport::{Sink, Transport};
 use wasip3::clocks::monotonic_clock::wait_for;
 
@@ -98,7 +97,7 @@ async fn run(conn: Rc<Conn>) {
         finished: false,
     };
     // Within a closing TLS connection's shutdown timer (a send it abandons
-    // keeps its bytes' accounting: see `Guarded`); after the timer the
+    // keeps its bytes' accounting: see `settle`); after the timer the
     // pump runs once more on the lost connection, as a write left in
     // flight is cancelled only by a task (see `sink.rs`).
     pump::drive(&*conn).await;
@@ -193,12 +192,9 @@ async fn send(conn: &Conn, data: Data) -> Result<(), Error> {
                 Data::Fresh(bytes) => sink.stream.write(bytes),
                 Data::Unsent(rest) => sink.stream.write_buf(rest),
             };
-            let write = Guarded {
-                op: Box::pin(op),
-                conn,
-                done: false,
-            };
-            let mut write = pin!(write);
+            // Every byte the sink accepted is accounted for, also when the
+            // write is cancelled.
+            let mut write = Guarded::new(op, |done| settle(conn, done));
             loop {
                 // Also when the connection closed before the write began: a
                 // write adopted from `write` (see `sink.rs`) is then
@@ -209,7 +205,7 @@ async fn send(conn: &Conn, data: Data) -> Result<(), Error> {
                         closing.await;
                     }
                 };
-                match race(write.as_mut(), closing).await {
+                match race(Pin::new(&mut write), closing).await {
                     Either::Left(result) => break result == StreamResult::Dropped,
                     Either::Right(()) if conn.is_closed() => break false,
                     Either::Right(()) => {}
@@ -245,52 +241,25 @@ async fn end_of(sink: Sink) -> Result<(), Error> {
     }
 }
 
-/// A write to the sink that accounts for every byte the sink accepted,
-/// also when it is dropped (cancelled) before finishing.
-struct Guarded<'a> {
-    op: Pin<Box<RawStreamWrite<'a, SinkOps>>>,
-    conn: &'a Conn,
-    done: bool,
-}
-
-impl Guarded<'_> {
-    fn settle(&self, result: StreamResult, rest: Unsent) {
-        let mut wake = Wake::default();
-        {
-            let mut st = self.conn.state();
-            let taken = match result {
-                StreamResult::Complete(n) => n,
-                StreamResult::Dropped | StreamResult::Cancelled => 0,
-            };
-            // Over TLS the engine counts the writer's bytes once all
-            // their records were taken.
-            if taken > 0 {
-                wake = st.engine.sent(taken);
-            }
-            if rest.remaining() > 0 && !st.engine.is_closed() {
-                st.unsent = Some(rest);
-            }
+/// Accounts for a write to the sink: the bytes the sink accepted are
+/// sent, and what it did not take is kept for the next write.
+fn settle(conn: &Conn, (result, rest): (StreamResult, Unsent)) -> StreamResult {
+    let mut wake = Wake::default();
+    {
+        let mut st = conn.state();
+        let taken = match result {
+            StreamResult::Complete(n) => n,
+            StreamResult::Dropped | StreamResult::Cancelled => 0,
+        };
+        // Over TLS the engine counts the writer's bytes once all
+        // their records were taken.
+        if taken > 0 {
+            wake = st.engine.sent(taken);
         }
-        self.conn.wake(wake);
-    }
-}
-
-impl Future for Guarded<'_> {
-    type Output = StreamResult;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
-        let (result, rest) = std::task::ready!(self.op.as_mut().poll(cx));
-        self.done = true;
-        self.settle(result, rest);
-        Poll::Ready(result)
-    }
-}
-
-impl Drop for Guarded<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            let (result, rest) = self.op.as_mut().cancel();
-            self.settle(result, rest);
+        if rest.remaining() > 0 && !st.engine.is_closed() {
+            st.unsent = Some(rest);
         }
     }
+    conn.wake(wake);
+    result
 }

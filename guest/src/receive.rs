@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
+use portable_streams_wit_io::Guarded;
 use wasip3::sockets::types::ErrorCode;
 use wit_bindgen::{FutureRead, StreamRead, StreamReader, StreamResult};
 
@@ -160,27 +161,28 @@ async fn read_once(
 /// if it would wait (the read is then cancelled, and what it got goes to
 /// the engine).
 async fn read_if_ready(conn: &Conn, stream: &mut StreamReader<u8>, max: usize) -> Option<Outcome> {
-    let mut read = Guarded::new(conn, stream, max);
+    let mut read = guarded_read(conn, stream, max);
     let polled = poll_fn(|cx| Poll::Ready(Pin::new(&mut read).poll(cx))).await;
-    let result = match polled {
-        Poll::Ready(result) => result,
-        Poll::Pending => match read.cancel() {
-            (result @ StreamResult::Dropped, _) => result,
+    let done = match polled {
+        Poll::Ready(done) => done,
+        // Not pending once polled: the cancel settles it.
+        Poll::Pending => match read.cancel()? {
+            (StreamResult::Dropped, got) => (StreamResult::Dropped, got),
             (_, 0) => return None,
-            (result, _) => result,
+            done => done,
         },
     };
-    Some(read.outcome(result))
+    Some(outcome(done))
 }
 
 /// Reads up to `max` bytes from `stream` into the engine, or stops early
 /// when the connection starts closing or `start_tls` asks for the source.
 async fn read_into_engine(conn: &Conn, stream: &mut StreamReader<u8>, max: usize) -> Outcome {
-    let mut read = Guarded::new(conn, stream, max);
+    let mut read = guarded_read(conn, stream, max);
     loop {
         let closing = conn.closing.wait();
         match race(Pin::new(&mut read), closing).await {
-            Either::Left(result) => return read.outcome(result),
+            Either::Left(done) => return outcome(done),
             Either::Right(()) if gives_way(conn) => return Outcome::Stopped,
             Either::Right(()) => {}
         }
@@ -320,62 +322,34 @@ impl Drop for EndRead<'_> {
     }
 }
 
-/// A read from the source that gives every byte it receives to the engine,
-/// also when it is dropped before finishing.
-struct Guarded<'a> {
-    op: Pin<Box<StreamRead<'a, u8>>>,
+/// A read of up to `max` bytes from `stream` that gives every byte it
+/// receives to `conn`'s engine, also when it is cancelled or dropped
+/// before finishing; it ends with its result and how many bytes it got.
+fn guarded_read<'a>(
     conn: &'a Conn,
-    done: bool,
-    /// Bytes the read received.
-    got: usize,
+    stream: &'a mut StreamReader<u8>,
+    max: usize,
+) -> Guarded<StreamRead<'a, u8>, impl FnMut(Chunk) -> Got + Unpin + 'a, Got> {
+    Guarded::new(
+        stream.read(Vec::with_capacity(max)),
+        move |(result, data)| {
+            let got = data.len();
+            conn.deliver(data);
+            (result, got)
+        },
+    )
 }
 
-impl Future for Guarded<'_> {
-    type Output = StreamResult;
+/// A stream read's result and the bytes it read.
+type Chunk = (StreamResult, Vec<u8>);
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
-        let (result, data) = std::task::ready!(self.op.as_mut().poll(cx));
-        self.done = true;
-        self.got = data.len();
-        self.conn.deliver(data);
-        Poll::Ready(result)
-    }
-}
+/// A guarded read's result and how many bytes it gave the engine.
+type Got = (StreamResult, usize);
 
-impl<'a> Guarded<'a> {
-    /// A read of up to `max` bytes from `stream` for `conn`.
-    fn new(conn: &'a Conn, stream: &'a mut StreamReader<u8>, max: usize) -> Self {
-        Self {
-            op: Box::pin(stream.read(Vec::with_capacity(max))),
-            conn,
-            done: false,
-            got: 0,
-        }
-    }
-
-    /// What the finished read did, given its `result`.
-    fn outcome(&self, result: StreamResult) -> Outcome {
-        match result {
-            StreamResult::Dropped => Outcome::Ended,
-            _ => Outcome::Got(self.got),
-        }
-    }
-
-    /// Cancels the read; what it had received goes to the engine. Returns
-    /// the read's result and how many bytes it had received.
-    fn cancel(&mut self) -> (StreamResult, usize) {
-        self.done = true;
-        let (result, data) = self.op.as_mut().cancel();
-        self.got = data.len();
-        self.conn.deliver(data);
-        (result, self.got)
-    }
-}
-
-impl Drop for Guarded<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.cancel();
-        }
+/// What a finished read did.
+fn outcome((result, got): Got) -> Outcome {
+    match result {
+        StreamResult::Dropped => Outcome::Ended,
+        _ => Outcome::Got(got),
     }
 }

@@ -7,11 +7,9 @@
 //! off its listen stream only while `accept` calls want them (the kernel's
 //! backlog holds the rest).
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll};
 
 use portable_streams_core::Error;
 use portable_streams_core::caps::Permit;
@@ -20,8 +18,9 @@ use portable_streams_core::server::{
     AcceptStep, BindFailure, Client, ServerShell, bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::tls::Side;
+use portable_streams_wit_io::Guarded;
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
-use wit_bindgen::{StreamRead, StreamReader, StreamResult};
+use wit_bindgen::{StreamReader, StreamResult};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conn::Conn;
@@ -291,15 +290,15 @@ async fn acceptor(shared: Rc<Shared>, listener: Listener) {
             wake.await;
             continue;
         }
-        let read = Guarded {
-            op: Box::pin(incoming.read(Vec::with_capacity(1))),
-            shared: &shared,
-            done: false,
-        };
-        let mut read = pin!(read);
+        // Every socket the read received is queued, also when it is
+        // cancelled.
+        let mut read = Guarded::new(incoming.read(Vec::with_capacity(1)), |(result, sockets)| {
+            shared.queue(sockets);
+            result
+        });
         let stop = loop {
             let changed = shared.acceptors.wait();
-            match race(read.as_mut(), changed).await {
+            match race(Pin::new(&mut read), changed).await {
                 Either::Left(result) => break result == StreamResult::Dropped,
                 Either::Right(()) if shared.shell.is_closed() => break true,
                 Either::Right(()) => {}
@@ -329,32 +328,4 @@ async fn handshake(shared: Rc<Shared>, side: Side, socket: TcpSocket) {
     shared.shell.changed().notify();
     // One fewer to come: the acceptors may need another socket.
     shared.acceptors.notify();
-}
-
-/// A read of the listen stream that queues every socket it received, also
-/// when it is dropped (cancelled) before finishing.
-struct Guarded<'a> {
-    op: Pin<Box<StreamRead<'a, TcpSocket>>>,
-    shared: &'a Rc<Shared>,
-    done: bool,
-}
-
-impl Future for Guarded<'_> {
-    type Output = StreamResult;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
-        let (result, sockets) = std::task::ready!(self.op.as_mut().poll(cx));
-        self.done = true;
-        self.shared.queue(sockets);
-        Poll::Ready(result)
-    }
-}
-
-impl Drop for Guarded<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            let (_, sockets) = self.op.as_mut().cancel();
-            self.shared.queue(sockets);
-        }
-    }
 }
