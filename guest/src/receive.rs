@@ -165,9 +165,10 @@ async fn read_if_ready(conn: &Conn, stream: &mut StreamReader<u8>, max: usize) -
     let polled = poll_fn(|cx| Poll::Ready(Pin::new(&mut read).poll(cx))).await;
     let done = match polled {
         Poll::Ready(done) => done,
-        // Not pending once polled: the cancel settles it.
+        // Pending, so not finished: the cancel settles it (and gives
+        // none only for a finished read).
         Poll::Pending => match read.cancel()? {
-            (StreamResult::Dropped, got) => (StreamResult::Dropped, got),
+            done @ (StreamResult::Dropped, _) => done,
             (_, 0) => return None,
             done => done,
         },
