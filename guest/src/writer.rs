@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
-use portable_streams_core::DrainCall;
+use portable_streams_core::{DrainCall, Error};
 use wit_bindgen::StreamReader;
 
 use crate::bindings::exports::portable::streams::streams as wit;
@@ -23,6 +23,12 @@ impl Writer {
     pub(crate) fn new(conn: Rc<Conn>) -> Self {
         Self { conn }
     }
+}
+
+/// A synchronous fast path's answer (`try-drain`, `try-wait-closed`) in
+/// the WIT's types: none when the async call would wait.
+fn fast_answer(answer: Option<Result<(), Error>>) -> Option<Result<(), wit::Error>> {
+    answer.map(|result| result.map_err(Into::into))
 }
 
 impl wit::GuestWriter for Writer {
@@ -55,8 +61,7 @@ impl wit::GuestWriter for Writer {
     }
 
     fn try_drain(&self) -> Option<Result<(), wit::Error>> {
-        let answer = self.conn.state().engine.try_drain();
-        answer.map(|result| result.map_err(Into::into))
+        fast_answer(self.conn.state().engine.try_drain())
     }
 
     fn can_write_eof(&self) -> bool {
@@ -90,8 +95,7 @@ impl wit::GuestWriter for Writer {
     }
 
     fn try_wait_closed(&self) -> Option<Result<(), wit::Error>> {
-        let status = self.conn.state().engine.closed_status();
-        status.map(|result| result.map_err(Into::into))
+        fast_answer(self.conn.state().engine.closed_status())
     }
 
     async fn start_tls(&self, side: wit::TlsSide) -> Result<(), wit::Error> {

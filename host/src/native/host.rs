@@ -21,6 +21,15 @@ use portable_streams_core::caps::ListenerCount;
 /// A WIT call's outcome: a trap for host bugs, else the typed result.
 type Outcome<T> = wasmtime::Result<Result<T, wit::Error>>;
 
+/// A synchronous fast path's answer (`try-drain`, `try-wait-closed`): none
+/// when the async call would wait.
+type FastAnswer = Option<Result<(), wit::Error>>;
+
+/// A fast path's answer in the WIT's types.
+fn fast_answer(answer: Option<Result<(), Error>>) -> FastAnswer {
+    answer.map(|result| result.map_err(Into::into))
+}
+
 /// Puts a connection's reader and writer in `table`. If that fails the
 /// connection is aborted, so nothing is left running.
 pub(crate) fn push_pair(
@@ -285,20 +294,12 @@ impl wit::HostWriter for NativeCtxView<'_> {
         Ok(())
     }
 
-    fn try_drain(
-        &mut self,
-        writer: Resource<Writer>,
-    ) -> wasmtime::Result<Option<Result<(), wit::Error>>> {
-        let answer = self.conn(&writer)?.try_drain();
-        Ok(answer.map(|r| r.map_err(Into::into)))
+    fn try_drain(&mut self, writer: Resource<Writer>) -> wasmtime::Result<FastAnswer> {
+        Ok(fast_answer(self.conn(&writer)?.try_drain()))
     }
 
-    fn try_wait_closed(
-        &mut self,
-        writer: Resource<Writer>,
-    ) -> wasmtime::Result<Option<Result<(), wit::Error>>> {
-        let answer = self.conn(&writer)?.try_wait_closed();
-        Ok(answer.map(|r| r.map_err(Into::into)))
+    fn try_wait_closed(&mut self, writer: Resource<Writer>) -> wasmtime::Result<FastAnswer> {
+        Ok(fast_answer(self.conn(&writer)?.try_wait_closed()))
     }
 
     fn is_closing(&mut self, writer: Resource<Writer>) -> wasmtime::Result<bool> {
