@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use portable_streams_core::caps::Permit;
+use portable_streams_core::server::Client;
 use portable_streams_core::{Connection, Error, SentNow, Wake};
 use wasip3::sockets::types::TcpSocket;
 
@@ -83,31 +84,6 @@ impl Conn {
     /// The state, borrowed for a moment (never across an await).
     pub(crate) fn state(&self) -> RefMut<'_, State> {
         self.state.borrow_mut()
-    }
-
-    /// `close()`: the engine's (flush, then close); its waiters woken.
-    /// With nothing left to send on a plain transport and no send in
-    /// flight, the sink is ended right here (its end is not awaited, as
-    /// the pump's close does not): `wait-closed` then has nothing to wait
-    /// for, and the pump only wakes to finish.
-    pub(crate) fn close(&self) {
-        let (wake, sink) = {
-            let mut st = self.state();
-            let wake = st.engine.close();
-            let at_once = st.engine.closes_at_once()
-                && st.unsent.is_none()
-                && st
-                    .sink
-                    .as_ref()
-                    .is_some_and(|sink| !sink.stream.in_flight());
-            (wake, if at_once { st.sink.take() } else { None })
-        };
-        self.wake(wake);
-        if let Some(sink) = sink {
-            // Dropped outside the borrow: a drop calls into the host.
-            drop(sink);
-            self.lost(None);
-        }
     }
 
     /// Wakes the waiters `wake` names.
@@ -224,9 +200,44 @@ impl Conn {
             self.lost(Some(error));
         }
     }
+}
+
+/// A connection as its server sees it, and `close()`, `abort()` and
+/// whether it is closed for its writer and pump.
+impl Client for Conn {
+    /// `close()`: the engine's (flush, then close); its waiters woken.
+    /// With nothing left to send on a plain transport and no send in
+    /// flight, the sink is ended right here (its end is not awaited, as
+    /// the pump's close does not): `wait-closed` then has nothing to wait
+    /// for, and the pump only wakes to finish.
+    fn close(&self) {
+        let (wake, sink) = {
+            let mut st = self.state();
+            let wake = st.engine.close();
+            let at_once = st.engine.closes_at_once()
+                && st.unsent.is_none()
+                && st
+                    .sink
+                    .as_ref()
+                    .is_some_and(|sink| !sink.stream.in_flight());
+            (wake, if at_once { st.sink.take() } else { None })
+        };
+        self.wake(wake);
+        if let Some(sink) = sink {
+            // Dropped outside the borrow: a drop calls into the host.
+            drop(sink);
+            self.lost(None);
+        }
+    }
+
+    /// `abort()`: the connection is lost at once, discarding what is
+    /// buffered.
+    fn abort(&self) {
+        self.lost(None);
+    }
 
     /// Whether the connection is closed (what `wait-closed` awaits).
-    pub(crate) fn is_closed(&self) -> bool {
+    fn is_closed(&self) -> bool {
         self.state().engine.is_closed()
     }
 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::pump::{self, PumpIo};
+use portable_streams_core::server::Client;
 use portable_streams_core::{Connection, Error, Wake};
 use portable_streams_wit_io::Guarded;
 use wit_bindgen::StreamResult;

@@ -15,7 +15,7 @@ use portable_streams_core::Error;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
-    AcceptStep, BindFailure, Client, ServerShell, bind_all, bind_context, listen_backlog,
+    AcceptStep, BindFailure, ServerShell, bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::tls::Side;
 use portable_streams_wit_io::Guarded;
@@ -36,21 +36,6 @@ use crate::transport::{self, Transport};
 /// The `server` resource.
 pub struct Server {
     shared: Rc<Shared>,
-}
-
-/// A connection as its server sees it (the server keeps a `Weak` of it).
-impl Client for Conn {
-    fn is_closed(&self) -> bool {
-        Conn::is_closed(self)
-    }
-
-    fn close(&self) {
-        Conn::close(self);
-    }
-
-    fn abort(&self) {
-        self.lost(None);
-    }
 }
 
 struct Shared {

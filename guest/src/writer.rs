@@ -6,6 +6,7 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
+use portable_streams_core::server::Client;
 use portable_streams_core::{DrainCall, Error};
 use wit_bindgen::StreamReader;
 
@@ -79,7 +80,7 @@ impl wit::GuestWriter for Writer {
     }
 
     fn abort(&self) {
-        self.conn.lost(None);
+        self.conn.abort();
     }
 
     fn is_closing(&self) -> bool {

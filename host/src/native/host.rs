@@ -17,6 +17,7 @@ use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
 use super::{NativeCtxView, NativeStreams, connect, unix, wit};
 use portable_streams_core::caps::ListenerCount;
+use portable_streams_core::server::Client;
 
 /// A WIT call's outcome: a trap for host bugs, else the typed result.
 type Outcome<T> = wasmtime::Result<Result<T, wit::Error>>;

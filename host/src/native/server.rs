@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 use portable_streams_core::Error;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
-    ACCEPT_RETRY_DELAY, AcceptFailure, AcceptStep, BindFailure, Client, Locked, ServerShell,
-    ServerState, bind_all, bind_context, listen_backlog,
+    ACCEPT_RETRY_DELAY, AcceptFailure, AcceptStep, BindFailure, Locked, ServerShell, ServerState,
+    bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::tls::Side;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
@@ -35,21 +35,6 @@ use portable_streams_core::caps::{ListenerCount, Permit};
 /// asyncio's `Server`.
 pub struct Server {
     pub(crate) shared: Arc<Shared>,
-}
-
-/// A connection as its server sees it (the server keeps a `Weak` of it).
-impl Client for Conn {
-    fn is_closed(&self) -> bool {
-        Conn::is_closed(self)
-    }
-
-    fn close(&self) {
-        Conn::close(self);
-    }
-
-    fn abort(&self) {
-        Conn::abort(self);
-    }
 }
 
 /// What a server's resource and its clients share.

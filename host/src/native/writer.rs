@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use portable_streams_core::server::Client;
+
 use super::conn::Conn;
 
 /// asyncio's `StreamWriter` for one connection.

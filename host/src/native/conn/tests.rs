@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use portable_streams_core::server::Client;
 use portable_streams_core::tls::{ClientOptions, Layer, SHUTDOWN_TIMEOUT, ServerOptions, Session};
 use portable_streams_core::{Connection, ReadBuffer};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};

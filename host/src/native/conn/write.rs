@@ -6,6 +6,7 @@ use std::sync::MutexGuard;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
+use portable_streams_core::server::Client;
 use portable_streams_core::{DrainCall, Error, SentNow};
 
 use super::super::transport::Sink;
@@ -88,47 +89,9 @@ impl Conn {
         Ok(())
     }
 
-    /// `close()`. With nothing left to send on a plain transport and no
-    /// pump running, the transport is closed right here (a socket's
-    /// shutdown does not wait): no task is started just to close.
-    pub(crate) fn close(&self) {
-        let mut st = self.lock();
-        let wake = st.engine.close();
-        let at_once = st.pump.is_none() && st.engine.closes_at_once();
-        let sink = if at_once { st.sink.take() } else { None };
-        let Some(mut sink) = sink else {
-            return self.apply(st, wake);
-        };
-        let _ = self.wake(&mut st, wake);
-        drop(st);
-        let mut cx = Context::from_waker(Waker::noop());
-        match sink.as_mut().poll_shutdown(&mut cx) {
-            // The pump finishes what could not be done at once.
-            Poll::Pending => {
-                self.lock().sink = Some(sink);
-                self.wake_pump();
-            }
-            // As the pump: closing goes on whether or not the peer is there.
-            Poll::Ready(_) => {
-                drop(sink);
-                self.lost(None);
-            }
-        }
-    }
-
-    /// `abort()`: close now, discarding what is buffered.
-    pub(crate) fn abort(&self) {
-        self.lost(None);
-    }
-
     /// `is_closing()`.
     pub(crate) fn is_closing(&self) -> bool {
         self.lock().engine.writer().is_closing()
-    }
-
-    /// Whether the connection is fully closed.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.lock().engine.is_closed()
     }
 
     /// `wait_closed()`: waits until the connection is closed.
@@ -164,5 +127,47 @@ impl Conn {
     /// `get_write_buffer_size()`.
     pub(crate) fn write_buffer_size(&self) -> u64 {
         self.lock().engine.writer().size()
+    }
+}
+
+/// A connection as its server sees it, and `close()`, `abort()` and
+/// whether it is closed for its writer.
+impl Client for Conn {
+    /// `close()`. With nothing left to send on a plain transport and no
+    /// pump running, the transport is closed right here (a socket's
+    /// shutdown does not wait): no task is started just to close.
+    fn close(&self) {
+        let mut st = self.lock();
+        let wake = st.engine.close();
+        let at_once = st.pump.is_none() && st.engine.closes_at_once();
+        let sink = if at_once { st.sink.take() } else { None };
+        let Some(mut sink) = sink else {
+            return self.apply(st, wake);
+        };
+        let _ = self.wake(&mut st, wake);
+        drop(st);
+        let mut cx = Context::from_waker(Waker::noop());
+        match sink.as_mut().poll_shutdown(&mut cx) {
+            // The pump finishes what could not be done at once.
+            Poll::Pending => {
+                self.lock().sink = Some(sink);
+                self.wake_pump();
+            }
+            // As the pump: closing goes on whether or not the peer is there.
+            Poll::Ready(_) => {
+                drop(sink);
+                self.lost(None);
+            }
+        }
+    }
+
+    /// `abort()`: close now, discarding what is buffered.
+    fn abort(&self) {
+        self.lost(None);
+    }
+
+    /// Whether the connection is fully closed.
+    fn is_closed(&self) -> bool {
+        self.lock().engine.is_closed()
     }
 }
