@@ -31,7 +31,7 @@ pub(crate) struct State {
     /// A read call has the source checked out (see `receive.rs`).
     pub(crate) reading: bool,
     /// `start_tls` waits for the source: a read gives it back and takes
-    /// it no more until the upgrade took it (see `upgrade.rs`).
+    /// it no more until the upgrade took it (see `start_tls.rs`).
     pub(crate) upgrading: bool,
     socket: Option<TcpSocket>,
 }
@@ -46,7 +46,8 @@ pub(crate) struct Conn {
     pub(crate) writers: Signal,
     /// Wakes the pump.
     pub(crate) pump: Signal,
-    info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
+    peer: Option<wit::SocketAddress>,
+    local: Option<wit::SocketAddress>,
     /// The server's signal to notify once this connection is closed.
     on_closed: Option<Arc<Signal>>,
 }
@@ -76,7 +77,8 @@ impl Conn {
             closing: Signal::default(),
             writers: Signal::default(),
             pump: Signal::default(),
-            info: transport.info,
+            peer: transport.peer,
+            local: transport.local,
             on_closed,
         })
     }
@@ -134,9 +136,14 @@ impl Conn {
         }
     }
 
-    /// asyncio's `get_extra_info('peername')` and `('sockname')`.
-    pub(crate) fn info(&self) -> (Option<wit::SocketAddress>, Option<wit::SocketAddress>) {
-        self.info.clone()
+    /// `get_extra_info('peername')`.
+    pub(crate) fn peer(&self) -> Option<wit::SocketAddress> {
+        self.peer.clone()
+    }
+
+    /// `get_extra_info('sockname')`.
+    pub(crate) fn local(&self) -> Option<wit::SocketAddress> {
+        self.local.clone()
     }
 
     /// The engine's `lost`: on the first call the streams and the socket

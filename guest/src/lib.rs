@@ -23,7 +23,7 @@
 //!   engine.
 //! * `tls.rs`: TLS inside the component (core's TLS layer, rustls with
 //!   the pure-Rust RustCrypto provider): the provider and the handshake's
-//!   byte moves; `upgrade.rs`: `start-tls`. TLS 1.3's ChaCha20-Poly1305 on
+//!   byte moves; `start_tls.rs`: `start-tls`. TLS 1.3's ChaCha20-Poly1305 on
 //!   WebAssembly SIMD is the `portable-streams-chacha` crate.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
@@ -48,11 +48,11 @@ mod server;
 mod settle;
 mod signal;
 mod sink;
+mod start_tls;
 mod stream_in;
 mod stream_out;
 mod tls;
 mod transport;
-mod upgrade;
 mod wrap;
 mod writer;
 

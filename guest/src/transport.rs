@@ -70,8 +70,10 @@ pub(crate) struct Transport {
     pub(crate) source: Source,
     /// Where writes go.
     pub(crate) sink: Sink,
-    /// `peername`, `sockname`.
-    pub(crate) info: (Option<wit::SocketAddress>, Option<wit::SocketAddress>),
+    /// `peername`: the peer's address.
+    pub(crate) peer: Option<wit::SocketAddress>,
+    /// `sockname`: this end's address.
+    pub(crate) local: Option<wit::SocketAddress>,
     /// The socket to keep open, if any.
     pub(crate) socket: Option<TcpSocket>,
     /// The TLS session over the streams, once a handshake made one (the
@@ -84,11 +86,11 @@ pub(crate) struct Transport {
 
 /// The transport over a connected socket.
 pub(crate) fn tcp(socket: TcpSocket) -> Transport {
-    let peername = socket
+    let peer = socket
         .get_remote_address()
         .ok()
         .map(|a| addr_from_wasi(a).into());
-    let sockname = socket
+    let local = socket
         .get_local_address()
         .ok()
         .map(|a| addr_from_wasi(a).into());
@@ -101,7 +103,8 @@ pub(crate) fn tcp(socket: TcpSocket) -> Transport {
             stream: SinkStream::new(to_send, <u8 as StreamPayload>::VTABLE),
             end: Some(send_end),
         },
-        info: (peername, sockname),
+        peer,
+        local,
         socket: Some(socket),
         tls: None,
         early: Received::default(),

@@ -100,16 +100,15 @@ impl wit::GuestWriter for Writer {
     }
 
     async fn start_tls(&self, side: wit::TlsSide) -> Result<(), wit::Error> {
-        settled(crate::upgrade::start_tls(&self.conn, side))
+        settled(crate::start_tls::start_tls(&self.conn, side))
             .await
             .map_err(Into::into)
     }
 
     fn get_extra_info(&self) -> wit::ExtraInfo {
-        let (peername, sockname) = self.conn.info();
         wit::ExtraInfo {
-            peername,
-            sockname,
+            peername: self.conn.peer(),
+            sockname: self.conn.local(),
             tls: self.conn.state().engine.tls().cloned().map(Into::into),
         }
     }

@@ -24,8 +24,17 @@ pub enum Backend {
     Guest,
 }
 
-/// Called with `(is_stderr, line)` for each line a component prints.
-pub type OutputLines = Arc<dyn Fn(bool, &str) + Send + Sync>;
+/// Which of a component's output streams a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    /// Its stdout.
+    Stdout,
+    /// Its stderr.
+    Stderr,
+}
+
+/// Called with the stream and the line for each line a component prints.
+pub type OutputLines = Arc<dyn Fn(OutputStream, &str) + Send + Sync>;
 
 /// Where the component's stdout and stderr go.
 #[derive(Clone, Default)]
@@ -165,8 +174,12 @@ pub async fn run_component(
         Output::Lines(callback) => {
             let (out, err) = (callback.clone(), callback.clone());
             builder
-                .stdout(LineOutput::new(Arc::new(move |l| out(false, l))))
-                .stderr(LineOutput::new(Arc::new(move |l| err(true, l))));
+                .stdout(LineOutput::new(Arc::new(move |l| {
+                    out(OutputStream::Stdout, l)
+                })))
+                .stderr(LineOutput::new(Arc::new(move |l| {
+                    err(OutputStream::Stderr, l)
+                })));
             None
         }
     };

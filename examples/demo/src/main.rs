@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use portable_streams_host::engine::{Allocation, new_engine};
 use portable_streams_host::policy::Policy;
-use portable_streams_host::run::{Backend, Output, RunConfig, run};
+use portable_streams_host::run::{Backend, Output, OutputStream, RunConfig, run};
 use portable_streams_tests::build;
 use tokio::sync::oneshot;
 
@@ -22,8 +22,11 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// also reports its port.
 fn labelled(label: &'static str, port_tx: Option<oneshot::Sender<u16>>) -> Output {
     let port_tx = Mutex::new(port_tx);
-    Output::Lines(Arc::new(move |is_err, line| {
-        let stream = if is_err { " (stderr)" } else { "" };
+    Output::Lines(Arc::new(move |stream, line| {
+        let stream = match stream {
+            OutputStream::Stdout => "",
+            OutputStream::Stderr => " (stderr)",
+        };
         println!("[{label}{stream}] {line}");
         if let Some(rest) = line.strip_prefix("Serving on ")
             && let Some(port) = rest

@@ -16,7 +16,6 @@ use super::stream_out::ReaderStream;
 use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
 use super::{NativeCtxView, NativeStreams, connect, unix, wit};
-use portable_streams_core::caps::ListenerCount;
 use portable_streams_core::server::Client;
 
 /// A WIT call's outcome: a trap for host bugs, else the typed result.
@@ -54,8 +53,15 @@ fn allowance<T>(accessor: &Accessor<T, NativeStreams>) -> Allowance {
     accessor.with(|mut access| access.get().ctx.allowance())
 }
 
-fn listener_count<T>(accessor: &Accessor<T, NativeStreams>) -> ListenerCount {
-    accessor.with(|mut access| access.get().ctx.listening.clone())
+/// What a server started now runs under.
+fn sandbox<T>(accessor: &Accessor<T, NativeStreams>) -> server::Sandbox {
+    accessor.with(|mut access| {
+        let ctx = &access.get().ctx;
+        server::Sandbox {
+            allowance: ctx.allowance(),
+            listeners: ctx.listening.clone(),
+        }
+    })
 }
 
 fn reader_conn<T>(
@@ -120,8 +126,7 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         port: u16,
         options: wit::ServerOptions,
     ) -> Outcome<Resource<Server>> {
-        let sandbox = (allowance(accessor), listener_count(accessor));
-        match server::start_server(sandbox, hosts, port, options).await {
+        match server::start_server(sandbox(accessor), hosts, port, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
             Err(error) => Ok(Err(error.into())),
         }
@@ -141,8 +146,7 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
         path: String,
         options: wit::UnixServerOptions,
     ) -> Outcome<Resource<Server>> {
-        let sandbox = (allowance(accessor), listener_count(accessor));
-        match server::start_unix_server(sandbox, path, options).await {
+        match server::start_unix_server(sandbox(accessor), path, options).await {
             Ok(server) => accessor.with(|mut access| Ok(Ok(access.get().table.push(server)?))),
             Err(error) => Ok(Err(error.into())),
         }

@@ -310,9 +310,25 @@ impl Drop for Server {
     }
 }
 
-/// The sandbox a server runs under: what its clients are opened under,
-/// and the store's count of listening sockets.
-pub(crate) type Sandbox = (Allowance, ListenerCount);
+/// The sandbox a server runs under.
+pub(crate) struct Sandbox {
+    /// What its clients are opened under.
+    pub(crate) allowance: Allowance,
+    /// The store's count of listening sockets.
+    pub(crate) listeners: ListenerCount,
+}
+
+/// How a server's clients are served.
+struct Clients {
+    /// Each reader's limit.
+    limit: usize,
+    /// `SO_KEEPALIVE` on each accepted socket.
+    keep_alive: bool,
+    /// The TLS side, on a TLS server.
+    tls: Option<Side>,
+    /// What each client is opened under.
+    allowance: Allowance,
+}
 
 /// Builds the server around bound listeners, each with its place under
 /// the listener cap.
@@ -321,9 +337,14 @@ fn server(
     addresses: Vec<wit::SocketAddress>,
     start_serving: Option<bool>,
     socket_file: Option<SocketFile>,
-    (limit, keep_alive, tls): (usize, bool, Option<Side>),
-    allowance: Allowance,
+    clients: Clients,
 ) -> Server {
+    let Clients {
+        limit,
+        keep_alive,
+        tls,
+        allowance,
+    } = clients;
     let (listeners, permits): (Vec<_>, Vec<_>) = listeners.into_iter().unzip();
     // A tokio listener never ends by itself: only `close` ends them.
     let count = listeners.len();
@@ -347,7 +368,10 @@ fn server(
 
 /// `asyncio.start_server(cb, host, port, ...)`.
 pub(crate) async fn start_server(
-    (allowance, listeners): Sandbox,
+    Sandbox {
+        allowance,
+        listeners,
+    }: Sandbox,
     hosts: Vec<String>,
     port: u16,
     options: wit::ServerOptions,
@@ -379,14 +403,21 @@ pub(crate) async fn start_server(
         addresses,
         options.start_serving,
         None,
-        (limit, options.keep_alive, tls),
-        allowance,
+        Clients {
+            limit,
+            keep_alive: options.keep_alive,
+            tls,
+            allowance,
+        },
     ))
 }
 
 /// `asyncio.start_unix_server(cb, path, ...)`.
 pub(crate) async fn start_unix_server(
-    (allowance, listeners): Sandbox,
+    Sandbox {
+        allowance,
+        listeners,
+    }: Sandbox,
     path: String,
     options: wit::UnixServerOptions,
 ) -> Result<Server, Error> {
@@ -402,8 +433,12 @@ pub(crate) async fn start_unix_server(
         vec![wit::SocketAddress::Unix(shown)],
         options.start_serving,
         options.cleanup_socket.unwrap_or(true).then_some(file),
-        (limit, false, tls),
-        allowance,
+        Clients {
+            limit,
+            keep_alive: false,
+            tls,
+            allowance,
+        },
     ))
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
-use super::{Server, start_server};
+use super::{Sandbox, Server, start_server};
 use crate::native::{NativeCtx, wit};
 use crate::policy::Policy;
 
@@ -30,10 +30,10 @@ fn port(server: &Server) -> u16 {
 
 /// A server on a loopback port of its own, under a policy that allows all.
 async fn listening(options: wit::ServerOptions) -> Server {
-    let sandbox = (
-        NativeCtx::new(Arc::new(Policy::allow_all())).allowance(),
-        Default::default(),
-    );
+    let sandbox = Sandbox {
+        allowance: NativeCtx::new(Arc::new(Policy::allow_all())).allowance(),
+        listeners: Default::default(),
+    };
     start_server(sandbox, vec!["127.0.0.1".into()], 0, options)
         .await
         .unwrap()

@@ -14,7 +14,7 @@ use crate::transport::Transport;
 
 /// `start_tls(side)` on `conn`.
 pub(crate) async fn start_tls(conn: &Conn, side: wit::TlsSide) -> Result<(), Error> {
-    let prepare = || side.side(conn.info().0.as_ref(), tls::provider());
+    let prepare = || side.side(conn.peer().as_ref(), tls::provider());
     let handshake = |side: Side, plain| async move { tls::secure(plain, &side).await };
     upgrade::start_tls(conn, prepare, handshake).await
 }
@@ -45,7 +45,8 @@ impl Upgrade for Conn {
         Some(Transport {
             source,
             sink,
-            info: self.info(),
+            peer: self.peer(),
+            local: self.local(),
             socket: None,
             tls: None,
             early: Default::default(),
