@@ -59,8 +59,8 @@ struct Args {
     #[arg(long)]
     python: bool,
     /// Runs of every workload, contenders in turn within each run: cells
-    /// show the median run [range], ratios the median of the runs' ratios
-    /// (range). With --python, the same.
+    /// show the median run with the range in brackets, ratios the median
+    /// of the runs' ratios (range). With --python, the same.
     #[arg(long, default_value_t = 1)]
     runs: usize,
     /// Run tokio's echo server for --serve (started by the bench itself).

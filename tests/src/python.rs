@@ -40,7 +40,7 @@ fn source(name: &str) -> PathBuf {
     }
 }
 
-/// `name` (see [`source`]), built into a component (once per process).
+/// `name` (see `source`), built into a component (once per process).
 pub fn component(name: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
     let root = workspace_root();
@@ -107,7 +107,7 @@ pub fn echo_server(clients: usize) -> (Child, u16) {
     (child, port)
 }
 
-/// `name` (see [`source`]) under CPython itself; add its arguments.
+/// `name` (see `source`) under CPython itself; add its arguments.
 pub fn cpython(name: &str) -> Command {
     let mut command = Command::new(tools::python());
     command.arg(source(name));
