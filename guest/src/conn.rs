@@ -13,9 +13,9 @@ use portable_streams_core::{Connection, Error, SentNow, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::signal::Signal;
 use crate::sink::Unsent;
 use crate::transport::{Sink, Source, Transport};
+use portable_streams_core::Signal;
 
 /// What the engine's state is kept with.
 pub(crate) struct State {

@@ -46,7 +46,6 @@ mod reader;
 mod receive;
 mod server;
 mod settle;
-mod signal;
 mod sink;
 mod start_tls;
 mod stream_in;

@@ -26,10 +26,10 @@ use wit_bindgen::StreamResult;
 
 use crate::conn::Conn;
 use crate::conv::socket_error;
-use crate::signal::Signal;
-use crate::signal::{Either, race};
 use crate::sink::Unsent;
 use crate::transport::{Sink, Transport};
+use portable_streams_core::Signal;
+use portable_streams_core::{Either, race};
 use wasip3::clocks::monotonic_clock::wait_for;
 
 /// Where a new connection's pump runs.

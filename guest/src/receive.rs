@@ -19,8 +19,8 @@ use wit_bindgen::{FutureRead, StreamRead, StreamReader, StreamResult};
 
 use crate::conn::Conn;
 use crate::conv::socket_error;
-use crate::signal::{Either, race};
 use crate::transport::{NextRead, Source};
+use portable_streams_core::{Either, race};
 
 /// One call; dropped unfinished (cancelled), it goes back to the engine.
 struct Call<'a> {

@@ -29,9 +29,9 @@ use crate::conv::{addr_from_wasi, addr_to_wasi, family_of, socket_error};
 use crate::limits;
 use crate::pump;
 use crate::settle::settled;
-use crate::signal::{Either, Signal, race};
 use crate::tls;
 use crate::transport::{self, Transport};
+use portable_streams_core::{Either, Signal, race};
 
 /// The `server` resource.
 pub struct Server {
