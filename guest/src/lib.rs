@@ -23,7 +23,8 @@
 //!   engine.
 //! * `tls.rs`: TLS inside the component (core's TLS layer, rustls with
 //!   the pure-Rust RustCrypto provider): the provider and the handshake's
-//!   byte moves; `start_tls.rs`: `start-tls`. TLS 1.3's ChaCha20-Poly1305 on
+//!   byte moves; `start_tls.rs`: `start-tls`; `ecdsa.rs`: ECDSA P-256
+//!   signature checks on 32-bit limbs. TLS 1.3's ChaCha20-Poly1305 on
 //!   WebAssembly SIMD is the `portable-streams-chacha` crate.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
@@ -39,6 +40,7 @@
 mod conn;
 mod connect;
 mod conv;
+mod ecdsa;
 mod limits;
 mod pump;
 mod pump_host;

@@ -28,6 +28,8 @@ pub(crate) fn provider() -> Provider {
 
 fn make_provider() -> Provider {
     let mut provider = rustls_rustcrypto::provider();
+    provider.signature_verification_algorithms =
+        crate::ecdsa::with_p256(provider.signature_verification_algorithms);
     #[cfg(target_arch = "wasm32")]
     portable_streams_chacha::with_simd_chacha(&mut provider.cipher_suites);
     provider.cipher_suites.sort_by_key(|suite| {

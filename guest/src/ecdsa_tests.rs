@@ -1,0 +1,166 @@
+//! The P-256 verifiers against `p256` 0.13's signatures (the provider's
+//! own crate), and what `with_p256` replaces.
+
+use p256_old::ecdsa::signature::Signer;
+use p256_old::ecdsa::{DerSignature, Signature, SigningKey};
+use rustls::SignatureScheme;
+use rustls::pki_types::alg_id;
+
+use super::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, with_p256};
+
+/// A signing key from a fixed seed (a valid scalar for every `seed`).
+fn key(seed: u8) -> SigningKey {
+    let mut bytes = [0x11u8; 32];
+    bytes[31] = seed.max(1);
+    SigningKey::from_bytes(&bytes.into()).unwrap()
+}
+
+/// The SEC1 (uncompressed) public key of `key`.
+fn public(key: &SigningKey) -> Vec<u8> {
+    key.verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()
+        .to_vec()
+}
+
+/// `message` signed by `key` with SHA-256, DER-encoded.
+fn sign(key: &SigningKey, message: &[u8]) -> Vec<u8> {
+    let signature: Signature = key.sign(message);
+    signature.to_der().as_bytes().to_vec()
+}
+
+#[test]
+fn a_valid_signature_verifies_and_every_change_fails() {
+    for seed in 1..=20u8 {
+        let key = key(seed);
+        let message: Vec<u8> = (0..u32::from(seed) * 7).map(|i| i as u8).collect();
+        let signature = sign(&key, &message);
+        let signer = public(&key);
+        assert!(
+            ECDSA_P256_SHA256
+                .verify_signature(&signer, &message, &signature)
+                .is_ok()
+        );
+
+        let mut other_message = message.clone();
+        other_message.push(0);
+        assert!(
+            ECDSA_P256_SHA256
+                .verify_signature(&signer, &other_message, &signature)
+                .is_err()
+        );
+
+        let other_key = public(&self::key(seed.wrapping_add(100)));
+        assert!(
+            ECDSA_P256_SHA256
+                .verify_signature(&other_key, &message, &signature)
+                .is_err()
+        );
+
+        let mut bent = signature.clone();
+        let last = bent.len() - 1;
+        bent[last] ^= 1;
+        assert!(
+            ECDSA_P256_SHA256
+                .verify_signature(&signer, &message, &bent)
+                .is_err()
+        );
+
+        // The same signature over the SHA-384 digest is another statement.
+        assert!(
+            ECDSA_P256_SHA384
+                .verify_signature(&signer, &message, &signature)
+                .is_err()
+        );
+    }
+}
+
+#[test]
+fn a_high_s_signature_verifies_as_the_provider_s_does() {
+    // Peers do not all normalize `s`; X.509 and TLS accept either half.
+    let key = key(7);
+    let message = b"high s";
+    let signature: Signature = key.sign(message);
+    let (r, s) = signature.split_scalars();
+    let high = Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+    let der: DerSignature = high.to_der();
+    assert!(
+        ECDSA_P256_SHA256
+            .verify_signature(&public(&key), message, der.as_bytes())
+            .is_ok()
+    );
+}
+
+#[test]
+fn sha384_signatures_verify() {
+    use p256_old::ecdsa::signature::hazmat::PrehashSigner;
+    use sha2::{Digest, Sha384};
+    let key = key(9);
+    let message = b"a certificate signed with SHA-384";
+    let signature: Signature = key.sign_prehash(&Sha384::digest(message)).unwrap();
+    let der = signature.to_der();
+    assert!(
+        ECDSA_P256_SHA384
+            .verify_signature(&public(&key), message, der.as_bytes())
+            .is_ok()
+    );
+}
+
+#[test]
+fn garbage_is_an_invalid_signature_not_a_panic() {
+    let public = public(&key(3));
+    for bad in [
+        &b""[..],
+        b"\x30\x00",
+        b"\x30\x06\x02\x01\x00\x02\x01\x00",
+        &[0xff; 72],
+    ] {
+        assert!(
+            ECDSA_P256_SHA256
+                .verify_signature(&public, b"m", bad)
+                .is_err()
+        );
+    }
+    let signature = sign(&key(3), b"m");
+    for bad_key in [&b""[..], &[4u8; 65], &public[..33]] {
+        assert!(
+            ECDSA_P256_SHA256
+                .verify_signature(bad_key, b"m", &signature)
+                .is_err()
+        );
+    }
+}
+
+#[test]
+fn only_the_p256_verifiers_are_replaced() {
+    let provided = rustls_rustcrypto::provider().signature_verification_algorithms;
+    let ours = with_p256(provided);
+    assert_eq!(ours.all.len(), provided.all.len());
+    for (before, after) in provided.all.iter().zip(ours.all) {
+        assert_eq!(before.public_key_alg_id(), after.public_key_alg_id());
+        assert_eq!(before.signature_alg_id(), after.signature_alg_id());
+        let replaced = !std::ptr::addr_eq(*before, *after);
+        assert_eq!(replaced, before.public_key_alg_id() == alg_id::ECDSA_P256);
+    }
+    let p256 = ours
+        .mapping
+        .iter()
+        .find(|(scheme, _)| *scheme == SignatureScheme::ECDSA_NISTP256_SHA256)
+        .unwrap();
+    assert!(std::ptr::addr_eq(p256.1[0], ECDSA_P256_SHA256));
+}
+
+#[test]
+fn the_guest_s_provider_verifies_p256_with_these() {
+    let provider = crate::tls::provider();
+    let algorithms = provider.signature_verification_algorithms;
+    let p256: Vec<_> = algorithms
+        .all
+        .iter()
+        .filter(|alg| alg.public_key_alg_id() == alg_id::ECDSA_P256)
+        .collect();
+    assert_eq!(p256.len(), 2);
+    assert!(p256.iter().all(|alg| {
+        std::ptr::addr_eq(**alg, ECDSA_P256_SHA256) || std::ptr::addr_eq(**alg, ECDSA_P256_SHA384)
+    }));
+}
