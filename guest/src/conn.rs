@@ -9,13 +9,12 @@ use std::sync::Arc;
 
 use portable_streams_core::caps::Permit;
 use portable_streams_core::server::Client;
-use portable_streams_core::{Connection, Error, SentNow, Wake};
+use portable_streams_core::{Connection, Error, SentNow, Signal, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::sink::Unsent;
 use crate::transport::{Sink, Source, Transport};
-use portable_streams_core::Signal;
 
 /// What the engine's state is kept with.
 pub(crate) struct State {

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::pump::{self, PumpIo};
 use portable_streams_core::server::Client;
-use portable_streams_core::{Connection, Error, Wake};
+use portable_streams_core::{Connection, Either, Error, Signal, Wake, race};
 use portable_streams_wit_io::Guarded;
 use wit_bindgen::StreamResult;
 
@@ -28,8 +28,6 @@ use crate::conn::Conn;
 use crate::conv::socket_error;
 use crate::sink::Unsent;
 use crate::transport::{Sink, Transport};
-use portable_streams_core::Signal;
-use portable_streams_core::{Either, race};
 use wasip3::clocks::monotonic_clock::wait_for;
 
 /// Where a new connection's pump runs.

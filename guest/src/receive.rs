@@ -12,7 +12,7 @@ use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use portable_streams_core::{Error, ReadCall, ReadRequest, ReadStep};
+use portable_streams_core::{Either, Error, ReadCall, ReadRequest, ReadStep, race};
 use portable_streams_wit_io::Guarded;
 use wasip3::sockets::types::ErrorCode;
 use wit_bindgen::{FutureRead, StreamRead, StreamReader, StreamResult};
@@ -20,7 +20,6 @@ use wit_bindgen::{FutureRead, StreamRead, StreamReader, StreamResult};
 use crate::conn::Conn;
 use crate::conv::socket_error;
 use crate::transport::{NextRead, Source};
-use portable_streams_core::{Either, race};
 
 /// One call; dropped unfinished (cancelled), it goes back to the engine.
 struct Call<'a> {

@@ -11,13 +11,13 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
-use portable_streams_core::Error;
 use portable_streams_core::caps::Permit;
 use portable_streams_core::connect::{self, Family};
 use portable_streams_core::server::{
     AcceptStep, BindFailure, ServerShell, bind_all, bind_context, listen_backlog,
 };
 use portable_streams_core::tls::Side;
+use portable_streams_core::{Either, Error, Signal, race};
 use portable_streams_wit_io::Guarded;
 use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::{StreamReader, StreamResult};
@@ -31,7 +31,6 @@ use crate::pump;
 use crate::settle::settled;
 use crate::tls;
 use crate::transport::{self, Transport};
-use portable_streams_core::{Either, Signal, race};
 
 /// The `server` resource.
 pub struct Server {
