@@ -30,6 +30,8 @@ fn make_provider() -> Provider {
     let mut provider = rustls_rustcrypto::provider();
     provider.signature_verification_algorithms =
         crate::ecdsa::with_p256(provider.signature_verification_algorithms);
+    // Made once per process (the provider is), so leaked once.
+    provider.key_provider = Box::leak(Box::new(crate::ecdsa::KeysWithP256(provider.key_provider)));
     #[cfg(target_arch = "wasm32")]
     portable_streams_chacha::with_simd_chacha(&mut provider.cipher_suites);
     provider.cipher_suites.sort_by_key(|suite| {

@@ -1,10 +1,12 @@
 //! The P-256 verifiers against `p256` 0.13's signatures (the provider's
-//! own crate), and what `with_p256` replaces.
+//! own crate), what `with_p256` replaces, and P-256 keys' signatures.
 
 use p256_old::ecdsa::signature::Signer;
 use p256_old::ecdsa::{DerSignature, Signature, SigningKey};
+use std::sync::Arc;
+
 use rustls::SignatureScheme;
-use rustls::pki_types::alg_id;
+use rustls::pki_types::{PrivateKeyDer, alg_id};
 
 use super::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, with_p256};
 
@@ -163,4 +165,92 @@ fn the_guest_s_provider_verifies_p256_with_these() {
     assert!(p256.iter().all(|alg| {
         std::ptr::addr_eq(**alg, ECDSA_P256_SHA256) || std::ptr::addr_eq(**alg, ECDSA_P256_SHA384)
     }));
+}
+
+/// `key` as the provider's key loader returns it.
+fn loaded(der: PrivateKeyDer<'static>) -> Arc<dyn rustls::sign::SigningKey> {
+    crate::tls::provider()
+        .key_provider
+        .load_private_key(der)
+        .unwrap()
+}
+
+/// `message` signed by `key` for `ecdsa_secp256r1_sha256`.
+fn tls_signature(key: &Arc<dyn rustls::sign::SigningKey>, message: &[u8]) -> Vec<u8> {
+    let signer = key
+        .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+        .unwrap();
+    assert_eq!(signer.scheme(), SignatureScheme::ECDSA_NISTP256_SHA256);
+    signer.sign(message).unwrap()
+}
+
+#[test]
+fn p256_keys_sign_what_both_verifiers_accept() {
+    use p256_old::ecdsa::signature::Verifier;
+    use p256_old::pkcs8::EncodePrivateKey;
+    let key = key(5);
+    let pkcs8 = key.to_pkcs8_der().unwrap().as_bytes().to_vec();
+    let sec1 = p256_old::SecretKey::from(&key)
+        .to_sec1_der()
+        .unwrap()
+        .to_vec();
+    let message = b"CertificateVerify's content";
+    for der in [
+        PrivateKeyDer::Pkcs8(pkcs8.into()),
+        PrivateKeyDer::Sec1(sec1.into()),
+    ] {
+        let loaded = loaded(der);
+        assert_eq!(loaded.algorithm(), rustls::SignatureAlgorithm::ECDSA);
+        let signature = tls_signature(&loaded, message);
+        // Deterministic nonces (RFC 6979): the same message, the same signature.
+        assert_eq!(signature, tls_signature(&loaded, message));
+        let der = DerSignature::try_from(&signature[..]).unwrap();
+        assert!(key.verifying_key().verify(message, &der).is_ok());
+        assert!(
+            ECDSA_P256_SHA256
+                .verify_signature(&public(&key), message, &signature)
+                .is_ok()
+        );
+        assert!(
+            key.verifying_key()
+                .verify(b"another message", &der)
+                .is_err()
+        );
+    }
+}
+
+#[test]
+fn a_p256_key_signs_only_the_scheme_it_has() {
+    use p256_old::pkcs8::EncodePrivateKey;
+    let pkcs8 = key(6).to_pkcs8_der().unwrap().as_bytes().to_vec();
+    let loaded = loaded(PrivateKeyDer::Pkcs8(pkcs8.into()));
+    assert!(
+        loaded
+            .choose_scheme(&[
+                SignatureScheme::ED25519,
+                SignatureScheme::ECDSA_NISTP384_SHA384
+            ])
+            .is_none()
+    );
+}
+
+#[test]
+fn other_keys_go_to_the_provider_and_garbage_is_an_error() {
+    // RFC 8410's Ed25519 private key, PKCS#8.
+    let ed25519: Vec<u8> = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20, 0xd4, 0xee, 0x72, 0xdb, 0xf9, 0x13, 0x58, 0x4a, 0xd5, 0xb6, 0xd8, 0xf1, 0xf7, 0x69,
+        0xf8, 0xad, 0x3a, 0xfe, 0x7c, 0x28, 0xcb, 0xf1, 0xd4, 0xfb, 0xe0, 0x97, 0xa8, 0x8f, 0x44,
+        0x75, 0x58, 0x42,
+    ]
+    .to_vec();
+    let loaded = loaded(PrivateKeyDer::Pkcs8(ed25519.into()));
+    assert_eq!(loaded.algorithm(), rustls::SignatureAlgorithm::ED25519);
+    let garbage = PrivateKeyDer::Pkcs8(vec![0x30, 0x03, 0x02, 0x01, 0x00].into());
+    assert!(
+        crate::tls::provider()
+            .key_provider
+            .load_private_key(garbage)
+            .is_err()
+    );
 }
