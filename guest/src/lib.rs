@@ -23,8 +23,8 @@
 //!   engine.
 //! * `tls.rs`: TLS inside the component (core's TLS layer, rustls with
 //!   the pure-Rust RustCrypto provider): the provider and the handshake's
-//!   byte moves; `start_tls.rs`: `start-tls`; `ecdsa.rs`: ECDSA P-256
-//!   signature checks on 32-bit limbs. TLS 1.3's ChaCha20-Poly1305 on
+//!   byte moves; `start_tls.rs`: `start-tls`; `ecdsa/`: ECDSA P-256
+//!   signatures and their checks on 32-bit limbs. TLS 1.3's ChaCha20-Poly1305 on
 //!   WebAssembly SIMD is the `portable-streams-chacha` crate.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
