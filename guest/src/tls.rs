@@ -28,10 +28,7 @@ pub(crate) fn provider() -> Provider {
 
 fn make_provider() -> Provider {
     let mut provider = rustls_rustcrypto::provider();
-    provider.signature_verification_algorithms =
-        crate::ecdsa::with_p256(provider.signature_verification_algorithms);
-    // Made once per process (the provider is), so leaked once.
-    provider.key_provider = Box::leak(Box::new(crate::ecdsa::KeysWithP256(provider.key_provider)));
+    portable_streams_p256::use_p256(&mut provider);
     #[cfg(target_arch = "wasm32")]
     portable_streams_chacha::with_simd_chacha(&mut provider.cipher_suites);
     provider.cipher_suites.sort_by_key(|suite| {
@@ -95,3 +92,7 @@ async fn ended_under_handshake(end: Option<StreamEnd>) -> Error {
     };
     core_tls::transport_failed(error)
 }
+
+#[cfg(test)]
+#[path = "tls_tests.rs"]
+mod tests;

@@ -23,10 +23,10 @@ enum Hash {
 struct EcdsaP256(Hash);
 
 /// P-256 with SHA-256 (`ecdsa_secp256r1_sha256`).
-pub(crate) static ECDSA_P256_SHA256: &dyn SignatureVerificationAlgorithm = &EcdsaP256(Hash::Sha256);
+pub static ECDSA_P256_SHA256: &dyn SignatureVerificationAlgorithm = &EcdsaP256(Hash::Sha256);
 
 /// P-256 with SHA-384 (a certificate signed that way).
-pub(crate) static ECDSA_P256_SHA384: &dyn SignatureVerificationAlgorithm = &EcdsaP256(Hash::Sha384);
+pub static ECDSA_P256_SHA384: &dyn SignatureVerificationAlgorithm = &EcdsaP256(Hash::Sha384);
 
 impl SignatureVerificationAlgorithm for EcdsaP256 {
     fn verify_signature(
@@ -58,7 +58,7 @@ impl SignatureVerificationAlgorithm for EcdsaP256 {
 
 /// `provided` with its ECDSA P-256 verifiers replaced by these (made once
 /// per process: the result lives as long as the provider).
-pub(crate) fn with_p256(provided: WebPkiSupportedAlgorithms) -> WebPkiSupportedAlgorithms {
+pub fn with_p256(provided: WebPkiSupportedAlgorithms) -> WebPkiSupportedAlgorithms {
     let all: Vec<_> = provided.all.iter().map(|alg| ours(*alg)).collect();
     let mapping: Vec<_> = provided
         .mapping

@@ -15,7 +15,10 @@ use sha2::{Digest, Sha256};
 /// Loads P-256 keys (PKCS#8 or SEC1) itself and every other key with the
 /// provider's loader it wraps.
 #[derive(Debug)]
-pub(crate) struct KeysWithP256(pub(crate) &'static dyn KeyProvider);
+pub struct KeysWithP256(
+    /// The provider's loader, for every other key.
+    pub &'static dyn KeyProvider,
+);
 
 impl KeyProvider for KeysWithP256 {
     fn load_private_key(

@@ -8,7 +8,18 @@ use std::sync::Arc;
 use rustls::SignatureScheme;
 use rustls::pki_types::{PrivateKeyDer, alg_id};
 
-use super::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, with_p256};
+use super::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, use_p256, with_p256};
+
+/// The RustCrypto provider with this crate's P-256 put in (made once).
+fn provider() -> &'static rustls::crypto::CryptoProvider {
+    static PROVIDER: std::sync::OnceLock<rustls::crypto::CryptoProvider> =
+        std::sync::OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        let mut provider = rustls_rustcrypto::provider();
+        use_p256(&mut provider);
+        provider
+    })
+}
 
 /// A signing key from a fixed seed (a valid scalar for every `seed`).
 fn key(seed: u8) -> SigningKey {
@@ -153,9 +164,8 @@ fn only_the_p256_verifiers_are_replaced() {
 }
 
 #[test]
-fn the_guest_s_provider_verifies_p256_with_these() {
-    let provider = crate::tls::provider();
-    let algorithms = provider.signature_verification_algorithms;
+fn use_p256_puts_these_verifiers_in() {
+    let algorithms = provider().signature_verification_algorithms;
     let p256: Vec<_> = algorithms
         .all
         .iter()
@@ -169,10 +179,7 @@ fn the_guest_s_provider_verifies_p256_with_these() {
 
 /// `key` as the provider's key loader returns it.
 fn loaded(der: PrivateKeyDer<'static>) -> Arc<dyn rustls::sign::SigningKey> {
-    crate::tls::provider()
-        .key_provider
-        .load_private_key(der)
-        .unwrap()
+    provider().key_provider.load_private_key(der).unwrap()
 }
 
 /// `message` signed by `key` for `ecdsa_secp256r1_sha256`.
@@ -247,10 +254,5 @@ fn other_keys_go_to_the_provider_and_garbage_is_an_error() {
     let loaded = loaded(PrivateKeyDer::Pkcs8(ed25519.into()));
     assert_eq!(loaded.algorithm(), rustls::SignatureAlgorithm::ED25519);
     let garbage = PrivateKeyDer::Pkcs8(vec![0x30, 0x03, 0x02, 0x01, 0x00].into());
-    assert!(
-        crate::tls::provider()
-            .key_provider
-            .load_private_key(garbage)
-            .is_err()
-    );
+    assert!(provider().key_provider.load_private_key(garbage).is_err());
 }

@@ -1,0 +1,34 @@
+//! ECDSA P-256 for rustls inside a WebAssembly component (the guest
+//! backend's TLS uses it): signature checks (certificate chains,
+//! `CertificateVerify`) in `verify.rs`, and a TLS server's signatures in
+//! `sign.rs`, on `p256` 0.14.
+//!
+//! The pure-Rust RustCrypto provider uses `p256` 0.13, whose field
+//! arithmetic on 32-bit targets widens its limbs to 64 bits and multiplies
+//! them in `u128`: wasm32 has no instruction for that, and a profile of
+//! the guest's handshakes had compiler-rt's `__multi3` and the field's
+//! multiplication on top. `p256` 0.14 works on 32-bit limbs there (wasm's
+//! 64-bit multiply gives each product at once) and multiplies the
+//! generator from precomputed tables. Every other algorithm and key type
+//! stays the provider's.
+
+mod sign;
+mod verify;
+
+use rustls::crypto::CryptoProvider;
+
+pub use sign::KeysWithP256;
+pub use verify::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, with_p256};
+
+/// Puts this crate's P-256 into `provider`: its signature checks replace
+/// the provider's P-256 ones, and its key loader wraps the provider's.
+/// The provider's tables are `'static`, so the new ones are leaked: call
+/// it once per provider made.
+pub fn use_p256(provider: &mut CryptoProvider) {
+    provider.signature_verification_algorithms =
+        with_p256(provider.signature_verification_algorithms);
+    provider.key_provider = Box::leak(Box::new(KeysWithP256(provider.key_provider)));
+}
+
+#[cfg(test)]
+mod tests;
