@@ -30,5 +30,20 @@ pub fn use_p256(provider: &mut CryptoProvider) {
     provider.key_provider = Box::leak(Box::new(KeysWithP256(provider.key_provider)));
 }
 
+/// Whether `provider` checks P-256 signatures with this crate's
+/// verifiers, and with nothing else (as [`use_p256`] leaves it).
+pub fn verifies_p256(provider: &CryptoProvider) -> bool {
+    let mut p256 = provider
+        .signature_verification_algorithms
+        .all
+        .iter()
+        .filter(|alg| alg.public_key_alg_id() == rustls::pki_types::alg_id::ECDSA_P256)
+        .peekable();
+    p256.peek().is_some()
+        && p256.all(|alg| {
+            std::ptr::addr_eq(*alg, ECDSA_P256_SHA256) || std::ptr::addr_eq(*alg, ECDSA_P256_SHA384)
+        })
+}
+
 #[cfg(test)]
 mod tests;
