@@ -13,21 +13,11 @@ use portable_streams_host::run::{Backend, prepare, run_component};
 
 use crate::contenders::{self, client_config};
 use crate::peers;
-use crate::report::unit;
+use crate::report::{median_and_range, unit};
 use crate::workload::Workload;
 
 /// The contenders, in the order each round runs them.
 const CONTENDERS: [&str; 3] = ["asyncio", "python-guest", "python-native"];
-
-/// The median and the range of `values` (sorted here).
-fn median_and_range(values: &mut [f64]) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    (
-        values[values.len() / 2],
-        values[0],
-        values[values.len() - 1],
-    )
-}
 
 /// Runs the table; returns its markdown.
 pub async fn run(root: &Path, python: &Path, scale: usize, runs: usize) -> Result<String> {

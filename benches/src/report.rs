@@ -74,22 +74,35 @@ pub struct Report {
     pub rows: Vec<(Workload, usize, Vec<Vec<Outcome>>)>,
 }
 
+/// The median of `values` (the mean of the middle two for an even count),
+/// their lowest and their highest; `values` is sorted here, and must not
+/// be empty.
+pub fn median_and_range(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    (median, values[0], values[n - 1])
+}
+
 /// The median of `values` and their range, as text (`-` for none).
 fn median_with_range(mut values: Vec<f64>, digits: usize, suffix: &str) -> String {
     if values.is_empty() {
         return "-".into();
     }
-    values.sort_by(f64::total_cmp);
-    let median = values[values.len() / 2];
+    let (median, lo, hi) = median_and_range(&mut values);
     if values.len() == 1 {
         return format!("{median:.digits$}{suffix}");
     }
-    let (lo, hi) = (values[0], values[values.len() - 1]);
     format!("{median:.digits$}{suffix} ({lo:.digits$}-{hi:.digits$})")
 }
 
-/// The run whose headline figure is the median of a contender's runs
-/// (a failure or skip, if no run measured anything).
+/// The run whose headline figure is the median of a contender's runs (the
+/// upper of the middle two for an even count: a cell shows one run), or
+/// a failure or skip, if no run measured anything.
 fn median_outcome(workload: Workload, count: usize, runs: &[Outcome]) -> &Outcome {
     let mut measured: Vec<&Outcome> = runs
         .iter()
@@ -211,5 +224,18 @@ impl Report {
             let _ = writeln!(out, "| {} |", row.join(" | "));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_and_range;
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median_and_range(&mut [3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
+        assert_eq!(median_and_range(&mut [4.0, 1.0, 3.0, 2.0]), (2.5, 1.0, 4.0));
+        assert_eq!(median_and_range(&mut [0.9, 0.7]), (0.8, 0.7, 0.9));
+        assert_eq!(median_and_range(&mut [5.0]), (5.0, 5.0, 5.0));
     }
 }
