@@ -24,8 +24,8 @@
 //! * `tls.rs`: TLS inside the component (core's TLS layer, rustls with
 //!   the pure-Rust RustCrypto provider): the provider and the handshake's
 //!   byte moves; `start_tls.rs`: `start-tls`. TLS 1.3's ChaCha20-Poly1305 on
-//!   WebAssembly SIMD is the `portable-streams-chacha` crate, ECDSA P-256
-//!   on 32-bit limbs the `portable-streams-p256` crate.
+//!   WebAssembly SIMD is the `portable-streams-chacha` crate, P-256 on
+//!   32-bit limbs the `portable-streams-p256` crate.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.

@@ -1,7 +1,7 @@
-//! ECDSA P-256 for rustls inside a WebAssembly component (the guest
-//! backend's TLS uses it): signature checks (certificate chains,
-//! `CertificateVerify`) in `verify.rs`, and a TLS server's signatures in
-//! `sign.rs`, on `p256` 0.14.
+//! P-256 for rustls inside a WebAssembly component (the guest backend's
+//! TLS uses it), on `p256` 0.14: ECDSA signature checks (certificate
+//! chains, `CertificateVerify`) in `verify.rs`, a TLS server's signatures
+//! in `sign.rs`, and ECDHE key exchange in `kx.rs`.
 //!
 //! The pure-Rust RustCrypto provider uses `p256` 0.13, whose field
 //! arithmetic on 32-bit targets widens its limbs to 64 bits and multiplies
@@ -12,22 +12,31 @@
 //! generator from precomputed tables. Every other algorithm and key type
 //! stays the provider's.
 
+mod kx;
 mod sign;
 mod verify;
 
 use rustls::crypto::CryptoProvider;
 
+pub use kx::SecP256R1;
 pub use sign::KeysWithP256;
 pub use verify::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, with_p256};
 
 /// Puts this crate's P-256 into `provider`: its signature checks replace
-/// the provider's P-256 ones, and its key loader wraps the provider's.
-/// The provider's tables are `'static`, so the new ones are leaked: call
-/// it once per provider made.
+/// the provider's P-256 ones, its key loader wraps the provider's, and
+/// its key exchange takes the provider's `secp256r1` place (drawing from
+/// the provider's random source). The provider's tables are `'static`, so
+/// the new ones are leaked: call it once per provider made.
 pub fn use_p256(provider: &mut CryptoProvider) {
     provider.signature_verification_algorithms =
         with_p256(provider.signature_verification_algorithms);
     provider.key_provider = Box::leak(Box::new(KeysWithP256(provider.key_provider)));
+    let ours: &'static SecP256R1 = Box::leak(Box::new(SecP256R1(provider.secure_random)));
+    for group in &mut provider.kx_groups {
+        if group.name() == rustls::NamedGroup::secp256r1 {
+            *group = ours;
+        }
+    }
 }
 
 /// Whether `provider` checks P-256 signatures with this crate's

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rustls::SignatureScheme;
 use rustls::pki_types::{PrivateKeyDer, alg_id};
 
-use super::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, use_p256, verifies_p256, with_p256};
+use super::{ECDSA_P256_SHA256, ECDSA_P256_SHA384, SecP256R1, use_p256, verifies_p256, with_p256};
 
 /// The RustCrypto provider with this crate's P-256 put in (made once).
 fn provider() -> &'static rustls::crypto::CryptoProvider {
@@ -247,4 +247,87 @@ fn other_keys_go_to_the_provider_and_garbage_is_an_error() {
     assert_eq!(loaded.algorithm(), rustls::SignatureAlgorithm::ED25519);
     let garbage = PrivateKeyDer::Pkcs8(vec![0x30, 0x03, 0x02, 0x01, 0x00].into());
     assert!(provider().key_provider.load_private_key(garbage).is_err());
+}
+
+/// The provider's random source.
+fn random() -> &'static dyn rustls::crypto::SecureRandom {
+    provider().secure_random
+}
+
+#[test]
+fn key_exchange_agrees_with_the_provider_s_p256() {
+    use p256_old::elliptic_curve::sec1::ToEncodedPoint;
+    use rustls::crypto::SupportedKxGroup;
+    for seed in 1..=5u8 {
+        let ours = SecP256R1(random()).start().unwrap();
+        assert_eq!(ours.group(), rustls::NamedGroup::secp256r1);
+        assert_eq!(ours.pub_key().len(), 65);
+        let theirs = p256_old::SecretKey::from(&key(seed));
+        let their_public = theirs.public_key().to_encoded_point(false);
+        let our_public = p256_old::PublicKey::from_sec1_bytes(ours.pub_key()).unwrap();
+        let expected =
+            p256_old::ecdh::diffie_hellman(theirs.to_nonzero_scalar(), our_public.as_affine());
+        let shared = ours.complete(their_public.as_bytes()).unwrap();
+        assert_eq!(
+            shared.secret_bytes(),
+            expected.raw_secret_bytes().as_slice()
+        );
+    }
+}
+
+#[test]
+fn each_exchange_draws_its_own_secret() {
+    use rustls::crypto::SupportedKxGroup;
+    let a = SecP256R1(random()).start().unwrap();
+    let b = SecP256R1(random()).start().unwrap();
+    assert_ne!(a.pub_key(), b.pub_key());
+}
+
+#[test]
+fn a_bad_key_share_is_the_peer_misbehaving() {
+    use rustls::crypto::SupportedKxGroup;
+    let mut off_curve = vec![4u8];
+    off_curve.extend([1u8; 64]);
+    for bad in [&b""[..], &[0u8], &off_curve, &[4u8; 33]] {
+        let ours = SecP256R1(random()).start().unwrap();
+        assert_eq!(
+            ours.complete(bad).err(),
+            Some(rustls::Error::PeerMisbehaved(
+                rustls::PeerMisbehaved::InvalidKeyShare
+            ))
+        );
+    }
+}
+
+#[test]
+fn a_failing_random_source_is_an_error_not_a_panic() {
+    use rustls::crypto::{GetRandomFailed, SecureRandom, SupportedKxGroup};
+    #[derive(Debug)]
+    struct Broken;
+    impl SecureRandom for Broken {
+        fn fill(&self, _: &mut [u8]) -> Result<(), GetRandomFailed> {
+            Err(GetRandomFailed)
+        }
+    }
+    assert_eq!(
+        SecP256R1(&Broken).start().err(),
+        Some(rustls::Error::FailedToGetRandomBytes)
+    );
+}
+
+#[test]
+fn use_p256_takes_the_secp256r1_place_in_the_provider_s_order() {
+    let before: Vec<_> = rustls_rustcrypto::provider()
+        .kx_groups
+        .iter()
+        .map(|g| g.name())
+        .collect();
+    let after: Vec<_> = provider().kx_groups.iter().map(|g| g.name()).collect();
+    assert_eq!(before, after);
+    let ours = provider()
+        .kx_groups
+        .iter()
+        .find(|g| g.name() == rustls::NamedGroup::secp256r1)
+        .unwrap();
+    assert!(format!("{ours:?}").starts_with("SecP256R1"));
 }
