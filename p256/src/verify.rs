@@ -56,8 +56,9 @@ impl SignatureVerificationAlgorithm for EcdsaP256 {
     }
 }
 
-/// `provided` with its ECDSA P-256 verifiers replaced by these (made once
-/// per process: the result lives as long as the provider).
+/// `provided` with its ECDSA P-256 verifiers replaced by these. The new
+/// tables are leaked (a provider's are `'static`): call it once per
+/// provider made.
 pub fn with_p256(provided: WebPkiSupportedAlgorithms) -> WebPkiSupportedAlgorithms {
     let all: Vec<_> = provided.all.iter().map(|alg| ours(*alg)).collect();
     let mapping: Vec<_> = provided
