@@ -148,6 +148,13 @@ impl WriteBuffer {
         !self.queue.is_empty()
     }
 
+    /// Whether a chunk taken with [`take_chunk`](Self::take_chunk) is not
+    /// yet reported (sent or given back): it is on its way, and nothing
+    /// written after it may pass it.
+    pub fn is_sending(&self) -> bool {
+        self.in_flight > 0
+    }
+
     /// Takes the next chunk to send, at most `max` bytes (small writes are
     /// coalesced). It stays counted in [`size`](Self::size) until
     /// [`complete_send`](Self::complete_send).

@@ -498,6 +498,8 @@ fn send_now_wakes_the_pump_for_a_rest_the_backend_keeps_and_fails_with_the_trans
         .unwrap();
     assert!(wake.pump, "the pump finishes the kept rest");
     let _ = c.write(&b"!"[..]).unwrap();
+    assert!(c.take_for_send_now().is_none(), "the kept rest goes first");
+    let _ = c.sent("in flight".len());
     let reset = Error::ConnectionReset("reset by peer".into());
     let failed = c.send_now(Some(()), |(), _| Err(reset.clone()));
     assert_eq!(failed, Err(reset));
@@ -533,4 +535,49 @@ fn a_connection_gives_its_place_under_the_cap_back_when_it_closes() {
     assert!(c.lost(None).is_some());
     assert_eq!(count.get(), 0);
     assert!(count.try_permit(Some(1)).is_ok());
+}
+
+#[test]
+fn send_now_waits_while_the_pump_holds_a_chunk_so_bytes_keep_their_order() {
+    // The pump took "first" (its step) and has not reported it yet; a
+    // `write` meanwhile finds the transport free for a moment (on a
+    // multi-threaded backend the pump takes the transport after its
+    // step). Sending "second" now would put it on the wire before
+    // "first".
+    let mut c = conn(100);
+    let _ = c.write(&b"first "[..]).unwrap();
+    let held = match c.pump_step() {
+        PumpStep::Send(bytes) => bytes,
+        other => panic!("expected a send, got {other:?}"),
+    };
+    let _ = c.write(&b"second"[..]).unwrap();
+    assert!(
+        c.take_for_send_now().is_none(),
+        "a chunk taken by the pump goes first"
+    );
+    let wake = c
+        .send_now(Some(()), |(), _| {
+            panic!("nothing may pass the pump's chunk")
+        })
+        .unwrap();
+    assert!(wake.pump, "the pump sends the rest after its chunk");
+    let _ = c.sent(held.len());
+    assert!(matches!(c.pump_step(), PumpStep::Send(b) if b == "second"));
+}
+
+#[test]
+fn send_now_goes_on_once_the_pump_reported_its_chunk() {
+    let mut c = conn(100);
+    let _ = c.write(&b"first"[..]).unwrap();
+    let held = match c.pump_step() {
+        PumpStep::Send(bytes) => bytes,
+        other => panic!("expected a send, got {other:?}"),
+    };
+    let _ = c.sent(held.len() - 2);
+    c.requeue_unsent(held.slice(held.len() - 2..));
+    let _ = c.write(&b"!"[..]).unwrap();
+    assert!(
+        matches!(c.take_for_send_now(), Some(Ok(b)) if b == "st!"),
+        "the refused tail first, then what came after"
+    );
 }
