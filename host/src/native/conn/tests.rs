@@ -128,3 +128,40 @@ async fn tls_bytes_count_as_sent_once_the_transport_took_all_their_ciphertext() 
     conn.drain().await.unwrap();
     assert_eq!(conn.write_buffer_size(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_racing_the_pump_arrive_in_order() {
+    // A pipe that takes little at a time keeps the pump busy on a worker
+    // while this thread writes: a write that slipped between the pump's
+    // step and its send would put its record before the pump's chunk.
+    const RECORDS: u32 = 100_000;
+    const BOUND: std::time::Duration = std::time::Duration::from_secs(30);
+    let (conn, mut far) = conn_with_pipe(64);
+    let writer = {
+        let conn = conn.clone();
+        let deadline = std::time::Instant::now() + BOUND;
+        tokio::task::spawn_blocking(move || {
+            for n in 0..RECORDS {
+                conn.write(Bytes::copy_from_slice(&n.to_be_bytes()))
+                    .unwrap();
+                // Now and then, let the pump catch up (bounded in time).
+                while n % 256 == 255
+                    && conn.write_buffer_size() > 4096
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::yield_now();
+                }
+            }
+        })
+    };
+    let mut got = vec![0u8; RECORDS as usize * 4];
+    tokio::time::timeout(BOUND, far.read_exact(&mut got))
+        .await
+        .expect("every record arrives")
+        .unwrap();
+    writer.await.unwrap();
+    for (n, record) in got.chunks(4).enumerate() {
+        let record = u32::from_be_bytes(record.try_into().unwrap());
+        assert_eq!(record, n as u32, "record {n} out of order");
+    }
+}
