@@ -561,17 +561,16 @@ impl Connection {
 
     /// Takes the next wire bytes for a send that does not wait (see
     /// [`may_send_now`](Self::may_send_now)): a chunk, over TLS its
-    /// ciphertext; none while an earlier chunk or its ciphertext is still
-    /// on its way (the pump took it and has not reported it: on a backend
-    /// whose pump runs on another thread, a `write` can find the transport
-    /// free between the pump's step and its send, and would put its bytes
-    /// first). Report with [`sent`](Self::sent) and
+    /// ciphertext; none while an earlier chunk is still on its way (taken
+    /// and not wholly reported; over TLS that is until all its ciphertext
+    /// was taken, refused records included). On a backend whose pump runs
+    /// on another thread, a `write` can find the transport free between
+    /// the pump's step and its send, and would put its bytes first. Report
+    /// with [`sent`](Self::sent) and
     /// [`requeue_unsent`](Self::requeue_unsent); an error (TLS refused to
     /// encrypt) is the one to lose the connection with.
     pub fn take_for_send_now(&mut self) -> Option<Result<Bytes, Error>> {
-        let sending =
-            self.write.is_sending() || self.sealed.as_deref().is_some_and(Sealed::is_sending);
-        if !self.may_send_now() || sending {
+        if !self.may_send_now() || self.write.is_sending() {
             return None;
         }
         self.next_wire_chunk()

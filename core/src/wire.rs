@@ -30,9 +30,6 @@ impl Sealed {
     pub(crate) fn shutdown_timeout(&self) -> Duration {
         match *self {}
     }
-    pub(crate) fn is_sending(&self) -> bool {
-        match *self {}
-    }
     pub(crate) fn take_refused(&mut self) -> Option<Bytes> {
         match *self {}
     }
@@ -95,11 +92,6 @@ mod sealed {
         /// asyncio's `ssl_shutdown_timeout` for this connection.
         pub(crate) fn shutdown_timeout(&self) -> Duration {
             self.layer.shutdown_timeout()
-        }
-
-        /// Whether some of the last chunk's ciphertext is not taken yet.
-        pub(crate) fn is_sending(&self) -> bool {
-            self.sending > 0
         }
 
         /// Whether ciphertext the transport refused waits to go first.

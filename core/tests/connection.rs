@@ -17,6 +17,14 @@ fn arrive(c: &mut Connection, data: &[u8]) {
 }
 
 /// A `drain` that begins now: its answer, or `None` while it waits.
+/// The chunk the pump's next step sends.
+fn pump_send(c: &mut Connection) -> Bytes {
+    match c.pump_step() {
+        PumpStep::Send(bytes) => bytes,
+        other => panic!("expected a send, got {other:?}"),
+    }
+}
+
 fn drain(c: &Connection) -> Option<Result<(), Error>> {
     c.poll_drain(&mut DrainCall::default())
 }
@@ -546,10 +554,7 @@ fn send_now_waits_while_the_pump_holds_a_chunk_so_bytes_keep_their_order() {
     // "first".
     let mut c = conn(100);
     let _ = c.write(&b"first "[..]).unwrap();
-    let held = match c.pump_step() {
-        PumpStep::Send(bytes) => bytes,
-        other => panic!("expected a send, got {other:?}"),
-    };
+    let held = pump_send(&mut c);
     let _ = c.write(&b"second"[..]).unwrap();
     assert!(
         c.take_for_send_now().is_none(),
@@ -569,10 +574,7 @@ fn send_now_waits_while_the_pump_holds_a_chunk_so_bytes_keep_their_order() {
 fn send_now_goes_on_once_the_pump_reported_its_chunk() {
     let mut c = conn(100);
     let _ = c.write(&b"first"[..]).unwrap();
-    let held = match c.pump_step() {
-        PumpStep::Send(bytes) => bytes,
-        other => panic!("expected a send, got {other:?}"),
-    };
+    let held = pump_send(&mut c);
     let _ = c.sent(held.len() - 2);
     c.requeue_unsent(held.slice(held.len() - 2..));
     let _ = c.write(&b"!"[..]).unwrap();

@@ -162,17 +162,14 @@ async fn read_once(
 async fn read_if_ready(conn: &Conn, stream: &mut StreamReader<u8>, max: usize) -> Option<Outcome> {
     let mut read = guarded_read(conn, stream, max);
     let polled = poll_fn(|cx| Poll::Ready(Pin::new(&mut read).poll(cx))).await;
-    let done = match polled {
-        Poll::Ready(done) => done,
+    match polled {
+        Poll::Ready(outcome) => Some(outcome),
         // Pending, so not finished: the cancel settles it (and gives
-        // none only for a finished read).
-        Poll::Pending => match read.cancel()? {
-            done @ (StreamResult::Dropped, _) => done,
-            (_, 0) => return None,
-            done => done,
-        },
-    };
-    Some(outcome(done))
+        // none only for a finished read). Nothing received: it would wait.
+        Poll::Pending => read
+            .cancel()
+            .filter(|outcome| !matches!(outcome, Outcome::Got(0))),
+    }
 }
 
 /// Reads up to `max` bytes from `stream` into the engine, or stops early
@@ -182,7 +179,7 @@ async fn read_into_engine(conn: &Conn, stream: &mut StreamReader<u8>, max: usize
     loop {
         let closing = conn.closing.wait();
         match race(Pin::new(&mut read), closing).await {
-            Either::Left(done) => return outcome(done),
+            Either::Left(outcome) => return outcome,
             Either::Right(()) if gives_way(conn) => return Outcome::Stopped,
             Either::Right(()) => {}
         }
@@ -324,32 +321,24 @@ impl Drop for EndRead<'_> {
 
 /// A read of up to `max` bytes from `stream` that gives every byte it
 /// receives to `conn`'s engine, also when it is cancelled or dropped
-/// before finishing; it ends with its result and how many bytes it got.
+/// before finishing; it ends with what it did (a dropped stream ended).
 fn guarded_read<'a>(
     conn: &'a Conn,
     stream: &'a mut StreamReader<u8>,
     max: usize,
-) -> Guarded<StreamRead<'a, u8>, impl FnMut(Chunk) -> Got + Unpin + 'a, Got> {
+) -> Guarded<StreamRead<'a, u8>, impl FnMut(Chunk) -> Outcome + Unpin + 'a, Outcome> {
     Guarded::new(
         stream.read(Vec::with_capacity(max)),
         move |(result, data)| {
             let got = data.len();
             conn.deliver(data);
-            (result, got)
+            match result {
+                StreamResult::Dropped => Outcome::Ended,
+                _ => Outcome::Got(got),
+            }
         },
     )
 }
 
-/// A stream read's result and the bytes it read.
+/// A stream read's result and the bytes it read (wit-bindgen's).
 type Chunk = (StreamResult, Vec<u8>);
-
-/// A guarded read's result and how many bytes it gave the engine.
-type Got = (StreamResult, usize);
-
-/// What a finished read did.
-fn outcome((result, got): Got) -> Outcome {
-    match result {
-        StreamResult::Dropped => Outcome::Ended,
-        _ => Outcome::Got(got),
-    }
-}

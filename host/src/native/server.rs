@@ -43,11 +43,7 @@ pub(crate) struct Shared {
     /// is done (plain ones are handed out as they are accepted).
     shell: ServerShell<Weak<Conn>, Transport, Listening>,
     addresses: Vec<wit::SocketAddress>,
-    limit: usize,
-    keep_alive: bool,
-    allowance: Allowance,
-    /// The TLS side of a TLS server.
-    tls: Option<Side>,
+    clients: Clients,
 }
 
 /// A listening socket.
@@ -169,7 +165,7 @@ impl Shared {
             }
             let accepted = match &listener.socket {
                 ListenSocket::Tcp(listener) => listener.poll_accept(cx).map_ok(|(stream, _)| {
-                    if self.keep_alive
+                    if self.clients.keep_alive
                         && let Err(error) = SockRef::from(&stream).set_keepalive(true)
                     {
                         tracing::debug!(%error, "SO_KEEPALIVE not set");
@@ -201,7 +197,7 @@ impl Shared {
                 },
                 Poll::Ready(Ok(raw)) => {
                     listening.next = index + 1;
-                    if let Some(side) = &self.tls {
+                    if let Some(side) = &self.clients.tls {
                         server.handshake_started();
                         self.handshake(side.clone(), raw);
                         if !server.wants_more() {
@@ -246,14 +242,14 @@ impl Shared {
         transport: Transport,
     ) -> Option<Arc<Conn>> {
         let peer = transport.peer.clone();
-        let permit = self
-            .allowance
+        let allowance = &self.clients.allowance;
+        let permit = allowance
             .count
-            .try_permit(self.allowance.policy.max_connections());
+            .try_permit(allowance.policy.max_connections());
         let on_closed = self.shell.changed().clone();
         server
-            .admit(permit, self.limit, |read, permit| {
-                let engine = self.allowance.engine(read);
+            .admit(permit, self.clients.limit, |read, permit| {
+                let engine = allowance.engine(read);
                 let conn = Conn::start(transport, engine, Some(permit), Some(on_closed));
                 let client = Arc::downgrade(&conn);
                 (conn, client)
@@ -339,12 +335,6 @@ fn server(
     socket_file: Option<SocketFile>,
     clients: Clients,
 ) -> Server {
-    let Clients {
-        limit,
-        keep_alive,
-        tls,
-        allowance,
-    } = clients;
     let (listeners, permits): (Vec<_>, Vec<_>) = listeners.into_iter().unzip();
     // A tokio listener never ends by itself: only `close` ends them.
     let count = listeners.len();
@@ -358,10 +348,7 @@ fn server(
         shared: Arc::new(Shared {
             shell: ServerShell::new(start_serving, count, listening),
             addresses,
-            limit,
-            keep_alive,
-            allowance,
-            tls,
+            clients,
         }),
     }
 }
