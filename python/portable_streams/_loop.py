@@ -240,6 +240,34 @@ def call_soon_threadsafe(self, callback, *args, context=None):
     return self.call_soon(callback, *args, context=context)
 
 
+def run_in_executor(self, executor, func, *args):
+    """`loop.run_in_executor` (and so `asyncio.to_thread`): a component has
+    one thread and cannot start another, so `func(*args)` runs at once, on
+    the loop, whatever the executor, and its outcome is the returned
+    future's, as Pyodide's loop does. The loop waits while it runs; a
+    function that waits for another thread cannot finish here (CPython in
+    single-threaded wasm traps on such a lock wait)."""
+    future = self.create_future()
+    try:
+        result = func(*args)
+    except StopIteration as error:
+        # A future cannot hold StopIteration (asyncio refuses it).
+        refused = RuntimeError("the function run in the executor raised StopIteration")
+        refused.__cause__ = error
+        future.set_exception(refused)
+    except BaseException as error:
+        # A worker thread's future gets every exception (SystemExit too).
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+    return future
+
+
+def set_default_executor(self, executor):
+    """Accepted and unused: every executor runs at once on the loop (see
+    `run_in_executor`)."""
+
+
 def _unsupported(reason):
     def method(self, *args, **kwargs):
         raise NotImplementedError(reason)
@@ -270,7 +298,6 @@ UNSUPPORTED = {
     "subprocess_shell": "a component cannot start processes",
     "add_signal_handler": "a component receives no signals",
     "remove_signal_handler": "a component receives no signals",
-    "run_in_executor": "a component has one thread: no executor",
     "sendfile": "a component has no files to send from the transport",
 }
 
@@ -353,6 +380,7 @@ def install(loop_class):
     for function in (
         create_connection, create_unix_connection, create_server, create_unix_server,
         start_tls, getaddrinfo, getnameinfo, call_soon_threadsafe,
+        run_in_executor, set_default_executor,
         call_exception_handler, default_exception_handler, set_exception_handler,
         get_exception_handler, get_task_factory, set_task_factory,
     ):

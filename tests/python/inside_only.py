@@ -13,7 +13,6 @@ async def main():
         ("create_datagram_endpoint", lambda: loop.create_datagram_endpoint(asyncio.Protocol)),
         ("subprocess_exec", lambda: loop.subprocess_exec(asyncio.Protocol, "ls")),
         ("add_signal_handler", lambda: loop.add_signal_handler(2, print)),
-        ("run_in_executor", lambda: loop.run_in_executor(None, print)),
         ("create_connection(sock=)", lambda: loop.create_connection(asyncio.Protocol, sock=object())),
     ]
     for name, call in checks:
@@ -24,6 +23,27 @@ async def main():
             print(name, "returned")
         except NotImplementedError as error:
             print(name, "NotImplementedError:", error)
+    # One thread: what an executor is given runs at once, on the loop.
+    order = []
+    ran = loop.run_in_executor(None, order.append, "ran")
+    order.append("returned")
+    await ran
+    print("run_in_executor ran at once:", order)
+    print("to_thread:", await asyncio.to_thread(lambda x: x * 2, 21))
+
+    def boom():
+        raise ValueError("boom")
+
+    try:
+        await loop.run_in_executor(None, boom)
+    except ValueError as error:
+        print("run_in_executor raised:", error)
+    try:
+        await loop.run_in_executor(None, next, iter(()))
+    except RuntimeError as error:
+        print("run_in_executor StopIteration:", type(error.__cause__).__name__)
+    loop.set_default_executor(object())
+    print("run_in_executor(executor):", await loop.run_in_executor(object(), len, "abc"))
     print("getaddrinfo:", await loop.getaddrinfo("127.0.0.1", 80, type=socket.SOCK_STREAM))
     try:
         await loop.getaddrinfo("example.invalid", 80)

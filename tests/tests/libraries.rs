@@ -9,7 +9,10 @@
 //!   its own with a client of it;
 //! * httpx (over httpcore and anyio, whose asyncio backend calls
 //!   `loop.create_connection` and reads `get_extra_info('socket')`)
-//!   against CPython's `http.server`.
+//!   against CPython's `http.server`;
+//! * aiosmtplib (`loop.create_connection`, STARTTLS through
+//!   `loop.start_tls`, `asyncio.to_thread` for its host name) against an
+//!   aiosmtpd server that requires STARTTLS.
 //!
 //! The libraries are pinned in `tests/python/libraries/requirements.txt`.
 
@@ -18,6 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use portable_streams_host::run::Backend;
+use portable_streams_tests::pki::Pki;
 use portable_streams_tests::python::printed_by_cpython;
 use portable_streams_tests::{args, assert_success, lines, loopback, python, run, tools};
 
@@ -150,4 +154,23 @@ async fn httpx_over_anyio_matches_cpython() {
         |line| line.split(" port ").nth(1)?.split(' ').next()?.parse().ok(),
     );
     same_as_cpython("tests/python/libraries/httpx_client", &[&port.to_string()]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aiosmtplib_over_starttls_matches_cpython() {
+    if !python::available() {
+        return;
+    }
+    let pki = Pki::new();
+    let (_peer, port) = cpython_peer(
+        python::cpython("tests/python/libraries/smtp_peer")
+            .arg(pki.file("chain.pem"))
+            .arg(pki.file("key.pem")),
+        |line| line.parse().ok(),
+    );
+    same_as_cpython(
+        "tests/python/libraries/smtp_client",
+        &[&port.to_string(), &pki.ca_pem],
+    )
+    .await;
 }

@@ -1,9 +1,9 @@
 //! What only a Python component does: the loop's `NotImplementedError`
-//! naming why for what a component cannot do, `getaddrinfo` for
-//! addresses, the `ssl` stand-in; and the build's bundling: a library's
-//! lazily imported module and a requirement it imports lazily are in the
-//! component, and a distribution whose native extension is needed fails
-//! the build by name.
+//! naming why for what a component cannot do, executors that run at once
+//! on the loop, `getaddrinfo` for addresses, the `ssl` stand-in; and the
+//! build's bundling: a library's lazily imported module and a requirement
+//! it imports lazily are in the component, and a distribution whose native
+//! extension is needed fails the build by name.
 
 use std::path::Path;
 use std::process::Command;
@@ -23,8 +23,12 @@ async fn what_a_component_cannot_do_says_why() {
         "create_datagram_endpoint NotImplementedError: portable:streams has no datagrams (UDP)",
         "subprocess_exec NotImplementedError: a component cannot start processes",
         "add_signal_handler NotImplementedError: a component receives no signals",
-        "run_in_executor NotImplementedError: a component has one thread: no executor",
         "create_connection(sock=) NotImplementedError: sock= cannot be used inside a component: it has no sockets of its own; pass host and port (or path) instead",
+        "run_in_executor ran at once: ['ran', 'returned']",
+        "to_thread: 42",
+        "run_in_executor raised: boom",
+        "run_in_executor StopIteration: StopIteration",
+        "run_in_executor(executor): 3",
         "getaddrinfo: [(<AddressFamily.AF_INET: 1>, <SocketKind.SOCK_STREAM: 6>, 6, '', ('127.0.0.1', 80))]",
         "getaddrinfo of a name: gaierror",
         "ssl context: SSLContext True True",
