@@ -24,9 +24,11 @@ Inside the component, asyncio's event loop does networking over
 portable:streams (create_connection, create_server, their Unix forms,
 start_tls), so asyncio's own streams and pure-Python libraries run
 unchanged; `ssl` is the package's stand-in (TLS is the interface's).
-Raw sockets (sock=, sock_*), datagrams, subprocesses and signals raise
-NotImplementedError saying why; a component has one thread, so what an
-executor is given (asyncio.to_thread) runs at once, on the loop.
+Raw sockets (sock=, sock_*; but a TCP socket connected with
+loop.sock_connect is taken by create_connection(sock=), as aiohttp does),
+datagrams, subprocesses and signals raise NotImplementedError saying why;
+a component has one thread, so what an executor is given
+(asyncio.to_thread) runs at once, on the loop.
 """
 
 

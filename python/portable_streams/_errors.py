@@ -18,10 +18,31 @@ except ImportError:  # CPython inside the component has no OpenSSL.
 #: The `ssl.SSLError` raised for the interface's `tls` errors.
 SSLError = _TlsError
 
+try:
+    from ssl import SSLCertVerificationError
+except ImportError:
+
+    class SSLCertVerificationError(SSLError, ValueError):
+        """asyncio's `ssl.SSLCertVerificationError`: the peer's certificate
+        did not verify (the interface's `tls` error saying so)."""
+
+        verify_code = None
+
+        @property
+        def verify_message(self):
+            return str(self)
+
+
+#: How the interface's `tls` error for a certificate that did not verify
+#: begins (core's `handshake_error`).
+_VERIFY_FAILED = "certificate verify failed"
+
 
 def exception(error):
     """The asyncio exception for one `wit.Error` case."""
     value = error.value
+    if isinstance(error, wit.Error_Tls) and value.startswith(_VERIFY_FAILED):
+        return SSLCertVerificationError(value)
     if isinstance(error, wit.Error_IncompleteRead):
         return asyncio.IncompleteReadError(value.partial, value.expected)
     if isinstance(error, wit.Error_LimitOverrun):

@@ -5,14 +5,18 @@ resolver), with transports and servers as asyncio's, so that CPython's own
 `asyncio.streams`, and libraries written for CPython, run unchanged.
 
 What a component cannot do raises `NotImplementedError` naming the reason:
-raw sockets (`sock=`, `sock_*`, readers and writers on file descriptors),
-datagrams, subprocesses, signals, threads.
+raw sockets (`sock=` but for a socket `sock_connect` connected, the other
+`sock_*` methods, readers and writers on file descriptors), datagrams,
+subprocesses, signals. It has one thread: executors run at once, on the
+loop.
 """
 
 import asyncio
+import errno
 import ipaddress
 import logging
 import socket
+import weakref
 
 from wit_world.imports import streams as wit
 
@@ -61,9 +65,12 @@ async def create_connection(
     ssl_handshake_timeout=None, ssl_shutdown_timeout=None,
     happy_eyeballs_delay=None, interleave=None, all_errors=False,
 ):
-    """`loop.create_connection`."""
+    """`loop.create_connection`; `sock=` takes a socket that this loop's
+    `sock_connect` connected (see there)."""
     _check_tls_arguments(ssl, server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout)
-    _no_sock(sock)
+    if sock is not None:
+        return await _adopt(self, protocol_factory, host, port, sock, ssl, server_hostname,
+                            ssl_handshake_timeout, ssl_shutdown_timeout)
     if host is None and port is None:
         raise ValueError("host and port was not specified and no sock specified")
     if ssl and server_hostname is None:
@@ -79,6 +86,72 @@ async def create_connection(
     )
     raw = await _errors.call(wit.open_connection(host or "", port or 0, options))
     return await _start(self, raw, protocol_factory, _context(ssl))
+
+
+#: Connections `sock_connect` opened, by the socket they were opened for,
+#: until `create_connection(sock=)` takes them over (or the socket is
+#: collected, which drops them).
+_connected = weakref.WeakKeyDictionary()
+
+
+async def sock_connect(self, sock, address):
+    """`loop.sock_connect` for a TCP socket made to be handed to
+    `create_connection(sock=)` (aiohttp and aiohappyeyeballs do this): a
+    component's sockets are the interface's connections, so the connection
+    is opened here, through the interface and its sandbox, and kept for
+    `create_connection(sock=)`; the socket itself is closed unconnected.
+    Reading or writing the socket itself (`sock_recv`,
+    `sock_sendall`) raises `NotImplementedError`."""
+    tcp = (
+        isinstance(sock, socket.socket)
+        and sock.type == socket.SOCK_STREAM
+        and sock.family in (socket.AF_INET, socket.AF_INET6)
+    )
+    if not tcp:
+        raise NotImplementedError(
+            "sock_connect inside a component takes a TCP socket for create_connection(sock=)"
+        )
+    if sock in _connected:
+        raise OSError(errno.EISCONN, "the socket is already connected")
+    host, port = address[0], address[1]
+    # The socket holds a `wasi:sockets` socket that is never used: let it go
+    # first, so it does not count against the connection cap beside the
+    # connection.
+    sock.close()
+    options = wit.ConnectOptions(
+        limit=_READER_LIMIT,
+        family=_transport.families(sock.family),
+        local_address=None,
+        happy_eyeballs_delay=None,
+        interleave=None,
+        tls=None,
+        connect_timeout=None,
+    )
+    raw = await _errors.call(wit.open_connection(str(host), int(port), options))
+    _connected[sock] = raw
+
+
+async def _adopt(loop, protocol_factory, host, port, sock, ssl, server_hostname,
+                 handshake_timeout, shutdown_timeout):
+    """`create_connection(sock=)`: the connection `sock_connect` opened for
+    `sock`, over TLS first if `ssl` asks."""
+    if host is not None or port is not None:
+        raise ValueError("host/port and sock can not be specified at the same time")
+    raw = _connected.pop(sock, None) if isinstance(sock, socket.socket) else None
+    if raw is None:
+        raise NotImplementedError(
+            "sock= inside a component takes only a socket that loop.sock_connect connected: "
+            "a component has no sockets of its own; pass host and port (or path) instead"
+        )
+    if ssl:
+        if server_hostname is None:
+            raise ValueError("You must set server_hostname when using ssl without a host")
+        side = wit.TlsSide_Client(
+            _tls.client_options(ssl, server_hostname, handshake_timeout, shutdown_timeout)
+        )
+        # Nothing reads yet: the handshake runs on the connection itself.
+        await _errors.call(raw[1].start_tls(side))
+    return await _start(loop, raw, protocol_factory, _context(ssl))
 
 
 async def create_unix_connection(
@@ -283,7 +356,6 @@ UNSUPPORTED = {
     "sock_recvfrom_into": _NO_SOCKETS,
     "sock_sendall": _NO_SOCKETS,
     "sock_sendto": _NO_SOCKETS,
-    "sock_connect": _NO_SOCKETS,
     "sock_accept": _NO_SOCKETS,
     "sock_sendfile": _NO_SOCKETS,
     "connect_accepted_socket": _NO_SOCKETS,
@@ -380,7 +452,7 @@ def install(loop_class):
     for function in (
         create_connection, create_unix_connection, create_server, create_unix_server,
         start_tls, getaddrinfo, getnameinfo, call_soon_threadsafe,
-        run_in_executor, set_default_executor,
+        run_in_executor, set_default_executor, sock_connect,
         call_exception_handler, default_exception_handler, set_exception_handler,
         get_exception_handler, get_task_factory, set_task_factory,
     ):

@@ -36,8 +36,7 @@ class SSLEOFError(SSLError):
     """The connection ended in violation of TLS."""
 
 
-class SSLCertVerificationError(SSLError, ValueError):
-    """The peer's certificate did not verify."""
+SSLCertVerificationError = _errors.SSLCertVerificationError
 
 
 CertificateError = SSLCertVerificationError

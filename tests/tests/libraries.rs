@@ -12,7 +12,11 @@
 //!   against CPython's `http.server`;
 //! * aiosmtplib (`loop.create_connection`, STARTTLS through
 //!   `loop.start_tls`, `asyncio.to_thread` for its host name) against an
-//!   aiosmtpd server that requires STARTTLS.
+//!   aiosmtpd server that requires STARTTLS;
+//! * aiohttp's client (pure-Python fallbacks of its C speedups;
+//!   aiohappyeyeballs making sockets, `loop.sock_connect` and
+//!   `loop.create_connection(sock=)`, over TLS too) against CPython's
+//!   `http.server`, plain and over TLS.
 //!
 //! The libraries are pinned in `tests/python/libraries/requirements.txt`.
 
@@ -171,6 +175,38 @@ async fn aiosmtplib_over_starttls_matches_cpython() {
     same_as_cpython(
         "tests/python/libraries/smtp_client",
         &[&port.to_string(), &pki.ca_pem],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aiohttp_over_sock_connect_matches_cpython() {
+    if !python::available() {
+        return;
+    }
+    let pki = Pki::new();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("hello.txt"), "hello from the peer\n").unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(site.path().join("big.bin"), big).unwrap();
+    let ports = std::sync::Mutex::new(None);
+    let (_peer, _) = cpython_peer(
+        python::cpython("tests/python/libraries/http_peers")
+            .arg(site.path())
+            .arg(pki.file("chain.pem"))
+            .arg(pki.file("key.pem"))
+            .stderr(Stdio::null()),
+        |line| {
+            let (http, https) = line.split_once(' ')?;
+            let (http, https): (u16, u16) = (http.parse().ok()?, https.parse().ok()?);
+            *ports.lock().unwrap() = Some((http, https));
+            Some(http)
+        },
+    );
+    let (http, https) = ports.lock().unwrap().expect("the peer's ports");
+    same_as_cpython(
+        "tests/python/libraries/aiohttp_client",
+        &[&http.to_string(), &https.to_string(), &pki.ca_pem],
     )
     .await;
 }

@@ -23,7 +23,7 @@ async fn what_a_component_cannot_do_says_why() {
         "create_datagram_endpoint NotImplementedError: portable:streams has no datagrams (UDP)",
         "subprocess_exec NotImplementedError: a component cannot start processes",
         "add_signal_handler NotImplementedError: a component receives no signals",
-        "create_connection(sock=) NotImplementedError: sock= cannot be used inside a component: it has no sockets of its own; pass host and port (or path) instead",
+        "create_connection(sock=) NotImplementedError: sock= inside a component takes only a socket that loop.sock_connect connected: a component has no sockets of its own; pass host and port (or path) instead",
         "run_in_executor ran at once: ['ran', 'returned']",
         "to_thread: 42",
         "run_in_executor raised: boom",
