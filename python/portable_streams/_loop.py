@@ -1,7 +1,7 @@
 """The component's event loop, given asyncio's networking over
 `portable:streams`: `create_connection`, `create_server`, their Unix forms,
-`start_tls` and `getaddrinfo` (for addresses, the one thing that needs no
-resolver), with transports and servers as asyncio's, so that CPython's own
+`start_tls`, `sock_connect` for `create_connection(sock=)`, and
+`getaddrinfo`, with transports and servers as asyncio's, so that CPython's own
 `asyncio.streams`, and libraries written for CPython, run unchanged.
 
 What a component cannot do raises `NotImplementedError` naming the reason:
@@ -268,10 +268,12 @@ def _numeric(host):
 
 
 async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
-    """`loop.getaddrinfo` for what needs no resolver: IP addresses,
-    `localhost` and the passive wildcard. A name fails as an unresolvable
-    one does (`socket.gaierror`); `open_connection` and `create_connection`
-    resolve names themselves."""
+    """`loop.getaddrinfo`: IP addresses, `localhost` and the passive
+    wildcard are answered here; any other name goes to `socket.getaddrinfo`
+    (`wasi:sockets` name lookup, which the host's sandbox allows only to a
+    component that may connect or listen somewhere), at once on the loop,
+    as CPython runs it in its default executor. (`open_connection` and
+    `create_connection` resolve names themselves, in the interface.)"""
     if isinstance(host, bytes):
         host = host.decode("idna")
     if isinstance(port, bytes):
@@ -284,10 +286,7 @@ async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
     elif _numeric(host) is not None:
         hosts = [host]
     else:
-        raise socket.gaierror(
-            socket.EAI_NONAME,
-            f"{host}: names are resolved by create_connection inside a component, not by getaddrinfo",
-        )
+        return socket.getaddrinfo(host, port, family, type, proto, flags)
     kinds = [type] if type else [socket.SOCK_STREAM]
     found = []
     for address in hosts:

@@ -416,3 +416,28 @@ async fn transports_and_protocols_match_cpython() {
         assert_eq!(lines(&out.stdout), expected, "{backend:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_resolve_through_getaddrinfo_as_in_cpython() {
+    // A name the loop does not answer itself goes to the resolver (the
+    // sandbox's name lookup), as libraries that resolve before connecting
+    // need; then connections to what it found and to the name.
+    if !python::available() {
+        return;
+    }
+    // CPython's run, then two connections per backend.
+    let peer = portable_streams_tests::peers::echo_connections(6).await;
+    let port = peer.addr.port().to_string();
+    let expected = printed_by_cpython("tests/python/names", &[&port]).await;
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tests/python/names",
+            backend,
+            loopback(),
+            &args(&["names.py", &port]),
+        )
+        .await;
+        assert_success(&format!("names.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+}
