@@ -84,6 +84,12 @@ class SocketView:
     def setsockopt(self, level, option, value, optlen=None):
         if (level, option) == (socket.IPPROTO_TCP, getattr(socket, "TCP_NODELAY", 1)):
             return
+        # Keep-alive probes only tell a dead peer apart after hours; asking
+        # for them (aiohttp's server does, on every connection) is
+        # accepted, but the interface sets keep-alive only when a server
+        # is started (`keep_alive=`), not on a connection made.
+        if (level, option) == (socket.SOL_SOCKET, getattr(socket, "SO_KEEPALIVE", None)):
+            return
         raise OSError(f"socket option ({level}, {option}) cannot be set inside a component")
 
     def __repr__(self):
@@ -119,8 +125,23 @@ class Transport(asyncio.Transport):
             server._attach(self)
 
     def _start(self):
-        """`connection_made`, then reading and the watch for the end."""
-        self._protocol.connection_made(self)
+        """`connection_made`, then reading and the watch for the end. As
+        asyncio (which calls `connection_made` as a callback), an exception
+        from it goes to the loop's exception handler and the connection
+        goes on: a server keeps accepting."""
+        try:
+            self._protocol.connection_made(self)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as error:
+            self._loop.call_exception_handler(
+                {
+                    "message": f"Exception in callback {self._protocol.connection_made!r}",
+                    "exception": error,
+                    "protocol": self._protocol,
+                    "transport": self,
+                }
+            )
         self._reading = self._loop.create_task(self._read_loop())
         self._loop.create_task(self._watch_closed())
 

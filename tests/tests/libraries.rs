@@ -16,7 +16,8 @@
 //! * aiohttp's client (pure-Python fallbacks of its C speedups;
 //!   aiohappyeyeballs making sockets, `loop.sock_connect` and
 //!   `loop.create_connection(sock=)`, over TLS too) against CPython's
-//!   `http.server`, plain and over TLS.
+//!   `http.server`, plain and over TLS; and aiohttp's server
+//!   (`aiohttp.web`) with its client, in one component.
 //!
 //! The libraries are pinned in `tests/python/libraries/requirements.txt`.
 
@@ -209,4 +210,12 @@ async fn aiohttp_over_sock_connect_matches_cpython() {
         &[&http.to_string(), &https.to_string(), &pki.ca_pem],
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aiohttp_web_server_and_client_match_cpython() {
+    if !python::available() {
+        return;
+    }
+    same_as_cpython("tests/python/libraries/aiohttp_web", &[]).await;
 }

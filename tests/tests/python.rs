@@ -441,3 +441,26 @@ async fn names_resolve_through_getaddrinfo_as_in_cpython() {
         assert_eq!(lines(&out.stdout), expected, "{backend:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_made_errors_are_reported_and_connections_go_on_as_in_cpython() {
+    // A protocol's connection_made that raises: reported through the
+    // loop's exception handler, the connection read from, the server
+    // still accepting, create_connection still returning.
+    if !python::available() {
+        return;
+    }
+    let expected = printed_by_cpython("tests/python/callback_errors", &[]).await;
+    assert_eq!(expected.len(), 5, "{expected:?}");
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tests/python/callback_errors",
+            backend,
+            loopback(),
+            &args(&["callback_errors.py"]),
+        )
+        .await;
+        assert_success(&format!("callback_errors.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+}
