@@ -40,6 +40,18 @@ async fn a_listen_outside_the_allow_list_is_denied() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_listen_rule_judges_the_port_bound_not_port_zero() {
+    // Listening on port 0 binds an ephemeral port: a rule for port 0 does
+    // not allow it, on either backend (the native one allowed it before,
+    // judging the address asked for where wasmtime-wasi judges the guest's
+    // by the address bound).
+    for backend in BOTH {
+        let policy = Policy::deny_all().allow_listen("127.0.0.1:0").unwrap();
+        scenario(backend, policy, "expect-denied-listen", "127.0.0.1", 0).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_name_that_resolves_to_a_denied_address_is_denied() {
     for backend in BOTH {
         let policy = Policy::deny_all().allow_connect("10.0.0.0/8:*").unwrap();

@@ -369,14 +369,19 @@ pub(crate) async fn start_server(
     let family = Family::from(options.family);
     let resolver = |name| resolve(policy.clone(), name);
     let addrs = connect::listen_targets(&hosts, port, family, &resolver).await?;
+    // Judged as wasmtime-wasi judges a guest's sockets, so a rule means
+    // the same on both backends: the address asked for as a bind (an
+    // ephemeral port passes), then the address actually bound as the one
+    // listened on (so a rule for port 0 allows nothing).
     let bound = bind_all(&addrs, |addr| {
         policy
-            .check(NetworkUse::Listen(addr))
+            .check(NetworkUse::Bind(addr))
             .map_err(BindFailure::Failed)?;
         let permit = listeners
             .try_permit(policy.max_listeners())
             .map_err(BindFailure::Failed)?;
-        Ok((bind_tcp(addr, &options)?, permit))
+        let listen_allowed = |bound| policy.check(NetworkUse::Listen(bound));
+        Ok((bind_tcp(addr, &options, listen_allowed)?, permit))
     })?;
     let addresses = bound
         .iter()
@@ -431,8 +436,13 @@ pub(crate) async fn start_unix_server(
 
 /// A listening socket with asyncio's options: `SO_REUSEADDR` (default on),
 /// `SO_REUSEPORT` when asked, `IPV6_V6ONLY` so IPv4 and IPv6 listeners
-/// can share a port, and the backlog.
-fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> Result<TcpListener, BindFailure> {
+/// can share a port, and the backlog; it listens only if `listen_allowed`
+/// allows the address it was bound to.
+fn bind_tcp(
+    addr: SocketAddr,
+    options: &wit::ServerOptions,
+    listen_allowed: impl Fn(SocketAddr) -> Result<(), Error>,
+) -> Result<TcpListener, BindFailure> {
     let fail = |e: std::io::Error| Error::from(e).context(&bind_context(&addr));
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| BindFailure::creating(fail(e)))?;
@@ -445,11 +455,19 @@ fn bind_tcp(addr: SocketAddr, options: &wit::ServerOptions) -> Result<TcpListene
             socket.set_reuse_port(true)?;
         }
         socket.set_nonblocking(true)?;
-        socket.bind(&addr.into())?;
-        let backlog = listen_backlog(options.backlog);
-        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))
+        socket.bind(&addr.into())
     };
     configure(&socket).map_err(|e| BindFailure::binding(fail(e)))?;
+    let bound = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .ok_or_else(|| BindFailure::Failed(fail(std::io::Error::other("no local address"))))?;
+    listen_allowed(bound).map_err(BindFailure::Failed)?;
+    let backlog = listen_backlog(options.backlog);
+    socket
+        .listen(i32::try_from(backlog).unwrap_or(i32::MAX))
+        .map_err(|e| BindFailure::binding(fail(e)))?;
     TcpListener::from_std(socket.into()).map_err(|e| BindFailure::Failed(fail(e)))
 }
 
