@@ -16,7 +16,6 @@ fn arrive(c: &mut Connection, data: &[u8]) {
     c.receive_with(data.len(), |room| room.put_slice(data));
 }
 
-/// A `drain` that begins now: its answer, or `None` while it waits.
 /// The chunk the pump's next step sends.
 fn pump_send(c: &mut Connection) -> Bytes {
     match c.pump_step() {
@@ -25,6 +24,7 @@ fn pump_send(c: &mut Connection) -> Bytes {
     }
 }
 
+/// A `drain` that begins now: its answer, or `None` while it waits.
 fn drain(c: &Connection) -> Option<Result<(), Error>> {
     c.poll_drain(&mut DrainCall::default())
 }

@@ -75,17 +75,27 @@ async def create_connection(
         raise ValueError("host and port was not specified and no sock specified")
     if ssl and server_hostname is None:
         server_hostname = host
+    raw = await _open(
+        host or "", port or 0, family=family, local_addr=local_addr,
+        happy_eyeballs_delay=happy_eyeballs_delay, interleave=interleave,
+        tls=_tls.client_options(ssl, server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout),
+    )
+    return await _start(self, raw, protocol_factory, _context(ssl))
+
+
+async def _open(host, port, *, family=0, local_addr=None, happy_eyeballs_delay=None,
+                interleave=None, tls=None):
+    """The interface's `open-connection`: its reader and writer."""
     options = wit.ConnectOptions(
         limit=_READER_LIMIT,
         family=_transport.families(family),
         local_address=(local_addr[0] or "", local_addr[1] or 0) if local_addr else None,
         happy_eyeballs_delay=_tls.nanos(happy_eyeballs_delay),
         interleave=interleave,
-        tls=_tls.client_options(ssl, server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout),
+        tls=tls,
         connect_timeout=None,
     )
-    raw = await _errors.call(wit.open_connection(host or "", port or 0, options))
-    return await _start(self, raw, protocol_factory, _context(ssl))
+    return await _errors.call(wit.open_connection(host, port, options))
 
 
 #: Connections `sock_connect` opened, by the socket they were opened for,
@@ -118,17 +128,7 @@ async def sock_connect(self, sock, address):
     # first, so it does not count against the connection cap beside the
     # connection.
     sock.close()
-    options = wit.ConnectOptions(
-        limit=_READER_LIMIT,
-        family=_transport.families(sock.family),
-        local_address=None,
-        happy_eyeballs_delay=None,
-        interleave=None,
-        tls=None,
-        connect_timeout=None,
-    )
-    raw = await _errors.call(wit.open_connection(str(host), int(port), options))
-    _connected[sock] = raw
+    _connected[sock] = await _open(str(host), int(port), family=sock.family)
 
 
 async def _adopt(loop, protocol_factory, host, port, sock, ssl, server_hostname,
@@ -146,9 +146,7 @@ async def _adopt(loop, protocol_factory, host, port, sock, ssl, server_hostname,
     if ssl:
         if server_hostname is None:
             raise ValueError("You must set server_hostname when using ssl without a host")
-        side = wit.TlsSide_Client(
-            _tls.client_options(ssl, server_hostname, handshake_timeout, shutdown_timeout)
-        )
+        side = _tls_side(ssl, False, server_hostname, handshake_timeout, shutdown_timeout)
         # Nothing reads yet: the handshake runs on the connection itself.
         await _errors.call(raw[1].start_tls(side))
     return await _start(loop, raw, protocol_factory, _context(ssl))
@@ -244,20 +242,24 @@ async def start_tls(
         raise TypeError(f"transport {transport!r} is not supported by start_tls()")
     if not sslcontext:
         raise TypeError(f"sslcontext is expected to be an instance of ssl.SSLContext, got {sslcontext!r}")
-    if server_side:
-        side = wit.TlsSide_Server(
-            _tls.server_options(sslcontext, ssl_handshake_timeout, ssl_shutdown_timeout)
-        )
-    else:
-        side = wit.TlsSide_Client(
-            _tls.client_options(
-                sslcontext, server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout
-            )
-        )
+    side = _tls_side(
+        sslcontext, server_side, server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout
+    )
     await _errors.call(transport._raw_writer.start_tls(side))
     transport._sslcontext = _context(sslcontext)
     transport.set_protocol(protocol)
     return transport
+
+
+def _tls_side(sslcontext, server_side, server_hostname, handshake_timeout, shutdown_timeout):
+    """The interface's `start-tls` side for asyncio's TLS arguments."""
+    if server_side:
+        return wit.TlsSide_Server(
+            _tls.server_options(sslcontext, handshake_timeout, shutdown_timeout)
+        )
+    return wit.TlsSide_Client(
+        _tls.client_options(sslcontext, server_hostname, handshake_timeout, shutdown_timeout)
+    )
 
 
 def _numeric(host):

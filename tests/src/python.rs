@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
+use portable_streams_host::run::Backend;
+
 use crate::build::workspace_root;
 use crate::server::port_of_serving_line;
 use crate::tools;
@@ -128,4 +130,26 @@ pub async fn printed_by_cpython(name: &'static str, args: &[&str]) -> Vec<String
         String::from_utf8_lossy(&out.stderr)
     );
     crate::lines(&out.stdout)
+}
+
+/// `name` run by CPython and by the component on both backends with
+/// `argv`, under [`crate::loopback`]: the same lines each time. Returns
+/// them (CPython's).
+pub async fn same_as_cpython(name: &'static str, argv: &[&str]) -> Vec<String> {
+    let expected = printed_by_cpython(name, argv).await;
+    assert!(!expected.is_empty(), "{name} printed nothing under CPython");
+    let mut command_line = vec![name.rsplit('/').next().unwrap()];
+    command_line.extend_from_slice(argv);
+    for backend in [Backend::Native, Backend::Guest] {
+        let out = crate::run(
+            &format!("python:{name}"),
+            backend,
+            crate::loopback(),
+            &crate::args(&command_line),
+        )
+        .await;
+        crate::assert_success(&format!("{name} on {backend:?}"), &out);
+        assert_eq!(crate::lines(&out.stdout), expected, "{name} on {backend:?}");
+    }
+    expected
 }

@@ -26,12 +26,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use portable_streams_host::run::Backend;
 use portable_streams_tests::pki::Pki;
-use portable_streams_tests::python::printed_by_cpython;
-use portable_streams_tests::{args, assert_success, lines, loopback, python, run, tools};
-
-const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
+use portable_streams_tests::python::same_as_cpython;
+use portable_streams_tests::{python, tools};
 
 /// A peer process, killed when dropped.
 struct Peer(Child);
@@ -40,27 +37,6 @@ impl Drop for Peer {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// `name` (a file under tests/python/libraries) run by CPython and by the
-/// component on both backends with `argv`: the same lines each time.
-async fn same_as_cpython(name: &'static str, argv: &[&str]) {
-    let expected = printed_by_cpython(name, argv).await;
-    assert!(!expected.is_empty(), "{name} printed nothing under CPython");
-    let file = name.rsplit('/').next().unwrap();
-    let mut command_line = vec![file];
-    command_line.extend_from_slice(argv);
-    for &backend in BACKENDS {
-        let out = run(
-            &format!("python:{name}"),
-            backend,
-            loopback(),
-            &args(&command_line),
-        )
-        .await;
-        assert_success(&format!("{name} on {backend:?}"), &out);
-        assert_eq!(lines(&out.stdout), expected, "{name} on {backend:?}");
     }
 }
 
@@ -93,8 +69,9 @@ fn redis_server() -> Option<(Peer, u16)> {
     Some((peer, port))
 }
 
-/// A CPython process that prints its port first (as `pattern` shows it).
-fn cpython_peer(command: &mut Command, port_of: impl Fn(&str) -> Option<u16>) -> (Peer, u16) {
+/// A CPython peer process and the first line it printed (its port or
+/// ports, as its source says).
+fn cpython_peer(command: &mut Command) -> (Peer, String) {
     let mut child = command
         .stdout(Stdio::piped())
         .spawn()
@@ -102,10 +79,9 @@ fn cpython_peer(command: &mut Command, port_of: impl Fn(&str) -> Option<u16>) ->
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).expect("the peer's first line");
-    let port = port_of(line.trim()).unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     // The rest of its output is not needed; keep the pipe drained.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    (Peer(child), port)
+    (Peer(child), line.trim().to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -124,15 +100,10 @@ async fn websockets_client_and_server_over_their_own_protocol_match_cpython() {
     if !python::available() {
         return;
     }
-    let (_peer, port) = cpython_peer(
-        &mut python::cpython("tests/python/libraries/websockets_peer"),
-        |line| line.parse().ok(),
-    );
-    same_as_cpython(
-        "tests/python/libraries/websockets_both",
-        &[&port.to_string()],
-    )
-    .await;
+    let (_peer, port) = cpython_peer(&mut python::cpython(
+        "tests/python/libraries/websockets_peer",
+    ));
+    same_as_cpython("tests/python/libraries/websockets_both", &[&port]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -143,7 +114,7 @@ async fn httpx_over_anyio_matches_cpython() {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(site.path().join("hello.txt"), "hello from the peer\n").unwrap();
     std::fs::write(site.path().join("big.bin"), vec![7u8; 3_000_000]).unwrap();
-    let (_peer, port) = cpython_peer(
+    let (_peer, line) = cpython_peer(
         Command::new(tools::python())
             .args([
                 "-u",
@@ -156,10 +127,14 @@ async fn httpx_over_anyio_matches_cpython() {
             ])
             .arg(site.path())
             .stderr(Stdio::null()),
-        // "Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/) ..."
-        |line| line.split(" port ").nth(1)?.split(' ').next()?.parse().ok(),
     );
-    same_as_cpython("tests/python/libraries/httpx_client", &[&port.to_string()]).await;
+    // "Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/) ..."
+    let port = line
+        .split(" port ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    same_as_cpython("tests/python/libraries/httpx_client", &[port]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -172,13 +147,8 @@ async fn aiosmtplib_over_starttls_matches_cpython() {
         python::cpython("tests/python/libraries/smtp_peer")
             .arg(pki.file("chain.pem"))
             .arg(pki.file("key.pem")),
-        |line| line.parse().ok(),
     );
-    same_as_cpython(
-        "tests/python/libraries/smtp_client",
-        &[&port.to_string(), &pki.ca_pem],
-    )
-    .await;
+    same_as_cpython("tests/python/libraries/smtp_client", &[&port, &pki.ca_pem]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -191,24 +161,20 @@ async fn aiohttp_over_sock_connect_matches_cpython() {
     std::fs::write(site.path().join("hello.txt"), "hello from the peer\n").unwrap();
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(site.path().join("big.bin"), big).unwrap();
-    let ports = std::sync::Mutex::new(None);
-    let (_peer, _) = cpython_peer(
+    let (_peer, ports) = cpython_peer(
         python::cpython("tests/python/libraries/http_peers")
             .arg(site.path())
             .arg(pki.file("chain.pem"))
             .arg(pki.file("key.pem"))
             .stderr(Stdio::null()),
-        |line| {
-            let (http, https) = line.split_once(' ')?;
-            let (http, https): (u16, u16) = (http.parse().ok()?, https.parse().ok()?);
-            *ports.lock().unwrap() = Some((http, https));
-            Some(http)
-        },
     );
-    let (http, https) = ports.lock().unwrap().expect("the peer's ports");
+    // "HTTP_PORT HTTPS_PORT"
+    let (http, https) = ports
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("unexpected first line {ports:?}"));
     same_as_cpython(
         "tests/python/libraries/aiohttp_client",
-        &[&http.to_string(), &https.to_string(), &pki.ca_pem],
+        &[http, https, &pki.ca_pem],
     )
     .await;
 }

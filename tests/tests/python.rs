@@ -11,7 +11,7 @@ use std::process::Stdio;
 
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::{Backend, RunOutcome};
-use portable_streams_tests::python::printed_by_cpython;
+use portable_streams_tests::python::{printed_by_cpython, same_as_cpython};
 use portable_streams_tests::server::{self, port_of_serving_line};
 use portable_streams_tests::{args, assert_success, lines, loopback, python, run};
 use tokio::io::AsyncWriteExt;
@@ -427,19 +427,7 @@ async fn names_resolve_through_getaddrinfo_as_in_cpython() {
     }
     // CPython's run, then two connections per backend.
     let peer = portable_streams_tests::peers::echo_connections(6).await;
-    let port = peer.addr.port().to_string();
-    let expected = printed_by_cpython("tests/python/names", &[&port]).await;
-    for &backend in BACKENDS {
-        let out = run(
-            "python:tests/python/names",
-            backend,
-            loopback(),
-            &args(&["names.py", &port]),
-        )
-        .await;
-        assert_success(&format!("names.py on {backend:?}"), &out);
-        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
-    }
+    same_as_cpython("tests/python/names", &[&peer.addr.port().to_string()]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -450,17 +438,6 @@ async fn connection_made_errors_are_reported_and_connections_go_on_as_in_cpython
     if !python::available() {
         return;
     }
-    let expected = printed_by_cpython("tests/python/callback_errors", &[]).await;
+    let expected = same_as_cpython("tests/python/callback_errors", &[]).await;
     assert_eq!(expected.len(), 5, "{expected:?}");
-    for &backend in BACKENDS {
-        let out = run(
-            "python:tests/python/callback_errors",
-            backend,
-            loopback(),
-            &args(&["callback_errors.py"]),
-        )
-        .await;
-        assert_success(&format!("callback_errors.py on {backend:?}"), &out);
-        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
-    }
 }

@@ -446,7 +446,7 @@ fn bind_tcp(
     let fail = |e: std::io::Error| Error::from(e).context(&bind_context(&addr));
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| BindFailure::creating(fail(e)))?;
-    let configure = |socket: &Socket| -> std::io::Result<()> {
+    let configure = |socket: &Socket| -> std::io::Result<SocketAddr> {
         if addr.is_ipv6() {
             socket.set_only_v6(true)?;
         }
@@ -455,14 +455,13 @@ fn bind_tcp(
             socket.set_reuse_port(true)?;
         }
         socket.set_nonblocking(true)?;
-        socket.bind(&addr.into())
+        socket.bind(&addr.into())?;
+        socket
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| std::io::Error::other("bound to no IP address"))
     };
-    configure(&socket).map_err(|e| BindFailure::binding(fail(e)))?;
-    let bound = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .ok_or_else(|| BindFailure::Failed(fail(std::io::Error::other("no local address"))))?;
+    let bound = configure(&socket).map_err(|e| BindFailure::binding(fail(e)))?;
     listen_allowed(bound).map_err(BindFailure::Failed)?;
     let backlog = listen_backlog(options.backlog);
     socket
