@@ -25,7 +25,8 @@
 //!   the pure-Rust RustCrypto provider): the provider and the handshake's
 //!   byte moves; `start_tls.rs`: `start-tls`. TLS 1.3's ChaCha20-Poly1305 on
 //!   WebAssembly SIMD is the `portable-streams-chacha` crate, P-256 on
-//!   32-bit limbs the `portable-streams-p256` crate.
+//!   32-bit limbs the `portable-streams-p256` crate. `tls_object.rs`:
+//!   `tls-over-memory`, core's TLS over memory.
 //! * `wrap.rs`: streams over caller-provided byte streams.
 //! * `conv.rs`: `From` impls and conversions between WIT, core and
 //!   `wasi:sockets` types.
@@ -52,6 +53,7 @@ mod start_tls;
 mod stream_in;
 mod stream_out;
 mod tls;
+mod tls_object;
 mod transport;
 mod wrap;
 mod writer;
@@ -104,6 +106,7 @@ impl wit::Guest for Component {
     type Reader = reader::Reader;
     type Writer = writer::Writer;
     type Server = server::Server;
+    type TlsObject = tls_object::TlsObject;
 
     async fn open_connection(
         host: String,
@@ -137,6 +140,10 @@ impl wit::Guest for Component {
         _options: wit::UnixServerOptions,
     ) -> Result<wit::Server, wit::Error> {
         settled(async { Err(unix_unsupported()) }).await
+    }
+
+    fn tls_over_memory(side: wit::TlsSide) -> Result<wit::TlsObject, wit::Error> {
+        tls_object::tls_over_memory(side)
     }
 
     fn wrap(

@@ -33,6 +33,32 @@ except ImportError:
             return str(self)
 
 
+try:
+    from ssl import (
+        SSLEOFError,
+        SSLSyscallError,
+        SSLWantReadError,
+        SSLWantWriteError,
+        SSLZeroReturnError,
+    )
+except ImportError:
+
+    class SSLZeroReturnError(SSLError):
+        """The TLS connection was closed cleanly."""
+
+    class SSLWantReadError(SSLError):
+        """More data must be read first."""
+
+    class SSLWantWriteError(SSLError):
+        """More data must be written first."""
+
+    class SSLSyscallError(SSLError):
+        """A system error under TLS."""
+
+    class SSLEOFError(SSLError):
+        """The connection ended in violation of TLS."""
+
+
 #: How the interface's `tls` error for a certificate that did not verify
 #: begins (core's `handshake_error`).
 _VERIFY_FAILED = "certificate verify failed"

@@ -5,37 +5,23 @@ cannot load, yet many libraries import it at their top and build a context
 with `ssl.create_default_context()`. This module stands in for it: its
 `SSLContext` is the package's `TLSContext`, which the loop hands to the
 interface's TLS (rustls, verifying against the web's roots plus any
-loaded), and its errors and constants are the names libraries refer to.
-What it cannot give (sockets, BIOs, OpenSSL details) is absent.
+loaded), `MemoryBIO` and `SSLObject` are TLS over memory (the interface's
+`tls-object`), and its errors and constants are the names libraries refer
+to. What it cannot give (sockets, OpenSSL details) is absent.
 """
 
 import enum
 
-from . import _errors, _tls
+from . import _errors, _memory_tls, _tls
 
 SSLError = _errors.SSLError
 
 
-class SSLZeroReturnError(SSLError):
-    """The TLS connection was closed cleanly."""
-
-
-class SSLWantReadError(SSLError):
-    """More data must be read first."""
-
-
-class SSLWantWriteError(SSLError):
-    """More data must be written first."""
-
-
-class SSLSyscallError(SSLError):
-    """A system error under TLS."""
-
-
-class SSLEOFError(SSLError):
-    """The connection ended in violation of TLS."""
-
-
+SSLZeroReturnError = _errors.SSLZeroReturnError
+SSLWantReadError = _errors.SSLWantReadError
+SSLWantWriteError = _errors.SSLWantWriteError
+SSLSyscallError = _errors.SSLSyscallError
+SSLEOFError = _errors.SSLEOFError
 SSLCertVerificationError = _errors.SSLCertVerificationError
 
 
@@ -120,9 +106,8 @@ class SSLContext(_tls.TLSContext):
         self.check_hostname = protocol != PROTOCOL_TLS_SERVER
 
 
-class SSLObject:
-    """For `isinstance` checks: the interface's connections give
-    `get_extra_info('ssl_object')` details instead."""
+MemoryBIO = _memory_tls.MemoryBIO
+SSLObject = _memory_tls.SSLObject
 
 
 class SSLSocket:
@@ -156,5 +141,5 @@ def __getattr__(name):
     raise AttributeError(
         f"ssl.{name} is not available inside a component: its TLS is the interface's, "
         "configured through SSLContext (load_verify_locations, load_cert_chain, "
-        "set_alpn_protocols)"
+        "set_alpn_protocols, wrap_bio)"
     )

@@ -8,8 +8,9 @@
 //!   `loop.create_server`): a client of a CPython peer, and a server of
 //!   its own with a client of it;
 //! * httpx (over httpcore and anyio, whose asyncio backend calls
-//!   `loop.create_connection` and reads `get_extra_info('socket')`)
-//!   against CPython's `http.server`;
+//!   `loop.create_connection` and reads `get_extra_info('socket')`, and
+//!   runs HTTPS itself over `ssl.MemoryBIO` and `SSLObject`) against
+//!   CPython's `http.server`, plain and over TLS;
 //! * aiosmtplib (`loop.create_connection`, STARTTLS through
 //!   `loop.start_tls`, `asyncio.to_thread` for its host name) against an
 //!   aiosmtpd server that requires STARTTLS;
@@ -111,30 +112,31 @@ async fn httpx_over_anyio_matches_cpython() {
     if !python::available() {
         return;
     }
+    let pki = Pki::new();
     let site = tempfile::tempdir().unwrap();
     std::fs::write(site.path().join("hello.txt"), "hello from the peer\n").unwrap();
-    std::fs::write(site.path().join("big.bin"), vec![7u8; 3_000_000]).unwrap();
-    let (_peer, line) = cpython_peer(
-        Command::new(tools::python())
-            .args([
-                "-u",
-                "-m",
-                "http.server",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(site.path().join("big.bin"), big).unwrap();
+    let (_peer, ports) = cpython_peer(
+        python::cpython("tests/python/libraries/http_peers")
             .arg(site.path())
+            .arg(pki.file("chain.pem"))
+            .arg(pki.file("key.pem"))
             .stderr(Stdio::null()),
     );
-    // "Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/) ..."
-    let port = line
-        .split(" port ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    same_as_cpython("tests/python/libraries/httpx_client", &[port]).await;
+    // "HTTP_PORT HTTPS_PORT"
+    let (http, https) = ports
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("unexpected first line {ports:?}"));
+    let expected = same_as_cpython(
+        "tests/python/libraries/httpx_client",
+        &[http, https, &pki.ca_pem],
+    )
+    .await;
+    assert!(
+        expected.contains(&"untrusted: ConnectError True".to_owned()),
+        "{expected:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

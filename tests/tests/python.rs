@@ -441,3 +441,24 @@ async fn connection_made_errors_are_reported_and_connections_go_on_as_in_cpython
     let expected = same_as_cpython("tests/python/callback_errors", &[]).await;
     assert_eq!(expected.len(), 5, "{expected:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_over_memory_matches_cpython() {
+    // ssl.MemoryBIO and SSLContext.wrap_bio's SSLObject, as libraries that
+    // run TLS over streams of their own use them (anyio, hence httpx):
+    // a handshake moved by hand, ALPN, data both ways, the closing
+    // handshake, an EOF without close_notify, a name that does not verify.
+    if !python::available() {
+        return;
+    }
+    let pki = portable_streams_tests::pki::Pki::new();
+    let expected = same_as_cpython(
+        "tests/python/memory_tls",
+        &[&pki.ca_pem, &pki.chain_pem, &pki.key_pem],
+    )
+    .await;
+    assert!(
+        expected.contains(&"big: 300000 True".to_owned()),
+        "{expected:?}"
+    );
+}

@@ -13,6 +13,8 @@
 //!   moves, bounded; `layer.rs`: the established session a connection
 //!   holds. Both backends run TLS through these: each only moves the
 //!   ciphertext and picks the crypto provider.
+//! * `memory.rs`: a session over memory whose caller moves the
+//!   ciphertext (Python's `ssl.MemoryBIO` and `SSLObject`).
 //!
 //! asyncio's rules kept: certificates are verified by default (the name
 //! is `server_hostname`, else the host connected to; an IP address is
@@ -23,6 +25,7 @@
 mod errors;
 mod handshake;
 mod layer;
+mod memory;
 mod options;
 mod session;
 mod side;
@@ -34,6 +37,7 @@ pub use crate::tls_info::shutdown_timed_out;
 pub use errors::{handshake_error, handshake_timed_out, no_server_name};
 pub use handshake::{HandshakeIo, handshake, peer_left, transport_failed};
 pub use layer::Layer;
+pub use memory::MemoryTls;
 pub use options::{ClientOptions, ServerOptions, details};
 #[cfg(test)]
 pub(crate) use session::tests as testing;

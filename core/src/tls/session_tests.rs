@@ -8,9 +8,9 @@ use super::*;
 use crate::tls::{ClientOptions, Provider, ServerOptions};
 
 pub(crate) struct Pki {
-    ca: String,
-    chain: String,
-    key: String,
+    pub(crate) ca: String,
+    pub(crate) chain: String,
+    pub(crate) key: String,
 }
 
 pub(crate) fn pki() -> Pki {

@@ -19,6 +19,7 @@ wasmtime::component::bindgen!({
         "portable:streams/streams.reader": crate::native::reader::Reader,
         "portable:streams/streams.writer": crate::native::writer::Writer,
         "portable:streams/streams.server": crate::native::server::Server,
+        "portable:streams/streams.tls-object": crate::native::tls_object::TlsObject,
     },
 });
 

@@ -13,6 +13,7 @@ use super::reader::Reader;
 use super::server::{self, Server};
 use super::stream_in::WriterStream;
 use super::stream_out::ReaderStream;
+use super::tls_object::TlsObject;
 use super::wrap::{pipes, wrap_read_buffer};
 use super::writer::Writer;
 use super::{NativeCtxView, NativeStreams, connect, unix, wit};
@@ -168,7 +169,11 @@ impl<T: Send> wit::HostWithStore<T> for NativeStreams {
     }
 }
 
-impl wit::Host for NativeCtxView<'_> {}
+impl wit::Host for NativeCtxView<'_> {
+    fn tls_over_memory(&mut self, side: wit::TlsSide) -> Outcome<Resource<TlsObject>> {
+        NativeCtxView::tls_over_memory(self, side)
+    }
+}
 
 impl<T: Send> wit::HostReaderWithStore<T> for NativeStreams {
     async fn read(

@@ -9,7 +9,8 @@
 //! * `conn/`: one connection over a transport (reads in the waiting call,
 //!   a pump task for writes); `transport.rs`: TCP, Unix and pipe transports;
 //! * `connect.rs`, `unix.rs`, `server.rs`: sockets for core's pipeline and
-//!   server engine; `wrap.rs`: `wrap`'s pipes;
+//!   server engine; `wrap.rs`: `wrap`'s pipes; `tls_object.rs`:
+//!   `tls-over-memory` (core's TLS over memory);
 //! * `idle.rs`: `serve`'s idle timeout, a layer over a transport;
 //! * `conv.rs`: `From` impls between core and the WIT types.
 //!
@@ -31,6 +32,7 @@ pub(crate) mod server;
 mod stream_in;
 mod stream_out;
 mod tls;
+pub(crate) mod tls_object;
 mod transport;
 pub(crate) mod unix;
 mod wrap;
