@@ -44,6 +44,10 @@ pub enum Output {
     Inherit,
     /// Captured into [`RunOutcome`].
     Capture,
+    /// Captured into [`RunOutcome`] and into pipes the caller holds, which
+    /// it can read while the run goes on or after it was abandoned (a test
+    /// that timed out shows what was printed).
+    CaptureInto(Captured),
     /// Each line to a callback.
     Lines(OutputLines),
 }
@@ -53,8 +57,35 @@ impl std::fmt::Debug for Output {
         f.write_str(match self {
             Output::Inherit => "Inherit",
             Output::Capture => "Capture",
+            Output::CaptureInto(_) => "CaptureInto",
             Output::Lines(_) => "Lines",
         })
+    }
+}
+
+/// Pipes that capture a run's stdout and stderr ([`Output::CaptureInto`]).
+#[derive(Clone)]
+pub struct Captured {
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+impl Default for Captured {
+    fn default() -> Self {
+        Self {
+            stdout: MemoryOutputPipe::new(usize::MAX),
+            stderr: MemoryOutputPipe::new(usize::MAX),
+        }
+    }
+}
+
+impl Captured {
+    /// What was printed so far: stdout, then stderr.
+    pub fn contents(&self) -> (Vec<u8>, Vec<u8>) {
+        (
+            self.stdout.contents().to_vec(),
+            self.stderr.contents().to_vec(),
+        )
     }
 }
 
@@ -166,10 +197,13 @@ pub async fn run_component(
             None
         }
         Output::Capture => {
-            let out = MemoryOutputPipe::new(usize::MAX);
-            let err = MemoryOutputPipe::new(usize::MAX);
-            builder.stdout(out.clone()).stderr(err.clone());
-            Some((out, err))
+            let Captured { stdout, stderr } = Captured::default();
+            builder.stdout(stdout.clone()).stderr(stderr.clone());
+            Some((stdout, stderr))
+        }
+        Output::CaptureInto(Captured { stdout, stderr }) => {
+            builder.stdout(stdout.clone()).stderr(stderr.clone());
+            Some((stdout.clone(), stderr.clone()))
         }
         Output::Lines(callback) => {
             let (out, err) = (callback.clone(), callback.clone());

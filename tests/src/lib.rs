@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use portable_streams_host::engine::{Allocation, new_engine};
 use portable_streams_host::policy::Policy;
-use portable_streams_host::run::{Backend, Output, RunConfig, RunOutcome, prepare, run_component};
+use portable_streams_host::run::{
+    Backend, Captured, Output, RunConfig, RunOutcome, prepare, run_component,
+};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -65,17 +67,32 @@ pub async fn run_within(
     args: &[String],
 ) -> RunOutcome {
     let component = tokio::task::block_in_place(|| component(package, backend));
+    let captured = Captured::default();
     let config = RunConfig {
         backend,
         policy: Arc::new(policy),
         args: args.to_vec(),
         env: Vec::new(),
-        output: Output::Capture,
+        output: Output::CaptureInto(captured.clone()),
+    };
+    let printed = || {
+        let (stdout, stderr) = captured.contents();
+        format!(
+            "\n--- stdout\n{}\n--- stderr\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        )
     };
     match tokio::time::timeout(bound, run_component(engine(), &component, &config)).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(err)) => panic!("running {package} on {backend:?} failed: {err}"),
-        Err(_) => panic!("{package} on {backend:?} did not finish within {bound:?}"),
+        Ok(Err(err)) => panic!(
+            "running {package} on {backend:?} failed: {err}{}",
+            printed()
+        ),
+        Err(_) => panic!(
+            "{package} on {backend:?} did not finish within {bound:?}{}",
+            printed()
+        ),
     }
 }
 
