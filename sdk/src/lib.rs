@@ -24,6 +24,7 @@ mod connect;
 mod error;
 mod feed;
 mod io;
+mod memory_tls;
 mod outbox;
 mod reader;
 mod server;
@@ -41,6 +42,7 @@ pub use connect::{
 };
 pub use error::Error;
 pub use io::{AsyncReader, AsyncWriter};
+pub use memory_tls::{MemoryTls, TlsReceived};
 pub use reader::{Lines, Reader};
 pub use server::{Server, ServerOptions, start_server, start_server_with, start_unix_server};
 pub use tls::{ClientTls, ServerTls, TlsInfo};

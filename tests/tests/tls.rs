@@ -5,8 +5,8 @@
 //! name, bad PEM), ALPN, a TLS server that serves CPython clients while
 //! one that fails its handshake disturbs nothing, an expired certificate,
 //! a handshake timeout, `ssl_shutdown_timeout` for a server's connection
-//! and a client's, and `start_tls` mid-stream on either side (CPython's
-//! `test_start_tls`); every one on both
+//! and a client's, `start_tls` mid-stream on either side (CPython's
+//! `test_start_tls`), and TLS over memory as CPython's client; every one on both
 //! backends (the guest runs its own TLS stack inside the component).
 
 use std::io::{BufRead, BufReader};
@@ -80,6 +80,20 @@ async fn tls_refusals_name_their_cause(backend: Backend) {
         return;
     };
     for name in ["tls-untrusted", "tls-wrong-name", "tls-bad-pem"] {
+        scenario(backend, name, server.port, &[&pki.ca_pem]).await;
+    }
+}
+
+/// TLS over memory (`tls-over-memory`, the SDK's `MemoryTls`) as a
+/// client of CPython's TLS server, its ciphertext moved over a plain
+/// connection by the component: echo, details, `close_notify` both ways;
+/// a wrong name refused with the alert for the peer.
+async fn tls_over_memory_talks_to_cpython(backend: Backend) {
+    let pki = Pki::new();
+    let Some(server) = PythonServer::start("server", &pki, &[]) else {
+        return;
+    };
+    for name in ["tls-memory-echo", "tls-memory-wrong-name"] {
         scenario(backend, name, server.port, &[&pki.ca_pem]).await;
     }
 }
@@ -250,6 +264,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     tls_echo_details_and_clean_close_against_cpython,
     tls_refusals_name_their_cause,
+    tls_over_memory_talks_to_cpython,
     an_abrupt_tls_close_reads_as_eof,
     a_tls_server_serves_cpython_past_a_failed_handshake,
     start_tls_mid_stream_as_a_client,

@@ -16,6 +16,7 @@ use portable_streams::bindings::portable::streams::streams::{
 mod budget;
 mod drain;
 mod idle;
+mod memory_tls;
 mod send_now;
 mod stream;
 mod tls;
@@ -34,6 +35,8 @@ async fn main() -> Result<(), String> {
     let port: u16 = port.parse().map_err(|_| format!("bad port {port}"))?;
     // Each file's scenarios, then this one's.
     let outcome = if let Some(outcome) = tls::run(scenario, host, port, pems).await {
+        outcome
+    } else if let Some(outcome) = memory_tls::run(scenario, host, port, pems).await {
         outcome
     } else if let Some(outcome) = stream::run(scenario, host, port).await {
         outcome
