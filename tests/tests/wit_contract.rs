@@ -133,6 +133,7 @@ fn streams_interface_holds_every_item() {
             "start-server",
             "open-unix-connection",
             "start-unix-server",
+            "tls-over-memory",
             "wrap"
         ])
     );
@@ -183,6 +184,25 @@ fn streams_interface_holds_every_item() {
             "abort-clients"
         ])
     );
+    assert_eq!(
+        funcs("[method]tls-object."),
+        set(&[
+            "receive",
+            "take-outgoing",
+            "is-handshaking",
+            "write",
+            "close",
+            "info"
+        ])
+    );
+    // TLS over memory never waits: every call is synchronous.
+    for call in iface
+        .functions
+        .values()
+        .filter(|f| f.name == "tls-over-memory" || f.name.starts_with("[method]tls-object."))
+    {
+        assert!(!call.kind.is_async(), "{} is synchronous", call.name);
+    }
     // Everything that waits is async.
     for waits in [
         "open-connection",
