@@ -55,6 +55,12 @@ async def main():
         ssl.wrap_socket
     except AttributeError as error:
         print("ssl.wrap_socket:", error)
+    # CPython's wrap_bio defers a missing server_hostname to the
+    # handshake; the interface needs the name to verify up front.
+    try:
+        context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO())
+    except ValueError as error:
+        print("wrap_bio without a name:", error)
 
 
 asyncio.run(main())

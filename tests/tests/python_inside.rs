@@ -32,7 +32,8 @@ async fn what_a_component_cannot_do_says_why() {
         "getaddrinfo: [(<AddressFamily.AF_INET: 1>, <SocketKind.SOCK_STREAM: 6>, 6, '', ('127.0.0.1', 80))]",
         "getaddrinfo of a name: gaierror",
         "ssl context: SSLContext True True",
-        "ssl.wrap_socket: ssl.wrap_socket is not available inside a component: its TLS is the interface's, configured through SSLContext (load_verify_locations, load_cert_chain, set_alpn_protocols)",
+        "ssl.wrap_socket: ssl.wrap_socket is not available inside a component: its TLS is the interface's, configured through SSLContext (load_verify_locations, load_cert_chain, set_alpn_protocols, wrap_bio)",
+        "wrap_bio without a name: check_hostname requires server_hostname",
     ];
     for &backend in BACKENDS {
         let out = run(
