@@ -18,7 +18,8 @@ Modules:
 * `_loop`: the loop's networking; `_transport`: asyncio's transport over
   one connection; `_server`: asyncio's `Server`.
 * `_tls`: `TLSContext` and the interface's TLS options;
-  `_memory_tls`: TLS over memory (`MemoryBIO`, `SSLObject`);
+  `_memory_tls`: TLS over memory (`MemoryBIO`, `SSLObject`); `_x509`:
+  `getpeercert()`'s dict, read from the certificate's DER;
   `_ssl_module`: the `ssl` module inside a component.
 * `_errors`: the interface's errors as asyncio's exceptions.
 * `_open`: what is open, for the exit.

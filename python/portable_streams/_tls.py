@@ -126,9 +126,12 @@ class SslObject:
         return self._tls.alpn_protocol
 
     def getpeercert(self, binary_form=False):
+        """The peer's certificate: DER, or CPython's dict of its fields."""
         certs = self._tls.peer_certificates
         if not certs:
             return None
         if binary_form:
             return certs[0]
-        raise NotImplementedError("only getpeercert(binary_form=True) is available")
+        from . import _x509
+
+        return _x509.peer_certificate(certs[0])

@@ -103,6 +103,7 @@ def exchange():
     print("alpn:", client.tls.selected_alpn_protocol(), server.tls.selected_alpn_protocol())
     print("cipher version:", client.tls.cipher()[1])
     print("peer certificate:", len(client.tls.getpeercert(True)) > 100)
+    print("peer certificate fields:", client.tls.getpeercert())
 
     print("server reads with nothing there:", outcome(server.tls.read, 10))
     print("write:", client.tls.write(b"hello over memory\n"))

@@ -462,3 +462,76 @@ async fn tls_over_memory_matches_cpython() {
         "{expected:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_certificates_decode_as_cpythons() {
+    // getpeercert()'s dict comes from the package's own DER reader (pure
+    // Python, the same inside a component; tls_client.py and memory_tls.py
+    // use it there): CPython checks it against OpenSSL's decoding, field for
+    // field and in order, on certifi's roots and on a certificate with
+    // every kind of field the dict shows (string types, a UTF-8 name,
+    // every alternative name kind rcgen makes, CRL distribution points,
+    // UTCTime and GeneralizedTime).
+    if !python::available() {
+        return;
+    }
+    use rcgen::string::{BmpString, Ia5String, PrintableString, TeletexString};
+    use rcgen::{CertificateParams, CrlDistributionPoint, DnType, DnValue, KeyPair, SanType};
+    let ia5 = |s: &str| Ia5String::try_from(s).unwrap();
+    let mut params = CertificateParams::default();
+    let name = &mut params.distinguished_name;
+    name.push(
+        DnType::CountryName,
+        DnValue::PrintableString(PrintableString::try_from("DE").unwrap()),
+    );
+    name.push(DnType::LocalityName, "München");
+    name.push(
+        DnType::StateOrProvinceName,
+        DnValue::BmpString(BmpString::try_from("Bayern").unwrap()),
+    );
+    name.push(
+        DnType::OrganizationName,
+        DnValue::TeletexString(TeletexString::try_from("Beispiel GmbH").unwrap()),
+    );
+    name.push(DnType::OrganizationalUnitName, "Netz");
+    name.push(DnType::CommonName, "rich.example");
+    params.subject_alt_names = vec![
+        SanType::DnsName(ia5("rich.example")),
+        SanType::DnsName(ia5("*.rich.example")),
+        SanType::IpAddress("127.0.0.1".parse().unwrap()),
+        SanType::IpAddress("2001:db8::a:1".parse().unwrap()),
+        SanType::Rfc822Name(ia5("x@example.com")),
+        SanType::URI(ia5("https://example.com/a")),
+    ];
+    params.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![
+            "http://crl.example.com/a.crl".into(),
+            "http://crl2.example.com/b.crl".into(),
+        ],
+    }];
+    params.not_before = rcgen::date_time_ymd(2026, 12, 7);
+    params.not_after = rcgen::date_time_ymd(2081, 9, 9);
+    let certificate = params.self_signed(&KeyPair::generate().unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rich = dir.path().join("rich.pem");
+    std::fs::write(&rich, certificate.pem()).unwrap();
+    let pki = portable_streams_tests::pki::Pki::new();
+    let package = portable_streams_tests::build::workspace_root().join("python/portable_streams");
+    let out = python::cpython("tests/python/x509_decode")
+        .arg(&package)
+        .arg(&rich)
+        .arg(pki.file("chain.pem"))
+        .arg(pki.file("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "certifi: True differ: 0",
+            "rich.pem: 1 differ: 0 True",
+            "chain.pem: 1 differ: 0 True",
+            "ca.pem: 1 differ: 0 True",
+        ]
+    );
+}
