@@ -105,6 +105,11 @@ class SSLContext(_tls.TLSContext):
         self.verify_mode = CERT_NONE if protocol == PROTOCOL_TLS_SERVER else CERT_REQUIRED
         self.check_hostname = protocol != PROTOCOL_TLS_SERVER
 
+    def wrap_bio(self, incoming, outgoing, server_side=False, server_hostname=None, session=None):
+        """TLS over memory: an `SSLObject` reading the peer's ciphertext from
+        the `MemoryBIO` `incoming` and writing its own to `outgoing`."""
+        return _memory_tls.wrap_bio(self, incoming, outgoing, server_side, server_hostname)
+
 
 MemoryBIO = _memory_tls.MemoryBIO
 SSLObject = _memory_tls.SSLObject

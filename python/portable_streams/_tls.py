@@ -73,13 +73,6 @@ class TLSContext:
     def set_ciphers(self, ciphers):
         """Accepted and ignored: the interface picks from its safe suites."""
 
-    def wrap_bio(self, incoming, outgoing, server_side=False, server_hostname=None, session=None):
-        """TLS over memory: an `SSLObject` reading the peer's ciphertext from
-        the `MemoryBIO` `incoming` and writing its own to `outgoing`."""
-        from . import _memory_tls
-
-        return _memory_tls.wrap_bio(self, incoming, outgoing, server_side, server_hostname)
-
 
 def client_options(ssl, server_hostname, handshake_timeout, shutdown_timeout):
     """The interface's client TLS options for `ssl=` (None without TLS)."""
