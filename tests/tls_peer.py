@@ -12,6 +12,11 @@ starttls-server CHAIN KEY: a plain server on 127.0.0.1, printing its port,
     with StreamWriter.start_tls and then echoes lines over TLS.
 starttls-client PORT CA: a plain client that sends "STARTTLS", reads "GO",
     upgrades with start_tls (trusting CA) and has one line echoed.
+reverse-client CA: a plain server on 127.0.0.1, printing its port, that
+    takes one connection and is its TLS *client* (trusting CA, server
+    name localhost): sends "hello" and 1 MiB of lines, reads them echoed,
+    closes with close_notify both ways (`unwrap`), then prints what it saw
+    on one line.
 https-server CHAIN KEY: CPython's http.server over TLS on 127.0.0.1,
     printing its port, answering one HEAD request with a 200 and the
     header "X-Test: yes".
@@ -20,6 +25,7 @@ Every TLS peer offers or accepts the ALPN protocol "echo/1".
 
 import asyncio
 import http.server
+import socket
 import ssl
 import sys
 
@@ -121,6 +127,35 @@ async def untrusting_client(port):
     sys.exit("the handshake succeeded without trusting the CA")
 
 
+def reverse_client(ca):
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(30)
+    print(listener.getsockname()[1], flush=True)
+    sock, _ = listener.accept()
+    sock.settimeout(30)
+    tls = client_context(ca).wrap_socket(sock, server_hostname="localhost")
+    negotiated = f"{tls.version()} {tls.selected_alpn_protocol()}:"
+    line = bytes(b"abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(1023)) + b"\n"
+    sent = b"hello\n" + line * 1024
+    tls.sendall(sent)
+    echoed = b""
+    while len(echoed) < len(sent):
+        data = tls.recv(65536)
+        if not data:
+            break
+        echoed += data
+    plain = tls.unwrap()
+    after = plain.recv(1)
+    print(
+        negotiated,
+        f"{len(echoed)} of {len(sent)} bytes echoed,",
+        "unchanged," if echoed == sent else "changed,",
+        "close_notify both ways, then",
+        "EOF" if after == b"" else repr(after),
+        flush=True,
+    )
+
+
 def https_server(chain, key):
     class Head(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"
@@ -153,6 +188,8 @@ elif mode == "starttls-server":
     asyncio.run(starttls_server(sys.argv[2], sys.argv[3]))
 elif mode == "starttls-client":
     asyncio.run(starttls_client(int(sys.argv[2]), sys.argv[3]))
+elif mode == "reverse-client":
+    reverse_client(sys.argv[2])
 elif mode == "untrusting-client":
     asyncio.run(untrusting_client(int(sys.argv[2])))
 else:

@@ -116,13 +116,18 @@ pub fn cpython(name: &str) -> Command {
     command
 }
 
+/// How long CPython may take over a test program before the test fails.
+const CPYTHON_BOUND: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What `name` prints to stdout when CPython itself runs it with `args`
-/// (it must succeed), run off the async runtime's threads.
+/// (it must succeed within [`CPYTHON_BOUND`]; past it, it is killed and
+/// the test fails).
 pub async fn printed_by_cpython(name: &'static str, args: &[&str]) -> Vec<String> {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let out = tokio::task::spawn_blocking(move || cpython(name).args(&args).output())
+    let mut command = tokio::process::Command::from(cpython(name));
+    command.args(args).kill_on_drop(true);
+    let out = tokio::time::timeout(CPYTHON_BOUND, command.output())
         .await
-        .expect("the blocking task")
+        .unwrap_or_else(|_| panic!("{name} under CPython did not finish within {CPYTHON_BOUND:?}"))
         .expect("run CPython");
     assert!(
         out.status.success(),

@@ -535,3 +535,81 @@ async fn peer_certificates_decode_as_cpythons() {
         ]
     );
 }
+
+/// CPython's TLS client on a plain listener (`tests/tls_peer.py
+/// reverse-client CA`), for one connection; with what it prints after.
+struct ReverseClient {
+    child: std::process::Child,
+    printed: BufReader<std::process::ChildStdout>,
+    port: String,
+}
+
+impl ReverseClient {
+    fn start(pki: &portable_streams_tests::pki::Pki) -> Self {
+        let mut child = std::process::Command::new(portable_streams_tests::tools::python())
+            .arg(portable_streams_tests::build::workspace_root().join("tests/tls_peer.py"))
+            .arg("reverse-client")
+            .arg(pki.file("ca.pem"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start CPython's TLS client");
+        let mut printed = BufReader::new(child.stdout.take().unwrap());
+        let mut port = String::new();
+        printed.read_line(&mut port).unwrap();
+        Self {
+            child,
+            printed,
+            port: port.trim().to_owned(),
+        }
+    }
+
+    /// The line it printed once done; it must have exited cleanly.
+    fn saw(mut self) -> String {
+        let mut line = String::new();
+        self.printed.read_line(&mut line).unwrap();
+        assert!(self.child.wait().unwrap().success(), "{line}");
+        line.trim().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_over_memory_serves_openssl_as_cpython_does() {
+    // The server side of wrap_bio against OpenSSL's client, the same
+    // program under CPython (OpenSSL both ends) and as a component; the
+    // client saw the same on each.
+    if !python::available() {
+        return;
+    }
+    let pki = portable_streams_tests::pki::Pki::new();
+    let name = "tests/python/memory_tls_server";
+    let peer = ReverseClient::start(&pki);
+    let expected = printed_by_cpython(name, &[&peer.port, &pki.chain_pem, &pki.key_pem]).await;
+    let client_saw = peer.saw();
+    assert_eq!(
+        client_saw,
+        "TLSv1.3 echo/1: 1048582 of 1048582 bytes echoed, unchanged, close_notify both ways, then EOF"
+    );
+    assert_eq!(
+        expected.last().map(String::as_str),
+        Some("unwrapped, nothing left to send: True"),
+        "{expected:?}"
+    );
+    for &backend in BACKENDS {
+        let peer = ReverseClient::start(&pki);
+        let out = run(
+            &format!("python:{name}"),
+            backend,
+            loopback(),
+            &args(&[
+                "memory_tls_server.py",
+                &peer.port,
+                &pki.chain_pem,
+                &pki.key_pem,
+            ]),
+        )
+        .await;
+        assert_success(&format!("memory_tls_server.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+        assert_eq!(peer.saw(), client_saw, "{backend:?}");
+    }
+}

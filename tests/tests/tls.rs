@@ -98,6 +98,42 @@ async fn tls_over_memory_talks_to_cpython(backend: Backend) {
     }
 }
 
+/// TLS over memory as the server side (`MemoryTls::server`), against
+/// CPython's TLS client (OpenSSL) at the other end of a connection the
+/// component opened: the handshake, 1 MiB echoed unchanged, and
+/// `close_notify` both ways, as the client saw them.
+async fn tls_over_memory_serves_cpythons_client(backend: Backend) {
+    let pki = Pki::new();
+    let Some(python) = python3() else {
+        return;
+    };
+    let mut child = Command::new(python)
+        .arg(workspace_root().join("tests/tls_peer.py"))
+        .arg("reverse-client")
+        .arg(pki.file("ca.pem"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the CPython TLS client");
+    let mut printed = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    printed.read_line(&mut line).expect("read its port");
+    let port = line.trim().parse().expect("a port");
+    scenario(
+        backend,
+        "tls-memory-serve",
+        port,
+        &[&pki.chain_pem, &pki.key_pem],
+    )
+    .await;
+    line.clear();
+    printed.read_line(&mut line).expect("read what it saw");
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        line.trim(),
+        "TLSv1.3 echo/1: 1048582 of 1048582 bytes echoed, unchanged, close_notify both ways, then EOF"
+    );
+}
+
 async fn an_abrupt_tls_close_reads_as_eof(backend: Backend) {
     let pki = Pki::new();
     let Some(server) = PythonServer::start("server", &pki, &["abrupt"]) else {
@@ -265,6 +301,7 @@ on_both_backends!(
     tls_echo_details_and_clean_close_against_cpython,
     tls_refusals_name_their_cause,
     tls_over_memory_talks_to_cpython,
+    tls_over_memory_serves_cpythons_client,
     an_abrupt_tls_close_reads_as_eof,
     a_tls_server_serves_cpython_past_a_failed_handshake,
     start_tls_mid_stream_as_a_client,

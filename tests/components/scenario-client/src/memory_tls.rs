@@ -1,10 +1,13 @@
-//! TLS over memory against CPython's TLS echo server:
-//! `scenario-client tls-memory-echo HOST PORT CA_PEM`. The SDK's
-//! `MemoryTls` runs the client's TLS; the component moves its ciphertext
-//! over a plain connection itself.
+//! TLS over memory against CPython's TLS peers:
+//! `scenario-client tls-memory-echo HOST PORT CA_PEM` (the component is the
+//! TLS client of CPython's echo server) and `scenario-client
+//! tls-memory-serve HOST PORT CHAIN_PEM KEY_PEM` (the TLS server of
+//! CPython's client, over a connection the component opened). The SDK's
+//! `MemoryTls` runs the TLS; the component moves its ciphertext over a
+//! plain connection itself.
 
 use portable_streams::bindings::portable::streams::streams::{Reader, Writer, open_connection};
-use portable_streams::{ClientTls, Error, MemoryTls};
+use portable_streams::{ClientTls, Error, MemoryTls, ServerTls};
 
 use crate::{Outcome, check, options};
 
@@ -17,6 +20,10 @@ pub async fn run(scenario: &str, host: &str, port: u16, pems: &[String]) -> Opti
         "tls-memory-wrong-name" => {
             Some(wrong_name(host, port, pems.first().cloned().unwrap_or_default()).await)
         }
+        "tls-memory-serve" => match pems {
+            [chain, key] => Some(serve(host, port, chain.clone(), key.clone()).await),
+            _ => Some(Err("tls-memory-serve needs CHAIN_PEM KEY_PEM".into())),
+        },
         _ => None,
     }
 }
@@ -36,8 +43,7 @@ struct Over {
 }
 
 impl Over {
-    async fn open(host: &str, port: u16, tls: ClientTls) -> Result<Self, String> {
-        let tls = MemoryTls::client(tls).map_err(text)?;
+    async fn open(host: &str, port: u16, tls: MemoryTls) -> Result<Self, String> {
         let (reader, writer) = open_connection(host.to_owned(), port, options(None))
             .await
             .map_err(|e| format!("connect: {e:?}"))?;
@@ -107,7 +113,7 @@ async fn echo(host: &str, port: u16, root: String) -> Outcome {
         .server_name("localhost")
         .add_root_certificate(root)
         .alpn_protocols(["echo/1"]);
-    let mut over = Over::open(host, port, tls).await?;
+    let mut over = Over::open(host, port, MemoryTls::client(tls).map_err(text)?).await?;
     check(over.tls.info().is_none(), || {
         "details before the handshake".into()
     })?;
@@ -155,7 +161,7 @@ async fn wrong_name(host: &str, port: u16, root: String) -> Outcome {
     let tls = ClientTls::new()
         .server_name("wrong.example")
         .add_root_certificate(root);
-    let mut over = Over::open(host, port, tls).await?;
+    let mut over = Over::open(host, port, MemoryTls::client(tls).map_err(text)?).await?;
     match over.handshake().await {
         Err(e) if e.contains("NotValidForName") => {}
         other => return Err(format!("handshake with a wrong name: {other:?}")),
@@ -167,6 +173,39 @@ async fn wrong_name(host: &str, port: u16, root: String) -> Outcome {
         Err(Error::InvalidArgument(_)) => {}
         other => return Err(format!("a client without a name: {other:?}")),
     }
+    over.writer.close();
+    Ok(())
+}
+
+/// The server side: CPython's client (OpenSSL) shakes hands, sends lines
+/// and closes with `close_notify`; everything is echoed, then the session
+/// answers with its own `close_notify`.
+async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
+    let tls = ServerTls::new(chain, key).alpn_protocols(["echo/1"]);
+    let mut over = Over::open(host, port, MemoryTls::server(tls).map_err(text)?).await?;
+    over.handshake().await?;
+    let info = over.tls.info().ok_or("no details after the handshake")?;
+    check(info.protocol_version == "TLSv1.3", || format!("{info:?}"))?;
+    check(info.alpn_protocol.as_deref() == Some("echo/1"), || {
+        format!("{info:?}")
+    })?;
+    check(info.peer_certificates.is_empty(), || {
+        "a client certificate nobody asked for".into()
+    })?;
+    loop {
+        let received = std::mem::take(&mut over.plaintext);
+        if !received.is_empty() {
+            over.tls.write(&received).map_err(text)?;
+        }
+        if over.peer_closed {
+            break;
+        }
+        check(over.step().await?, || {
+            "EOF before the client's close_notify".into()
+        })?;
+    }
+    over.tls.close();
+    over.flush().await?;
     over.writer.close();
     Ok(())
 }
