@@ -120,7 +120,7 @@ pub fn cpython(name: &str) -> Command {
 const CPYTHON_BOUND: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// What `name` prints to stdout when CPython itself runs it with `args`
-/// (it must succeed within [`CPYTHON_BOUND`]; past it, it is killed and
+/// (it must succeed within `CPYTHON_BOUND`, 120 s; past it, it is killed and
 /// the test fails).
 pub async fn printed_by_cpython(name: &'static str, args: &[&str]) -> Vec<String> {
     let mut command = tokio::process::Command::from(cpython(name));
