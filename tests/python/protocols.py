@@ -109,6 +109,36 @@ async def flow_control(loop, host):
     await server.wait_closed()
 
 
+async def eof_while_paused(loop, host):
+    """What arrives while reading is paused (data, then the peer's close)
+    waits for resume_reading, then comes in order: the data, eof_received,
+    connection_lost."""
+    served = []
+
+    class Pausing(Recorder):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            transport.pause_reading()
+
+    server = await loop.create_server(
+        lambda: served.append(Pausing("receiver-paused")) or served[-1], host, 0
+    )
+    port = server.sockets[0].getsockname()[1]
+    transport, closer = await loop.create_connection(lambda: Recorder("closer"), host, port)
+    transport.write(b"p" * 50_000)
+    transport.close()
+    await closer.done
+    while not served:
+        await asyncio.sleep(0.01)
+    receiver = served[0]
+    await asyncio.sleep(0.2)
+    print("receiver-paused while paused:", receiver.received, "bytes; lost:", receiver.done.done())
+    receiver.transport.resume_reading()
+    await receiver.done
+    server.close()
+    await server.wait_closed()
+
+
 async def abort(loop, host):
     """abort drops what is buffered and ends at once."""
     server = await loop.create_server(lambda: Recorder("silent"), host, 0)
@@ -125,6 +155,7 @@ async def main(host):
     loop = asyncio.get_running_loop()
     await half_close(loop, host)
     await flow_control(loop, host)
+    await eof_while_paused(loop, host)
     await abort(loop, host)
     print("done")
 

@@ -398,7 +398,9 @@ async fn start_tls_on_an_accepted_connection_matches_cpython() {
 async fn transports_and_protocols_match_cpython() {
     // The loop's own networking, driven with protocols: connection_made,
     // data, eof_received keeping a half-closed connection open,
-    // pause_writing and resume_writing around a paused reader, abort.
+    // pause_writing and resume_writing around a paused reader, a peer's
+    // data and close arriving while reading is paused (they wait for
+    // resume_reading, then come in order), abort.
     if !python::available() {
         return;
     }
