@@ -50,6 +50,7 @@ class Server(asyncio.AbstractServer):
         self._accepting = None
         self._serving_forever = None
         self._clients = set()
+        self._gone = []
         self._closed = False
         _open.track_server(self)
 
@@ -100,6 +101,11 @@ class Server(asyncio.AbstractServer):
 
     def _detach(self, transport):
         self._clients.discard(transport)
+        if not self._clients:
+            for waiter in self._gone:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._gone.clear()
 
     def close(self):
         if self._closed:
@@ -122,8 +128,10 @@ class Server(asyncio.AbstractServer):
         # As asyncio (3.12+): once closed and every client is gone.
         if not self._closed:
             await self._raw.wait_closed()
-        while self._clients:
-            await asyncio.sleep(0.01)
+        if self._clients:
+            waiter = self._loop.create_future()
+            self._gone.append(waiter)
+            await waiter
 
     async def serve_forever(self):
         if self._serving_forever is not None:

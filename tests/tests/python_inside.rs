@@ -1,6 +1,7 @@
 //! What only a Python component does: the loop's `NotImplementedError`
 //! naming why for what a component cannot do, executors that run at once
-//! on the loop, `getaddrinfo` for addresses, the `ssl` stand-in; and the
+//! on the loop, `getaddrinfo` for addresses, the `ssl` stand-in,
+//! `Server.wait_closed` as asyncio's since 3.12; and the
 //! build's bundling: a library's lazily imported module and a requirement
 //! it imports lazily are in the component, and a distribution whose native
 //! extension is needed fails the build by name.
@@ -9,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use portable_streams_host::run::Backend;
-use portable_streams_tests::{args, assert_success, lines, python, run, tools};
+use portable_streams_tests::{args, assert_success, lines, loopback, python, run, tools};
 
 const BACKENDS: &[Backend] = &[Backend::Native, Backend::Guest];
 
@@ -50,6 +51,32 @@ async fn what_a_component_cannot_do_says_why() {
 
 /// Writes an installed distribution `name` into `site`: its files (path,
 /// contents), a METADATA with `requires`, and a RECORD listing them.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_wait_closed_waits_for_its_clients() {
+    // asyncio's since 3.12 (the component's CPython is 3.14); the
+    // reference CPython here is 3.11, whose wait_closed returns at close,
+    // so the lines are written out.
+    if !python::available() {
+        return;
+    }
+    let expected = [
+        "wait_closed while a client is connected: done False",
+        "after the client closed: done True",
+        "again: returns at once",
+    ];
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tests/python/server_wait_closed",
+            backend,
+            loopback(),
+            &args(&["server_wait_closed.py"]),
+        )
+        .await;
+        assert_success(&format!("server_wait_closed.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+}
+
 fn install_fake(site: &Path, name: &str, files: &[(&str, &str)], requires: &[&str]) {
     let info = site.join(format!("{name}-1.0.dist-info"));
     std::fs::create_dir_all(&info).unwrap();
