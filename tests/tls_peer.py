@@ -129,7 +129,7 @@ async def untrusting_client(port):
 
 def reverse_client(ca):
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(30)
+    listener.settimeout(120)
     print(listener.getsockname()[1], flush=True)
     sock, _ = listener.accept()
     sock.settimeout(30)

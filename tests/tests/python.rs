@@ -584,6 +584,8 @@ async fn tls_over_memory_serves_openssl_as_cpython_does() {
     }
     let pki = portable_streams_tests::pki::Pki::new();
     let name = "tests/python/memory_tls_server";
+    // Built first: each peer waits for its connection a bounded time.
+    tokio::task::block_in_place(|| python::component(name));
     let peer = ReverseClient::start(&pki);
     let expected = printed_by_cpython(name, &[&peer.port, &pki.chain_pem, &pki.key_pem]).await;
     let client_saw = peer.saw();

@@ -107,6 +107,8 @@ async fn tls_over_memory_serves_cpythons_client(backend: Backend) {
     let Some(python) = python3() else {
         return;
     };
+    // Built first: the peer waits for its connection a bounded time.
+    tokio::task::block_in_place(|| portable_streams_tests::component(CLIENT, backend));
     let mut child = Command::new(python)
         .arg(workspace_root().join("tests/tls_peer.py"))
         .arg("reverse-client")
