@@ -8,6 +8,8 @@ interface's (rustls, in the host or the guest).
 
 from wit_world.imports import streams as wit
 
+from . import _x509
+
 
 #: Root bundles that are the web's roots, which the interface trusts.
 _WEB_ROOTS = ("certifi/cacert.pem",)
@@ -125,6 +127,4 @@ class SslObject:
             return None
         if binary_form:
             return certs[0]
-        from . import _x509
-
         return _x509.peer_certificate(certs[0])

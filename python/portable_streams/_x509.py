@@ -89,8 +89,8 @@ def _elements(data):
 
 
 def _oid(content):
-    first = content[0]
-    parts = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
+    arc = min(content[0] // 40, 2)
+    parts = [arc, content[0] - 40 * arc]
     value = 0
     for byte in content[1:]:
         value = (value << 7) | (byte & 0x7F)
@@ -151,22 +151,27 @@ def _ip(data):
     return "<invalid>"
 
 
+#: GeneralName kinds held as IA5 text, by tag number, in CPython's words.
+_TEXT_NAMES = {1: "email", 2: "DNS", 6: "URI"}
+
+
 def _general_name(element):
     """One GeneralName as a (kind, value) pair, CPython's words."""
     kind = element.tag & 0x1F
-    if kind == 1:
-        return ("email", element.content.decode("ascii", errors="replace"))
-    if kind == 2:
-        return ("DNS", element.content.decode("ascii", errors="replace"))
+    if kind in _TEXT_NAMES:
+        return (_TEXT_NAMES[kind], element.content.decode("ascii", errors="replace"))
     if kind == 4:
         return ("DirName", _name(element.children()[0]))
-    if kind == 6:
-        return ("URI", element.content.decode("ascii", errors="replace"))
     if kind == 7:
         return ("IP Address", _ip(element.content))
     if kind == 8:
         return ("Registered ID", _oid(element.content))
     return ("othername", "<unsupported>")
+
+
+def _tagged(elements, tag):
+    """The children of the elements tagged `tag`, one after the other."""
+    return [child for element in elements if element.tag == tag for child in element.children()]
 
 
 def _uris(general_names):
@@ -214,14 +219,12 @@ def peer_certificate(der):
         if access[_CA_ISSUERS]:
             decoded["caIssuers"] = tuple(access[_CA_ISSUERS])
     if _CRL_DISTRIBUTION_POINTS in extensions:
-        points = []
-        for point in extensions[_CRL_DISTRIBUTION_POINTS].children():
-            for field in point.children():
-                # distributionPoint [0] -> fullName [0]: GeneralNames.
-                if field.tag == 0xA0:
-                    for full_name in field.children():
-                        if full_name.tag == 0xA0:
-                            points.extend(_uris(full_name.children()))
+        # Each point's distributionPoint [0], its fullName [0]: GeneralNames.
+        points = [
+            uri
+            for point in extensions[_CRL_DISTRIBUTION_POINTS].children()
+            for uri in _uris(_tagged(_tagged(point.children(), 0xA0), 0xA0))
+        ]
         if points:
             decoded["crlDistributionPoints"] = tuple(points)
     return decoded

@@ -5,28 +5,12 @@
 #   memory_tls.py CA_PEM CHAIN_PEM KEY_PEM
 import asyncio
 import hashlib
-import os
 import ssl
 import sys
-import tempfile
+
+from tls_contexts import server_context
 
 ca, chain, key = sys.argv[1], sys.argv[2], sys.argv[3]
-
-
-def server_context():
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        # The component's ssl takes PEM text; CPython's wants files.
-        context.load_cert_chain(chain, key)
-    except OSError:
-        with tempfile.TemporaryDirectory() as d:
-            paths = [os.path.join(d, "chain.pem"), os.path.join(d, "key.pem")]
-            for path, pem in zip(paths, (chain, key)):
-                with open(path, "w") as f:
-                    f.write(pem)
-            context.load_cert_chain(*paths)
-    context.set_alpn_protocols(["echo/1"])
-    return context
 
 
 def client_context():
@@ -94,7 +78,7 @@ def bios():
 
 def exchange():
     client = End(client_context(), False, "localhost")
-    server = End(server_context(), True)
+    server = End(server_context(chain, key), True)
     print("version before:", client.tls.version(), "side:", client.tls.server_side,
           server.tls.server_side, "name:", client.tls.server_hostname)
     print("server reads before the handshake:", outcome(server.tls.read, 10))
@@ -136,7 +120,7 @@ def exchange():
 
 def ragged_eof():
     client = End(client_context(), False, "localhost")
-    server = End(server_context(), True)
+    server = End(server_context(chain, key), True)
     print("handshake done:", handshake(client, server))
     client.tls.write(b"partial")
     client.send_to(server)
@@ -147,7 +131,7 @@ def ragged_eof():
 
 def wrong_name():
     client = End(client_context(), False, "example.com")
-    server = End(server_context(), True)
+    server = End(server_context(chain, key), True)
     print("client hello sent:", client.send_to(server) == 0 and outcome(client.tls.do_handshake))
     client.send_to(server)
     print("server:", outcome(server.tls.do_handshake))

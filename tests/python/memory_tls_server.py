@@ -6,34 +6,18 @@
 # The same lines under CPython (OpenSSL on both ends) and as a component.
 #   memory_tls_server.py PORT CHAIN_PEM KEY_PEM
 import asyncio
-import os
 import ssl
 import sys
-import tempfile
+
+from tls_contexts import server_context
 
 port, chain, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-
-
-def server_context():
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        # The component's ssl takes PEM text; CPython's wants files.
-        context.load_cert_chain(chain, key)
-    except OSError:
-        with tempfile.TemporaryDirectory() as d:
-            paths = [os.path.join(d, "chain.pem"), os.path.join(d, "key.pem")]
-            for path, pem in zip(paths, (chain, key)):
-                with open(path, "w") as f:
-                    f.write(pem)
-            context.load_cert_chain(*paths)
-    context.set_alpn_protocols(["echo/1"])
-    return context
 
 
 async def main():
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = server_context().wrap_bio(incoming, outgoing, server_side=True)
+    tls = server_context(chain, key).wrap_bio(incoming, outgoing, server_side=True)
 
     async def flush():
         data = outgoing.read()

@@ -1,30 +1,16 @@
 # STARTTLS from Python, the server side (asyncio 3.11's
 # StreamWriter.start_tls on an accepted connection): the same file under
-# CPython (its ssl module) and as a component (portable_streams.TLSContext).
+# CPython and as a component (its ssl stand-in), the context from
+# tls_contexts.py.
 # Serves one client of tests/tls_peer.py starttls-client:
 #   starttls_server.py CHAIN_PEM KEY_PEM
 import asyncio
 import sys
 
+from tls_contexts import server_context
+
 chain, key = sys.argv[1], sys.argv[2]
-try:
-    from portable_streams import TLSContext
-
-    context = TLSContext()
-    context.load_cert_chain(chain, key)
-except ImportError:
-    import os
-    import ssl
-    import tempfile
-
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    with tempfile.TemporaryDirectory() as d:
-        paths = [os.path.join(d, "chain.pem"), os.path.join(d, "key.pem")]
-        for path, pem in zip(paths, (chain, key)):
-            with open(path, "w") as f:
-                f.write(pem)
-        context.load_cert_chain(*paths)
-context.set_alpn_protocols(["echo/1"])
+context = server_context(chain, key)
 
 
 async def handle(reader, writer):

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use portable_streams_host::run::Backend;
@@ -72,22 +72,26 @@ pub fn component(name: &str) -> PathBuf {
     out
 }
 
-/// Whether `out` was built after `source` and the package's files last
-/// changed (then the build would make the same component again).
+/// Whether `out` was built after the package's files and the Python
+/// files beside `source` (it and the modules it may import) last changed
+/// (then the build would make the same component again).
 fn fresh(out: &Path, source: &Path) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let Some(built) = modified(out) else {
         return false;
     };
+    let python_files = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "py"))
+    };
     let package = workspace_root().join("python/portable_streams");
-    let inputs = std::fs::read_dir(&package)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .chain([source.to_path_buf()]);
-    inputs
+    let beside = source.parent().unwrap_or(Path::new("."));
+    python_files(&package)
+        .chain(python_files(beside))
         .map(|p| modified(&p))
         .all(|m| m.is_some_and(|m| m <= built))
 }
@@ -157,4 +161,44 @@ pub async fn same_as_cpython(name: &'static str, argv: &[&str]) -> Vec<String> {
         assert_eq!(crate::lines(&out.stdout), expected, "{name} on {backend:?}");
     }
     expected
+}
+
+/// CPython's TLS client on a plain listener (`tests/tls_peer.py
+/// reverse-client CA`) for one connection, which it waits for 120 s at
+/// most; and the line it prints once done.
+pub struct ReverseClient {
+    child: Child,
+    printed: BufReader<ChildStdout>,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl ReverseClient {
+    /// Starts it, trusting the CA in the PEM file `ca`.
+    pub fn start(ca: &Path) -> Self {
+        let mut child = Command::new(tools::python())
+            .arg(workspace_root().join("tests/tls_peer.py"))
+            .arg("reverse-client")
+            .arg(ca)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start CPython's TLS client");
+        let mut printed = BufReader::new(child.stdout.take().expect("its stdout"));
+        let mut port = String::new();
+        printed.read_line(&mut port).expect("its port");
+        let port = port.trim().parse().expect("a port");
+        Self {
+            child,
+            printed,
+            port,
+        }
+    }
+
+    /// What it saw, once done; it must have exited cleanly.
+    pub fn saw(mut self) -> String {
+        let mut line = String::new();
+        self.printed.read_line(&mut line).expect("its last line");
+        assert!(self.child.wait().expect("wait for it").success(), "{line}");
+        line.trim().to_owned()
+    }
 }

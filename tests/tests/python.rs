@@ -11,7 +11,7 @@ use std::process::Stdio;
 
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::{Backend, RunOutcome};
-use portable_streams_tests::python::{printed_by_cpython, same_as_cpython};
+use portable_streams_tests::python::{ReverseClient, printed_by_cpython, same_as_cpython};
 use portable_streams_tests::server::{self, port_of_serving_line};
 use portable_streams_tests::{args, assert_success, lines, loopback, python, run};
 use tokio::io::AsyncWriteExt;
@@ -538,42 +538,6 @@ async fn peer_certificates_decode_as_cpythons() {
     );
 }
 
-/// CPython's TLS client on a plain listener (`tests/tls_peer.py
-/// reverse-client CA`), for one connection; with what it prints after.
-struct ReverseClient {
-    child: std::process::Child,
-    printed: BufReader<std::process::ChildStdout>,
-    port: String,
-}
-
-impl ReverseClient {
-    fn start(pki: &portable_streams_tests::pki::Pki) -> Self {
-        let mut child = std::process::Command::new(portable_streams_tests::tools::python())
-            .arg(portable_streams_tests::build::workspace_root().join("tests/tls_peer.py"))
-            .arg("reverse-client")
-            .arg(pki.file("ca.pem"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start CPython's TLS client");
-        let mut printed = BufReader::new(child.stdout.take().unwrap());
-        let mut port = String::new();
-        printed.read_line(&mut port).unwrap();
-        Self {
-            child,
-            printed,
-            port: port.trim().to_owned(),
-        }
-    }
-
-    /// The line it printed once done; it must have exited cleanly.
-    fn saw(mut self) -> String {
-        let mut line = String::new();
-        self.printed.read_line(&mut line).unwrap();
-        assert!(self.child.wait().unwrap().success(), "{line}");
-        line.trim().to_owned()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn tls_over_memory_serves_openssl_as_cpython_does() {
     // The server side of wrap_bio against OpenSSL's client, the same
@@ -586,8 +550,9 @@ async fn tls_over_memory_serves_openssl_as_cpython_does() {
     let name = "tests/python/memory_tls_server";
     // Built first: each peer waits for its connection a bounded time.
     tokio::task::block_in_place(|| python::component(name));
-    let peer = ReverseClient::start(&pki);
-    let expected = printed_by_cpython(name, &[&peer.port, &pki.chain_pem, &pki.key_pem]).await;
+    let peer = ReverseClient::start(&pki.file("ca.pem"));
+    let port = peer.port.to_string();
+    let expected = printed_by_cpython(name, &[&port, &pki.chain_pem, &pki.key_pem]).await;
     let client_saw = peer.saw();
     assert_eq!(
         client_saw,
@@ -599,17 +564,13 @@ async fn tls_over_memory_serves_openssl_as_cpython_does() {
         "{expected:?}"
     );
     for &backend in BACKENDS {
-        let peer = ReverseClient::start(&pki);
+        let peer = ReverseClient::start(&pki.file("ca.pem"));
+        let port = peer.port.to_string();
         let out = run(
             &format!("python:{name}"),
             backend,
             loopback(),
-            &args(&[
-                "memory_tls_server.py",
-                &peer.port,
-                &pki.chain_pem,
-                &pki.key_pem,
-            ]),
+            &args(&["memory_tls_server.py", &port, &pki.chain_pem, &pki.key_pem]),
         )
         .await;
         assert_success(&format!("memory_tls_server.py on {backend:?}"), &out);

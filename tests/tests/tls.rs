@@ -17,6 +17,7 @@ use portable_streams_host::policy::Policy;
 use portable_streams_host::run::Backend;
 use portable_streams_tests::build::workspace_root;
 use portable_streams_tests::pki::Pki;
+use portable_streams_tests::python::ReverseClient;
 use portable_streams_tests::{assert_success, python3, run};
 
 const CLIENT: &str = "scenario-client";
@@ -104,34 +105,21 @@ async fn tls_over_memory_talks_to_cpython(backend: Backend) {
 /// `close_notify` both ways, as the client saw them.
 async fn tls_over_memory_serves_cpythons_client(backend: Backend) {
     let pki = Pki::new();
-    let Some(python) = python3() else {
+    if python3().is_none() {
         return;
-    };
+    }
     // Built first: the peer waits for its connection a bounded time.
     tokio::task::block_in_place(|| portable_streams_tests::component(CLIENT, backend));
-    let mut child = Command::new(python)
-        .arg(workspace_root().join("tests/tls_peer.py"))
-        .arg("reverse-client")
-        .arg(pki.file("ca.pem"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the CPython TLS client");
-    let mut printed = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    printed.read_line(&mut line).expect("read its port");
-    let port = line.trim().parse().expect("a port");
+    let peer = ReverseClient::start(&pki.file("ca.pem"));
     scenario(
         backend,
         "tls-memory-serve",
-        port,
+        peer.port,
         &[&pki.chain_pem, &pki.key_pem],
     )
     .await;
-    line.clear();
-    printed.read_line(&mut line).expect("read what it saw");
-    assert!(child.wait().unwrap().success());
     assert_eq!(
-        line.trim(),
+        peer.saw(),
         "TLSv1.3 echo/1: 1048582 of 1048582 bytes echoed, unchanged, close_notify both ways, then EOF"
     );
 }

@@ -7,7 +7,7 @@
 //! plain connection itself.
 
 use portable_streams::bindings::portable::streams::streams::{Reader, Writer, open_connection};
-use portable_streams::{ClientTls, Error, MemoryTls, ServerTls};
+use portable_streams::{ClientTls, Error, MemoryTls, ServerTls, TlsInfo};
 
 use crate::{Outcome, check, options};
 
@@ -95,6 +95,18 @@ impl Over {
         self.flush().await
     }
 
+    /// The handshake, then its details, which must be TLS 1.3 with the
+    /// ALPN protocol "echo/1".
+    async fn handshake_echo_1(&mut self) -> Result<TlsInfo, String> {
+        self.handshake().await?;
+        let info = self.tls.info().ok_or("no details after the handshake")?;
+        check(info.protocol_version == "TLSv1.3", || format!("{info:?}"))?;
+        check(info.alpn_protocol.as_deref() == Some("echo/1"), || {
+            format!("{info:?}")
+        })?;
+        Ok(info)
+    }
+
     /// Reads until `n` bytes of plaintext came; takes them.
     async fn take(&mut self, n: usize) -> Result<Vec<u8>, String> {
         while self.plaintext.len() < n {
@@ -117,12 +129,7 @@ async fn echo(host: &str, port: u16, root: String) -> Outcome {
     check(over.tls.info().is_none(), || {
         "details before the handshake".into()
     })?;
-    over.handshake().await?;
-    let info = over.tls.info().ok_or("no details after the handshake")?;
-    check(info.protocol_version == "TLSv1.3", || format!("{info:?}"))?;
-    check(info.alpn_protocol.as_deref() == Some("echo/1"), || {
-        format!("{info:?}")
-    })?;
+    let info = over.handshake_echo_1().await?;
     check(!info.peer_certificates.is_empty(), || {
         "no peer certificate".into()
     })?;
@@ -183,12 +190,7 @@ async fn wrong_name(host: &str, port: u16, root: String) -> Outcome {
 async fn serve(host: &str, port: u16, chain: String, key: String) -> Outcome {
     let tls = ServerTls::new(chain, key).alpn_protocols(["echo/1"]);
     let mut over = Over::open(host, port, MemoryTls::server(tls).map_err(text)?).await?;
-    over.handshake().await?;
-    let info = over.tls.info().ok_or("no details after the handshake")?;
-    check(info.protocol_version == "TLSv1.3", || format!("{info:?}"))?;
-    check(info.alpn_protocol.as_deref() == Some("echo/1"), || {
-        format!("{info:?}")
-    })?;
+    let info = over.handshake_echo_1().await?;
     check(info.peer_certificates.is_empty(), || {
         "a client certificate nobody asked for".into()
     })?;
