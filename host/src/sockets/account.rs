@@ -83,6 +83,19 @@ impl SocketAccount {
         &self.listeners
     }
 
+    /// Whether half or more of the connection cap, or of the byte budget,
+    /// is taken.
+    pub fn places_scarce(&self) -> bool {
+        let half_taken = |held: u64, max: u64| held.saturating_mul(2) >= max;
+        let connections = u64::try_from(self.connections.get()).unwrap_or(u64::MAX);
+        self.max_connections
+            .is_some_and(|max| half_taken(connections, max as u64))
+            || self
+                .budget
+                .max()
+                .is_some_and(|max| half_taken(self.budget.held(), max))
+    }
+
     /// The caps' words when a place is refused.
     fn refused(what: portable_streams_core::Error) -> String {
         what.to_string()

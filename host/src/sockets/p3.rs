@@ -4,14 +4,20 @@
 //! from its creation for as long as the OS socket can live: until the
 //! resource is dropped and its `receive` and `send` streams have ended (a
 //! listening one also while its accept stream lives). Past a cap the call
-//! fails with `wasi:sockets`' own `access-denied`.
+//! fails with `wasi:sockets`' own `access-denied`. `connect` is shadowed
+//! too, to give the store's event loop a turn (see
+//! [`yield_to_event_loop`]).
 //!
 //! [`SocketAccount`]: super::SocketAccount
 
-use wasmtime::component::{Access, FutureReader, Linker, Resource, ResourceType, StreamReader};
+use std::task::Poll;
+
+use wasmtime::component::{
+    Access, Accessor, FutureReader, Linker, Resource, ResourceType, StreamReader,
+};
 use wasmtime::{AsContextMut, StoreContextMut};
 use wasmtime_wasi::p3::bindings::sockets::types::{
-    ErrorCode, HostTcpSocket, HostTcpSocketWithStore, IpAddressFamily,
+    ErrorCode, HostTcpSocket, HostTcpSocketWithStore, IpAddressFamily, IpSocketAddress,
 };
 use wasmtime_wasi::p3::sockets::SocketResult;
 use wasmtime_wasi::sockets::{TcpSocket, WasiSockets, WasiSocketsView};
@@ -115,6 +121,47 @@ where
             Ok((hold_until_ended(store, ended, place)?,))
         },
     )?;
+    types.func_wrap_concurrent(
+        "[method]tcp-socket.connect",
+        |accessor: &Accessor<T>, (socket, remote): (Resource<TcpSocket>, IpSocketAddress)| {
+            Box::pin(async move {
+                let scarce = accessor
+                    .with(|mut store| store.get().socket_ledger().account().places_scarce());
+                if scarce {
+                    yield_to_event_loop().await;
+                }
+                let sockets = accessor.with_getter::<WasiSockets>(T::sockets);
+                lower(
+                    <WasiSockets as HostTcpSocketWithStore<T>>::connect(&sockets, socket, remote)
+                        .await,
+                )
+                .map(|result| (result,))
+            })
+        },
+    )?;
     linker.allow_shadowing(false);
     Ok(())
+}
+
+/// Pending once, woken at once: the call returns to the store's event
+/// loop before it goes on.
+///
+/// A socket's place is freed by the host once its streams' results arrive,
+/// which the event loop delivers. A loopback `connect` can complete in its
+/// first poll, and a component that connects and closes in a loop would
+/// then never give the loop a turn: the places of the sockets it closed
+/// would pile up until the connection cap refused it, although it held one
+/// socket at a time. So once half the places are taken, `connect` lets the
+/// loop run first (below that, the turn would only cost time).
+async fn yield_to_event_loop() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
 }

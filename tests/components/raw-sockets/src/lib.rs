@@ -1,4 +1,5 @@
-//! `raw-sockets connect PORT N` / `raw-sockets listen N`: a component that
+//! `raw-sockets connect PORT N` / `raw-sockets cycle PORT N` /
+//! `raw-sockets listen N`: a component that
 //! never imports portable:streams and opens TCP sockets straight through
 //! `wasi:sockets` 0.3, to show the host's caps hold on that door too.
 //!
@@ -8,6 +9,10 @@
 //! their places stay taken) and tries one more; then drops the streams too,
 //! waits a millisecond (the host frees a place once it has seen the
 //! streams end, which takes a turn of its event loop) and connects N again.
+//! `cycle` connects, takes both streams, drops it all and connects again,
+//! N times, never waiting for anything but its connects (a client that
+//! opens one connection at a time), and prints how many it made and the
+//! first refusal.
 //! `listen` listens on N sockets, drops them and listens on N again.
 
 use wasip3::sockets::types::{
@@ -80,6 +85,28 @@ async fn connect_mode(port: u16, n: usize) {
     println!("all dropped: {}", connect_many(port, n, &mut again).await);
 }
 
+async fn cycle_mode(port: u16, n: usize) {
+    let mut refusal = String::from("none refused");
+    let mut made = 0;
+    for _ in 0..n {
+        let Ok(socket) = TcpSocket::create(IpAddressFamily::Ipv4)
+            .inspect_err(|error| refusal = format!("then {error:?}"))
+        else {
+            break;
+        };
+        if let Err(error) = socket.connect(loopback(port)).await {
+            refusal = format!("then {error:?}");
+            break;
+        }
+        let received = socket.receive();
+        let (to_send, sent) = wasip3::wit_stream::new::<u8>();
+        let send_end = socket.send(sent);
+        drop((socket, received, to_send, send_end));
+        made += 1;
+    }
+    println!("cycled {made} of {n}, {refusal}");
+}
+
 /// Up to `n` listening sockets on 127.0.0.1, each with its accept stream.
 fn listen_many(n: usize, held: &mut Vec<(TcpSocket, Box<dyn std::any::Any>)>) -> String {
     let mut refusal = String::from("none refused");
@@ -116,9 +143,12 @@ impl wasip3::exports::cli::run::Guest for Run {
         let number = |i: usize| args.get(i).and_then(|a| a.parse().ok());
         match (args.get(1).map(String::as_str), number(2), number(3)) {
             (Some("connect"), Some(port), Some(n)) => connect_mode(port as u16, n).await,
+            (Some("cycle"), Some(port), Some(n)) => cycle_mode(port as u16, n).await,
             (Some("listen"), Some(n), _) => listen_mode(n),
             _ => {
-                eprintln!("usage: raw-sockets connect PORT N | raw-sockets listen N");
+                eprintln!(
+                    "usage: raw-sockets connect PORT N | raw-sockets cycle PORT N | raw-sockets listen N"
+                );
                 return Err(());
             }
         }
