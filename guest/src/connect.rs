@@ -9,7 +9,7 @@ use portable_streams_core::connect::{self, ConnectPlan, LocalAddresses, connect_
 use portable_streams_core::tls::Side;
 use wasip3::clocks::monotonic_clock::wait_for;
 use wasip3::sockets::ip_name_lookup::resolve_addresses;
-use wasip3::sockets::types::TcpSocket;
+use wasip3::sockets::types::{ErrorCode, TcpSocket};
 
 use crate::bindings::exports::portable::streams::streams as wit;
 use crate::conv::{addr_to_wasi, family_of, ip_from_wasi, lookup_error, socket_error};
@@ -53,10 +53,33 @@ pub(crate) async fn resolve(host: String) -> Result<Vec<IpAddr>, Error> {
     Ok(found.into_iter().map(ip_from_wasi).collect())
 }
 
+/// How many turns of the host's event loop a refused socket waits for
+/// before the refusal stands.
+const CREATE_RETRIES: usize = 16;
+
+/// A fresh socket for `addr`'s family. A refusal under the host's
+/// connection cap may only mean that the places of sockets this component
+/// closed have not been given back yet (the host frees one once its event
+/// loop has seen the socket's streams end, and a client that opens its
+/// next connection right after `wait_closed` gets there first): it is
+/// tried again after each of a few turns of the loop.
+async fn create(addr: &SocketAddr) -> Result<TcpSocket, ErrorCode> {
+    let mut turns = 0;
+    loop {
+        match TcpSocket::create(family_of(addr)) {
+            Err(ErrorCode::AccessDenied) if turns < CREATE_RETRIES => {
+                turns += 1;
+                wit_bindgen::yield_async().await;
+            }
+            created => return created,
+        }
+    }
+}
+
 /// One attempt: a socket of the address's family, bound to a matching
 /// local address if any were given, connected to `addr`.
 async fn attempt(addr: SocketAddr, local: LocalAddresses) -> Result<TcpSocket, Error> {
-    let socket = TcpSocket::create(family_of(&addr)).map_err(|code| {
+    let socket = create(&addr).await.map_err(|code| {
         socket_error(code).context(&format!("creating a socket for {}", py_addr(&addr)))
     })?;
     if let Some(local) = local {

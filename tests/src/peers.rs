@@ -102,6 +102,11 @@ pub async fn echo_connections(n: usize) -> Peer {
     .await
 }
 
+/// Accepts `n` connections, closing each at once.
+pub async fn close_at_once(n: usize) -> Peer {
+    spawn(n, None, |stream| async move { drop(stream) }).await
+}
+
 /// Echoes on each of `n` connections until EOF or a reset (a client that
 /// aborts may reset the connection: that is not the peer's failure).
 pub async fn echo_until_gone(n: usize) -> Peer {

@@ -95,6 +95,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "expect-denied-unix" => expect_denied_unix(host).await,
         "unix-roundtrip" => unix_roundtrip(host).await,
         "caps" => caps(host, port).await,
+        "one-at-a-time" => one_at_a_time(host, port).await,
         "memory-caps" => memory_caps(host, port).await,
         "host-memory" => host_memory(host, port).await,
         "listener-cap" => listener_cap(host).await,
@@ -1029,6 +1030,28 @@ async fn caps(host: &str, port: u16) -> Outcome {
         .map_err(|e| format!("connection after close: {e:?}"))?;
     writer.write(b"ping\n").map_err(|e| format!("{e:?}"))?;
     expect_bytes("echo", reader.readline().await, b"ping\n")
+}
+
+/// How many connections `one-at-a-time` opens, one after the other.
+const ONE_AT_A_TIME: usize = 500;
+
+/// Under a cap of one connection, against a peer that closes each
+/// connection at once: opens one through the SDK, closes it, waits for `wait_closed`,
+/// drops it and opens the next at once, [`ONE_AT_A_TIME`] times. None is
+/// refused: a connection `wait_closed` reported closed holds no place.
+async fn one_at_a_time(host: &str, port: u16) -> Outcome {
+    for i in 0..ONE_AT_A_TIME {
+        let (reader, writer) = portable_streams::open_connection(host, port)
+            .await
+            .map_err(|e| format!("connection {i}: {e:?}"))?;
+        writer.close();
+        writer
+            .wait_closed()
+            .await
+            .map_err(|e| format!("wait_closed {i}: {e:?}"))?;
+        drop(reader);
+    }
+    Ok(())
 }
 
 /// Under a 1 KiB read cap (so 2 KiB held) and a 4 KiB write cap: calls
