@@ -5,8 +5,8 @@
 //! resource is dropped and its `receive` and `send` streams have ended (a
 //! listening one also while its accept stream lives). Past a cap the call
 //! fails with `wasi:sockets`' own `access-denied`. `connect` is shadowed
-//! too, to give the store's event loop a turn (see
-//! [`yield_to_event_loop`]).
+//! too: once places run short, it gives the store's event loop a turn
+//! first, so that the places of closed sockets are freed.
 //!
 //! [`SocketAccount`]: super::SocketAccount
 
