@@ -86,14 +86,14 @@ impl SocketAccount {
     /// Whether half or more of the connection cap, or of the byte budget,
     /// is taken.
     pub fn places_scarce(&self) -> bool {
-        let half_taken = |held: u64, max: u64| held.saturating_mul(2) >= max;
-        let connections = u64::try_from(self.connections.get()).unwrap_or(u64::MAX);
-        self.max_connections
-            .is_some_and(|max| half_taken(connections, max as u64))
-            || self
-                .budget
-                .max()
-                .is_some_and(|max| half_taken(self.budget.held(), max))
+        let connections = self
+            .max_connections
+            .is_some_and(|max| self.connections.get().saturating_mul(2) >= max);
+        let bytes = self
+            .budget
+            .max()
+            .is_some_and(|max| self.budget.held().saturating_mul(2) >= max);
+        connections || bytes
     }
 
     /// The caps' words when a place is refused.
@@ -245,3 +245,7 @@ pub trait SocketLedgerView {
     /// The store's ledger.
     fn socket_ledger(&mut self) -> &mut SocketLedger;
 }
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod tests;

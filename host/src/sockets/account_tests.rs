@@ -1,0 +1,35 @@
+use super::{RAW_SOCKET_BYTES, SocketAccount};
+use crate::policy::Policy;
+
+#[test]
+fn places_are_scarce_once_half_the_connection_cap_is_taken() {
+    let account = SocketAccount::new(&Policy::allow_all().with_max_connections(4));
+    assert!(!account.places_scarce());
+    let first = account.connection_place().unwrap();
+    assert!(!account.places_scarce());
+    let second = account.connection_place().unwrap();
+    assert!(account.places_scarce());
+    drop((first, second));
+    assert!(!account.places_scarce());
+}
+
+#[test]
+fn places_are_scarce_once_half_the_byte_budget_is_taken() {
+    let account = SocketAccount::new(&Policy::allow_all().with_max_buffered(4 * RAW_SOCKET_BYTES));
+    let first = account.connection_place().unwrap();
+    assert!(!account.places_scarce());
+    let second = account.connection_place().unwrap();
+    assert!(account.places_scarce());
+    drop((first, second));
+    assert!(!account.places_scarce());
+}
+
+#[test]
+fn without_caps_places_are_never_scarce() {
+    let account = SocketAccount::new(&Policy::allow_all());
+    let held: Vec<_> = (0..1000)
+        .map(|_| account.connection_place().unwrap())
+        .collect();
+    assert!(!account.places_scarce());
+    drop(held);
+}
