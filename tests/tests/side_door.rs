@@ -5,7 +5,7 @@
 
 use portable_streams_host::policy::Policy;
 use portable_streams_host::run::Backend;
-use portable_streams_tests::{args, assert_success, lines, run};
+use portable_streams_tests::{args, assert_success, lines, peers, run};
 
 const PROBE: &str = "raw-sockets";
 /// The 0.2 probe: a `std::net` command.
@@ -50,18 +50,6 @@ async fn raw_wasi_sockets_connections_are_held_to_the_connection_cap() {
     }
 }
 
-/// A loopback listener that accepts and closes every connection.
-async fn closing_listener() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            drop(stream);
-        }
-    });
-    port
-}
-
 /// A component that opens one connection at a time is never refused,
 /// however few places the cap leaves, also when its loopback connects
 /// complete at once and it never waits for anything else: a closed
@@ -72,23 +60,27 @@ async fn closing_listener() -> u16 {
 /// third of the runs of 2,000 connections under the default cap of 100).
 #[tokio::test(flavor = "multi_thread")]
 async fn raw_wasi_sockets_one_at_a_time_are_never_refused() {
-    let port = closing_listener().await;
+    const ROUNDS: usize = 3;
+    const CYCLES: usize = 2000;
+    let peer = peers::close_at_once(BOTH.len() * ROUNDS * CYCLES).await;
+    let port = peer.addr.port();
     for backend in BOTH {
-        for round in 0..3 {
+        for round in 0..ROUNDS {
             let policy = Policy::deny_all()
                 .allow_connect(&format!("127.0.0.1:{port}"))
                 .unwrap()
                 .with_max_connections(2);
-            let argv = args(&[PROBE, "cycle", &port.to_string(), "2000"]);
+            let argv = args(&[PROBE, "cycle", &port.to_string(), &CYCLES.to_string()]);
             let outcome = run(PROBE, backend, policy, &argv).await;
             assert_success(&format!("{PROBE} on {backend:?}"), &outcome);
             assert_eq!(
                 lines(&outcome.stdout),
-                ["cycled 2000 of 2000, none refused"],
+                [format!("cycled {CYCLES} of {CYCLES}, none refused")],
                 "on {backend:?}, round {round}"
             );
         }
     }
+    peer.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,9 +1,11 @@
 use super::{RAW_SOCKET_BYTES, SocketAccount};
 use crate::policy::Policy;
 
-#[test]
-fn places_are_scarce_once_half_the_connection_cap_is_taken() {
-    let account = SocketAccount::new(&Policy::allow_all().with_max_connections(4));
+/// Under `policy`, which leaves room for four raw connections: the first
+/// leaves places plentiful, the second makes them scarce, and dropping
+/// both makes them plentiful again.
+fn scarce_from_the_second_of_four(policy: &Policy) {
+    let account = SocketAccount::new(policy);
     assert!(!account.places_scarce());
     let first = account.connection_place().unwrap();
     assert!(!account.places_scarce());
@@ -14,14 +16,13 @@ fn places_are_scarce_once_half_the_connection_cap_is_taken() {
 }
 
 #[test]
+fn places_are_scarce_once_half_the_connection_cap_is_taken() {
+    scarce_from_the_second_of_four(&Policy::allow_all().with_max_connections(4));
+}
+
+#[test]
 fn places_are_scarce_once_half_the_byte_budget_is_taken() {
-    let account = SocketAccount::new(&Policy::allow_all().with_max_buffered(4 * RAW_SOCKET_BYTES));
-    let first = account.connection_place().unwrap();
-    assert!(!account.places_scarce());
-    let second = account.connection_place().unwrap();
-    assert!(account.places_scarce());
-    drop((first, second));
-    assert!(!account.places_scarce());
+    scarce_from_the_second_of_four(&Policy::allow_all().with_max_buffered(4 * RAW_SOCKET_BYTES));
 }
 
 #[test]

@@ -85,23 +85,23 @@ async fn connect_mode(port: u16, n: usize) {
     println!("all dropped: {}", connect_many(port, n, &mut again).await);
 }
 
+/// One connection made, with both its streams, and dropped.
+async fn cycle_once(port: u16) -> Result<(), ErrorCode> {
+    let (socket, received) = connect(port).await?;
+    let (to_send, sent) = wasip3::wit_stream::new::<u8>();
+    let send_end = socket.send(sent);
+    drop((socket, received, to_send, send_end));
+    Ok(())
+}
+
 async fn cycle_mode(port: u16, n: usize) {
     let mut refusal = String::from("none refused");
     let mut made = 0;
     for _ in 0..n {
-        let Ok(socket) = TcpSocket::create(IpAddressFamily::Ipv4)
-            .inspect_err(|error| refusal = format!("then {error:?}"))
-        else {
-            break;
-        };
-        if let Err(error) = socket.connect(loopback(port)).await {
+        if let Err(error) = cycle_once(port).await {
             refusal = format!("then {error:?}");
             break;
         }
-        let received = socket.receive();
-        let (to_send, sent) = wasip3::wit_stream::new::<u8>();
-        let send_end = socket.send(sent);
-        drop((socket, received, to_send, send_end));
         made += 1;
     }
     println!("cycled {made} of {n}, {refusal}");
