@@ -38,6 +38,7 @@
 //! What this backend cannot do, it reports as `unsupported`: Unix
 //! sockets and `reuse_port` (`wasi:sockets` has neither).
 
+mod closing_ports;
 mod conn;
 mod connect;
 mod conv;

@@ -23,6 +23,7 @@ use wasip3::sockets::types::{ErrorCode, TcpSocket};
 use wit_bindgen::{StreamReader, StreamResult};
 
 use crate::bindings::exports::portable::streams::streams as wit;
+use crate::closing_ports;
 use crate::conn::Conn;
 use crate::connect::resolve;
 use crate::conv::{addr_from_wasi, addr_to_wasi, family_of, socket_error};
@@ -44,6 +45,8 @@ struct Shared {
     limit: usize,
     keep_alive: bool,
     addresses: Vec<wit::SocketAddress>,
+    /// The ports listened on (`close` notes them as closing).
+    ports: Vec<u16>,
     /// The TLS side, on a TLS server: each client's handshake runs in a
     /// task of its own, off the accept path.
     tls: Option<Side>,
@@ -77,13 +80,17 @@ pub(crate) async fn start_server(
     let backlog = listen_backlog(options.backlog);
     let family = Family::from(options.family);
     let addrs = connect::listen_targets(&hosts, port, family, &resolve).await?;
-    let bound = bind_all(&addrs, |addr| listen(addr, backlog))?;
+    let asked: Vec<u16> = addrs.iter().map(SocketAddr::port).collect();
+    let bound =
+        closing_ports::bind_after_close(&asked, || bind_all(&addrs, |addr| listen(addr, backlog)))
+            .await?;
     let (listeners, permits): (Vec<Listener>, Vec<Permit>) = bound.into_iter().unzip();
     let shared = Rc::new(Shared {
         shell: ServerShell::new(options.start_serving, listeners.len(), permits),
         limit,
         keep_alive: options.keep_alive,
         addresses: listeners.iter().map(|l| l.addr.into()).collect(),
+        ports: listeners.iter().map(|l| l.addr.port()).collect(),
         tls,
         acceptors: Signal::default(),
     });
@@ -148,6 +155,7 @@ impl Shared {
 
     fn close(&self) {
         if self.shell.close().is_some() {
+            closing_ports::closed(self.ports.iter().copied());
             self.acceptors.notify();
         }
     }

@@ -47,6 +47,9 @@ pub fn builder(policy: Arc<Policy>, args: &[String], account: &SocketAccount) ->
         // only for a component that may connect or listen somewhere.
         .allow_ip_name_lookup(policy.check(NetworkUse::Resolve("")).is_ok())
         .socket_addr_check(move |addr, usage| {
+            if matches!(usage, SocketAddrUse::TcpAccept) && account.admit_wake(addr) {
+                return Box::pin(async { true });
+            }
             let network_use = match usage {
                 SocketAddrUse::TcpConnect => NetworkUse::Connect(addr),
                 SocketAddrUse::TcpListen => NetworkUse::Listen(addr),

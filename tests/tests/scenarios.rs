@@ -337,6 +337,11 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn a_closed_server_frees_its_port_in_close() {
+                scenario($backend, "restart-after-close", None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn a_closed_server_fails_with_one_message() {
                 scenario($backend, "server-closed-errors", None).await;
             }

@@ -104,6 +104,30 @@ async fn raw_wasi_sockets_listeners_are_held_to_the_listener_cap() {
     }
 }
 
+/// A raw listener the component drops frees its port within moments, as
+/// a closed socket does, although wasmtime-wasi's accept stream was
+/// waiting for a client (the host wakes it with a connection of its own,
+/// which counts under no cap), under caps of one listener and one
+/// connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_wasi_sockets_listeners_free_their_port_when_dropped() {
+    for backend in BOTH {
+        let policy = Policy::deny_all()
+            .allow_listen("127.0.0.1:*")
+            .unwrap()
+            .with_max_listeners(1)
+            .with_max_connections(1);
+        let argv = args(&[PROBE, "relisten", "20"]);
+        let outcome = run(PROBE, backend, policy, &argv).await;
+        assert_success(&format!("{PROBE} on {backend:?}"), &outcome);
+        assert_eq!(
+            lines(&outcome.stdout),
+            ["relistened 20 of 20, none failed"],
+            "on {backend:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn wasi_sockets_0_2_connections_and_listeners_are_held_to_the_caps() {
     let port = holding_listener().await;

@@ -6,6 +6,7 @@
 //! cap; a socket stops counting when it is closed.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use portable_streams_core::caps::{ConnectionCount, ListenerCount, Permit, SharedCap};
@@ -27,6 +28,10 @@ pub struct SocketAccount {
     /// Places taken by `wasi:sockets`' accept check for sockets the
     /// component has not been handed yet (see [`SocketLedger::adopt`]).
     admitted: Arc<Mutex<Vec<Place>>>,
+    /// Where the host's own wake-up connections to listeners the component
+    /// gave up come from (see `relay`): the accept check lets them through
+    /// whatever the policy and the caps say, as they count for nothing.
+    wakes: Arc<Mutex<Vec<SocketAddr>>>,
 }
 
 /// The most bytes wasmtime-wasi buffers in the host for one raw TCP
@@ -39,7 +44,7 @@ pub const RAW_SOCKET_BYTES: u64 = 64 * 1024;
 /// its charge on the byte budget.
 #[derive(Debug)]
 pub struct Hold {
-    _permit: Permit,
+    _permit: Option<Permit>,
     _charge: Option<Charge>,
 }
 
@@ -118,7 +123,7 @@ impl SocketAccount {
             .try_grow(RAW_SOCKET_BYTES, "a raw socket's buffers are refused")
             .map_err(Self::refused)?;
         Ok(Arc::new(Hold {
-            _permit: permit,
+            _permit: Some(permit),
             _charge: Some(charge),
         }))
     }
@@ -130,7 +135,7 @@ impl SocketAccount {
             .try_permit(self.max_listeners)
             .map_err(Self::refused)?;
         Ok(Arc::new(Hold {
-            _permit: permit,
+            _permit: Some(permit),
             _charge: None,
         }))
     }
@@ -158,6 +163,42 @@ impl SocketAccount {
                 false
             }
         }
+    }
+
+    /// Lets the host's wake-up connection from `from` past the next accept
+    /// check.
+    pub fn expect_wake(&self, from: SocketAddr) {
+        self.wakes().push(from);
+    }
+
+    /// Forgets the wake-up connection from `from` if no accept check took
+    /// it.
+    pub fn forget_wake(&self, from: SocketAddr) {
+        self.wakes().retain(|wake| *wake != from);
+    }
+
+    /// Whether a connection from `from` is the host's own wake-up: it is
+    /// then admitted with a place that counts for nothing (the socket is
+    /// discarded when it reaches the relay).
+    pub fn admit_wake(&self, from: SocketAddr) -> bool {
+        let mut wakes = self.wakes();
+        let Some(at) = wakes.iter().position(|wake| *wake == from) else {
+            return false;
+        };
+        wakes.swap_remove(at);
+        drop(wakes);
+        self.admitted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(Hold {
+                _permit: None,
+                _charge: None,
+            }));
+        true
+    }
+
+    fn wakes(&self) -> std::sync::MutexGuard<'_, Vec<SocketAddr>> {
+        self.wakes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// One place admitted by the accept check, for a socket now handed over.

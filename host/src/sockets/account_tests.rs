@@ -34,3 +34,25 @@ fn without_caps_places_are_never_scarce() {
     assert!(!account.places_scarce());
     drop(held);
 }
+
+#[test]
+fn a_wake_is_admitted_once_from_its_own_address_and_counts_for_nothing() {
+    let account = SocketAccount::new(&Policy::allow_all().with_max_connections(1));
+    let from = "127.0.0.1:40000".parse().unwrap();
+    let other = "127.0.0.1:40001".parse().unwrap();
+    assert!(!account.admit_wake(from), "not expected yet");
+    account.expect_wake(from);
+    assert!(!account.admit_wake(other));
+    assert!(account.admit_wake(from));
+    assert!(!account.admit_wake(from), "admitted twice");
+    assert_eq!(account.connections().get(), 0);
+    // Its place is taken as any accepted socket's, and frees nothing else.
+    let held = account.connection_place().unwrap();
+    let wake = account.take_admitted().unwrap();
+    drop(wake);
+    assert_eq!(account.connections().get(), 1);
+    drop(held);
+    account.expect_wake(from);
+    account.forget_wake(from);
+    assert!(!account.admit_wake(from), "forgotten");
+}

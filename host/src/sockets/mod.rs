@@ -8,6 +8,7 @@ mod account;
 pub mod p2;
 pub mod p3;
 mod relay;
+mod wake;
 mod watch;
 
 pub use account::{

@@ -10,6 +10,7 @@
 //!
 //! [`SocketAccount`]: super::SocketAccount
 
+use std::net::SocketAddr;
 use std::task::Poll;
 
 use wasmtime::component::{
@@ -93,8 +94,15 @@ where
                 };
                 // A listening socket holds a listener place instead of its
                 // connection place, as long as it or its accept stream lives.
-                store.data_mut().socket_ledger().hold(rep, place.clone());
-                let accepted = relay_accepted(&mut store, accepted, place)?;
+                let data = store.data_mut();
+                data.socket_ledger().hold(rep, place.clone());
+                let listening = HostTcpSocket::get_local_address(
+                    &mut data.sockets(),
+                    Resource::new_borrow(rep),
+                )
+                .ok()
+                .map(SocketAddr::from);
+                let accepted = relay_accepted(&mut store, accepted, place, listening)?;
                 Ok((Ok(accepted),))
             })
         },

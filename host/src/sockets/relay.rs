@@ -1,8 +1,11 @@
 //! The accept stream of a raw listening socket, relayed to the component so
 //! that the host sees each accepted socket (it adopts the place its accept
 //! check took) and learns when the component drops the stream (the
-//! listener's place is then free, once the socket is dropped too).
+//! listener's place is then free, once the socket is dropped too, and the
+//! host wakes the pending accept so that the listener closes: see
+//! [`wake`](super::wake)).
 
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -11,17 +14,26 @@ use wasmtime::component::{
     Destination, Resource, Source, StreamConsumer, StreamProducer, StreamReader, StreamResult,
 };
 use wasmtime::{AsContextMut, StoreContextMut};
-use wasmtime_wasi::sockets::TcpSocket;
+use wasmtime_wasi::sockets::{TcpSocket, WasiSocketsView};
 
-use super::{Place, SocketLedgerView};
+use super::wake::wake_listener;
+use super::{Place, SocketAccount, SocketLedgerView};
 
-/// `accepted` (wasmtime-wasi's accept stream) relayed through the host,
-/// holding `place` while the component holds the stream.
-pub fn relay_accepted<T: SocketLedgerView + 'static>(
+/// `accepted` (wasmtime-wasi's accept stream of a listener on `listening`)
+/// relayed through the host, holding `place` while the component holds
+/// the stream.
+pub fn relay_accepted<T: SocketLedgerView + WasiSocketsView + 'static>(
     mut store: impl AsContextMut<Data = T>,
     accepted: StreamReader<Resource<TcpSocket>>,
     place: Place,
+    listening: Option<SocketAddr>,
 ) -> wasmtime::Result<StreamReader<Resource<TcpSocket>>> {
+    let account = store
+        .as_context_mut()
+        .data_mut()
+        .socket_ledger()
+        .account()
+        .clone();
     let handoff = Arc::new(Mutex::new(Handoff::default()));
     accepted.pipe(
         &mut store,
@@ -34,6 +46,7 @@ pub fn relay_accepted<T: SocketLedgerView + 'static>(
         Give {
             handoff,
             _place: place,
+            wake: listening.map(|listening| (account, listening)),
         },
     )
 }
@@ -62,12 +75,13 @@ impl Handoff {
 
 /// Reads wasmtime-wasi's accept stream. It ends (and wasmtime-wasi's
 /// listener closes) at the first accepted connection after the component
-/// dropped its end, which that connection finds reset.
+/// dropped its end (the host's wake-up, or a client that comes first),
+/// which is discarded.
 struct Take {
     handoff: Arc<Mutex<Handoff>>,
 }
 
-impl<D: SocketLedgerView + 'static> StreamConsumer<D> for Take {
+impl<D: SocketLedgerView + WasiSocketsView + 'static> StreamConsumer<D> for Take {
     type Item = Resource<TcpSocket>;
 
     fn poll_consume(
@@ -79,6 +93,11 @@ impl<D: SocketLedgerView + 'static> StreamConsumer<D> for Take {
     ) -> Poll<wasmtime::Result<StreamResult>> {
         let mut handoff = Handoff::lock(&self.handoff);
         if handoff.given_up {
+            let mut socket = handoff.socket.take();
+            drop(handoff);
+            discard(&mut store, socket.take());
+            source.read(&mut store, &mut socket)?;
+            discard(&mut store, socket);
             return Poll::Ready(Ok(StreamResult::Dropped));
         }
         if !handoff.wanted || handoff.socket.is_some() {
@@ -102,6 +121,23 @@ impl<D: SocketLedgerView + 'static> StreamConsumer<D> for Take {
     }
 }
 
+/// Closes an accepted `socket` no component was given, and frees the
+/// place its accept check took.
+fn discard<D: SocketLedgerView + WasiSocketsView>(
+    store: &mut StoreContextMut<'_, D>,
+    socket: Option<Resource<TcpSocket>>,
+) {
+    let Some(socket) = socket else {
+        return;
+    };
+    let rep = socket.rep();
+    let data = store.data_mut();
+    if let Err(error) = data.sockets().table.delete(socket) {
+        tracing::debug!("discarding an accepted socket: {error}");
+    }
+    data.socket_ledger().release(rep);
+}
+
 impl Drop for Take {
     fn drop(&mut self) {
         let mut handoff = Handoff::lock(&self.handoff);
@@ -116,6 +152,8 @@ impl Drop for Take {
 struct Give {
     handoff: Arc<Mutex<Handoff>>,
     _place: Place,
+    /// Whom to wake, and where, when the component drops its end.
+    wake: Option<(SocketAccount, SocketAddr)>,
 }
 
 impl<D: 'static> StreamProducer<D> for Give {
@@ -155,12 +193,16 @@ impl<D: 'static> StreamProducer<D> for Give {
 impl Drop for Give {
     fn drop(&mut self) {
         // A socket taken in the instant before the component dropped its end
-        // stays in the store's table, still counted, until the store ends:
-        // nothing is freed that the host did not close.
+        // is discarded by `Take` when it ends.
         let mut handoff = Handoff::lock(&self.handoff);
         handoff.given_up = true;
         if let Some(waker) = handoff.take_waker.take() {
             waker.wake();
+        }
+        if !handoff.ended
+            && let Some((account, listening)) = self.wake.take()
+        {
+            wake_listener(account, listening);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `raw-sockets connect PORT N` / `raw-sockets cycle PORT N` /
-//! `raw-sockets listen N`: a component that
+//! `raw-sockets listen N` / `raw-sockets relisten N`: a component that
 //! never imports portable:streams and opens TCP sockets straight through
 //! `wasi:sockets` 0.3, to show the host's caps hold on that door too.
 //!
@@ -14,6 +14,10 @@
 //! opens one connection at a time), and prints how many it made and the
 //! first refusal.
 //! `listen` listens on N sockets, drops them and listens on N again.
+//! `relisten` listens on one port, then N times drops the socket and its
+//! accept stream and listens on the same port again, trying each bind
+//! again after a millisecond while it is `address-in-use`, for up to two
+//! seconds, and prints how many it made.
 
 use wasip3::sockets::types::{
     ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket,
@@ -135,6 +139,47 @@ fn listen_mode(n: usize) {
     println!("all dropped: {}", listen_many(n, &mut again));
 }
 
+/// A socket listening on 127.0.0.1:`port`, with its accept stream.
+fn listen_on(port: u16) -> Result<(TcpSocket, impl Sized), ErrorCode> {
+    let socket = TcpSocket::create(IpAddressFamily::Ipv4)?;
+    socket.bind(loopback(port))?;
+    let accepted = socket.listen()?;
+    Ok((socket, accepted))
+}
+
+/// How many milliseconds a bind on a port just given up is retried.
+const RELISTEN_PATIENCE_MS: usize = 2000;
+
+async fn relisten_mode(n: usize) {
+    let first = listen_on(0).expect("a first listener");
+    let port = match first.0.get_local_address() {
+        Ok(IpSocketAddress::Ipv4(addr)) => addr.port,
+        other => panic!("local address: {other:?}"),
+    };
+    let mut listening = first;
+    let mut made = 0;
+    let mut outcome = String::from("none failed");
+    'rounds: for _ in 0..n {
+        drop(listening);
+        let mut tries = 0;
+        listening = loop {
+            match listen_on(port) {
+                Ok(again) => break again,
+                Err(ErrorCode::AddressInUse) if tries < RELISTEN_PATIENCE_MS => {
+                    tries += 1;
+                    wasip3::clocks::monotonic_clock::wait_for(1_000_000).await;
+                }
+                Err(error) => {
+                    outcome = format!("then {error:?} after {tries} ms");
+                    break 'rounds;
+                }
+            }
+        };
+        made += 1;
+    }
+    println!("relistened {made} of {n}, {outcome}");
+}
+
 struct Run;
 
 impl wasip3::exports::cli::run::Guest for Run {
@@ -145,9 +190,10 @@ impl wasip3::exports::cli::run::Guest for Run {
             (Some("connect"), Some(port), Some(n)) => connect_mode(port as u16, n).await,
             (Some("cycle"), Some(port), Some(n)) => cycle_mode(port as u16, n).await,
             (Some("listen"), Some(n), _) => listen_mode(n),
+            (Some("relisten"), Some(n), _) => relisten_mode(n).await,
             _ => {
                 eprintln!(
-                    "usage: raw-sockets connect PORT N | raw-sockets cycle PORT N | raw-sockets listen N"
+                    "usage: raw-sockets connect PORT N | cycle PORT N | listen N | relisten N"
                 );
                 return Err(());
             }

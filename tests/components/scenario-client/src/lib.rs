@@ -119,6 +119,7 @@ async fn run(scenario: &str, host: &str, port: u16) -> Outcome {
         "write-eof-after-close" => write_eof_after_close(host, port).await,
         "server-closed-errors" => server_closed_errors(host).await,
         "bind-in-use" => bind_in_use(host).await,
+        "restart-after-close" => restart_after_close(host).await,
         "bind-skips-unavailable" => bind_skips_unavailable(host).await,
         "accept-before-wait-closed" => accept_before_wait_closed(host).await,
         "connect-as-linux-reaches" => connect_as_linux_reaches(port).await,
@@ -1382,6 +1383,27 @@ async fn bind_in_use(host: &str) -> Outcome {
         Err(Error::AddressInUse(m)) if m == said => Ok(()),
         other => Err(format!("a second bind: {:?}", other.map(|_| ()))),
     }
+}
+
+/// asyncio's `close()` closes the listening sockets: a server started on
+/// the same port right after it (no `wait_closed`, no other await) binds
+/// and serves, three times over.
+async fn restart_after_close(host: &str) -> Outcome {
+    let (mut server, port) = listen(host, None).await?;
+    for round in 0..3 {
+        server.close();
+        server = start_server(vec![host.to_owned()], port, server_options(None))
+            .await
+            .map_err(|e| format!("restart {round} on port {port}: {e:?}"))?;
+        let (client, accepted) = join(connect(host, port), server.accept()).await;
+        let (reader, _writer) = client?;
+        let (_r, sw) = accepted.map_err(|e| format!("accept {round}: {e:?}"))?;
+        sw.write(b"restarted\n").map_err(|e| format!("{e:?}"))?;
+        expect_bytes("restarted server", reader.readline().await, b"restarted\n")?;
+    }
+    server.close();
+    server.wait_closed().await;
+    Ok(())
 }
 
 /// asyncio binds each address on its own and skips one that is not

@@ -1,0 +1,84 @@
+//! The host's wake-up connection to a listener the component gave up.
+//!
+//! wasmtime-wasi's accept stream owns its listener while an accept is
+//! pending, and the host's relay cannot cancel that accept when the
+//! component drops its end: the port would stay bound until another client
+//! connected. So the host connects once itself, from an address it tells
+//! the accept check about (the connection then counts for nothing and
+//! passes whatever the policy says), and the relay discards that socket
+//! and ends the stream, which closes the listener.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpSocket;
+
+use super::SocketAccount;
+
+/// How long the wake-up waits for its connection and then for the relay to
+/// discard it.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+/// Connects once to `listening` (a listener's own address) in the
+/// background, on the current tokio runtime; without one, nothing happens
+/// (the listener then closes at its next connection or the store's end).
+pub fn wake_listener(account: SocketAccount, listening: SocketAddr) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::debug!(%listening, "no runtime to wake a given-up listener on");
+        return;
+    };
+    runtime.spawn(async move {
+        if let Err(error) = wake(&account, reachable(listening)).await {
+            tracing::debug!(%listening, "waking a given-up listener: {error}");
+        }
+    });
+}
+
+/// Where a listener on `listening` is reached from this host: a wildcard
+/// address by its family's loopback.
+fn reachable(listening: SocketAddr) -> SocketAddr {
+    let ip = match listening.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, listening.port())
+}
+
+async fn wake(account: &SocketAccount, target: SocketAddr) -> std::io::Result<()> {
+    let socket = match target {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // Bound first, so that the accept check knows the wake-up by its
+    // address before it arrives.
+    socket.bind(SocketAddr::new(target.ip(), 0))?;
+    let from = socket.local_addr()?;
+    account.expect_wake(from);
+    let waited = tokio::time::timeout(PATIENCE, async {
+        let mut stream = socket.connect(target).await?;
+        // The relay discards the socket, which closes it.
+        let _ = stream.read(&mut [0; 1]).await;
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+    account.forget_wake(from);
+    match waited {
+        Ok(result) => result,
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wildcard_listener_is_reached_on_loopback() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(reachable(at("0.0.0.0:80")), at("127.0.0.1:80"));
+        assert_eq!(reachable(at("[::]:80")), at("[::1]:80"));
+        assert_eq!(reachable(at("10.1.2.3:80")), at("10.1.2.3:80"));
+    }
+}
