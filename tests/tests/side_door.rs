@@ -151,7 +151,7 @@ async fn wasi_sockets_0_2_connections_and_listeners_are_held_to_the_caps() {
             "on {backend:?}"
         );
         let argv = args(&[STD_PROBE, "listen", "8"]);
-        let outcome = run(STD_PROBE, backend, policy, &argv).await;
+        let outcome = run(STD_PROBE, backend, policy.clone(), &argv).await;
         assert_success(&format!("{STD_PROBE} on {backend:?}"), &outcome);
         assert_eq!(
             lines(&outcome.stdout),
@@ -159,6 +159,15 @@ async fn wasi_sockets_0_2_connections_and_listeners_are_held_to_the_caps() {
                 "listening on 3 of 8, then PermissionDenied",
                 "all dropped: listening on 3 of 8, then PermissionDenied",
             ],
+            "on {backend:?}"
+        );
+        // A dropped 0.2 listener frees its port at once.
+        let argv = args(&[STD_PROBE, "relisten", "20"]);
+        let outcome = run(STD_PROBE, backend, policy, &argv).await;
+        assert_success(&format!("{STD_PROBE} on {backend:?}"), &outcome);
+        assert_eq!(
+            lines(&outcome.stdout),
+            ["relistened 20 of 20, none failed"],
             "on {backend:?}"
         );
     }

@@ -1,4 +1,5 @@
-//! `std-sockets connect PORT N` / `std-sockets listen N`: a 0.2 command
+//! `std-sockets connect PORT N` / `std-sockets listen N` /
+//! `std-sockets relisten N`: a 0.2 command
 //! that opens TCP sockets with Rust's `std::net` (through `wasi:sockets`
 //! 0.2, never portable:streams), to show the host's caps hold on that door
 //! too.
@@ -6,6 +7,8 @@
 //! `connect` connects N streams to 127.0.0.1:PORT and prints how many it
 //! got and the first refusal, then drops them all and connects N again.
 //! `listen` binds N listeners on 127.0.0.1, drops them and binds N again.
+//! `relisten` binds one listener, then N times drops it and binds the same
+//! port again at once, and prints how many it made.
 
 use std::net::{TcpListener, TcpStream};
 
@@ -51,8 +54,26 @@ fn main() {
                 open_many(n, listen, &mut again)
             );
         }
+        (Some("relisten"), Some(n), _) => {
+            let mut listener = TcpListener::bind("127.0.0.1:0").expect("a first listener");
+            let port = listener.local_addr().expect("its address").port();
+            let mut made = 0;
+            let mut outcome = String::from("none failed");
+            for _ in 0..n {
+                drop(listener);
+                listener = match TcpListener::bind(("127.0.0.1", port)) {
+                    Ok(again) => again,
+                    Err(error) => {
+                        outcome = format!("then {:?}", error.kind());
+                        break;
+                    }
+                };
+                made += 1;
+            }
+            println!("relistened {made} of {n}, {outcome}");
+        }
         _ => {
-            eprintln!("usage: std-sockets connect PORT N | std-sockets listen N");
+            eprintln!("usage: std-sockets connect PORT N | listen N | relisten N");
             std::process::exit(2);
         }
     }
