@@ -10,13 +10,15 @@
 //! have at once.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 use portable_streams_core::Error;
 use wasip3::clocks::monotonic_clock::wait_for;
 
 thread_local! {
-    /// Ports of servers closed since the last bind on them.
-    static CLOSING: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+    /// Ports of servers closed since the last bind on them (each port once,
+    /// so a component that closes many servers holds at most 64 Ki).
+    static CLOSING: RefCell<HashSet<u16>> = RefCell::new(HashSet::new());
 }
 
 /// The first wait before a bind is tried again, in nanoseconds; each next
@@ -51,10 +53,14 @@ pub(crate) async fn bind_after_close<L>(
             result => break result,
         }
     };
-    CLOSING.with_borrow_mut(|closing| closing.retain(|port| !ports.contains(port)));
+    CLOSING.with_borrow_mut(|closing| {
+        for port in ports {
+            closing.remove(port);
+        }
+    });
     result
 }
 
 fn was_closed(ports: &[u16]) -> bool {
-    CLOSING.with_borrow(|closing| closing.iter().any(|port| ports.contains(port)))
+    CLOSING.with_borrow(|closing| ports.iter().any(|port| closing.contains(port)))
 }
