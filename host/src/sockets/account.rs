@@ -28,10 +28,20 @@ pub struct SocketAccount {
     /// Places taken by `wasi:sockets`' accept check for sockets the
     /// component has not been handed yet (see [`SocketLedger::adopt`]).
     admitted: Arc<Mutex<Vec<Place>>>,
-    /// Where the host's own wake-up connections to listeners the component
-    /// gave up come from (see `relay`): the accept check lets them through
-    /// whatever the policy and the caps say, as they count for nothing.
-    wakes: Arc<Mutex<Vec<SocketAddr>>>,
+    /// The host's own wake-up connections to listeners the component gave
+    /// up (see `relay`), by the address they come from.
+    wakes: Arc<Mutex<Wakes>>,
+}
+
+/// Wake-up connections: the accept check lets them through whatever the
+/// policy and the caps say, taking no place (they count for nothing), and
+/// the relay discards them.
+#[derive(Debug, Default)]
+struct Wakes {
+    /// Connecting: not seen by the accept check yet.
+    expected: Vec<SocketAddr>,
+    /// Admitted by the accept check, not discarded yet.
+    admitted: Vec<SocketAddr>,
 }
 
 /// The most bytes wasmtime-wasi buffers in the host for one raw TCP
@@ -44,7 +54,7 @@ pub const RAW_SOCKET_BYTES: u64 = 64 * 1024;
 /// its charge on the byte budget.
 #[derive(Debug)]
 pub struct Hold {
-    _permit: Option<Permit>,
+    _permit: Permit,
     _charge: Option<Charge>,
 }
 
@@ -123,7 +133,7 @@ impl SocketAccount {
             .try_grow(RAW_SOCKET_BYTES, "a raw socket's buffers are refused")
             .map_err(Self::refused)?;
         Ok(Arc::new(Hold {
-            _permit: Some(permit),
+            _permit: permit,
             _charge: Some(charge),
         }))
     }
@@ -135,7 +145,7 @@ impl SocketAccount {
             .try_permit(self.max_listeners)
             .map_err(Self::refused)?;
         Ok(Arc::new(Hold {
-            _permit: Some(permit),
+            _permit: permit,
             _charge: None,
         }))
     }
@@ -168,36 +178,40 @@ impl SocketAccount {
     /// Lets the host's wake-up connection from `from` past the next accept
     /// check.
     pub fn expect_wake(&self, from: SocketAddr) {
-        self.wakes().push(from);
+        self.wakes().expected.push(from);
     }
 
-    /// Forgets the wake-up connection from `from` if no accept check took
-    /// it.
+    /// Forgets the wake-up connection from `from` if no accept check has
+    /// seen it. One admitted is forgotten only when the relay discards it,
+    /// so that a socket that took no place never frees another's.
     pub fn forget_wake(&self, from: SocketAddr) {
-        self.wakes().retain(|wake| *wake != from);
+        self.wakes().expected.retain(|wake| *wake != from);
     }
 
     /// Whether a connection from `from` is the host's own wake-up: it is
-    /// then admitted with a place that counts for nothing (the socket is
-    /// discarded when it reaches the relay).
+    /// then admitted without a place.
     pub fn admit_wake(&self, from: SocketAddr) -> bool {
         let mut wakes = self.wakes();
-        let Some(at) = wakes.iter().position(|wake| *wake == from) else {
+        let Some(at) = wakes.expected.iter().position(|wake| *wake == from) else {
             return false;
         };
-        wakes.swap_remove(at);
-        drop(wakes);
-        self.admitted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(Hold {
-                _permit: None,
-                _charge: None,
-            }));
+        wakes.expected.swap_remove(at);
+        wakes.admitted.push(from);
         true
     }
 
-    fn wakes(&self) -> std::sync::MutexGuard<'_, Vec<SocketAddr>> {
+    /// Whether an accepted connection from `from` is an admitted wake-up
+    /// (it is then forgotten): it took no place to free.
+    pub fn take_woken(&self, from: SocketAddr) -> bool {
+        let mut wakes = self.wakes();
+        let Some(at) = wakes.admitted.iter().position(|wake| *wake == from) else {
+            return false;
+        };
+        wakes.admitted.swap_remove(at);
+        true
+    }
+
+    fn wakes(&self) -> std::sync::MutexGuard<'_, Wakes> {
         self.wakes.lock().unwrap_or_else(|e| e.into_inner())
     }
 

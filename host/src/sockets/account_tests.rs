@@ -36,7 +36,7 @@ fn without_caps_places_are_never_scarce() {
 }
 
 #[test]
-fn a_wake_is_admitted_once_from_its_own_address_and_counts_for_nothing() {
+fn a_wake_is_admitted_once_from_its_own_address_and_takes_no_place() {
     let account = SocketAccount::new(&Policy::allow_all().with_max_connections(1));
     let from = "127.0.0.1:40000".parse().unwrap();
     let other = "127.0.0.1:40001".parse().unwrap();
@@ -46,13 +46,16 @@ fn a_wake_is_admitted_once_from_its_own_address_and_counts_for_nothing() {
     assert!(account.admit_wake(from));
     assert!(!account.admit_wake(from), "admitted twice");
     assert_eq!(account.connections().get(), 0);
-    // Its place is taken as any accepted socket's, and frees nothing else.
-    let held = account.connection_place().unwrap();
-    let wake = account.take_admitted().unwrap();
-    drop(wake);
-    assert_eq!(account.connections().get(), 1);
-    drop(held);
+    assert!(account.take_admitted().is_none(), "a wake took a place");
+    assert!(!account.take_woken(other));
+    assert!(account.take_woken(from));
+    assert!(!account.take_woken(from), "discarded twice");
     account.expect_wake(from);
     account.forget_wake(from);
     assert!(!account.admit_wake(from), "forgotten");
+    // Once admitted, only its discard forgets it.
+    account.expect_wake(from);
+    assert!(account.admit_wake(from));
+    account.forget_wake(from);
+    assert!(account.take_woken(from));
 }

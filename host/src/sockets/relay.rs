@@ -14,6 +14,7 @@ use wasmtime::component::{
     Destination, Resource, Source, StreamConsumer, StreamProducer, StreamReader, StreamResult,
 };
 use wasmtime::{AsContextMut, StoreContextMut};
+use wasmtime_wasi::p3::bindings::sockets::types::HostTcpSocket;
 use wasmtime_wasi::sockets::{TcpSocket, WasiSocketsView};
 
 use super::wake::wake_listener;
@@ -132,10 +133,17 @@ fn discard<D: SocketLedgerView + WasiSocketsView>(
     };
     let rep = socket.rep();
     let data = store.data_mut();
+    let peer = HostTcpSocket::get_remote_address(&mut data.sockets(), Resource::new_borrow(rep))
+        .ok()
+        .map(SocketAddr::from);
     if let Err(error) = data.sockets().table.delete(socket) {
         tracing::debug!("discarding an accepted socket: {error}");
     }
-    data.socket_ledger().release(rep);
+    let ledger = data.socket_ledger();
+    // The host's wake-up took no place; any other accepted socket did.
+    if !peer.is_some_and(|peer| ledger.account().take_woken(peer)) {
+        ledger.release(rep);
+    }
 }
 
 impl Drop for Take {
