@@ -128,6 +128,29 @@ async fn raw_wasi_sockets_listeners_free_their_port_when_dropped() {
     }
 }
 
+/// A client the host accepted for a listener the component then dropped,
+/// never handed over, gives its place back (under a cap of two: the
+/// component's own client and one more).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_pending_on_a_dropped_listener_frees_its_place() {
+    for backend in BOTH {
+        let policy = Policy::deny_all()
+            .allow_listen("127.0.0.1:*")
+            .unwrap()
+            .allow_connect("127.0.0.1:*")
+            .unwrap()
+            .with_max_connections(2);
+        let argv = args(&[PROBE, "abandon"]);
+        let outcome = run(PROBE, backend, policy, &argv).await;
+        assert_success(&format!("{PROBE} on {backend:?}"), &outcome);
+        assert_eq!(
+            lines(&outcome.stdout),
+            ["a place is free again"],
+            "on {backend:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn wasi_sockets_0_2_connections_and_listeners_are_held_to_the_caps() {
     let port = holding_listener().await;

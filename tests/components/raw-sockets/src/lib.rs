@@ -1,5 +1,6 @@
 //! `raw-sockets connect PORT N` / `raw-sockets cycle PORT N` /
-//! `raw-sockets listen N` / `raw-sockets relisten N`: a component that
+//! `raw-sockets listen N` / `raw-sockets relisten N` /
+//! `raw-sockets abandon`: a component that
 //! never imports portable:streams and opens TCP sockets straight through
 //! `wasi:sockets` 0.3, to show the host's caps hold on that door too.
 //!
@@ -18,6 +19,11 @@
 //! accept stream and listens on the same port again, trying each bind
 //! again after a millisecond while it is `address-in-use`, for up to two
 //! seconds, and prints how many it made.
+//! `abandon` listens, connects a client to itself that it never accepts,
+//! drops the listener and its accept stream, and then tries to create a
+//! socket every millisecond for up to two seconds: under a cap of two
+//! connections that succeeds once the host has freed the place of the
+//! connection it accepted for the dropped listener.
 
 use wasip3::sockets::types::{
     ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket,
@@ -180,6 +186,26 @@ async fn relisten_mode(n: usize) {
     println!("relistened {made} of {n}, {outcome}");
 }
 
+async fn abandon_mode() {
+    let listening = listen_on(0).expect("a listener");
+    let port = match listening.0.get_local_address() {
+        Ok(IpSocketAddress::Ipv4(addr)) => addr.port,
+        other => panic!("local address: {other:?}"),
+    };
+    let _client = connect(port).await.expect("a client of the listener");
+    // Long enough for the host to accept the client in the background.
+    wasip3::clocks::monotonic_clock::wait_for(20_000_000).await;
+    drop(listening);
+    for _ in 0..RELISTEN_PATIENCE_MS {
+        if TcpSocket::create(IpAddressFamily::Ipv4).is_ok() {
+            println!("a place is free again");
+            return;
+        }
+        wasip3::clocks::monotonic_clock::wait_for(1_000_000).await;
+    }
+    println!("still refused after {RELISTEN_PATIENCE_MS} ms");
+}
+
 struct Run;
 
 impl wasip3::exports::cli::run::Guest for Run {
@@ -191,9 +217,10 @@ impl wasip3::exports::cli::run::Guest for Run {
             (Some("cycle"), Some(port), Some(n)) => cycle_mode(port as u16, n).await,
             (Some("listen"), Some(n), _) => listen_mode(n),
             (Some("relisten"), Some(n), _) => relisten_mode(n).await,
+            (Some("abandon"), _, _) => abandon_mode().await,
             _ => {
                 eprintln!(
-                    "usage: raw-sockets connect PORT N | cycle PORT N | listen N | relisten N"
+                    "usage: raw-sockets connect PORT N | cycle PORT N | listen N | relisten N | abandon"
                 );
                 return Err(());
             }
