@@ -4,9 +4,9 @@
 //! pending, and the host's relay cannot cancel that accept when the
 //! component drops its end: the port would stay bound until another client
 //! connected. So the host connects once itself, from an address it tells
-//! the accept check about (the connection then counts for nothing and
-//! passes whatever the policy says), and the relay discards that socket
-//! and ends the stream, which closes the listener.
+//! the accept check about (the connection then takes no place under the
+//! caps and passes whatever the policy says), and the relay discards that
+//! socket and ends the stream, which closes the listener.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
