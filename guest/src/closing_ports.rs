@@ -30,9 +30,7 @@ const RETRIES: u32 = 11;
 
 /// Notes that a server on `ports` was closed.
 pub(crate) fn closed(ports: impl IntoIterator<Item = u16>) {
-    CLOSING.with_borrow_mut(|closing| {
-        closing.extend(ports.into_iter().filter(|&port| port != 0));
-    });
+    CLOSING.with_borrow_mut(|closing| closing.extend(ports));
 }
 
 /// `bind()`'s result; while it is `address-in-use` and one of `ports` was

@@ -444,6 +444,24 @@ async fn connection_made_errors_are_reported_and_connections_go_on_as_in_cpython
     assert_eq!(expected.len(), 5, "{expected:?}");
 }
 
+/// asyncio's `Server.close()` frees the port at once: a server restarted
+/// on it right after, three times, serves, on both backends as in CPython.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_server_frees_its_port_at_once() {
+    if !python::available() {
+        return;
+    }
+    let printed = same_as_cpython("tests/python/server_restart", &[]).await;
+    assert_eq!(
+        printed,
+        [
+            "restarted 0 on the same port",
+            "restarted 1 on the same port",
+            "restarted 2 on the same port",
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn tls_over_memory_matches_cpython() {
     // ssl.MemoryBIO and SSLContext.wrap_bio's SSLObject, as libraries that

@@ -49,31 +49,6 @@ async fn what_a_component_cannot_do_says_why() {
     }
 }
 
-/// asyncio's `Server.close()` frees the port at once: a server restarted
-/// on it right after, three times, serves (CPython prints the same lines).
-#[tokio::test(flavor = "multi_thread")]
-async fn a_closed_server_frees_its_port_at_once() {
-    if !python::available() {
-        return;
-    }
-    let expected = [
-        "restarted 0 on the same port",
-        "restarted 1 on the same port",
-        "restarted 2 on the same port",
-    ];
-    for &backend in BACKENDS {
-        let out = run(
-            "python:tests/python/server_restart",
-            backend,
-            loopback(),
-            &args(&["server_restart.py"]),
-        )
-        .await;
-        assert_success(&format!("server_restart.py on {backend:?}"), &out);
-        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
-    }
-}
-
 /// asyncio's `Server.wait_closed` waits for the clients the server
 /// accepted.
 #[tokio::test(flavor = "multi_thread")]

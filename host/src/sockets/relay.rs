@@ -94,11 +94,13 @@ impl<D: SocketLedgerView + WasiSocketsView + 'static> StreamConsumer<D> for Take
     ) -> Poll<wasmtime::Result<StreamResult>> {
         let mut handoff = Handoff::lock(&self.handoff);
         if handoff.given_up {
-            let mut socket = handoff.socket.take();
+            let taken = handoff.socket.take();
             drop(handoff);
-            discard(&mut store, socket.take());
-            source.read(&mut store, &mut socket)?;
-            discard(&mut store, socket);
+            let mut arrived = None;
+            source.read(&mut store, &mut arrived)?;
+            for socket in [taken, arrived].into_iter().flatten() {
+                discard(&mut store, socket);
+            }
             return Poll::Ready(Ok(StreamResult::Dropped));
         }
         if !handoff.wanted || handoff.socket.is_some() {
@@ -126,11 +128,8 @@ impl<D: SocketLedgerView + WasiSocketsView + 'static> StreamConsumer<D> for Take
 /// place its accept check took.
 fn discard<D: SocketLedgerView + WasiSocketsView>(
     store: &mut StoreContextMut<'_, D>,
-    socket: Option<Resource<TcpSocket>>,
+    socket: Resource<TcpSocket>,
 ) {
-    let Some(socket) = socket else {
-        return;
-    };
     let rep = socket.rep();
     let data = store.data_mut();
     let peer = HostTcpSocket::get_remote_address(&mut data.sockets(), Resource::new_borrow(rep))

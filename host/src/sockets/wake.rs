@@ -8,9 +8,10 @@
 //! caps and passes whatever the policy says), and the relay discards that
 //! socket and ends the stream, which closes the listener.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use portable_streams_core::connect::reached;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpSocket;
 
@@ -29,21 +30,12 @@ pub fn wake_listener(account: SocketAccount, listening: SocketAddr) {
         return;
     };
     runtime.spawn(async move {
-        if let Err(error) = wake(&account, reachable(listening)).await {
+        // A wildcard listener is reached on its family's loopback.
+        let target = SocketAddr::new(reached(listening.ip()), listening.port());
+        if let Err(error) = wake(&account, target).await {
             tracing::debug!(%listening, "waking a given-up listener: {error}");
         }
     });
-}
-
-/// Where a listener on `listening` is reached from this host: a wildcard
-/// address by its family's loopback.
-fn reachable(listening: SocketAddr) -> SocketAddr {
-    let ip = match listening.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, listening.port())
 }
 
 async fn wake(account: &SocketAccount, target: SocketAddr) -> std::io::Result<()> {
@@ -67,18 +59,5 @@ async fn wake(account: &SocketAccount, target: SocketAddr) -> std::io::Result<()
     match waited {
         Ok(result) => result,
         Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_wildcard_listener_is_reached_on_loopback() {
-        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
-        assert_eq!(reachable(at("0.0.0.0:80")), at("127.0.0.1:80"));
-        assert_eq!(reachable(at("[::]:80")), at("[::1]:80"));
-        assert_eq!(reachable(at("10.1.2.3:80")), at("10.1.2.3:80"));
     }
 }

@@ -121,13 +121,8 @@ async fn cycle_mode(port: u16, n: usize) {
 fn listen_many(n: usize, held: &mut Vec<(TcpSocket, Box<dyn std::any::Any>)>) -> String {
     let mut refusal = String::from("none refused");
     for _ in 0..n {
-        let listened = TcpSocket::create(IpAddressFamily::Ipv4).and_then(|socket| {
-            socket.bind(loopback(0))?;
-            let accepted = socket.listen()?;
-            Ok((socket, Box::new(accepted) as Box<dyn std::any::Any>))
-        });
-        match listened {
-            Ok(pair) => held.push(pair),
+        match listen_on(0) {
+            Ok((socket, accepted)) => held.push((socket, Box::new(accepted))),
             Err(error) => {
                 refusal = format!("then {error:?}");
                 break;
@@ -153,32 +148,49 @@ fn listen_on(port: u16) -> Result<(TcpSocket, impl Sized), ErrorCode> {
     Ok((socket, accepted))
 }
 
-/// How many milliseconds a bind on a port just given up is retried.
-const RELISTEN_PATIENCE_MS: usize = 2000;
-
-async fn relisten_mode(n: usize) {
-    let first = listen_on(0).expect("a first listener");
-    let port = match first.0.get_local_address() {
+/// The port `socket` listens on.
+fn port_of(socket: &TcpSocket) -> u16 {
+    match socket.get_local_address() {
         Ok(IpSocketAddress::Ipv4(addr)) => addr.port,
         other => panic!("local address: {other:?}"),
-    };
-    let mut listening = first;
+    }
+}
+
+/// How many milliseconds a failing call is tried again for.
+const PATIENCE_MS: usize = 2000;
+
+/// `attempt`, tried again each millisecond while it fails with an error
+/// `retried` accepts, for up to [`PATIENCE_MS`]: its last result and how
+/// many milliseconds were waited.
+async fn every_ms_while<T>(
+    retried: impl Fn(&ErrorCode) -> bool,
+    mut attempt: impl FnMut() -> Result<T, ErrorCode>,
+) -> (Result<T, ErrorCode>, usize) {
+    let mut waited = 0;
+    loop {
+        match attempt() {
+            Err(error) if waited < PATIENCE_MS && retried(&error) => {
+                waited += 1;
+                wasip3::clocks::monotonic_clock::wait_for(1_000_000).await;
+            }
+            result => return (result, waited),
+        }
+    }
+}
+
+async fn relisten_mode(n: usize) {
+    let mut listening = listen_on(0).expect("a first listener");
+    let port = port_of(&listening.0);
     let mut made = 0;
     let mut outcome = String::from("none failed");
-    'rounds: for _ in 0..n {
+    for _ in 0..n {
         drop(listening);
-        let mut tries = 0;
-        listening = loop {
-            match listen_on(port) {
-                Ok(again) => break again,
-                Err(ErrorCode::AddressInUse) if tries < RELISTEN_PATIENCE_MS => {
-                    tries += 1;
-                    wasip3::clocks::monotonic_clock::wait_for(1_000_000).await;
-                }
-                Err(error) => {
-                    outcome = format!("then {error:?} after {tries} ms");
-                    break 'rounds;
-                }
+        let in_use = |error: &ErrorCode| matches!(error, ErrorCode::AddressInUse);
+        listening = match every_ms_while(in_use, || listen_on(port)).await {
+            (Ok(again), _) => again,
+            (Err(error), waited) => {
+                outcome = format!("then {error:?} after {waited} ms");
+                break;
             }
         };
         made += 1;
@@ -188,22 +200,17 @@ async fn relisten_mode(n: usize) {
 
 async fn abandon_mode() {
     let listening = listen_on(0).expect("a listener");
-    let port = match listening.0.get_local_address() {
-        Ok(IpSocketAddress::Ipv4(addr)) => addr.port,
-        other => panic!("local address: {other:?}"),
-    };
-    let _client = connect(port).await.expect("a client of the listener");
+    let _client = connect(port_of(&listening.0))
+        .await
+        .expect("a client of the listener");
     // Long enough for the host to accept the client in the background.
     wasip3::clocks::monotonic_clock::wait_for(20_000_000).await;
     drop(listening);
-    for _ in 0..RELISTEN_PATIENCE_MS {
-        if TcpSocket::create(IpAddressFamily::Ipv4).is_ok() {
-            println!("a place is free again");
-            return;
-        }
-        wasip3::clocks::monotonic_clock::wait_for(1_000_000).await;
+    let created = || TcpSocket::create(IpAddressFamily::Ipv4);
+    match every_ms_while(|_| true, created).await {
+        (Ok(_), _) => println!("a place is free again"),
+        (Err(_), waited) => println!("still refused after {waited} ms"),
     }
-    println!("still refused after {RELISTEN_PATIENCE_MS} ms");
 }
 
 struct Run;
