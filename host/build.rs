@@ -29,7 +29,13 @@ fn main() {
         "core/Cargo.toml",
         "wit-io/src",
         "wit-io/Cargo.toml",
+        "chacha/src",
+        "chacha/Cargo.toml",
+        "p256/src",
+        "p256/Cargo.toml",
         "wit",
+        "Cargo.toml",
+        "Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
