@@ -1,13 +1,10 @@
 //! RFC 8439's ChaCha20-Poly1305 AEAD, in place, over the SIMD keystream
-//! (`chacha20.rs`) and RustCrypto's Poly1305.
-
-use poly1305::Poly1305;
-use poly1305::universal_hash::{KeyInit, UniversalHash};
+//! (`chacha20.rs`) and Poly1305 in radix 2^32 (`poly1305.rs`).
 
 use super::chacha20::ChaCha20;
+use super::poly1305::Poly1305;
 
-/// The tag's length.
-pub(super) const TAG_LEN: usize = 16;
+pub(super) use super::poly1305::TAG_LEN;
 
 /// A key.
 pub(super) struct ChaCha20Poly1305 {
@@ -27,7 +24,7 @@ impl ChaCha20Poly1305 {
     pub(super) fn seal(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8]) -> [u8; TAG_LEN] {
         let (mut cipher, mac) = self.start(nonce);
         cipher.apply(data);
-        tag(mac, aad, data).into()
+        mac_of(mac, aad, data).finalize()
     }
 
     /// Checks `tag` over `aad` and the ciphertext `data`, then decrypts
@@ -40,10 +37,9 @@ impl ChaCha20Poly1305 {
         expected: &[u8],
     ) -> Result<(), Forged> {
         let (mut cipher, mac) = self.start(nonce);
-        let expected = poly1305::Block::clone_from_slice(expected);
-        mac_of(mac, aad, data)
-            .verify(&expected)
-            .map_err(|_| Forged)?;
+        if !mac_of(mac, aad, data).verify(expected) {
+            return Err(Forged);
+        }
         cipher.apply(data);
         Ok(())
     }
@@ -52,7 +48,7 @@ impl ChaCha20Poly1305 {
     fn start(&self, nonce: &[u8; 12]) -> (ChaCha20, Poly1305) {
         let mut cipher = ChaCha20::new(&self.key, nonce, 0);
         let block = cipher.block();
-        let mac = Poly1305::new(poly1305::Key::from_slice(&block[..32]));
+        let mac = Poly1305::new(block[..32].try_into().expect("a block has 64 bytes"));
         (cipher, mac)
     }
 }
@@ -70,13 +66,9 @@ impl Drop for ChaCha20Poly1305 {
 fn mac_of(mut mac: Poly1305, aad: &[u8], ciphertext: &[u8]) -> Poly1305 {
     mac.update_padded(aad);
     mac.update_padded(ciphertext);
-    let mut lengths = poly1305::Block::default();
+    let mut lengths = [0u8; 16];
     lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
     lengths[8..].copy_from_slice(&(ciphertext.len() as u64).to_le_bytes());
-    mac.update(&[lengths]);
+    mac.update_padded(&lengths);
     mac
-}
-
-fn tag(mac: Poly1305, aad: &[u8], ciphertext: &[u8]) -> poly1305::Block {
-    mac_of(mac, aad, ciphertext).finalize()
 }
