@@ -74,8 +74,8 @@ impl Poly1305 {
     /// `h = (h + block + 2^128) * r`, reduced only partly: each word keeps
     /// its carry (under 2^34) for the next block, so no carry runs along
     /// the words on the way. The products' sums stay under 2^63.8 (the
-    /// fixed point of the words' bounds under `r`'s clamp; the module's
-    /// tests name the computation), so none overflows.
+    /// fixed point of the words' bounds under `r`'s clamp, computed by the
+    /// test `sums_of_products_stay_under_2_64`), so none overflows.
     #[inline(always)]
     fn block(&mut self, block: &[u8; BLOCK]) {
         let m = |i: usize| {
@@ -115,8 +115,8 @@ impl Poly1305 {
     /// The tag: `h` reduced modulo 2^130 - 5, plus `s`, modulo 2^128.
     pub(super) fn finalize(self) -> [u8; TAG_LEN] {
         let [h0, h1, h2, h3, h4] = carried(self.h);
-        // Below 2^130 + 2^128 now, so under 2p: one subtraction of p at most.
         let [h0, h1, h2, h3, h4] = carried([h0 + (h4 >> 2) * 5, h1, h2, h3, h4 & 3]);
+        // Below 2^130 + 2^128 now, so under 2p: one subtraction of p at most.
         // g = h + 5 - 2^130: h itself if that is negative.
         let g0 = h0 + 5;
         let g1 = h1 + (g0 >> 32);
