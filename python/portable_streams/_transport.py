@@ -75,8 +75,9 @@ class SocketView:
         return self._transport.get_extra_info("sockname")
 
     def getsockopt(self, level, option, buflen=None):
-        # The interface sets TCP_NODELAY, as asyncio does; the rest are the
-        # system's defaults, which a component cannot read.
+        # The native backend sets TCP_NODELAY, as asyncio does (the guest
+        # backend cannot: wasi:sockets has no such option, see the README);
+        # the rest are the system's defaults, which a component cannot read.
         if (level, option) == (socket.IPPROTO_TCP, getattr(socket, "TCP_NODELAY", 1)):
             return 1
         raise OSError(f"socket option ({level}, {option}) cannot be read inside a component")
@@ -226,8 +227,12 @@ class Transport(asyncio.Transport):
         self._maybe_pause_protocol()
 
     def writelines(self, list_of_data):
-        for data in list_of_data:
-            self.write(data)
+        # One write of the items joined, as asyncio's transports make one
+        # send of them: item by item, each small item went out as a
+        # segment of its own, and on the guest backend, where Nagle's
+        # algorithm stays on (see the README), the second then waited for
+        # the peer's delayed ACK.
+        self.write(b"".join(list_of_data))
 
     def write_eof(self):
         if self._closing or self._eof_written:

@@ -1,7 +1,7 @@
 //! What only a Python component does: the loop's `NotImplementedError`
 //! naming why for what a component cannot do, executors that run at once
 //! on the loop, `getaddrinfo` for addresses, the `ssl` stand-in,
-//! `Server.wait_closed` as asyncio's since 3.12; and the
+//! `Server.wait_closed` as asyncio's since 3.12, `writelines` as one write; and the
 //! build's bundling: a library's lazily imported module and a requirement
 //! it imports lazily are in the component, and a distribution whose native
 //! extension is needed fails the build by name.
@@ -73,6 +73,34 @@ async fn server_wait_closed_waits_for_its_clients() {
         )
         .await;
         assert_success(&format!("server_wait_closed.py on {backend:?}"), &out);
+        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
+    }
+}
+
+/// `writelines` makes one interface write of its items (asyncio's
+/// transports make one send): item by item, each was a segment of its
+/// own, and on the guest backend, where Nagle's algorithm stays on, the
+/// second waited for the peer's delayed ACK.
+#[tokio::test(flavor = "multi_thread")]
+async fn writelines_is_one_write() {
+    if !python::available() {
+        return;
+    }
+    let expected = [
+        "interface writes: [15]",
+        "server read: [b'head\\n', b'body\\n', b'tail\\n']",
+        "interface writes after writelines([]): [15]",
+        "writelines of str: TypeError sequence item 0: expected a bytes-like object, str found",
+    ];
+    for &backend in BACKENDS {
+        let out = run(
+            "python:tests/python/writelines_once",
+            backend,
+            loopback(),
+            &args(&["writelines_once.py"]),
+        )
+        .await;
+        assert_success(&format!("writelines_once.py on {backend:?}"), &out);
         assert_eq!(lines(&out.stdout), expected, "{backend:?}");
     }
 }
