@@ -1,10 +1,10 @@
 //! What only a Python component does: the loop's `NotImplementedError`
 //! naming why for what a component cannot do, executors that run at once
 //! on the loop, `getaddrinfo` for addresses, the `ssl` stand-in,
-//! `Server.wait_closed` as asyncio's since 3.12, `writelines` as one write; and the
-//! build's bundling: a library's lazily imported module and a requirement
-//! it imports lazily are in the component, and a distribution whose native
-//! extension is needed fails the build by name.
+//! `Server.wait_closed` as asyncio's since 3.12, `writelines` as one
+//! write; and the build's bundling: a library's lazily imported module and
+//! a requirement it imports lazily are in the component, and a
+//! distribution whose native extension is needed fails the build by name.
 
 use std::path::Path;
 use std::process::Command;
