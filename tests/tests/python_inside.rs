@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use portable_streams_host::policy::Policy;
 use portable_streams_host::run::Backend;
 use portable_streams_tests::{args, assert_success, lines, loopback, python, run, tools};
 
@@ -36,17 +37,7 @@ async fn what_a_component_cannot_do_says_why() {
         "ssl.wrap_socket: ssl.wrap_socket is not available inside a component: its TLS is the interface's, configured through SSLContext (load_verify_locations, load_cert_chain, set_alpn_protocols, wrap_bio)",
         "wrap_bio without a name: check_hostname requires server_hostname",
     ];
-    for &backend in BACKENDS {
-        let out = run(
-            "python:tests/python/inside_only",
-            backend,
-            portable_streams_host::policy::Policy::deny_all(),
-            &args(&["inside_only.py"]),
-        )
-        .await;
-        assert_success(&format!("inside_only.py on {backend:?}"), &out);
-        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
-    }
+    prints_on_both_backends("inside_only", Policy::deny_all(), &expected).await;
 }
 
 /// asyncio's `Server.wait_closed` waits for the clients the server
@@ -64,17 +55,7 @@ async fn server_wait_closed_waits_for_its_clients() {
         "after the client closed: done True",
         "again: returns at once",
     ];
-    for &backend in BACKENDS {
-        let out = run(
-            "python:tests/python/server_wait_closed",
-            backend,
-            loopback(),
-            &args(&["server_wait_closed.py"]),
-        )
-        .await;
-        assert_success(&format!("server_wait_closed.py on {backend:?}"), &out);
-        assert_eq!(lines(&out.stdout), expected, "{backend:?}");
-    }
+    prints_on_both_backends("server_wait_closed", loopback(), &expected).await;
 }
 
 /// `writelines` makes one interface write of its items (asyncio's
@@ -92,15 +73,21 @@ async fn writelines_is_one_write() {
         "interface writes after writelines([]): [15]",
         "writelines of str: TypeError sequence item 0: expected a bytes-like object, str found",
     ];
+    prints_on_both_backends("writelines_once", loopback(), &expected).await;
+}
+
+/// Runs `tests/python/{script}.py` as a component on each backend under
+/// `policy` and checks it succeeds printing `expected`.
+async fn prints_on_both_backends(script: &str, policy: Policy, expected: &[&str]) {
     for &backend in BACKENDS {
         let out = run(
-            "python:tests/python/writelines_once",
+            &format!("python:tests/python/{script}"),
             backend,
-            loopback(),
-            &args(&["writelines_once.py"]),
+            policy.clone(),
+            &args(&[&format!("{script}.py")]),
         )
         .await;
-        assert_success(&format!("writelines_once.py on {backend:?}"), &out);
+        assert_success(&format!("{script}.py on {backend:?}"), &out);
         assert_eq!(lines(&out.stdout), expected, "{backend:?}");
     }
 }
@@ -181,7 +168,7 @@ async fn the_build_bundles_lazy_imports_and_requirements_and_names_needed_native
     );
     let config = portable_streams_host::run::RunConfig {
         backend: Backend::Native,
-        policy: std::sync::Arc::new(portable_streams_host::policy::Policy::deny_all()),
+        policy: std::sync::Arc::new(Policy::deny_all()),
         args: args(&["lazy_app.py"]),
         env: Vec::new(),
         output: portable_streams_host::run::Output::Capture,
