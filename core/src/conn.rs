@@ -416,6 +416,34 @@ impl Connection {
         filled
     }
 
+    /// Whether `call`, which [`poll_read`](Self::poll_read) just asked to
+    /// receive, may take its bytes from a plain transport straight into the
+    /// stream reader's memory: a stream chunk with nothing buffered before
+    /// it (so its answer would be exactly what the transport gives) on a
+    /// connection that is not TLS. Then no byte passes through this buffer.
+    pub fn may_receive_direct(&self, call: &ReadCall) -> bool {
+        call.for_stream
+            && call.request.is_some()
+            && self.sealed.is_none()
+            && self.read.buffered() == 0
+            && !self.read.eof_received()
+    }
+
+    /// `n` bytes (at least one) a stream chunk received straight into the
+    /// stream reader's memory (see
+    /// [`may_receive_direct`](Self::may_receive_direct)): the call ends with
+    /// them, as it would have ended with the same bytes buffered first.
+    /// EOF and loss are reported as for any receive.
+    pub fn received_direct(&mut self, call: &mut ReadCall, n: usize) {
+        debug_assert!(n > 0 && self.may_receive_direct(call));
+        call.request = None;
+        if std::mem::take(&mut call.waiting) {
+            self.read.end_wait();
+        }
+        self.read_taken = 0;
+        self.settle_received();
+    }
+
     /// The transport has nothing to receive yet: a reader left waiting
     /// holds no receive room, neither memory (see
     /// [`ReadBuffer::release_room`]) nor the budget's room reserved for the
@@ -610,6 +638,56 @@ impl Connection {
         }
         wake.pump = kept || self.has_unsent();
         Ok(wake)
+    }
+
+    /// `write(data)` and its send at once, for bytes the backend only
+    /// borrows (a stream's chunk in the writer's memory), to a transport
+    /// that keeps nothing of a send it did not finish: `send` hands bytes to
+    /// the free `sink` without waiting and says how many it took. When
+    /// nothing is queued before `data` on a plain connection, `send` gets
+    /// `data` itself and only what it leaves is copied into the buffer
+    /// (asyncio's `write`: `sock.send(data)`, then buffer the rest);
+    /// otherwise this is [`write`](Self::write) of a copy, then
+    /// [`send_now`](Self::send_now). The outer error is `write`'s (the
+    /// write is refused); the inner one is the transport's, to lose the
+    /// connection with.
+    pub fn write_through<S>(
+        &mut self,
+        data: &[u8],
+        sink: Option<S>,
+        send: impl FnOnce(S, &[u8]) -> Result<usize, Error>,
+    ) -> Result<Result<Wake, Error>, Error> {
+        let first_in_line = !data.is_empty()
+            && self.may_send_now()
+            && self.sealed.is_none()
+            && !self.has_unsent()
+            && !self.write.is_sending();
+        let sink = match sink {
+            Some(sink) if first_in_line => sink,
+            sink => {
+                let _ = self.write(Bytes::copy_from_slice(data))?;
+                return Ok(self.send_now(sink, |sink, bytes| {
+                    let taken = send(sink, &bytes)?.min(bytes.len());
+                    Ok(SentNow {
+                        taken,
+                        refused: Some(bytes.slice(taken..)),
+                        kept: false,
+                    })
+                }));
+            }
+        };
+        self.check_write_cap(data.len())?;
+        let taken = match send(sink, data) {
+            Ok(taken) => taken.min(data.len()),
+            Err(error) => {
+                self.settle();
+                return Ok(Err(error));
+            }
+        };
+        let written = self.write.write(Bytes::copy_from_slice(&data[taken..]));
+        self.settle();
+        written?;
+        Ok(Ok(self.pump_if_pending()))
     }
 
     /// The next chunk as wire bytes: ciphertext the transport refused

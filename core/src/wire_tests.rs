@@ -219,3 +219,34 @@ fn a_connection_lost_during_start_tls_stops_its_pump() {
     assert!(engine.lost(None).is_some());
     assert!(matches!(engine.pump_step(), PumpStep::Stop));
 }
+
+#[test]
+fn a_tls_stream_chunk_is_never_received_straight_into_its_reader() {
+    // Its bytes are records: they must go through the session.
+    let (mut engine, _server) = secured(b"");
+    engine.hand_over().unwrap();
+    let mut chunk = ReadCall::stream_chunk(1024);
+    assert!(matches!(
+        engine.poll_read(&mut chunk),
+        ReadStep::Receive { .. }
+    ));
+    assert!(!engine.may_receive_direct(&chunk));
+}
+
+#[test]
+fn a_write_through_on_tls_hands_the_transport_records_not_the_plaintext() {
+    let (mut engine, _server) = secured(b"");
+    let mut handed = Vec::new();
+    let _ = engine
+        .write_through(b"hello", Some(()), |(), wire| {
+            handed = wire.to_vec();
+            Ok(wire.len())
+        })
+        .unwrap()
+        .unwrap();
+    assert!(
+        handed.len() > 5 && handed != b"hello",
+        "ciphertext: {handed:?}"
+    );
+    assert_eq!(engine.writer().size(), 0);
+}

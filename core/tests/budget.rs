@@ -139,3 +139,18 @@ fn a_waiting_receive_keeps_its_room_while_writes_settle() {
     let _ = c.write(&b"x"[..]).unwrap();
     assert_eq!(budget.held(), 4);
 }
+
+#[test]
+fn a_chunk_received_directly_gives_its_reservation_back() {
+    let budget = ByteBudget::new(Some(20));
+    let mut c = conn(&budget);
+    c.hand_over().unwrap();
+    let mut chunk = ReadCall::stream_chunk(100);
+    assert_eq!(receive_max(&mut c, &mut chunk), 20);
+    assert_eq!(budget.held(), 20, "the receive's room is reserved");
+    assert!(c.may_receive_direct(&chunk));
+    c.received_direct(&mut chunk, 20);
+    assert_eq!(budget.held(), 0, "no byte is held in the buffer");
+    let mut next = ReadCall::stream_chunk(100);
+    assert_eq!(receive_max(&mut c, &mut next), 20);
+}

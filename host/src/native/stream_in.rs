@@ -1,13 +1,14 @@
 //! `write-from`: a writer fed by a `stream<u8>`. The consumer writes each
 //! chunk the stream delivers as `write` does, at once (so a write to the
-//! stream completes as soon as it is made); when the stream's writer drops
-//! it, wasmtime drops the consumer, which reports that every byte was taken.
+//! stream completes as soon as it is made), to the socket straight from
+//! the component's memory when nothing is queued before it; when the
+//! stream's writer drops it, wasmtime drops the consumer, which reports
+//! that every byte was taken.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use portable_streams_core::Error;
 use tokio::sync::oneshot;
 use wasmtime::StoreContextMut;
@@ -65,7 +66,7 @@ impl<D> StreamConsumer<D> for WriterStream {
             return Poll::Ready(Ok(StreamResult::Completed));
         }
         let n = chunk.len();
-        match self.conn.write(Bytes::copy_from_slice(chunk)) {
+        match self.conn.write_through(chunk) {
             Ok(()) => {
                 src.mark_read(n);
                 Poll::Ready(Ok(StreamResult::Completed))

@@ -1,7 +1,9 @@
 //! `into-stream`: a reader's bytes handed over as a `stream<u8>`. The
 //! producer takes one chunk per read of the stream, through the engine
-//! (what is buffered first, then the source), and copies it straight into
-//! the reader's memory; the end future tells EOF from loss.
+//! (what is buffered first, then the source). With nothing buffered, a
+//! plain socket is read straight into the stream reader's memory; other
+//! chunks are copied there from the engine. The end future tells EOF from
+//! loss.
 //!
 //! A zero-length read (a reader waiting for data without holding a buffer)
 //! completes once a chunk is here; the chunk is kept for the next read.
@@ -16,7 +18,7 @@ use tokio::sync::oneshot;
 use wasmtime::component::{Destination, StreamProducer, StreamResult};
 use wasmtime::{AsContextMut, StoreContextMut};
 
-use super::conn::Conn;
+use super::conn::{Chunk, Conn};
 use super::wit;
 
 /// How the stream ended, for its end future: `Ok` at EOF.
@@ -88,37 +90,58 @@ impl<D> StreamProducer<D> for ReaderStream {
         // a chunk is parked here.
         let room = dst.remaining(store.as_context_mut());
         let this = &mut *self;
-        if this.parked.is_empty() {
-            let ask = room.filter(|&n| n > 0).unwrap_or(MAX_RECV).min(MAX_RECV);
-            let call = this.call.get_or_insert_with(|| ReadCall::stream_chunk(ask));
-            match this.conn.poll_call(call, cx) {
-                Poll::Ready(Ok(chunk)) if chunk.is_empty() => {
-                    this.call = None;
-                    return this.finish(Ok(()));
-                }
-                Poll::Ready(Ok(chunk)) => {
-                    this.call = None;
-                    this.parked = chunk;
-                }
-                Poll::Ready(Err(error)) => {
-                    this.call = None;
-                    return this.finish(Err(error.into()));
-                }
-                Poll::Pending if finish => {
-                    if let Some(mut call) = this.call.take() {
-                        this.conn.abandon(&mut call);
-                    }
-                    return Poll::Ready(Ok(StreamResult::Cancelled));
-                }
-                Poll::Pending => return Poll::Pending,
+        let ask = room.filter(|&n| n > 0).unwrap_or(MAX_RECV).min(MAX_RECV);
+        if !this.parked.is_empty() {
+            if room != Some(0) {
+                let mut dst = dst.as_direct(store, this.parked.len());
+                let n = this.parked.len().min(dst.remaining().len());
+                dst.remaining()[..n].copy_from_slice(&this.parked[..n]);
+                dst.mark_written(n);
+                bytes::Buf::advance(&mut this.parked, n);
             }
+            return Poll::Ready(Ok(StreamResult::Completed));
         }
-        if room != Some(0) {
-            let mut dst = dst.as_direct(store, this.parked.len());
-            let n = this.parked.len().min(dst.remaining().len());
-            dst.remaining()[..n].copy_from_slice(&this.parked[..n]);
-            dst.mark_written(n);
-            bytes::Buf::advance(&mut this.parked, n);
+        let call = this.call.get_or_insert_with(|| ReadCall::stream_chunk(ask));
+        // A read with room may be received straight into it.
+        let (polled, mut direct) = if room == Some(0) {
+            (this.conn.poll_call(call, cx).map_ok(Chunk::Taken), None)
+        } else {
+            let mut direct = dst.as_direct(store, ask);
+            let polled = this.conn.poll_chunk_into(call, cx, direct.remaining());
+            (polled, Some(direct))
+        };
+        match polled {
+            Poll::Ready(Ok(Chunk::Into(n))) => {
+                this.call = None;
+                if let Some(direct) = direct.as_mut() {
+                    direct.mark_written(n);
+                }
+            }
+            Poll::Ready(Ok(Chunk::Taken(chunk))) if chunk.is_empty() => {
+                this.call = None;
+                return this.finish(Ok(()));
+            }
+            Poll::Ready(Ok(Chunk::Taken(mut chunk))) => {
+                this.call = None;
+                if let Some(direct) = direct.as_mut() {
+                    let n = chunk.len().min(direct.remaining().len());
+                    direct.remaining()[..n].copy_from_slice(&chunk[..n]);
+                    direct.mark_written(n);
+                    bytes::Buf::advance(&mut chunk, n);
+                }
+                this.parked = chunk;
+            }
+            Poll::Ready(Err(error)) => {
+                this.call = None;
+                return this.finish(Err(error.into()));
+            }
+            Poll::Pending if finish => {
+                if let Some(mut call) = this.call.take() {
+                    this.conn.abandon(&mut call);
+                }
+                return Poll::Ready(Ok(StreamResult::Cancelled));
+            }
+            Poll::Pending => return Poll::Pending,
         }
         Poll::Ready(Ok(StreamResult::Completed))
     }

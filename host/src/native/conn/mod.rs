@@ -26,6 +26,7 @@ use super::wit;
 
 mod pump;
 mod read;
+pub(crate) use read::Chunk;
 mod start_tls;
 mod write;
 

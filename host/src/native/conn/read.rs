@@ -69,6 +69,14 @@ impl Call<'_> {
     }
 }
 
+/// What a stream chunk's call ended with (see [`Conn::poll_chunk_into`]).
+pub(crate) enum Chunk {
+    /// This many bytes, received straight into the caller's memory.
+    Into(usize),
+    /// Bytes from the engine: empty at EOF.
+    Taken(Bytes),
+}
+
 impl Conn {
     /// Drives `call` one step further: the engine's steps, receiving from
     /// the source when it asks. A call left pending must be given to
@@ -78,11 +86,30 @@ impl Conn {
         call: &mut ReadCall,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Bytes, Error>> {
+        self.poll_chunk_into(call, cx, &mut []).map(|chunk| {
+            chunk.map(|chunk| match chunk {
+                Chunk::Taken(bytes) => bytes,
+                Chunk::Into(_) => unreachable!("no room was given"),
+            })
+        })
+    }
+
+    /// [`poll_call`](Self::poll_call) for a stream chunk that may land in
+    /// `into`, the stream reader's memory: when the engine allows it
+    /// ([`Connection::may_receive_direct`]), a plain socket is read straight
+    /// into it (one copy, as wasmtime-wasi's own receive stream makes);
+    /// otherwise the chunk comes from the engine as for any read.
+    pub(crate) fn poll_chunk_into(
+        &self,
+        call: &mut ReadCall,
+        cx: &mut Context<'_>,
+        into: &mut [u8],
+    ) -> Poll<Result<Chunk, Error>> {
         loop {
             let mut guard = self.lock();
             let st = &mut *guard;
             let max = match st.engine.poll_read(call) {
-                ReadStep::Done(result) => return Poll::Ready(result),
+                ReadStep::Done(result) => return Poll::Ready(result.map(Chunk::Taken)),
                 ReadStep::Receive { max } => max,
                 ReadStep::WaitForClose => {
                     st.wait_to_read(cx.waker());
@@ -93,9 +120,20 @@ impl Conn {
                 st.wait_to_read(cx.waker());
                 return Poll::Pending;
             };
+            let room = max.min(into.len());
             let received = if st.engine.is_sealed() {
                 // TLS: the records through the engine's layer.
                 receive_tls(&mut st.engine, source, max, cx)
+            } else if room > 0 && st.engine.may_receive_direct(call) {
+                // A stream chunk with nothing buffered: into the caller's
+                // memory, the engine's buffer untouched.
+                match receive_into(source, &mut into[..room], cx) {
+                    Poll::Ready(Ok(n)) if n > 0 => {
+                        st.engine.received_direct(call, n);
+                        return Poll::Ready(Ok(Chunk::Into(n)));
+                    }
+                    other => other,
+                }
             } else {
                 // Plain: straight into the engine's buffer, no copy.
                 receive_plain(&mut st.engine, source, max, cx)
@@ -152,6 +190,20 @@ fn receive_plain(
     engine
         .receive_with(max, |room| poll_read_buf(source.as_mut(), cx, room))
         .map_err(Error::from)
+}
+
+/// Reads from `source` into `into` once bytes are there. Returns the
+/// bytes read, 0 at EOF.
+fn receive_into(
+    source: &mut Source,
+    into: &mut [u8],
+    cx: &mut Context<'_>,
+) -> Poll<Result<usize, Error>> {
+    let mut room = ReadBuf::new(into);
+    if let Err(e) = std::task::ready!(source.as_mut().poll_read(cx, &mut room)) {
+        return Poll::Ready(Err(Error::from(e)));
+    }
+    Poll::Ready(Ok(room.filled().len()))
 }
 
 /// Reads at most `max` bytes of ciphertext (and no more than [`TLS_READ`])

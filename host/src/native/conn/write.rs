@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use portable_streams_core::server::Client;
-use portable_streams_core::{DrainCall, Error, SentNow};
+use portable_streams_core::{DrainCall, Error, SentNow, Wake};
 
 use super::super::transport::Sink;
 use super::{Conn, State};
@@ -38,6 +38,18 @@ impl Conn {
         Ok(())
     }
 
+    /// `write(data)` for bytes only borrowed (a `write-from` stream's chunk
+    /// in the component's memory): with nothing queued before them they go
+    /// to the socket straight from there, and only what it refuses is
+    /// copied into the buffer.
+    pub(crate) fn write_through(&self, data: &[u8]) -> Result<(), Error> {
+        let mut guard = self.lock();
+        let State { engine, sink, .. } = &mut *guard;
+        let sent = engine.write_through(data, sink.as_mut(), write_now)?;
+        self.sent_now(guard, sent);
+        Ok(())
+    }
+
     /// `writelines(data)`.
     pub(crate) fn writelines(&self, data: Vec<Vec<u8>>) -> Result<(), Error> {
         let mut st = self.lock();
@@ -58,6 +70,11 @@ impl Conn {
                 kept: false,
             })
         });
+        self.sent_now(guard, sent);
+    }
+
+    /// Carries out what a send at once asked for: wakes, or the loss.
+    fn sent_now(&self, guard: MutexGuard<'_, State>, sent: Result<Wake, Error>) {
         match sent {
             Ok(wake) => self.apply(guard, wake),
             Err(error) => {
