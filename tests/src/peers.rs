@@ -285,6 +285,16 @@ pub async fn never_reads() -> Peer {
     .await
 }
 
+/// Accepts `n` connections and keeps each silent and open for three seconds
+/// whatever the client does (its EOF included), then closes it.
+pub async fn silent_connections(n: usize) -> Peer {
+    spawn(n, None, |stream| async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(stream);
+    })
+    .await
+}
+
 /// Reads nothing for `pause`, then reads to EOF and checks it got exactly
 /// `total` bytes.
 pub async fn reads_after(pause: Duration, total: usize) -> Peer {

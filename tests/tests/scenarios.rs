@@ -406,6 +406,12 @@ macro_rules! scenarios {
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            async fn into_stream_ends_on_close_before_the_peers_eof() {
+                let peer = peers::silent_connections(2).await;
+                scenario($backend, "into-stream-close", Some(peer)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
             async fn into_stream_end_future_reports_a_reset() {
                 scenario(
                     $backend,

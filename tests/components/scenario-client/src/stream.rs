@@ -1,6 +1,8 @@
 //! The `stream<u8>` data path: `into-stream` on the binding, and the SDK
 //! reader that uses it underneath.
 
+use std::future::IntoFuture;
+
 use futures::StreamExt;
 use futures::future::join;
 use portable_streams::bindings::portable::streams::streams::{Error, Reader};
@@ -14,6 +16,7 @@ pub async fn run(scenario: &str, host: &str, port: u16) -> Option<Outcome> {
     Some(match scenario {
         "into-stream" => into_stream(host, port).await,
         "into-stream-reset" => into_stream_reset(host, port).await,
+        "into-stream-close" => into_stream_close(host, port).await,
         "sdk-hands-over" => sdk_hands_over(host, port).await,
         "sdk-lines" => sdk_lines(host, port).await,
         "sdk-cancel-in-stream" => sdk_cancel_in_stream(host, port).await,
@@ -78,6 +81,44 @@ async fn into_stream(host: &str, port: u16) -> Outcome {
     })?;
     check(end.await.is_ok(), || "end future after close".into())?;
     check(reader.at_eof(), || "at_eof after the stream ended".into())
+}
+
+/// Against a peer that stays silent and keeps its side open: `close`
+/// ends a stream handed over with nothing buffered, while its reader
+/// waits, and at once for a stream not being read (the connection is
+/// closed for reading too; the peer's own EOF would come seconds later).
+async fn into_stream_close(host: &str, port: u16) -> Outcome {
+    let (reader, writer) = connect(host, port).await?;
+    let (mut stream, end) = reader
+        .into_stream()
+        .await
+        .map_err(|e| format!("into_stream: {e:?}"))?;
+    let waiting = stream.read(Vec::with_capacity(16));
+    let close = async {
+        crate::sleep_ms(100).await;
+        writer.close();
+    };
+    let ended = within(1_000, join(waiting, close)).await;
+    check(
+        matches!(&ended, Some(((StreamResult::Dropped, rest), ())) if rest.is_empty()),
+        || format!("a waiting stream read after close: {ended:?}"),
+    )?;
+    let end = within(1_000, end.into_future()).await;
+    check(matches!(end, Some(Ok(()))), || {
+        format!("the end future after close: {end:?}")
+    })?;
+    // A second connection: closed before its stream is read.
+    let (reader, writer) = connect(host, port).await?;
+    let (mut stream, _end) = reader
+        .into_stream()
+        .await
+        .map_err(|e| format!("into_stream: {e:?}"))?;
+    writer.close();
+    let after = within(1_000, stream.read(Vec::with_capacity(16))).await;
+    check(
+        matches!(&after, Some((StreamResult::Dropped, rest)) if rest.is_empty()),
+        || format!("a stream read after close: {after:?}"),
+    )
 }
 
 /// Against a peer that sends ten bytes and resets: the stream gives the
