@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use portable_streams_core::{MAX_RECV, ReadCall};
+use portable_streams_core::{Error, MAX_RECV, ReadCall};
 use tokio::sync::oneshot;
-use wasmtime::component::{Destination, StreamProducer, StreamResult};
+use wasmtime::component::{Destination, DirectDestination, StreamProducer, StreamResult};
 use wasmtime::{AsContextMut, StoreContextMut};
 
 use super::conn::{Chunk, Conn};
@@ -57,6 +57,40 @@ impl ReaderStream {
         }
         Poll::Ready(Ok(StreamResult::Dropped))
     }
+
+    /// Copies what is parked into `dst`, keeping the rest; an empty chunk
+    /// is EOF.
+    fn give<D: 'static>(
+        &mut self,
+        dst: &mut DirectDestination<'_, D>,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        if self.parked.is_empty() {
+            return self.finish(Ok(()));
+        }
+        let n = self.parked.len().min(dst.remaining().len());
+        dst.remaining()[..n].copy_from_slice(&self.parked[..n]);
+        dst.mark_written(n);
+        bytes::Buf::advance(&mut self.parked, n);
+        Poll::Ready(Ok(StreamResult::Completed))
+    }
+
+    /// The chunk's call failed: the stream ends with `error`.
+    fn lost(&mut self, error: Error) -> Poll<wasmtime::Result<StreamResult>> {
+        self.call = None;
+        self.finish(Err(error.into()))
+    }
+
+    /// No chunk yet: wait, or give the call back if the read is being
+    /// cancelled.
+    fn not_yet(&mut self, finish: bool) -> Poll<wasmtime::Result<StreamResult>> {
+        if !finish {
+            return Poll::Pending;
+        }
+        if let Some(mut call) = self.call.take() {
+            self.conn.abandon(&mut call);
+        }
+        Poll::Ready(Ok(StreamResult::Cancelled))
+    }
 }
 
 impl Drop for ReaderStream {
@@ -90,59 +124,43 @@ impl<D> StreamProducer<D> for ReaderStream {
         // a chunk is parked here.
         let room = dst.remaining(store.as_context_mut());
         let this = &mut *self;
-        let ask = room.filter(|&n| n > 0).unwrap_or(MAX_RECV).min(MAX_RECV);
-        if !this.parked.is_empty() {
-            if room != Some(0) {
-                let mut dst = dst.as_direct(store, this.parked.len());
-                let n = this.parked.len().min(dst.remaining().len());
-                dst.remaining()[..n].copy_from_slice(&this.parked[..n]);
-                dst.mark_written(n);
-                bytes::Buf::advance(&mut this.parked, n);
+        if this.parked.is_empty() {
+            let ask = room.filter(|&n| n > 0).unwrap_or(MAX_RECV).min(MAX_RECV);
+            let call = this.call.get_or_insert_with(|| ReadCall::stream_chunk(ask));
+            if let Some(n) = room.filter(|&n| n > 0) {
+                // The component's read: its memory may take the bytes.
+                let mut dst = dst.as_direct(store, n);
+                return match this.conn.poll_chunk_into(call, cx, dst.remaining()) {
+                    Poll::Ready(Ok(Chunk::Into(n))) => {
+                        this.call = None;
+                        dst.mark_written(n);
+                        Poll::Ready(Ok(StreamResult::Completed))
+                    }
+                    Poll::Ready(Ok(Chunk::Taken(chunk))) => {
+                        this.call = None;
+                        this.parked = chunk;
+                        this.give(&mut dst)
+                    }
+                    Poll::Ready(Err(error)) => this.lost(error),
+                    Poll::Pending => this.not_yet(finish),
+                };
             }
-            return Poll::Ready(Ok(StreamResult::Completed));
-        }
-        let call = this.call.get_or_insert_with(|| ReadCall::stream_chunk(ask));
-        // A read with room may be received straight into it.
-        let (polled, mut direct) = if room == Some(0) {
-            (this.conn.poll_call(call, cx).map_ok(Chunk::Taken), None)
-        } else {
-            let mut direct = dst.as_direct(store, ask);
-            let polled = this.conn.poll_chunk_into(call, cx, direct.remaining());
-            (polled, Some(direct))
-        };
-        match polled {
-            Poll::Ready(Ok(Chunk::Into(n))) => {
-                this.call = None;
-                if let Some(direct) = direct.as_mut() {
-                    direct.mark_written(n);
+            match this.conn.poll_call(call, cx) {
+                Poll::Ready(Ok(chunk)) => {
+                    this.call = None;
+                    this.parked = chunk;
                 }
+                Poll::Ready(Err(error)) => return this.lost(error),
+                Poll::Pending => return this.not_yet(finish),
             }
-            Poll::Ready(Ok(Chunk::Taken(chunk))) if chunk.is_empty() => {
-                this.call = None;
+            if this.parked.is_empty() {
                 return this.finish(Ok(()));
             }
-            Poll::Ready(Ok(Chunk::Taken(mut chunk))) => {
-                this.call = None;
-                if let Some(direct) = direct.as_mut() {
-                    let n = chunk.len().min(direct.remaining().len());
-                    direct.remaining()[..n].copy_from_slice(&chunk[..n]);
-                    direct.mark_written(n);
-                    bytes::Buf::advance(&mut chunk, n);
-                }
-                this.parked = chunk;
-            }
-            Poll::Ready(Err(error)) => {
-                this.call = None;
-                return this.finish(Err(error.into()));
-            }
-            Poll::Pending if finish => {
-                if let Some(mut call) = this.call.take() {
-                    this.conn.abandon(&mut call);
-                }
-                return Poll::Ready(Ok(StreamResult::Cancelled));
-            }
-            Poll::Pending => return Poll::Pending,
         }
-        Poll::Ready(Ok(StreamResult::Completed))
+        if room == Some(0) {
+            return Poll::Ready(Ok(StreamResult::Completed));
+        }
+        let mut dst = dst.as_direct(store, this.parked.len());
+        this.give(&mut dst)
     }
 }
