@@ -500,6 +500,13 @@ impl Connection {
         self.settle_received();
     }
 
+    /// Receives the bytes of `data` after its first `front` bytes, which
+    /// are free room (see [`ReadBuffer::feed_vec_after`]).
+    pub fn receive_vec_after(&mut self, data: Vec<u8>, front: usize) {
+        self.read.feed_vec_after(data, front);
+        self.settle_received();
+    }
+
     /// Receives `data`, plaintext the transport holds in its own buffer.
     pub fn receive(&mut self, data: &[u8]) {
         if !data.is_empty() && !self.read.eof_received() {

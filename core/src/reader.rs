@@ -33,15 +33,15 @@ pub struct ReadBuffer {
     front_epoch: u64,
 }
 
-/// `data` as [`Bytes`]: taken over without a copy, unless it is mostly
-/// spare capacity (then copied out, so a few bytes kept in a buffer do
-/// not keep a large read's allocation alive).
-pub fn bytes_without_slack(data: Vec<u8>) -> Bytes {
-    if data.len() >= data.capacity() / 2 {
-        Bytes::from(data)
-    } else {
-        Bytes::copy_from_slice(&data)
+/// `data` as [`Bytes`], taken over without a copy; when it is mostly
+/// spare capacity, the allocation is shrunk to its bytes first (in place
+/// for the allocators we run on), so a few bytes kept in a buffer do not
+/// keep a large read's allocation alive.
+pub fn bytes_without_slack(mut data: Vec<u8>) -> Bytes {
+    if data.len() < data.capacity() / 2 {
+        data.shrink_to_fit();
     }
+    Bytes::from(data)
 }
 
 impl ReadBuffer {
@@ -129,6 +129,28 @@ impl ReadBuffer {
         } else {
             self.buffer.extend_from_slice(&data);
         }
+    }
+
+    /// `feed_vec` for a vector whose first `front` bytes are free room:
+    /// when what is buffered fits there (the tail of a line a read cut, as
+    /// a rule), it is copied into that room and the vector becomes the
+    /// buffer, so a large read is not copied to follow a few buffered
+    /// bytes. Otherwise the bytes after the room are appended.
+    pub fn feed_vec_after(&mut self, mut data: Vec<u8>, front: usize) {
+        let front = front.min(data.len());
+        if self.eof || data.len() == front {
+            return;
+        }
+        let held = self.buffer.len();
+        if held > front {
+            self.buffer.extend_from_slice(&data[front..]);
+            return;
+        }
+        // The same bytes stay first, so a scan under way stays valid.
+        data[front - held..front].copy_from_slice(&self.buffer);
+        let mut buffer = BytesMut::from(bytes_without_slack(data));
+        bytes::Buf::advance(&mut buffer, front - held);
+        self.buffer = buffer;
     }
 
     /// `feed_data`: append bytes from the transport. Data after EOF is a

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 #[path = "model/mod.rs"]
 mod model;
 
-use model::{Op, Out, data_bytes, run};
+use model::{Op, Out, data_bytes, run, run_fed};
 
 fn alphabet() -> impl Strategy<Value = u8> {
     prop_oneof![
@@ -85,6 +85,27 @@ proptest! {
         for b in &out {
             prop_assert!(rest.any(|x| x == b), "output is not a subsequence of the input");
         }
+    }
+
+    #[test]
+    fn vectors_with_front_room_are_read_as_the_model_says(
+        input in prop::collection::vec(alphabet(), 0..200),
+        cuts in prop::collection::vec(any::<usize>(), 0..30),
+        ops in prop::collection::vec(op(), 1..25),
+        limit in 1usize..40,
+        front in 0usize..12,
+    ) {
+        // Each chunk after `front` bytes of room (filled with a byte the
+        // input never has, so a room byte handed out would show): what is
+        // buffered goes into the room when it fits, else the chunk is
+        // appended. Either way every step is the model's.
+        let chunks = cut(&input, &cuts);
+        let outs = run_fed(&chunks, &ops, limit, true, |real, chunk| {
+            let mut data = vec![b'#'; front];
+            data.extend_from_slice(chunk);
+            real.feed_vec_after(data, front);
+        });
+        prop_assert!(!data_bytes(&outs).contains(&b'#'));
     }
 
     #[test]

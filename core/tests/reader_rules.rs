@@ -223,3 +223,37 @@ fn an_empty_buffer_gives_its_room_back_and_a_holding_one_keeps_it() {
     let mut line = ReadRequest::readline();
     assert_eq!(done(&mut r, &mut line), b"ok\n");
 }
+
+#[test]
+fn a_read_into_a_vector_with_front_room_is_not_copied_behind_buffered_bytes() {
+    // A line's start is buffered; the next read arrives after 16 bytes of
+    // room. The start goes into the room, and the lines come out of the
+    // read's own allocation, not of a copy.
+    let mut r = ReadBuffer::new(64).unwrap();
+    r.feed_data(b"one\ntw");
+    assert_eq!(r.try_line().unwrap(), &b"one\n"[..]);
+    let mut data = vec![0; 16];
+    data.extend_from_slice(b"o\nthree\n");
+    let read_at = data.as_ptr() as usize;
+    r.feed_vec_after(data, 16);
+    let line = r.try_line().unwrap();
+    assert_eq!(line, &b"two\n"[..]);
+    assert_eq!(
+        line.as_ptr() as usize,
+        read_at + 16 - 2,
+        "the start sits in the room"
+    );
+    let next = r.try_line().unwrap();
+    assert_eq!(next, &b"three\n"[..]);
+    assert_eq!(
+        next.as_ptr() as usize,
+        read_at + 18,
+        "the read's bytes stay in place"
+    );
+    // More buffered than the room holds: the read is appended instead.
+    r.feed_data(b"a long line start");
+    let mut small = vec![0; 4];
+    small.extend_from_slice(b" ends\n");
+    r.feed_vec_after(small, 4);
+    assert_eq!(r.try_line().unwrap(), &b"a long line start ends\n"[..]);
+}

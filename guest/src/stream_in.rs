@@ -16,7 +16,7 @@ const CHUNK: usize = 64 * 1024;
 /// refused chunk ends it early with the error (the stream is dropped).
 pub(crate) async fn write_from(conn: &Conn, mut data: StreamReader<u8>) -> Result<(), Error> {
     loop {
-        let (result, chunk) = read_when_ready(&mut data, CHUNK).await;
+        let (result, chunk) = read_when_ready(&mut data, CHUNK, 0).await;
         if !chunk.is_empty() {
             let wake = conn.state().engine.write(bytes_without_slack(chunk))?;
             conn.send_now(wake);

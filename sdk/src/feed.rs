@@ -22,8 +22,10 @@ use crate::{Error, wit};
 
 /// What one fetch gave the buffer.
 pub(crate) enum Fetched {
-    /// Bytes, in order.
-    Data(Vec<u8>),
+    /// Bytes, in order: those of `bytes` after its first `front`, which
+    /// are free room for what the buffer holds (see
+    /// `ReadBuffer::feed_vec_after`).
+    Data { bytes: Vec<u8>, front: usize },
     /// The peer sent EOF.
     Eof,
     /// The connection was lost with this error.
@@ -42,7 +44,8 @@ struct Handed {
 /// What an operation under way ends with.
 enum Outcome {
     Handed(Result<(StreamReader<u8>, End), wit::Error>),
-    Chunk(Handed, Vec<u8>),
+    /// A chunk: its bytes after `front` bytes of room.
+    Chunk(Handed, Vec<u8>, usize),
     End(Result<(), wit::Error>),
 }
 
@@ -103,10 +106,10 @@ impl Feed {
         );
         if listing || matches!(*self.state.borrow(), State::Refused) {
             let fetched_now = self.list_fetch(max).await;
-            if let (Fetched::Data(data), State::Listing(fetched)) =
+            if let (Fetched::Data { bytes, front }, State::Listing(fetched)) =
                 (&fetched_now, &mut *self.state.borrow_mut())
             {
-                *fetched += data.len();
+                *fetched += bytes.len() - front;
             }
             return fetched_now;
         }
@@ -136,10 +139,10 @@ impl Feed {
                 Outcome::Handed(Ok((data, end))) => *state = State::Stream(Handed { data, end }),
                 // An older or partial backend: list reads, as before.
                 Outcome::Handed(Err(_)) => *state = State::Refused,
-                Outcome::Chunk(handed, data) => {
+                Outcome::Chunk(handed, bytes, front) => {
                     *state = State::Stream(handed);
-                    if !data.is_empty() {
-                        return Fetched::Data(data);
+                    if bytes.len() > front {
+                        return Fetched::Data { bytes, front };
                     }
                 }
                 Outcome::End(end) => {
@@ -156,18 +159,28 @@ impl Feed {
     async fn list_fetch(&self, max: usize) -> Fetched {
         match self.raw.read(i64::try_from(max).unwrap_or(i64::MAX)).await {
             Ok(block) if block.is_empty() => Fetched::Eof,
-            Ok(block) => Fetched::Data(block),
+            Ok(bytes) => Fetched::Data { bytes, front: 0 },
             Err(error) => Fetched::Lost(error.into()),
         }
     }
 }
 
+/// Room kept free at the front of a large chunk, for the few bytes the
+/// buffer may still hold (a line's start): they are copied there, and the
+/// chunk is not copied to follow them.
+const FRONT_ROOM: usize = 4096;
+
+/// The smallest read that gets [`FRONT_ROOM`] (smaller ones are cheap to
+/// copy).
+const FRONT_FROM: usize = 16 * 1024;
+
 /// One read of the stream; when the stream ends, the read of its end.
 fn chunk(mut handed: Handed, max: usize) -> Operation {
     Box::pin(async move {
-        let (result, data) = read_when_ready(&mut handed.data, max).await;
+        let front = if max >= FRONT_FROM { FRONT_ROOM } else { 0 };
+        let (result, data) = read_when_ready(&mut handed.data, max, front).await;
         match result {
-            StreamResult::Complete(_) => Outcome::Chunk(handed, data),
+            StreamResult::Complete(_) => Outcome::Chunk(handed, data, front),
             StreamResult::Dropped | StreamResult::Cancelled => Outcome::End(handed.end.await),
         }
     })

@@ -94,7 +94,7 @@ impl Reader {
             let fetched = self.inner.feed.fetch(max).await;
             let mut ahead = self.inner.ahead.borrow_mut();
             match fetched {
-                Fetched::Data(block) => ahead.receive_vec(block),
+                Fetched::Data { bytes, front } => ahead.receive_vec_after(bytes, front),
                 Fetched::Eof => ahead.received_eof(),
                 Fetched::Lost(error) => {
                     let _ = ahead.lost(Some(error));

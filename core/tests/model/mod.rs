@@ -137,6 +137,19 @@ pub fn request(op: &Op) -> ReadRequest {
 /// Runs `ops` on the real reader, feeding `chunks` (then EOF) whenever a
 /// request waits, checking the model in lockstep. Returns the outputs.
 pub fn run(input_chunks: &[Vec<u8>], ops: &[Op], limit: usize, check_model: bool) -> Vec<Out> {
+    run_fed(input_chunks, ops, limit, check_model, |real, chunk| {
+        real.feed_data(chunk)
+    })
+}
+
+/// [`run`], the reader fed each chunk by `feed`.
+pub fn run_fed(
+    input_chunks: &[Vec<u8>],
+    ops: &[Op],
+    limit: usize,
+    check_model: bool,
+    feed: impl Fn(&mut ReadBuffer, &[u8]),
+) -> Vec<Out> {
     let mut real = ReadBuffer::new(limit).unwrap();
     let mut model = Model {
         buf: Vec::new(),
@@ -161,7 +174,7 @@ pub fn run(input_chunks: &[Vec<u8>], ops: &[Op], limit: usize, check_model: bool
             }
             match chunks.next() {
                 Some(c) => {
-                    real.feed_data(c);
+                    feed(&mut real, c);
                     model.buf.extend_from_slice(c);
                 }
                 None => {
