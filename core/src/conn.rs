@@ -647,6 +647,24 @@ impl Connection {
         Ok(wake)
     }
 
+    /// [`send_now`](Self::send_now) for a transport that keeps nothing of
+    /// a send it did not finish: `send` says how many bytes it took, and
+    /// the rest goes back first in line.
+    pub fn send_now_keeping_nothing<S>(
+        &mut self,
+        sink: Option<S>,
+        send: impl FnOnce(S, &[u8]) -> Result<usize, Error>,
+    ) -> Result<Wake, Error> {
+        self.send_now(sink, |sink, bytes| {
+            let taken = send(sink, &bytes)?.min(bytes.len());
+            Ok(SentNow {
+                taken,
+                refused: Some(bytes.slice(taken..)),
+                kept: false,
+            })
+        })
+    }
+
     /// `write(data)` and its send at once, for bytes the backend only
     /// borrows (a stream's chunk in the writer's memory), to a transport
     /// that keeps nothing of a send it did not finish: `send` hands bytes to
@@ -673,14 +691,7 @@ impl Connection {
             Some(sink) if first_in_line => sink,
             sink => {
                 let _ = self.write(Bytes::copy_from_slice(data))?;
-                return Ok(self.send_now(sink, |sink, bytes| {
-                    let taken = send(sink, &bytes)?.min(bytes.len());
-                    Ok(SentNow {
-                        taken,
-                        refused: Some(bytes.slice(taken..)),
-                        kept: false,
-                    })
-                }));
+                return Ok(self.send_now_keeping_nothing(sink, send));
             }
         };
         self.check_write_cap(data.len())?;

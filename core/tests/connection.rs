@@ -478,6 +478,22 @@ fn send_now_gives_the_next_chunk_to_a_free_transport_and_keeps_what_it_refused()
 }
 
 #[test]
+fn send_now_keeping_nothing_puts_the_untaken_rest_first_in_line() {
+    let mut c = conn(100);
+    let _ = c.write(&b"hello"[..]).unwrap();
+    let wake = c
+        .send_now_keeping_nothing(Some(()), |(), bytes| {
+            assert_eq!(bytes, b"hello");
+            Ok(2)
+        })
+        .unwrap();
+    assert!(wake.pump, "the pump sends the rest");
+    assert_eq!(c.writer().size(), 3);
+    let _ = c.write(&b"!"[..]).unwrap();
+    assert!(matches!(c.pump_step(), PumpStep::Send(b) if b == "llo!"));
+}
+
+#[test]
 fn send_now_leaves_a_busy_transport_alone_and_wakes_the_pump() {
     let mut c = conn(100);
     let _ = c.write(&b"queued"[..]).unwrap();

@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use portable_streams_core::server::Client;
-use portable_streams_core::{DrainCall, Error, SentNow, Wake};
+use portable_streams_core::{DrainCall, Error, Wake};
 
 use super::super::transport::Sink;
 use super::{Conn, State};
@@ -62,14 +62,7 @@ impl Conn {
     /// here): what the socket refuses goes back to the engine.
     fn send_now(&self, mut guard: MutexGuard<'_, State>) {
         let State { engine, sink, .. } = &mut *guard;
-        let sent = engine.send_now(sink.as_mut(), |sink, bytes| {
-            let taken = write_now(sink, &bytes)?;
-            Ok(SentNow {
-                taken,
-                refused: Some(bytes.slice(taken..)),
-                kept: false,
-            })
-        });
+        let sent = engine.send_now_keeping_nothing(sink.as_mut(), write_now);
         self.sent_now(guard, sent);
     }
 
