@@ -121,14 +121,7 @@ impl ReadBuffer {
     /// `feed_data` for a transport that reads into vectors of its own: an
     /// empty buffer takes `data` over as [`bytes_without_slack`] does.
     pub fn feed_vec(&mut self, data: Vec<u8>) {
-        if self.eof || data.is_empty() {
-            return;
-        }
-        if self.buffer.is_empty() {
-            self.buffer = BytesMut::from(bytes_without_slack(data));
-        } else {
-            self.buffer.extend_from_slice(&data);
-        }
+        self.feed_vec_after(data, 0);
     }
 
     /// `feed_vec` for a vector whose first `front` bytes are free room:

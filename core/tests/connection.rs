@@ -1,43 +1,18 @@
 //! The connection engine's rules, driven without any I/O: what a read call,
 //! the pump, `drain` and `wait_closed` are told to do, in asyncio's order.
 
-use bytes::{BufMut, Bytes};
 use portable_streams_core::{
     Connection, DrainCall, Error, MAX_RECV, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep,
 };
 
-fn conn(limit: usize) -> Connection {
-    Connection::new(ReadBuffer::new(limit).unwrap())
-}
+#[path = "engine/mod.rs"]
+mod engine;
 
-/// Delivers `data` as one transport read, as a backend does after
-/// `ReadStep::Receive`.
-fn arrive(c: &mut Connection, data: &[u8]) {
-    c.receive_with(data.len(), |room| room.put_slice(data));
-}
-
-/// The chunk the pump's next step sends.
-fn pump_send(c: &mut Connection) -> Bytes {
-    match c.pump_step() {
-        PumpStep::Send(bytes) => bytes,
-        other => panic!("expected a send, got {other:?}"),
-    }
-}
+use engine::{arrive, conn, done, pump_send, step};
 
 /// A `drain` that begins now: its answer, or `None` while it waits.
 fn drain(c: &Connection) -> Option<Result<(), Error>> {
     c.poll_drain(&mut DrainCall::default())
-}
-
-fn step(c: &mut Connection, call: &mut ReadCall) -> ReadStep {
-    c.poll_read(call)
-}
-
-fn done(c: &mut Connection, call: &mut ReadCall) -> Result<Bytes, Error> {
-    match step(c, call) {
-        ReadStep::Done(result) => result,
-        other => panic!("expected the call to finish, got {other:?}"),
-    }
 }
 
 #[test]

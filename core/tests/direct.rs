@@ -3,36 +3,14 @@
 //! straight from the writer's memory, each with the same outcome as the
 //! buffered way (order, caps, budget, `write`'s rules, loss).
 
-use bytes::{BufMut, Bytes};
 use portable_streams_core::{
-    ByteBudget, Caps, Connection, Error, PumpStep, ReadBuffer, ReadCall, ReadRequest, ReadStep,
+    ByteBudget, Caps, Connection, Error, ReadBuffer, ReadCall, ReadRequest, ReadStep,
 };
 
-fn conn(limit: usize) -> Connection {
-    Connection::new(ReadBuffer::new(limit).unwrap())
-}
+#[path = "engine/mod.rs"]
+mod engine;
 
-fn arrive(c: &mut Connection, data: &[u8]) {
-    c.receive_with(data.len(), |room| room.put_slice(data));
-}
-
-fn step(c: &mut Connection, call: &mut ReadCall) -> ReadStep {
-    c.poll_read(call)
-}
-
-fn done(c: &mut Connection, call: &mut ReadCall) -> Result<Bytes, Error> {
-    match step(c, call) {
-        ReadStep::Done(result) => result,
-        other => panic!("expected the call to finish, got {other:?}"),
-    }
-}
-
-fn pump_send(c: &mut Connection) -> Bytes {
-    match c.pump_step() {
-        PumpStep::Send(bytes) => bytes,
-        other => panic!("expected a send, got {other:?}"),
-    }
-}
+use engine::{arrive, conn, done, pump_send, step};
 
 // ---- receiving straight into the reader ----
 

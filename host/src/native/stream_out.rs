@@ -125,10 +125,11 @@ impl<D> StreamProducer<D> for ReaderStream {
         let room = dst.remaining(store.as_context_mut());
         let this = &mut *self;
         if this.parked.is_empty() {
-            let ask = room.filter(|&n| n > 0).unwrap_or(MAX_RECV).min(MAX_RECV);
+            // A component's read, with room its memory may take bytes in.
+            let wanted = room.filter(|&n| n > 0);
+            let ask = wanted.unwrap_or(MAX_RECV).min(MAX_RECV);
             let call = this.call.get_or_insert_with(|| ReadCall::stream_chunk(ask));
-            if let Some(n) = room.filter(|&n| n > 0) {
-                // The component's read: its memory may take the bytes.
+            if let Some(n) = wanted {
                 let mut dst = dst.as_direct(store, n);
                 return match this.conn.poll_chunk_into(call, cx, dst.remaining()) {
                     Poll::Ready(Ok(Chunk::Into(n))) => {
