@@ -3,8 +3,8 @@
 //! Every rule is the engine's; this file only applies its [`Wake`]s and
 //! releases the streams when the connection is lost.
 
-use std::cell::{RefCell, RefMut};
-use std::rc::Rc;
+use std::cell::{Cell, RefCell, RefMut};
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use portable_streams_core::caps::Permit;
@@ -13,6 +13,8 @@ use portable_streams_core::{Connection, Error, SentNow, Signal, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
+use crate::pump;
+use crate::pump_host::Membership;
 use crate::sink::Unsent;
 use crate::transport::{Sink, Source, Transport};
 
@@ -49,21 +51,28 @@ pub(crate) struct Conn {
     local: Option<wit::SocketAddress>,
     /// The server's signal to notify once this connection is closed.
     on_closed: Option<Arc<Signal>>,
+    /// The pumps' task this connection's pump starts in, until it has
+    /// started (see [`Conn::start_pump`]); none for a pump started with
+    /// the connection.
+    pump_host: Cell<Option<Membership>>,
+    /// This connection, for starting its pump from `&self`.
+    me: Weak<Conn>,
 }
 
 impl Conn {
-    /// `engine` running over `transport`; its pump must be started with
-    /// [`crate::pump::spawn`].
+    /// `engine` running over `transport`; with `pump_host`, its pump
+    /// starts there when first needed (see [`Conn::start_pump`]).
     pub(crate) fn new(
         transport: Transport,
         engine: Connection,
         permit: Option<Permit>,
         on_closed: Option<Arc<Signal>>,
+        pump_host: Option<Membership>,
     ) -> Rc<Self> {
         let mut engine = engine.holding(permit);
         let mut transport = transport;
         take_in_tls(&mut engine, &mut transport);
-        Rc::new(Self {
+        Rc::new_cyclic(|me| Self {
             state: RefCell::new(State {
                 engine,
                 source: Some(transport.source),
@@ -79,6 +88,8 @@ impl Conn {
             peer: transport.peer,
             local: transport.local,
             on_closed,
+            pump_host: Cell::new(pump_host),
+            me: me.clone(),
         })
     }
 
@@ -96,7 +107,26 @@ impl Conn {
             self.writers.notify();
         }
         if wake.pump {
+            self.start_pump();
             self.pump.notify();
+        }
+    }
+
+    /// Starts the pump if it never ran and the connection is open. Most
+    /// plain connections that exchange short messages and close never need
+    /// it: `write` sends at once what the socket takes (`send_now`), and a
+    /// `close` with nothing left to send ends the sink itself. A pump that
+    /// never started has nothing in flight, so a closed connection needs
+    /// none.
+    pub(crate) fn start_pump(&self) {
+        let Some(host) = self.pump_host.take() else {
+            return;
+        };
+        if self.is_closed() {
+            return;
+        }
+        if let Some(conn) = self.me.upgrade() {
+            host.spawn(pump::pump(conn));
         }
     }
 
@@ -168,6 +198,9 @@ impl Conn {
         // Dropped outside the borrow: a drop may call into the host.
         let (wake, streams) = released;
         drop(streams);
+        // A closed connection starts no pump: the pumps' task need not
+        // wait for it.
+        drop(self.pump_host.take());
         self.wake(wake);
         if let Some(server) = &self.on_closed {
             server.notify();
@@ -215,7 +248,7 @@ impl Client for Conn {
     /// With nothing left to send on a plain transport and no send in
     /// flight, the sink is ended right here (its end is not awaited, as
     /// the pump's close does not): `wait-closed` then has nothing to wait
-    /// for, and the pump only wakes to finish.
+    /// for, and no pump starts for it (a running one wakes to finish).
     fn close(&self) {
         let (wake, sink) = {
             let mut st = self.state();
@@ -228,11 +261,17 @@ impl Client for Conn {
                     .is_some_and(|sink| !sink.stream.in_flight());
             (wake, if at_once { st.sink.take() } else { None })
         };
-        self.wake(wake);
         if let Some(sink) = sink {
+            // Closed right here: the pump is not needed (nor started).
+            self.wake(Wake {
+                pump: false,
+                ..wake
+            });
             // Dropped outside the borrow: a drop calls into the host.
             drop(sink);
             self.lost(None);
+        } else {
+            self.wake(wake);
         }
     }
 

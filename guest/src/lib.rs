@@ -16,8 +16,9 @@
 //!   the `stream<u8>` data path for bulk bytes.
 //! * `writer.rs` + `sink.rs` + `pump.rs`: `write` sends what the socket
 //!   takes at once (core's `send_now`; `sink.rs`: a stream write started
-//!   outside a task); one pump task per connection runs core's pump loop
-//!   over the sink, adopting a write left in flight.
+//!   outside a task); a pump, started when its connection first needs
+//!   one, runs core's pump loop over the sink, adopting a write left in
+//!   flight (`pump_host.rs`: one task runs the pumps).
 //! * `connect.rs`: the resolver, attempt and timer for core's pipeline.
 //! * `server.rs`: listening sockets and acceptor tasks for core's server
 //!   engine.

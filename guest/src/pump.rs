@@ -26,17 +26,17 @@ use wit_bindgen::StreamResult;
 
 use crate::conn::Conn;
 use crate::conv::socket_error;
+use crate::pump_host::Pump;
 use crate::sink::Unsent;
 use crate::transport::{Sink, Transport};
 use wasip3::clocks::monotonic_clock::wait_for;
 
-/// Where a new connection's pump runs.
+/// Where a connection's pump runs once it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Home {
-    /// In the task that runs every pump (see `pump_host.rs`): for an
-    /// asynchronous call that returns as soon as its connection is made
-    /// (`open-connection`, `accept`), so the pumps' task, if it starts
-    /// there, is never cancelled.
+    /// In the task that runs every pump (see `pump_host.rs`): for the
+    /// connections `open-connection` and `accept` make, so a thousand
+    /// open connections whose pumps run hold one task.
     Shared,
     /// In a task of its own (wit-bindgen's `spawn_local`): for a
     /// synchronous call (`wrap`), whose spawned task the next call into
@@ -44,9 +44,12 @@ pub(crate) enum Home {
     Alone,
 }
 
-/// `engine` running over `transport`, its pump started at `home`.
-/// `permit` counts it against the connection cap; `on_closed` is
-/// notified when the connection closes.
+/// `engine` running over `transport`, its pump started at `home`. A
+/// connection in the shared task starts its pump when first needed (see
+/// [`Conn::start_pump`]), or at once over TLS (the handshake may have
+/// left records to send); one alone starts it now. `permit` counts it
+/// against the connection cap; `on_closed` is notified when the
+/// connection closes.
 pub(crate) fn start(
     transport: Transport,
     engine: Connection,
@@ -54,19 +57,27 @@ pub(crate) fn start(
     on_closed: Option<Arc<Signal>>,
     home: Home,
 ) -> Rc<Conn> {
-    let conn = Conn::new(transport, engine, permit, on_closed);
-    let pump = Box::pin(run(conn.clone()));
     match home {
         Home::Shared => {
-            // A plain connection just made gives its pump nothing to do
-            // until its signal says so; over TLS the handshake may have
-            // left records to send.
-            let idle = !conn.state().engine.is_sealed();
-            crate::pump_host::spawn(pump, idle.then_some(&conn));
+            let membership = crate::pump_host::join();
+            let conn = Conn::new(transport, engine, permit, on_closed, Some(membership));
+            let sealed = conn.state().engine.is_sealed();
+            if sealed {
+                conn.start_pump();
+            }
+            conn
         }
-        Home::Alone => wit_bindgen::spawn_local(pump),
+        Home::Alone => {
+            let conn = Conn::new(transport, engine, permit, on_closed, None);
+            wit_bindgen::spawn_local(pump(conn.clone()));
+            conn
+        }
     }
-    conn
+}
+
+/// `conn`'s pump, boxed for a task.
+pub(crate) fn pump(conn: Rc<Conn>) -> Pump {
+    Box::pin(run(conn))
 }
 
 /// Bytes to send: a fresh chunk, or the rest of one the sink took in part.

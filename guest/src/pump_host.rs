@@ -5,22 +5,24 @@
 //! stream of its own to be woken through; in one task, a thousand open
 //! connections hold one such task and one stream.
 //!
-//! The task is spawned (wit-bindgen's `spawn_local`) by the first pump
-//! that finds none, in the current task, and ends once it has no pumps
-//! left. Only calls that return as soon as their connection is made
-//! spawn here, so the task never runs inside a call that could be
-//! cancelled. Should it be torn down anyway, each of its pumps goes on in
-//! a task of its own, spawned in whichever task runs next.
+//! The task is spawned (wit-bindgen's `spawn_local`) by the first
+//! connection that finds none ([`join`]), in the task of the call that
+//! made it, and ends once it has no pumps left and no connection that
+//! may still start one. A connection's pump starts when first needed,
+//! often in a synchronous call (`write`, `close`), which could not start
+//! a task that runs before the next call into the component: it joins
+//! the task its connection joined. Should the task be torn down anyway,
+//! each of its pumps goes on in a task of its own, spawned in whichever
+//! task runs next (a pump keeps its state in its connection: see
+//! `pump.rs`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use futures::stream::{FuturesUnordered, StreamExt};
-
-use crate::conn::Conn;
 
 /// A pump, boxed.
 pub(crate) type Pump = Pin<Box<dyn Future<Output = ()>>>;
@@ -34,67 +36,91 @@ thread_local! {
 #[derive(Default)]
 struct Host {
     /// Pumps spawned since the host last looked.
-    arriving: RefCell<Vec<Arrival>>,
+    arriving: RefCell<Vec<Pump>>,
     /// Wakes the host task for them.
     waker: RefCell<Option<Waker>>,
+    /// Connections that may still start their pump here: the host waits
+    /// for them even with no pump to run, since a pump started in a
+    /// synchronous call (`write`, `close`) could not start a task that
+    /// runs before the next call into the component.
+    members: Cell<usize>,
+    /// Whether the host task still runs (it is gone once torn down).
+    alive: Cell<bool>,
 }
 
 impl Host {
     /// The pumps spawned since the host last looked, ready to poll.
-    fn take_arrivals(&self) -> impl Iterator<Item = Pump> {
-        self.arriving.take().into_iter().map(Arrival::into_pump)
+    fn take_arrivals(&self) -> Vec<Pump> {
+        self.arriving.take()
+    }
+
+    /// Queues `pump` and wakes the host task for it.
+    fn run_pump(&self, pump: Pump) {
+        self.arriving.borrow_mut().push(pump);
+        self.wake();
+    }
+
+    /// Wakes the host task (a host not polled yet has no waker: it looks
+    /// when it is).
+    fn wake(&self) {
+        let waker = self.waker.borrow().clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
-/// A pump the host has not polled yet.
-struct Arrival {
-    pump: Pump,
-    /// Its connection, whose pump signal was given the host's waker
-    /// under this key instead of waking the host at once.
-    bell: Option<(Rc<Conn>, u64)>,
+/// The running host, or a new one spawned in the current task.
+fn host() -> Rc<Host> {
+    if let Some(host) = HOST.with_borrow(Option::clone) {
+        return host;
+    }
+    let host = Rc::new(Host {
+        alive: Cell::new(true),
+        ..Host::default()
+    });
+    HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
+    wit_bindgen::spawn_local(run(host.clone()));
+    host
 }
 
-impl Arrival {
-    /// The pump, its connection's signal no longer holding the host's
-    /// waker for it.
-    fn into_pump(self) -> Pump {
-        if let Some((conn, key)) = self.bell {
-            conn.pump.unregister(key);
+/// A connection's place in the host task until its pump starts (see
+/// [`join`]); leaving it (dropped) lets the host end once nothing else
+/// holds it.
+pub(crate) struct Membership {
+    host: Rc<Host>,
+}
+
+/// Joins the host task, spawning one in the current task if none runs:
+/// called by the asynchronous calls that make connections
+/// (`open-connection`, `accept`), which return as soon as the connection
+/// is made, so the host never starts in a call that could be cancelled.
+pub(crate) fn join() -> Membership {
+    let host = host();
+    host.members.set(host.members.get() + 1);
+    Membership { host }
+}
+
+impl Membership {
+    /// Runs `pump` in the host task the connection joined (or, were that
+    /// one torn down, in the running or a new one).
+    pub(crate) fn spawn(self, pump: Pump) {
+        if self.host.alive.get() {
+            self.host.run_pump(pump);
+        } else {
+            host().run_pump(pump);
         }
-        self.pump
     }
 }
 
-/// Runs `pump` in the host task, starting one if none runs. `idle` is
-/// its connection when the pump has nothing to do until the connection's
-/// pump signal is notified (a plain connection just made): a running host
-/// is then not woken now, but when that signal is (one cross-task wake-up
-/// less per connection).
-pub(crate) fn spawn(pump: Pump, idle: Option<&Rc<Conn>>) {
-    let host = HOST.with_borrow(Option::clone);
-    let Some(host) = host else {
-        let host = Rc::new(Host::default());
-        host.arriving
-            .borrow_mut()
-            .push(Arrival { pump, bell: None });
-        HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
-        wit_bindgen::spawn_local(run(host));
-        return;
-    };
-    let waker = host.waker.borrow().clone();
-    let bell = match (idle, &waker) {
-        (Some(conn), Some(waker)) => {
-            let mut key = None;
-            conn.pump.register(&mut key, waker);
-            key.map(|key| (conn.clone(), key))
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let members = self.host.members.get().saturating_sub(1);
+        self.host.members.set(members);
+        if members == 0 {
+            // The host may end now, if it has no pump either.
+            self.host.wake();
         }
-        _ => None,
-    };
-    let ring_now = bell.is_none();
-    host.arriving.borrow_mut().push(Arrival { pump, bell });
-    // A host not polled yet has no waker: it takes its arrivals when it is.
-    if ring_now && let Some(waker) = waker {
-        waker.wake();
     }
 }
 
@@ -106,6 +132,7 @@ struct Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        self.host.alive.set(false);
         let left: Vec<Pump> = std::mem::take(&mut self.pumps)
             .into_iter()
             .chain(self.host.take_arrivals())
@@ -123,7 +150,7 @@ impl Drop for Running {
     }
 }
 
-/// Polls every pump until none is left.
+/// Polls every pump until none is left and no connection may start one.
 async fn run(host: Rc<Host>) {
     let mut running = Running {
         host,
@@ -145,7 +172,10 @@ async fn run(host: Rc<Host>) {
             }
             match polled {
                 Poll::Ready(Some(())) => {}
-                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Ready(None) if running.host.members.get() == 0 => {
+                    return Poll::Ready(());
+                }
+                Poll::Ready(None) => return Poll::Pending,
                 Poll::Pending => return Poll::Pending,
             }
         }
