@@ -13,8 +13,7 @@ use portable_streams_core::{Connection, Error, SentNow, Signal, Wake};
 use wasip3::sockets::types::TcpSocket;
 
 use crate::bindings::exports::portable::streams::streams as wit;
-use crate::pump;
-use crate::pump_host::Membership;
+use crate::pump_host::{Membership, Pump};
 use crate::sink::Unsent;
 use crate::transport::{Sink, Source, Transport};
 
@@ -37,6 +36,16 @@ pub(crate) struct State {
     socket: Option<TcpSocket>,
 }
 
+/// A connection's pump, to start when first needed: the pumps' task it
+/// joined, and how the pump is made (`pump.rs`'s loop over this
+/// connection).
+pub(crate) struct LazyPump {
+    /// Its place in the pumps' task.
+    pub(crate) host: Membership,
+    /// Makes the pump.
+    pub(crate) make: fn(Rc<Conn>) -> Pump,
+}
+
 /// One connection: shared by its reader and writer resources, the pump
 /// task and (for accepted connections) the server.
 pub(crate) struct Conn {
@@ -51,23 +60,22 @@ pub(crate) struct Conn {
     local: Option<wit::SocketAddress>,
     /// The server's signal to notify once this connection is closed.
     on_closed: Option<Arc<Signal>>,
-    /// The pumps' task this connection's pump starts in, until it has
-    /// started (see [`Conn::start_pump`]); none for a pump started with
-    /// the connection.
-    pump_host: Cell<Option<Membership>>,
+    /// The pump to start when first needed, until it has started (see
+    /// [`Conn::start_pump`]); none for a pump started with the connection.
+    lazy_pump: Cell<Option<LazyPump>>,
     /// This connection, for starting its pump from `&self`.
     me: Weak<Conn>,
 }
 
 impl Conn {
-    /// `engine` running over `transport`; with `pump_host`, its pump
-    /// starts there when first needed (see [`Conn::start_pump`]).
+    /// `engine` running over `transport`; with `lazy_pump`, its pump
+    /// starts when first needed (see [`Conn::start_pump`]).
     pub(crate) fn new(
         transport: Transport,
         engine: Connection,
         permit: Option<Permit>,
         on_closed: Option<Arc<Signal>>,
-        pump_host: Option<Membership>,
+        lazy_pump: Option<LazyPump>,
     ) -> Rc<Self> {
         let mut engine = engine.holding(permit);
         let mut transport = transport;
@@ -88,7 +96,7 @@ impl Conn {
             peer: transport.peer,
             local: transport.local,
             on_closed,
-            pump_host: Cell::new(pump_host),
+            lazy_pump: Cell::new(lazy_pump),
             me: me.clone(),
         })
     }
@@ -119,14 +127,14 @@ impl Conn {
     /// never started has nothing in flight, so a closed connection needs
     /// none.
     pub(crate) fn start_pump(&self) {
-        let Some(host) = self.pump_host.take() else {
+        let Some(LazyPump { host, make }) = self.lazy_pump.take() else {
             return;
         };
         if self.is_closed() {
             return;
         }
         if let Some(conn) = self.me.upgrade() {
-            host.spawn(pump::pump(conn));
+            host.spawn(make(conn));
         }
     }
 
@@ -200,7 +208,7 @@ impl Conn {
         drop(streams);
         // A closed connection starts no pump: the pumps' task need not
         // wait for it.
-        drop(self.pump_host.take());
+        drop(self.lazy_pump.take());
         self.wake(wake);
         if let Some(server) = &self.on_closed {
             server.notify();

@@ -24,7 +24,7 @@ use portable_streams_core::{Connection, Either, Error, Signal, Wake, race};
 use portable_streams_wit_io::Guarded;
 use wit_bindgen::StreamResult;
 
-use crate::conn::Conn;
+use crate::conn::{Conn, LazyPump};
 use crate::conv::socket_error;
 use crate::pump_host::Pump;
 use crate::sink::Unsent;
@@ -59,8 +59,11 @@ pub(crate) fn start(
 ) -> Rc<Conn> {
     match home {
         Home::Shared => {
-            let membership = crate::pump_host::join();
-            let conn = Conn::new(transport, engine, permit, on_closed, Some(membership));
+            let lazy = LazyPump {
+                host: crate::pump_host::join(),
+                make: pump,
+            };
+            let conn = Conn::new(transport, engine, permit, on_closed, Some(lazy));
             let sealed = conn.state().engine.is_sealed();
             if sealed {
                 conn.start_pump();
@@ -76,7 +79,7 @@ pub(crate) fn start(
 }
 
 /// `conn`'s pump, boxed for a task.
-pub(crate) fn pump(conn: Rc<Conn>) -> Pump {
+fn pump(conn: Rc<Conn>) -> Pump {
     Box::pin(run(conn))
 }
 

@@ -44,8 +44,6 @@ struct Host {
     /// synchronous call (`write`, `close`) could not start a task that
     /// runs before the next call into the component.
     members: Cell<usize>,
-    /// Whether the host task still runs (it is gone once torn down).
-    alive: Cell<bool>,
 }
 
 impl Host {
@@ -75,10 +73,7 @@ fn host() -> Rc<Host> {
     if let Some(host) = HOST.with_borrow(Option::clone) {
         return host;
     }
-    let host = Rc::new(Host {
-        alive: Cell::new(true),
-        ..Host::default()
-    });
+    let host = Rc::new(Host::default());
     HOST.with_borrow_mut(|slot| *slot = Some(host.clone()));
     wit_bindgen::spawn_local(run(host.clone()));
     host
@@ -102,14 +97,10 @@ pub(crate) fn join() -> Membership {
 }
 
 impl Membership {
-    /// Runs `pump` in the host task the connection joined (or, were that
-    /// one torn down, in the running or a new one).
+    /// Runs `pump` in the running host task: the one the connection
+    /// joined, unless that one was torn down (only one runs at a time).
     pub(crate) fn spawn(self, pump: Pump) {
-        if self.host.alive.get() {
-            self.host.run_pump(pump);
-        } else {
-            host().run_pump(pump);
-        }
+        host().run_pump(pump);
     }
 }
 
@@ -132,7 +123,6 @@ struct Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.host.alive.set(false);
         let left: Vec<Pump> = std::mem::take(&mut self.pumps)
             .into_iter()
             .chain(self.host.take_arrivals())
